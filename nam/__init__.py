@@ -1,0 +1,49 @@
+"""nam: neuron-astrocyte associative memory and its neighbours as JAX energy models.
+
+Models are frozen equinox Modules with an `energy` and a vector field derived from it; dynamics are
+diffrax solves (continuous) or jitted lax loops (binary), single-sample and batched with jax.vmap.
+"""
+
+from ._lagrangians import (
+    AbstractLagrangian as AbstractLagrangian,
+    Exponential as Exponential,
+    Identity as Identity,
+    LogCosh as LogCosh,
+    LogSumExp as LogSumExp,
+    RectifiedPower as RectifiedPower,
+    Softplus as Softplus,
+    SphericalNorm as SphericalNorm,
+)
+from ._patterns import flip_bits as flip_bits, overlap as overlap, random_patterns as random_patterns
+from .dynamics._binary import BinaryRetrieval as BinaryRetrieval, retrieve_binary as retrieve_binary
+from .dynamics._config import SolverConfig as SolverConfig
+from .dynamics._retrieve import (
+    Retrieval as Retrieval,
+    retrieve as retrieve,
+    retrieve_batch as retrieve_batch,
+    settle as settle,
+)
+from .dynamics._status import Status as Status
+from .models._astrocyte_tensor import (
+    AbstractAstrocyteTensor as AbstractAstrocyteTensor,
+    DenseTensor as DenseTensor,
+    HebbianTensor as HebbianTensor,
+    KroneckerTensor as KroneckerTensor,
+)
+from .models._base import AbstractBinaryModel as AbstractBinaryModel, AbstractEnergyModel as AbstractEnergyModel
+from .models._dense import DenseAssociativeMemory as DenseAssociativeMemory
+from .models._hidden import HiddenNeuronDAM as HiddenNeuronDAM, HiddenState as HiddenState
+from .models._hopfield import ClassicalHopfield as ClassicalHopfield
+from .models._neuron_astrocyte import (
+    NeuronAstrocyte as NeuronAstrocyte,
+    NeuronAstrocyteEffective as NeuronAstrocyteEffective,
+    NeuronAstrocyteState as NeuronAstrocyteState,
+)
+from .models._separation import (
+    AbstractSeparation as AbstractSeparation,
+    ExponentialSeparation as ExponentialSeparation,
+    Polynomial as Polynomial,
+    RectifiedPolynomial as RectifiedPolynomial,
+)
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Continuous (diffrax) and binary retrieval dynamics (public names are re-exported from `nam`)."""

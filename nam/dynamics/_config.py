@@ -1,0 +1,79 @@
+"""Numerical settings of a continuous retrieval, as a pytree: tolerances and times are arrays, so
+changing them never recompiles; the solver family, step control and step budget are static."""
+
+import diffrax
+import equinox as eqx
+from jaxtyping import Array, Float
+
+from .._checks import check_choice, check_scalar
+
+SOLVERS = {
+    "euler": diffrax.Euler,
+    "heun": diffrax.Heun,
+    "midpoint": diffrax.Midpoint,
+    "ralston": diffrax.Ralston,
+    "bosh3": diffrax.Bosh3,
+    "tsit5": diffrax.Tsit5,
+    "dopri5": diffrax.Dopri5,
+    "dopri8": diffrax.Dopri8,
+}
+_NO_ERROR_ESTIMATE = ("euler",)
+
+
+class SolverConfig(eqx.Module):
+    """How to integrate a model from its initial state.
+
+    - `solver`: one of "euler", "heun", "midpoint", "ralston", "bosh3", "tsit5", "dopri5", "dopri8".
+    - `adaptive`: PID step control with `rtol`/`atol` (True) or constant steps of `dt0` (False).
+    - `t1`: time limit (in units of the models' time constants).
+    - `steady_state`: stop once every state block b satisfies
+      rms(dy_b/dt) <= steady_atol + steady_rtol * rms(y_b). The criterion is per block (neurons, synapses,
+      processes, hidden neurons), so the N^2 blocks do not drown the N neurons.
+    - `max_steps`: step budget (bounds memory of reverse-mode differentiation too).
+    """
+
+    solver: str = eqx.field(static=True)
+    adaptive: bool = eqx.field(static=True)
+    steady_state: bool = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True)
+    dt0: Float[Array, ""]
+    t1: Float[Array, ""]
+    rtol: Float[Array, ""]
+    atol: Float[Array, ""]
+    steady_rtol: Float[Array, ""]
+    steady_atol: Float[Array, ""]
+
+    def __init__(self, solver: str = "tsit5", *, adaptive: bool = True, dt0=0.05, t1=200.0, rtol=1e-4,
+                 atol=1e-6, steady_state: bool = True, steady_rtol=1e-4, steady_atol=1e-5,
+                 max_steps: int = 20_000):
+        self.solver = check_choice("solver", solver, tuple(SOLVERS))
+        if adaptive and solver in _NO_ERROR_ESTIMATE:
+            raise ValueError(f"`adaptive=True` needs an error estimate, which solver {solver!r} lacks; "
+                             "use adaptive=False or a solver such as 'heun' or 'tsit5'")
+        self.adaptive = bool(adaptive)
+        self.steady_state = bool(steady_state)
+        if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1:
+            raise ValueError(f"`max_steps` must be a positive integer, got {max_steps!r}")
+        self.max_steps = max_steps
+        self.dt0 = check_scalar("dt0", dt0, positive=True)
+        self.t1 = check_scalar("t1", t1, positive=True)
+        self.rtol = check_scalar("rtol", rtol, nonnegative=True)
+        self.atol = check_scalar("atol", atol, nonnegative=True)
+        self.steady_rtol = check_scalar("steady_rtol", steady_rtol, nonnegative=True)
+        self.steady_atol = check_scalar("steady_atol", steady_atol, nonnegative=True)
+
+    @classmethod
+    def fixed_euler(cls, dt=0.05, steps: int = 1000, *, steady_state: bool = False) -> "SolverConfig":
+        """Forward Euler with `steps` constant steps of `dt` (the authors' tutorial: dt 0.05, 1000 steps)."""
+        if not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"`steps` must be a positive integer, got {steps!r}")
+        return cls("euler", adaptive=False, dt0=dt, t1=float(dt) * steps, steady_state=steady_state,
+                   max_steps=steps + 1)
+
+    def make_solver(self) -> diffrax.AbstractSolver:
+        return SOLVERS[self.solver]()
+
+    def make_controller(self) -> diffrax.AbstractStepSizeController:
+        if self.adaptive:
+            return diffrax.PIDController(rtol=self.rtol, atol=self.atol)
+        return diffrax.ConstantStepSize()

@@ -1,0 +1,163 @@
+"""Continuous retrieval: a diffrax solve of any `AbstractEnergyModel` from a cue to a steady state."""
+
+from collections.abc import Callable
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int, PyTree
+
+from .._checks import as_float_array
+from ..models._base import AbstractEnergyModel
+from ._config import SolverConfig
+from ._status import Status
+
+
+class Retrieval(eqx.Module):
+    """Result of `retrieve` for one sample (every field gains a leading axis under vmap).
+
+    - `state`: the final state (at the steady state, or at t1).
+    - `pattern`: the +-1 read-out, sign of the neuron activations.
+    - `energy`: E at the final state.
+    - `t_final`: time reached; `num_steps`: accepted solver steps.
+    - `status`: a `nam.Status` code for the main solve; `settle_status`: that of the Appendix-D settling
+      of the non-neuron blocks (CONVERGED when the model needs none).
+    - `energy_ts`, `energies`: E at the requested times (NaN after the solve stopped), or None.
+    """
+
+    state: PyTree[Array]
+    pattern: Float[Array, " n"]
+    energy: Float[Array, ""]
+    t_final: Float[Array, ""]
+    num_steps: Int[Array, ""]
+    status: Int[Array, ""]
+    settle_status: Int[Array, ""]
+    energy_ts: Float[Array, " t"] | None
+    energies: Float[Array, " t"] | None
+
+
+def _rms(x):
+    return jnp.sqrt(jnp.mean(x * x))
+
+
+def _steady_cond(vf: Callable, config: SolverConfig):
+    def cond_fn(t, y, args, **kwargs):
+        del t, args, kwargs
+        ok = jax.tree.map(lambda dy, yy: _rms(dy) <= config.steady_atol + config.steady_rtol * _rms(yy), vf(y), y)
+        return jnp.all(jnp.stack(jax.tree.leaves(ok)))
+
+    return cond_fn
+
+
+def _status(sol: diffrax.Solution, y1: PyTree[Array], steady: bool) -> Int[Array, ""]:
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(y1)]))
+    event_hit = sol.event_mask if steady else jnp.asarray(False)
+    ok = (sol.result == diffrax.RESULTS.successful) | (sol.result == diffrax.RESULTS.event_occurred)
+    code = jnp.where(event_hit, Status.CONVERGED, Status.TIME_LIMIT)
+    code = jnp.where(ok, code, jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Status.MAX_STEPS,
+                                         Status.SOLVER_FAILED))
+    return jnp.where(finite, code, Status.NON_FINITE).astype(jnp.int32)
+
+
+def _solve(vf: Callable, energy: Callable | None, y0, config: SolverConfig, energy_ts):
+    subs = [diffrax.SubSaveAt(t1=True)]
+    if energy_ts is not None:
+        subs.append(diffrax.SubSaveAt(ts=energy_ts, fn=lambda t, y, args: energy(y)))
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(lambda t, y, args: vf(y)),
+        config.make_solver(),
+        t0=jnp.zeros_like(config.t1),
+        t1=config.t1,
+        dt0=config.dt0,
+        y0=y0,
+        saveat=diffrax.SaveAt(subs=subs),
+        stepsize_controller=config.make_controller(),
+        event=diffrax.Event(_steady_cond(vf, config)) if config.steady_state else None,
+        max_steps=config.max_steps,
+        throw=False,
+    )
+    y1 = jax.tree.map(lambda a: a[-1], sol.ys[0])
+    t_final = sol.ts[0][-1]
+    status = _status(sol, y1, config.steady_state)
+    # diffrax leaves the last accepted state only in the t1 slot on success; keep it as is otherwise.
+    saved = None
+    if energy_ts is not None:
+        saved = jnp.where(energy_ts <= t_final, sol.ys[1], jnp.nan)
+    return y1, t_final, sol.stats["num_steps"], status, saved
+
+
+def _check_model(model):
+    if not isinstance(model, AbstractEnergyModel):
+        raise ValueError(f"`model` must be a continuous nam energy model, got {type(model).__name__}")
+
+
+def _check_config(config):
+    if not isinstance(config, SolverConfig):
+        raise ValueError(f"`config` must be a nam.SolverConfig, got {type(config).__name__}")
+
+
+@eqx.filter_jit
+def settle(model: AbstractEnergyModel, state: PyTree[Array], config: SolverConfig = SolverConfig()):
+    """Relax the non-neuron blocks with the neurons clamped, to the algebraic fixed point of their
+    equations (Kozachkov et al. Appendix D). Returns (state, status).
+
+    Relaxation finds the solution for positive leaks (alpha, gamma > 0); with zero leaks the clamped
+    subsystem has no leak to settle on and the status reports TIME_LIMIT.
+    """
+    _check_model(model)
+    _check_config(config)
+    y1, _, _, status, _ = _solve(model.clamped_vector_field, None, state, config, None)
+    return y1, status
+
+
+@eqx.filter_jit
+def retrieve(model: AbstractEnergyModel, cue: Float[Array, " n"] | None = None, *, state0: PyTree[Array] | None = None,
+             config: SolverConfig = SolverConfig(), settle_blocks: bool = False,
+             energy_ts: Float[Array, " t"] | None = None) -> Retrieval:
+    """Run a continuous energy model from a cue (or a full initial state) to a steady state or t1.
+
+    Single sample; batch with `jax.vmap(lambda c: nam.retrieve(model, c, config=cfg))(cues)` or
+    `nam.retrieve_batch`. Under vmap one diverging sample gets status NON_FINITE and does not stop the others.
+
+    - `cue`: (N,) initial neuron state; the other blocks start from `model.init_state(cue)`.
+    - `state0`: a full initial state instead of `cue`.
+    - `settle_blocks`: first relax the non-neuron blocks with the neurons clamped (`nam.settle`), e.g. to
+      start the leaky `NeuronAstrocyte` at its clamped fixed point rather than the leak-free one of
+      `init_state`.
+    - `energy_ts`: times at which to record the energy (cheap: `SaveAt(fn=...)`).
+
+    Differentiable with respect to model parameters (reverse mode through the solve, bounded by
+    `config.max_steps`).
+    """
+    _check_model(model)
+    _check_config(config)
+    if (cue is None) == (state0 is None):
+        raise ValueError("pass exactly one of `cue` (an (N,) array) and `state0` (a full model state)")
+    if cue is not None:
+        state0 = model.init_state(cue)
+    else:
+        ref = jax.eval_shape(model.init_state, jnp.zeros((model.n,)))
+        if jax.tree.structure(state0) != jax.tree.structure(ref) or any(
+                jnp.shape(a) != b.shape for a, b in zip(jax.tree.leaves(state0), jax.tree.leaves(ref))):
+            raise ValueError(f"`state0` must match the model's state structure and shapes {ref}")
+        state0 = jax.tree.map(lambda a: as_float_array("state0", a), state0)
+    settle_status = jnp.asarray(Status.CONVERGED, jnp.int32)
+    if settle_blocks:
+        state0, settle_status = settle(model, state0, config)
+    if energy_ts is not None:
+        energy_ts = as_float_array("energy_ts", energy_ts, ndim=1)
+    y1, t_final, num_steps, status, energies = _solve(model.vector_field, model.energy, state0, config, energy_ts)
+    return Retrieval(state=y1, pattern=model.readout(y1), energy=model.energy(y1), t_final=t_final,
+                     num_steps=num_steps, status=status, settle_status=settle_status, energy_ts=energy_ts,
+                     energies=energies)
+
+
+@eqx.filter_jit
+def retrieve_batch(model: AbstractEnergyModel, cues: Float[Array, "batch n"], *,
+                   config: SolverConfig = SolverConfig(), settle_blocks: bool = False,
+                   energy_ts: Float[Array, " t"] | None = None) -> Retrieval:
+    """`retrieve` vmapped over a batch of cues (B, N): every Retrieval field gains a leading B axis."""
+    cues = as_float_array("cues", cues, ndim=2)
+    return jax.vmap(lambda c: retrieve(model, c, config=config, settle_blocks=settle_blocks,
+                                       energy_ts=energy_ts))(cues)

@@ -1,0 +1,1 @@
+"""Energy models (public names are re-exported from `nam`)."""

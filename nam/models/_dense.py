@@ -1,0 +1,87 @@
+"""Dense Associative Memory (Krotov & Hopfield, NeurIPS 2016), binary and continuous."""
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._checks import check_patterns, check_scalar, check_vector, optional_vector
+from .._lagrangians import AbstractLagrangian, LogCosh
+from ._base import AbstractBinaryModel, AbstractEnergyModel
+from ._separation import AbstractSeparation, Polynomial
+
+
+class DenseAssociativeMemory(AbstractEnergyModel, AbstractBinaryModel):
+    """E = -sum_mu F(xi_mu . sigma) (Krotov & Hopfield 2016, eq. 2).
+
+    Binary: the flip-difference update (eq. 3) sigma_i <- sign[sum_mu F(xi_mu,i + h_mu,i) - F(-xi_mu,i + h_mu,i)]
+    with h_mu,i = sum_{j != i} xi_mu,j sigma_j (ties keep sigma_i), driven asynchronously or synchronously
+    by `nam.retrieve_binary`.
+
+    Continuous (the Lagrangian form of Krotov & Hopfield 2021):
+        E(x) = [sum_i x_i g_i - L(x)] - scale * S(Xi g) - b.g,
+        tau dx/dt = -x + scale * Xi^T S'(Xi g) + b,
+    with S = sum_mu F (see `nam.Polynomial`, `nam.RectifiedPolynomial`, `nam.ExponentialSeparation`).
+    `scale` defaults to `separation.default_scale(N)` (1 / (n N^(n-1)) for the polynomials, so the field
+    is O(1); 1 for the exponential); it does not change binary dynamics.
+    """
+
+    patterns: Float[Array, "k n"]
+    separation: AbstractSeparation
+    lagrangian: AbstractLagrangian
+    scale: Float[Array, ""]
+    tau: Float[Array, ""]
+    b: Float[Array, " n"]
+
+    def __init__(self, patterns, separation: AbstractSeparation | None = None,
+                 lagrangian: AbstractLagrangian | None = None, *, scale=None, tau=1.0, b=None):
+        self.patterns = check_patterns("patterns", patterns, binary=True)
+        n = self.patterns.shape[1]
+        self.separation = Polynomial(3) if separation is None else separation
+        if not isinstance(self.separation, AbstractSeparation):
+            raise ValueError(f"`separation` must be an AbstractSeparation, got {type(separation).__name__}")
+        self.lagrangian = LogCosh(5.0) if lagrangian is None else lagrangian
+        if not isinstance(self.lagrangian, AbstractLagrangian):
+            raise ValueError(f"`lagrangian` must be an AbstractLagrangian, got {type(lagrangian).__name__}")
+        self.scale = check_scalar("scale", self.separation.default_scale(n) if scale is None else scale,
+                                  positive=True)
+        self.tau = check_scalar("tau", tau, positive=True)
+        self.b = optional_vector("b", b, n)
+
+    @property
+    def n(self) -> int:
+        return self.patterns.shape[1]
+
+    # continuous
+    def energy(self, state):
+        g = self.lagrangian.activation(state)
+        return self.lagrangian.legendre(state) - self.scale * self.separation(self.patterns @ g) - jnp.dot(self.b, g)
+
+    def activations(self, state):
+        return self.lagrangian.activation(state)
+
+    def drive(self, state):
+        g = self.lagrangian.activation(state)
+        field = self.patterns.T @ self.separation.weights(self.patterns @ g)
+        return -state + self.scale * field + self.b
+
+    def time_constants(self):
+        return self.tau
+
+    def gradient_factors(self):
+        return 1.0
+
+    def init_state(self, cue):
+        return check_vector("cue", cue, self.n)
+
+    def neuron_activation(self, state):
+        return self.lagrangian.activation(state)
+
+    # binary
+    def binary_energy(self, sigma):
+        return -self.separation(self.patterns @ sigma)
+
+    def propose(self, m, sigma, i):
+        xi = self.patterns[:, i]
+        rest = m - xi * sigma[i]
+        gain = self.separation.difference(rest + xi, rest - xi)
+        return jnp.where(gain > 0, 1.0, jnp.where(gain < 0, -1.0, sigma[i]))

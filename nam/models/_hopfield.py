@@ -1,0 +1,91 @@
+"""Classical Hopfield network (Hopfield 1982, 1984) with the Hebbian rule J = (1/N) sum_mu xi xi^T."""
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._checks import check_patterns, check_scalar, check_vector, optional_vector
+from .._lagrangians import AbstractLagrangian, LogCosh
+from ._base import AbstractBinaryModel, AbstractEnergyModel
+
+
+class ClassicalHopfield(AbstractEnergyModel, AbstractBinaryModel):
+    """Hopfield network with Hebbian couplings J = (1/N) Xi^T Xi (diagonal zeroed by default).
+
+    Continuous (Hopfield 1984, in the Lagrangian form of Krotov & Hopfield 2021):
+        E(x) = [sum_i x_i g_i - L(x)] - 1/2 g^T J g - b.g,     tau dx/dt = -x + J g + b,
+    with g = dL/dx (default tanh(5 x)). Binary (Hopfield 1982): E(sigma) = -1/2 sigma^T J sigma,
+    sigma_i <- sign(sum_j J_ij sigma_j) (ties keep sigma_i).
+
+    J is never stored: J g = (1/N) Xi^T (Xi g) - (K/N) g (zero diagonal), O(K N).
+
+    Arguments: `patterns` (K, N) of +-1; `lagrangian` of the neurons; `zero_diagonal`; `tau` > 0;
+    `b` (N,) input current or None.
+    """
+
+    patterns: Float[Array, "k n"]
+    lagrangian: AbstractLagrangian
+    tau: Float[Array, ""]
+    b: Float[Array, " n"]
+    zero_diagonal: bool = eqx.field(static=True)
+
+    def __init__(self, patterns, lagrangian: AbstractLagrangian | None = None, *, zero_diagonal: bool = True,
+                 tau=1.0, b=None):
+        self.patterns = check_patterns("patterns", patterns, binary=True)
+        n = self.patterns.shape[1]
+        self.lagrangian = LogCosh(5.0) if lagrangian is None else lagrangian
+        if not isinstance(self.lagrangian, AbstractLagrangian):
+            raise ValueError(f"`lagrangian` must be an AbstractLagrangian, got {type(lagrangian).__name__}")
+        self.zero_diagonal = bool(zero_diagonal)
+        self.tau = check_scalar("tau", tau, positive=True)
+        self.b = optional_vector("b", b, n)
+
+    @property
+    def n(self) -> int:
+        return self.patterns.shape[1]
+
+    def couple(self, g: Float[Array, " n"]) -> Float[Array, " n"]:
+        """J g, without forming J."""
+        k, n = self.patterns.shape
+        out = self.patterns.T @ (self.patterns @ g) / n
+        return out - (k / n) * g if self.zero_diagonal else out
+
+    def coupling_matrix(self) -> Float[Array, "n n"]:
+        """The dense J (O(N^2) memory)."""
+        k, n = self.patterns.shape
+        j = self.patterns.T @ self.patterns / n
+        return j - (k / n) * jnp.eye(n) if self.zero_diagonal else j
+
+    # continuous
+    def energy(self, state):
+        g = self.lagrangian.activation(state)
+        return self.lagrangian.legendre(state) - 0.5 * jnp.dot(g, self.couple(g)) - jnp.dot(self.b, g)
+
+    def activations(self, state):
+        return self.lagrangian.activation(state)
+
+    def drive(self, state):
+        return -state + self.couple(self.lagrangian.activation(state)) + self.b
+
+    def time_constants(self):
+        return self.tau
+
+    def gradient_factors(self):
+        return 1.0
+
+    def init_state(self, cue):
+        return check_vector("cue", cue, self.n)
+
+    def neuron_activation(self, state):
+        return self.lagrangian.activation(state)
+
+    # binary
+    def binary_energy(self, sigma):
+        return -0.5 * jnp.dot(sigma, self.couple(sigma))
+
+    def propose(self, m, sigma, i):
+        k, n = self.patterns.shape
+        h = jnp.dot(self.patterns[:, i], m) / n
+        if self.zero_diagonal:
+            h = h - (k / n) * sigma[i]
+        return jnp.where(h > 0, 1.0, jnp.where(h < 0, -1.0, sigma[i]))

@@ -1,0 +1,108 @@
+"""Separation functions F of a Dense Associative Memory, E = -sum_mu F(xi_mu . sigma).
+
+Krotov & Hopfield, "Dense Associative Memory for Pattern Recognition" (NeurIPS 2016), eq. 2.
+Each separation computes the interaction S(z) = sum_mu F(z_mu) over the overlaps z = Xi sigma,
+or, for the exponential, a strictly increasing function of it, so that comparisons between two
+states (the binary flip-difference update) and all gradients' directions are unchanged while
+float32 cannot overflow.
+"""
+
+import abc
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._checks import check_scalar
+
+
+class AbstractSeparation(eqx.Module):
+    """S(z) = sum_mu F(z_mu) (or an increasing function of it) and its gradient."""
+
+    @abc.abstractmethod
+    def __call__(self, z: Float[Array, " k"]) -> Float[Array, ""]:
+        """The interaction S(z) over the K overlaps z."""
+
+    @abc.abstractmethod
+    def weights(self, z: Float[Array, " k"]) -> Float[Array, " k"]:
+        """dS/dz: how strongly each memory pulls (F'(z) for the polynomials)."""
+
+    @abc.abstractmethod
+    def default_scale(self, n: int) -> float:
+        """The factor multiplying S so that the continuous field is O(1) at N neurons."""
+
+    def difference(self, a: Float[Array, " k"], b: Float[Array, " k"]) -> Float[Array, ""]:
+        """S(a) - S(b), summed term by term so that large equal parts cancel exactly first."""
+        return self(a) - self(b)
+
+
+class Polynomial(AbstractSeparation):
+    """F(z) = z^n (Krotov & Hopfield 2016, eq. 3). n = 2 is the classical Hopfield network."""
+
+    degree: int = eqx.field(static=True)
+
+    def __init__(self, degree: int = 3):
+        if not isinstance(degree, int) or isinstance(degree, bool) or degree < 2:
+            raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
+        self.degree = degree
+
+    def __call__(self, z):
+        return jnp.sum(jax.lax.integer_pow(z, self.degree))
+
+    def weights(self, z):
+        return self.degree * jax.lax.integer_pow(z, self.degree - 1)
+
+    def difference(self, a, b):
+        return jnp.sum(jax.lax.integer_pow(a, self.degree) - jax.lax.integer_pow(b, self.degree))
+
+    def default_scale(self, n: int) -> float:
+        return 1.0 / (self.degree * float(n) ** (self.degree - 1))
+
+
+class RectifiedPolynomial(AbstractSeparation):
+    """F(z) = ReLU(z)^n (Krotov & Hopfield 2016, the rectified polynomial)."""
+
+    degree: int = eqx.field(static=True)
+
+    def __init__(self, degree: int = 3):
+        if not isinstance(degree, int) or isinstance(degree, bool) or degree < 2:
+            raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
+        self.degree = degree
+
+    def __call__(self, z):
+        return jnp.sum(jax.lax.integer_pow(jnp.maximum(z, 0.0), self.degree))
+
+    def weights(self, z):
+        return self.degree * jax.lax.integer_pow(jnp.maximum(z, 0.0), self.degree - 1)
+
+    def difference(self, a, b):
+        n = self.degree
+        return jnp.sum(jax.lax.integer_pow(jnp.maximum(a, 0.0), n) - jax.lax.integer_pow(jnp.maximum(b, 0.0), n))
+
+    def default_scale(self, n: int) -> float:
+        return 1.0 / (self.degree * float(n) ** (self.degree - 1))
+
+
+class ExponentialSeparation(AbstractSeparation):
+    """F(z) = exp(beta z), held as S(z) = (1/beta) log sum_mu exp(beta z_mu).
+
+    The log is increasing, so the binary flip-difference update of Krotov & Hopfield 2016 is
+    identical to the one with sum exp, and logsumexp keeps float32 finite at any N. In the
+    continuous model this is the modern-Hopfield energy -(1/beta) lse(beta Xi g) (Ramsauer et al.
+    2020; Krotov & Hopfield 2021, model C), whose field is Xi^T softmax(beta Xi g).
+    """
+
+    beta: Float[Array, ""]
+
+    def __init__(self, beta=1.0):
+        self.beta = check_scalar("beta", beta, positive=True)
+
+    def __call__(self, z):
+        return jax.nn.logsumexp(self.beta * z) / self.beta
+
+    def weights(self, z):
+        return jax.nn.softmax(self.beta * z)
+
+    def default_scale(self, n: int) -> float:
+        return 1.0
