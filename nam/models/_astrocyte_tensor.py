@@ -79,7 +79,7 @@ class HebbianTensor(AbstractAstrocyteTensor):
     def contract(self, psi):
         # sum_mu xi_i xi_j (xi^T psi xi): O(K N^2)
         q = jnp.sum((self.patterns @ psi) * self.patterns, axis=1)
-        return self.scale * (self.patterns.T * q) @ self.patterns
+        return self.scale * (self.patterns.T * q[None, :]) @ self.patterns
 
     def quadratic(self, psi):
         q = jnp.sum((self.patterns @ psi) * self.patterns, axis=1)

@@ -40,7 +40,7 @@ class AbstractEnergyModel(eqx.Module):
         """tau per block (same structure as `state`, 0-d arrays)."""
 
     @abc.abstractmethod
-    def gradient_factors(self) -> PyTree[float]:
+    def gradient_factors(self) -> PyTree[Array]:
         """c per block: drive = -c dE/d(activations) (1 for vectors, 2 for symmetric matrices)."""
 
     @abc.abstractmethod

@@ -68,7 +68,7 @@ class DenseAssociativeMemory(AbstractEnergyModel, AbstractBinaryModel):
         return self.tau
 
     def gradient_factors(self):
-        return 1.0
+        return jnp.asarray(1.0)
 
     def init_state(self, cue):
         return check_vector("cue", cue, self.n)

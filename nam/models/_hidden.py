@@ -10,10 +10,13 @@ from ._base import AbstractEnergyModel
 
 
 class HiddenState(eqx.Module):
-    """State of `HiddenNeuronDAM`: feature neurons v (N,) and hidden memory neurons h (K,)."""
+    """State of `HiddenNeuronDAM`: feature neurons v (N,) and hidden memory neurons h (K,).
 
-    v: Float[Array, " n"]
-    h: Float[Array, " k"]
+    Also used to hold per-block quantities (time constants, gradient factors) as 0-d arrays.
+    """
+
+    v: Float[Array, "..."]
+    h: Float[Array, "..."]
 
 
 class HiddenNeuronDAM(AbstractEnergyModel):
@@ -71,7 +74,7 @@ class HiddenNeuronDAM(AbstractEnergyModel):
         return HiddenState(self.tau_f, self.tau_h)
 
     def gradient_factors(self):
-        return HiddenState(1.0, 1.0)
+        return HiddenState(jnp.asarray(1.0), jnp.asarray(1.0))
 
     def init_state(self, cue):
         """Features at the cue, hidden neurons at their fixed point given them (h = Xi g(v))."""

@@ -25,11 +25,14 @@ def _check_tensor(tensor):
 
 
 class NeuronAstrocyteState(eqx.Module):
-    """State of the full network: neurons x (N,), synapses s (N, N), astrocyte processes p (N, N)."""
+    """State of the full network: neurons x (N,), synapses s (N, N), astrocyte processes p (N, N).
 
-    x: Float[Array, " n"]
-    s: Float[Array, "n n"]
-    p: Float[Array, "n n"]
+    Also used to hold per-block quantities (time constants, gradient factors) as 0-d arrays.
+    """
+
+    x: Float[Array, "..."]
+    s: Float[Array, "..."]
+    p: Float[Array, "..."]
 
 
 class NeuronAstrocyte(AbstractEnergyModel):
@@ -116,7 +119,7 @@ class NeuronAstrocyte(AbstractEnergyModel):
         return NeuronAstrocyteState(self.tau_n, self.tau_s, self.tau_p)
 
     def gradient_factors(self):
-        return NeuronAstrocyteState(1.0, 2.0, 2.0)
+        return NeuronAstrocyteState(jnp.asarray(1.0), jnp.asarray(2.0), jnp.asarray(2.0))
 
     def init_state(self, cue):
         """Appendix D: neurons clamped at the cue, synapses and processes at the algebraic fixed point
@@ -194,7 +197,7 @@ class NeuronAstrocyteEffective(AbstractEnergyModel):
         return self.tau
 
     def gradient_factors(self):
-        return 1.0
+        return jnp.asarray(1.0)
 
     def init_state(self, cue):
         return check_vector("cue", cue, self.n)

@@ -1,0 +1,37 @@
+"""Execute every notebook in notebooks/ headless with nbclient; any cell error fails the test."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+# Strings that must appear in a notebook's printed (stream) output after it runs.
+EXPECTED_OUTPUT = {
+    "01_neuron_astrocyte_retrieval.ipynb": ["retrieved memory 0 exactly: True"],
+}
+
+
+def _stream_text(nb) -> str:
+    return "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                   for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs(path, monkeypatch):
+    # The kernel runs in notebooks/, so a relative PYTHONPATH (e.g. ".") would miss the package: put this
+    # checkout first on the kernel's path, installed or not.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=600,
+                                     resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    client.execute()  # raises CellExecutionError on the first failing cell
+    text = _stream_text(nb)
+    for expected in EXPECTED_OUTPUT.get(path.name, []):
+        assert expected in text, f"{path.name}: expected {expected!r} in the printed output"
