@@ -38,8 +38,7 @@ def _sync_step(model, sigma):
     return jax.vmap(lambda i: model.propose(m, sigma, i))(jnp.arange(sigma.shape[0]))
 
 
-@eqx.filter_jit
-def retrieve_binary(model: AbstractBinaryModel, cue: Float[Array, " n"], *, mode: str = "async",
+def retrieve_binary(model, cue, *, mode: str = "async",
                     max_sweeps: int = 100, key: PRNGKeyArray | None = None) -> BinaryRetrieval:
     """Run the flip-difference sign dynamics from a +-1 cue until no bit changes or `max_sweeps`.
 
@@ -62,6 +61,12 @@ def retrieve_binary(model: AbstractBinaryModel, cue: Float[Array, " n"], *, mode
         raise ValueError(f"`cue` must have shape ({n},), got {sigma0.shape}")
     if is_concrete(sigma0) and not bool(np.all(np.abs(np.asarray(sigma0)) == 1)):
         raise ValueError("`cue` must contain only +1 and -1 entries for binary dynamics")
+    return _retrieve_binary(model, sigma0, mode, max_sweeps, key)
+
+
+@eqx.filter_jit
+def _retrieve_binary(model, sigma0, mode, max_sweeps, key):
+    n = sigma0.shape[0]
 
     if mode == "async":
         def body(carry):

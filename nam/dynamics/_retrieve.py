@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PyTree
 
-from .._checks import as_float_array
+from .._checks import as_float_array, check_finite, check_vector
 from ..models._base import AbstractEnergyModel
 from ._config import SolverConfig
 from ._status import Status
@@ -98,7 +98,7 @@ def _check_config(config):
 
 
 @eqx.filter_jit
-def settle(model: AbstractEnergyModel, state: PyTree[Array], config: SolverConfig = SolverConfig()):
+def settle(model, state, config: SolverConfig = SolverConfig()):
     """Relax the non-neuron blocks with the neurons clamped, to the algebraic fixed point of their
     equations (Kozachkov et al. Appendix D). Returns (state, status).
 
@@ -111,10 +111,8 @@ def settle(model: AbstractEnergyModel, state: PyTree[Array], config: SolverConfi
     return y1, status
 
 
-@eqx.filter_jit
-def retrieve(model: AbstractEnergyModel, cue: Float[Array, " n"] | None = None, *, state0: PyTree[Array] | None = None,
-             config: SolverConfig = SolverConfig(), settle_blocks: bool = False,
-             energy_ts: Float[Array, " t"] | None = None) -> Retrieval:
+def retrieve(model, cue=None, *, state0=None, config: SolverConfig = SolverConfig(), settle_blocks: bool = False,
+             energy_ts=None) -> Retrieval:
     """Run a continuous energy model from a cue (or a full initial state) to a steady state or t1.
 
     Single sample; batch with `jax.vmap(lambda c: nam.retrieve(model, c, config=cfg))(cues)` or
@@ -135,6 +133,16 @@ def retrieve(model: AbstractEnergyModel, cue: Float[Array, " n"] | None = None, 
     if (cue is None) == (state0 is None):
         raise ValueError("pass exactly one of `cue` (an (N,) array) and `state0` (a full model state)")
     if cue is not None:
+        cue = check_vector("cue", cue, model.n)  # values checked here when concrete, before jit
+    else:
+        for leaf in jax.tree.leaves(state0):
+            check_finite("state0", as_float_array("state0", leaf))
+    return _retrieve(model, cue, state0, config, settle_blocks, energy_ts)
+
+
+@eqx.filter_jit
+def _retrieve(model, cue, state0, config, settle_blocks, energy_ts):
+    if cue is not None:
         state0 = model.init_state(cue)
     else:
         ref = jax.eval_shape(model.init_state, jnp.zeros((model.n,)))
@@ -153,11 +161,18 @@ def retrieve(model: AbstractEnergyModel, cue: Float[Array, " n"] | None = None, 
                      energies=energies)
 
 
-@eqx.filter_jit
-def retrieve_batch(model: AbstractEnergyModel, cues: Float[Array, "batch n"], *,
-                   config: SolverConfig = SolverConfig(), settle_blocks: bool = False,
-                   energy_ts: Float[Array, " t"] | None = None) -> Retrieval:
+def retrieve_batch(model, cues, *, config: SolverConfig = SolverConfig(), settle_blocks: bool = False,
+                   energy_ts=None) -> Retrieval:
     """`retrieve` vmapped over a batch of cues (B, N): every Retrieval field gains a leading B axis."""
+    _check_model(model)
+    _check_config(config)
     cues = as_float_array("cues", cues, ndim=2)
-    return jax.vmap(lambda c: retrieve(model, c, config=config, settle_blocks=settle_blocks,
-                                       energy_ts=energy_ts))(cues)
+    if cues.shape[1] != model.n:
+        raise ValueError(f"`cues` must have shape (B, {model.n}), got {cues.shape}")
+    check_finite("cues", cues)
+    return _retrieve_batch(model, cues, config, settle_blocks, energy_ts)
+
+
+@eqx.filter_jit
+def _retrieve_batch(model, cues, config, settle_blocks, energy_ts):
+    return jax.vmap(lambda c: _retrieve(model, c, None, config, settle_blocks, energy_ts))(cues)

@@ -69,7 +69,7 @@ class NeuronAstrocyte(AbstractEnergyModel):
     c: Float[Array, "n n"]
     d: Float[Array, "n n"]
 
-    def __init__(self, tensor: AbstractAstrocyteTensor, neuron_lagrangian=None, synapse_lagrangian=None,
+    def __init__(self, tensor, neuron_lagrangian=None, synapse_lagrangian=None,
                  process_lagrangian=None, *, lam=1.0, alpha=1.0, gamma=1.0, tau_n=1.0, tau_s=1.0, tau_p=1.0,
                  b=None, c=None, d=None):
         self.tensor = _check_tensor(tensor)
@@ -173,7 +173,7 @@ class NeuronAstrocyteEffective(AbstractEnergyModel):
     tau: Float[Array, ""]
     b: Float[Array, " n"]
 
-    def __init__(self, tensor: AbstractAstrocyteTensor, lagrangian=None, *, tau=1.0, b=None):
+    def __init__(self, tensor, lagrangian=None, *, tau=1.0, b=None):
         self.tensor = _check_tensor(tensor)
         self.lagrangian = _check_lagrangian("lagrangian", lagrangian)
         self.tau = check_scalar("tau", tau, positive=True)

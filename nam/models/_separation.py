@@ -42,7 +42,7 @@ class Polynomial(AbstractSeparation):
 
     degree: int = eqx.field(static=True)
 
-    def __init__(self, degree: int = 3):
+    def __init__(self, degree=3):
         if not isinstance(degree, int) or isinstance(degree, bool) or degree < 2:
             raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
         self.degree = degree
@@ -65,7 +65,7 @@ class RectifiedPolynomial(AbstractSeparation):
 
     degree: int = eqx.field(static=True)
 
-    def __init__(self, degree: int = 3):
+    def __init__(self, degree=3):
         if not isinstance(degree, int) or isinstance(degree, bool) or degree < 2:
             raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
         self.degree = degree
