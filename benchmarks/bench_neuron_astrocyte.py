@@ -529,6 +529,18 @@ def report(results):
     return "\n".join(lines)
 
 
+def _git_state():
+    """The nam checkout measured: commit and whether nam/ had uncommitted changes."""
+    import subprocess
+
+    try:
+        run = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True, timeout=10).stdout
+        return {"git_commit": run("rev-parse", "HEAD").strip(),
+                "nam_dirty": bool(run("status", "--porcelain", "--", "nam").strip())}
+    except Exception:  # not a git checkout, or no git
+        return {}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="N=100 only, batch 8, fewer repeats")
@@ -541,7 +553,7 @@ def main(argv=None):
     ncpu = os.cpu_count() or 1
     env = {"python": platform.python_version(), "platform": platform.platform(), "cpu_count": ncpu,
            "jax": jax.__version__, "jax_backend": jax.default_backend(), "numpy": np.__version__,
-           "loadavg_start": [round(x, 2) for x in os.getloadavg()], "quick": args.quick}
+           "loadavg_start": [round(x, 2) for x in os.getloadavg()], "quick": args.quick, **_git_state()}
     results = {"env": env}
     if torch is None:
         msg = f"torch is not importable ({TORCH_ERROR}); install the peer with `pip install torch==2.13.0`"

@@ -27,7 +27,7 @@ def test_steady_state_stop_and_energy_recording(dam, getkey):
     # the criterion holds per block at the end
     vf = model.vector_field(r.state)
     rms = lambda a: float(jnp.sqrt(jnp.mean(a**2)))
-    assert rms(vf) <= 1e-5 + 1e-4 * rms(r.state)
+    assert rms(vf) <= 1e-6 + 1e-4 * rms(r.state)  # tau = 1: residual = vector field
     e = np.asarray(r.energies)
     recorded = np.asarray(ts) <= float(r.t_final)
     assert np.all(np.isnan(e[~recorded])) and np.all(np.isfinite(e[recorded]))

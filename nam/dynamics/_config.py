@@ -27,8 +27,9 @@ class SolverConfig(eqx.Module):
     - `adaptive`: PID step control with `rtol`/`atol` (True) or constant steps of `dt0` (False).
     - `t1`: time limit (in units of the models' time constants).
     - `steady_state`: stop once every state block b satisfies
-      rms(dy_b/dt) <= steady_atol + steady_rtol * rms(y_b). The criterion is per block (neurons, synapses,
-      processes, hidden neurons), so the N^2 blocks do not drown the N neurons.
+      rms(tau_b dy_b/dt) <= steady_atol + steady_rtol * rms(y_b), the fixed-point residual in state units
+      (independent of the time constants, like the fixed points themselves). The criterion is per block
+      (neurons, synapses, processes, hidden neurons), so the N^2 blocks do not drown the N neurons.
     - `max_steps`: step budget (bounds memory of reverse-mode differentiation too).
     """
 
@@ -43,8 +44,8 @@ class SolverConfig(eqx.Module):
     steady_rtol: Float[Array, ""]
     steady_atol: Float[Array, ""]
 
-    def __init__(self, solver: str = "tsit5", *, adaptive: bool = True, dt0=0.05, t1=200.0, rtol=1e-4,
-                 atol=1e-6, steady_state: bool = True, steady_rtol=1e-4, steady_atol=1e-5,
+    def __init__(self, solver: str = "tsit5", *, adaptive: bool = True, dt0=0.05, t1=200.0, rtol=1e-5,
+                 atol=1e-7, steady_state: bool = True, steady_rtol=1e-4, steady_atol=1e-6,
                  max_steps: int = 20_000):
         self.solver = check_choice("solver", solver, tuple(SOLVERS))
         if adaptive and solver in _NO_ERROR_ESTIMATE:
