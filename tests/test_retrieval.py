@@ -155,3 +155,19 @@ def test_binary_retrieval_does_not_recompile_across_patterns(getkey):
     for _ in range(3):
         xi = nam.random_patterns(getkey(), 3, 30)
         run(nam.DenseAssociativeMemory(xi, nam.ExponentialSeparation(0.5)), xi[0])
+
+
+def test_chunked_batches_equal_vmapped_batches(getkey):
+    xi = nam.random_patterns(getkey(), 3, 12)
+    model = nam.NeuronAstrocyte(nam.HebbianTensor(xi))
+    cues = jnp.stack([nam.flip_bits(k, xi[i % 3], 0.2) for i, k in enumerate(jr.split(getkey(), 5))])
+    cfg = nam.SolverConfig.fixed_euler(0.05, 200)
+    ref = nam.retrieve_batch(model, cues, config=cfg, chunk_size=5)
+    for chunk in (1, 2, 3):
+        out = nam.retrieve_batch(model, cues, config=cfg, chunk_size=chunk)
+        for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(ref)):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="`chunk_size`"):
+        nam.retrieve_batch(model, cues, chunk_size=0)
+    with pytest.raises(ValueError, match="`cues`"):
+        nam.retrieve_batch(model, cues[:, :5])

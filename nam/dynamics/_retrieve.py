@@ -21,8 +21,8 @@ class Retrieval(eqx.Module):
     - `pattern`: the +-1 read-out, sign of the neuron activations.
     - `energy`: E at the final state.
     - `t_final`: time reached; `num_steps`: accepted solver steps.
-    - `status`: a `nam.Status` code for the main solve; `settle_status`: that of the Appendix-D settling
-      of the non-neuron blocks (CONVERGED when the model needs none).
+    - `status`: a `nam.Status` code for the main solve; `settle_status`: that of the clamped relaxation
+      asked for with `settle_blocks=True` (CONVERGED when none was run).
     - `energy_ts`, `energies`: E at the requested times (NaN after the solve stopped), or None.
     """
 
@@ -83,7 +83,7 @@ def _solve(vf: Callable, taus, energy: Callable | None, y0, config: SolverConfig
     y1 = jax.tree.map(lambda a: a[-1], sol.ys[0])
     t_final = sol.ts[0][-1]
     status = _status(sol, y1, config.steady_state)
-    # diffrax leaves the last accepted state only in the t1 slot on success; keep it as is otherwise.
+    # on MAX_STEPS / SOLVER_FAILED the t1 slot holds the last accepted state (finite unless it diverged)
     saved = None
     if energy_ts is not None:
         saved = jnp.where(energy_ts <= t_final, sol.ys[1], jnp.nan)
@@ -165,17 +165,31 @@ def _retrieve(model, cue, state0, config, settle_blocks, energy_ts):
 
 
 def retrieve_batch(model, cues, *, config: SolverConfig = SolverConfig(), settle_blocks: bool = False,
-                   energy_ts=None) -> Retrieval:
-    """`retrieve` vmapped over a batch of cues (B, N): every Retrieval field gains a leading B axis."""
+                   energy_ts=None, chunk_size: int | None = None) -> Retrieval:
+    """`retrieve` over a batch of cues (B, N): every Retrieval field gains a leading B axis.
+
+    Cues are vmapped in chunks of `chunk_size` and the chunks run one after another (`lax.map`), so a
+    large batch of large states (the full model carries 2 N^2 numbers per cue) stays in cache and in
+    memory. Default: as many cues per chunk as fit in about 4 MiB of state (all of them for small N).
+    """
     _check_model(model)
     _check_config(config)
     cues = as_float_array("cues", cues, ndim=2)
     if cues.shape[1] != model.n:
         raise ValueError(f"`cues` must have shape (B, {model.n}), got {cues.shape}")
     check_finite("cues", cues)
-    return _retrieve_batch(model, cues, config, settle_blocks, energy_ts)
+    if chunk_size is None:
+        state = jax.eval_shape(model.init_state, cues[0])
+        nbytes = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(state))
+        chunk_size = max(1, (4 << 20) // nbytes)
+    elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ValueError(f"`chunk_size` must be a positive integer, got {chunk_size!r}")
+    return _retrieve_batch(model, cues, config, settle_blocks, energy_ts, min(chunk_size, cues.shape[0]))
 
 
 @eqx.filter_jit
-def _retrieve_batch(model, cues, config, settle_blocks, energy_ts):
-    return jax.vmap(lambda c: _retrieve(model, c, None, config, settle_blocks, energy_ts))(cues)
+def _retrieve_batch(model, cues, config, settle_blocks, energy_ts, chunk_size):
+    one = lambda c: _retrieve(model, c, None, config, settle_blocks, energy_ts)
+    if chunk_size >= cues.shape[0]:
+        return jax.vmap(one)(cues)
+    return jax.lax.map(one, cues, batch_size=chunk_size)
