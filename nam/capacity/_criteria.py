@@ -1,0 +1,110 @@
+"""Per-trial retrieval criteria for the binary models (`nam.ClassicalHopfield`, `nam.DenseAssociativeMemory`).
+
+A capacity is the largest load K at which a criterion still holds; the criteria differ, and so do
+the capacities they give:
+
+1. `one_step_stable_bits`: the fraction of the bits of a stored memory xi_mu that one flip-difference
+   update, made from xi_mu itself, leaves unchanged. Its complement is the per-bit error rate that
+   the signal-to-noise theory predicts as Phi(-sqrt(S)) (`nam.capacity._theory.bit_error_probability`).
+2. `is_fixed_point`: every bit is stable, so xi_mu is an exact fixed point of the dynamics (async and
+   sync alike). Requiring this of all K memories is the no-error capacity N^(n-1) / (2 (2n-3)!! ln N)
+   (McEliece et al. 1987; Krotov & Hopfield 2016).
+3. and 4. `retrieval_outcome`: corrupt xi_mu by flipping exactly round(rho N) bits, run the dynamics
+   to convergence, and report whether the read-out equals xi_mu exactly (criterion 3) and its overlap
+   with xi_mu (criterion 4: retrieval with a few wrong bits allowed, the sense of Amit, Gutfreund &
+   Sompolinsky's 0.138 N).
+
+Each function handles one memory of one model and is pure: jit it once per model type and shape and
+vmap it over memories `mu`, keys and independent pattern sets (build the model inside the vmapped
+function from the traced patterns).
+"""
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
+
+from .._checks import is_concrete
+from .._patterns import flip_bits
+from ..dynamics._binary import retrieve_binary
+from ..models._base import AbstractBinaryModel
+
+
+def _check_model(model) -> None:
+    if not isinstance(model, AbstractBinaryModel):
+        raise ValueError(f"`model` must be a binary nam model (ClassicalHopfield, DenseAssociativeMemory), "
+                         f"got {type(model).__name__}")
+
+
+def _check_mu(mu, k: int) -> jax.Array:
+    if isinstance(mu, bool):
+        raise ValueError(f"`mu` must be an integer memory index, got {mu!r}")
+    arr = jnp.asarray(mu)
+    if arr.shape != () or not jnp.issubdtype(arr.dtype, jnp.integer):
+        raise ValueError(f"`mu` must be a scalar integer memory index, got {mu!r}")
+    if is_concrete(arr) and not 0 <= int(arr) < k:
+        raise ValueError(f"`mu` must be in [0, {k}) (K = {k} memories), got {int(arr)}")
+    return arr
+
+
+def _stable(model: AbstractBinaryModel, mu: jax.Array) -> Bool[Array, " n"]:
+    xi = model.patterns[mu]
+    m = model.overlaps(xi)
+    new = jax.vmap(lambda i: model.propose(m, xi, i))(jnp.arange(xi.shape[0]))
+    return new == xi
+
+
+def one_step_stable_bits(model: AbstractBinaryModel, mu: int | Int[ArrayLike, ""]) -> Float[Array, ""]:
+    """Criterion 1: the fraction of bits i with `model.propose(Xi xi_mu, xi_mu, i) == xi_mu,i`.
+
+    Each bit is updated from the stored memory itself (the other bits held at xi_mu), exactly the
+    single-spin rule of `nam.retrieve_binary`; ties keep the bit. O(K N) for Hopfield, O(K N) per
+    bit for the DAM. One memory; vmap over `mu`.
+    """
+    _check_model(model)
+    mu = _check_mu(mu, model.patterns.shape[0])
+    return jnp.mean(_stable(model, mu).astype(model.patterns.dtype))
+
+
+def is_fixed_point(model: AbstractBinaryModel, mu: int | Int[ArrayLike, ""]) -> Bool[Array, ""]:
+    """Criterion 2: True iff every bit of xi_mu is one-step stable, i.e. xi_mu is an exact fixed point
+    of both the asynchronous and the synchronous dynamics."""
+    _check_model(model)
+    mu = _check_mu(mu, model.patterns.shape[0])
+    return jnp.all(_stable(model, mu))
+
+
+class RetrievalOutcome(NamedTuple):
+    """`exact`: the read-out equals xi_mu in every bit; `overlap`: read-out . xi_mu / N; `status`: the
+    `nam.Status` code of the run (CONVERGED, SWEEP_LIMIT or, for synchronous updates, CYCLE)."""
+
+    exact: Bool[Array, ""]
+    overlap: Float[Array, ""]
+    status: Int[Array, ""]
+
+
+def retrieval_outcome(model: AbstractBinaryModel, mu: int | Int[ArrayLike, ""], key: PRNGKeyArray,
+                      rho: float | Float[ArrayLike, ""], mode: str = "async",
+                      max_sweeps: int = 100) -> RetrievalOutcome:
+    """Criteria 3 and 4: flip exactly round(rho N) bits of xi_mu (`nam.flip_bits` with `key`), run
+    `nam.retrieve_binary(model, cue, mode=mode, max_sweeps=max_sweeps)` (sweep order 0..N-1), and
+    compare the final state with xi_mu.
+
+    A run that hits `max_sweeps` or a 2-cycle still reports its last state's `exact` and `overlap`;
+    filter on `status` to count only converged runs. `rho` may be traced (no recompile per rho).
+    """
+    _check_model(model)
+    mu = _check_mu(mu, model.patterns.shape[0])
+    rho_arr = jnp.asarray(rho)
+    if rho_arr.shape != () or not jnp.issubdtype(rho_arr.dtype, jnp.floating):
+        if not (rho_arr.shape == () and jnp.issubdtype(rho_arr.dtype, jnp.integer)):
+            raise ValueError(f"`rho` must be a real scalar, got {rho!r}")
+    if is_concrete(rho_arr) and not 0.0 <= float(rho_arr) <= 1.0:
+        raise ValueError(f"`rho` must be a fraction of bits in [0, 1], got {float(np.asarray(rho_arr))}")
+    xi = model.patterns[mu]
+    cue = flip_bits(key, xi, rho_arr)
+    r = retrieve_binary(model, cue, mode=mode, max_sweeps=max_sweeps)
+    return RetrievalOutcome(exact=jnp.all(r.pattern == xi), overlap=jnp.dot(r.pattern, xi) / xi.shape[0],
+                            status=r.status)

@@ -1,0 +1,381 @@
+"""Capacity theory of binary associative memories, and the statistics a capacity sweep needs.
+
+Setting: K independent unbiased +-1 memories of N bits stored in a Dense Associative Memory with
+F(z) = z^n (`nam.DenseAssociativeMemory(xi, nam.Polynomial(n))`, Krotov & Hopfield 2016, eq. 2-3);
+n = 2 is the classical Hopfield network with zero diagonal (`nam.ClassicalHopfield`, Hopfield 1982).
+Start the network at memory xi_1. Bit i keeps its value under one flip-difference update iff its
+stability field
+
+    G_i = xi_1i sum_mu [F(h_mu + xi_mu,i) - F(h_mu - xi_mu,i)],   h_mu = sum_{j != i} xi_mu,j xi_1,j,
+
+is >= 0 (a tie keeps the bit). The mu = 1 term is the signal, D(N - 1) with D(h) = (h+1)^n - (h-1)^n
+~ 2n N^(n-1); the K - 1 other terms are independent, symmetric, with variance E[D(h)^2] ~
+4 n^2 (2n-3)!! N^(n-1) (h is a sum of N - 1 random signs, E h^(2n-2) ~ (2n-3)!! N^(n-1)). Their ratio
+is the signal-to-noise ratio of Krotov & Hopfield 2016, sec. 2,
+
+    S = N^(n-1) / (K (2n-3)!!),
+
+and in the Gaussian approximation of the noise one bit is unstable with probability
+P_err = Phi(-sqrt(S)). Requiring K N P_err -> 0 gives the no-error capacity
+K = N^(n-1) / (2 (2n-3)!! ln N) (McEliece, Posner, Rodemich & Venkatesh 1987: N / (2 ln N) for n = 2;
+N^3 / (30 ln N) for n = 4). Amit, Gutfreund & Sompolinsky 1985 give the larger 0.138 N for Hopfield
+retrieval with a small fraction of wrong bits allowed.
+
+Why fitted slopes sit below n - 1: log K* = (n-1) log N - log ln N + const, so
+d log K* / d log N = (n - 1) - 1 / ln N. Over N = 100..1000 the local slope of Hopfield's N / (2 ln N)
+runs from 0.78 to 0.86; a least-squares slope over a finite range of N measures this secant,
+(n - 1) - ln(ln N2 / ln N1) / ln(N2 / N1), not n - 1. Compare fits with the fit of the theory curve
+over the same N, not with the bare exponent.
+
+Finite N: the leading-order S above replaces N - 1 by N and K - 1 by K. At the loads a test can reach
+the K - 1 matters (Hopfield at N = 200, K = 20: S = 10.0 against the exact-moment 199/19 = 10.47, a
+30 % change in P_err), so `snr(..., finite_size=True)` uses the exact first two moments of G_i.
+
+Functions take numpy scalars or arrays for N and K and return numpy values; none of them jits.
+"""
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+from jaxtyping import ArrayLike
+
+
+# --------------------------------------------------------------------------------------------------
+# validation
+
+
+def _check_degree(degree: Any) -> int:
+    if not isinstance(degree, (int, np.integer)) or isinstance(degree, bool) or degree < 2:
+        raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
+    return int(degree)
+
+
+def _real_array(name: str, x: Any, minimum: float) -> np.ndarray:
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"`{name}` must be a real number or array, got {type(x).__name__}") from e
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must be finite, got {x!r}")
+    if not np.all(arr >= minimum):
+        raise ValueError(f"`{name}` must be >= {minimum:g}, got {x!r}")
+    return arr
+
+
+def _check_level(level: Any) -> float:
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating, np.integer)) \
+            or not 0.0 < float(level) < 1.0:
+        raise ValueError(f"`level` must be a number in (0, 1), got {level!r}")
+    return float(level)
+
+
+def _scalar_or_array(x: np.ndarray) -> np.ndarray | float:
+    return float(x) if x.ndim == 0 else x
+
+
+# --------------------------------------------------------------------------------------------------
+# formulas
+
+
+def double_factorial(m: int) -> int:
+    """m!! = m (m-2) (m-4) ... down to 1 or 2, exactly; 1 for m <= 0 (so (2n-3)!! = 1 for n = 2).
+
+    Used with odd m: (2n-3)!! = E[g^(2n-2)] for a standard normal g, the moment behind the DAM noise.
+    """
+    if not isinstance(m, (int, np.integer)) or isinstance(m, bool):
+        raise ValueError(f"`m` must be an integer, got {m!r}")
+    return math.prod(range(int(m), 0, -2)) if m > 0 else 1
+
+
+def _rademacher_sum_pmf(n_terms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Values and probabilities of a sum of `n_terms` independent +-1 signs (float64 via lgamma)."""
+    b = np.arange(n_terms + 1, dtype=np.float64)
+    logp = (math.lgamma(n_terms + 1) - np.vectorize(math.lgamma)(b + 1)
+            - np.vectorize(math.lgamma)(n_terms - b + 1) - n_terms * math.log(2.0))
+    return 2.0 * b - n_terms, np.exp(logp)
+
+
+def _flip_difference(h: np.ndarray, degree: int) -> np.ndarray:
+    """D(h) = (h+1)^n - (h-1)^n = 2 sum_{j odd} C(n, j) h^(n-j), without the cancellation."""
+    return 2.0 * sum(math.comb(degree, j) * h ** (degree - j) for j in range(1, degree + 1, 2))
+
+
+def _exact_moment_ratio(n: int, degree: int) -> float:
+    """D(N-1)^2 / E[D(h)^2] with h a sum of N - 1 random signs: S (K - 1) at finite N."""
+    h, p = _rademacher_sum_pmf(n - 1)
+    signal = _flip_difference(np.float64(n - 1), degree)
+    return float(signal**2 / np.sum(p * _flip_difference(h, degree) ** 2))
+
+
+def snr(n: ArrayLike, k: ArrayLike, degree: int = 2, *, finite_size: bool = False) -> np.ndarray | float:
+    """Signal-to-noise ratio S of one bit's stability field at a stored memory.
+
+    Leading order (Krotov & Hopfield 2016, sec. 2; Hopfield 1982 for degree 2):
+
+        S = N^(degree-1) / (K (2 degree - 3)!!),        S = N / K for classical Hopfield.
+
+    With `finite_size=True`, the exact ratio mean^2 / variance of the field G_i defined in the module
+    docstring, for the self-excluded rule of `nam.DenseAssociativeMemory(xi, nam.Polynomial(degree))`
+    and `nam.ClassicalHopfield(xi)` (zero diagonal): S = D(N-1)^2 / ((K-1) E[D(h)^2]); for degree 2
+    this is (N - 1) / (K - 1). It needs integer N and is infinite at K = 1 (no crosstalk).
+
+    `n` (>= 2) and `k` (>= 1) broadcast as numpy arrays; returns a float or an array.
+    """
+    degree = _check_degree(degree)
+    n_arr = _real_array("n", n, 2.0)
+    k_arr = _real_array("k", k, 1.0)
+    if not finite_size:
+        return _scalar_or_array(n_arr ** (degree - 1) / (k_arr * double_factorial(2 * degree - 3)))
+    if not np.all(n_arr == np.round(n_arr)):
+        raise ValueError(f"`n` must be integer-valued with finite_size=True, got {n!r}")
+    ratio = np.vectorize(lambda m: _exact_moment_ratio(int(m), degree), otypes=[np.float64])(n_arr)
+    with np.errstate(divide="ignore"):
+        return _scalar_or_array(np.where(k_arr > 1, ratio / np.maximum(k_arr - 1.0, 0.0), np.inf))
+
+
+def normal_cdf(x: ArrayLike) -> np.ndarray | float:
+    """Phi(x) = erfc(-x / sqrt 2) / 2, accurate in the far lower tail (no 1 - erf cancellation)."""
+    x_arr = np.asarray(x, dtype=np.float64)
+    return _scalar_or_array(np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2.0)), otypes=[np.float64])(x_arr))
+
+
+def bit_error_probability(n: ArrayLike, k: ArrayLike, degree: int = 2, *,
+                          finite_size: bool = False) -> np.ndarray | float:
+    """P_err = Phi(-sqrt(S)): the probability that one bit of a stored memory flips in one update,
+    in the Gaussian approximation of the crosstalk (Krotov & Hopfield 2016, sec. 2). See `snr`."""
+    s = np.asarray(snr(n, k, degree, finite_size=finite_size))
+    return normal_cdf(-np.sqrt(s))
+
+
+def fixed_point_fraction(n: ArrayLike, k: ArrayLike, degree: int = 2, *,
+                         finite_size: bool = False) -> np.ndarray | float:
+    """(1 - P_err)^N: the predicted fraction of stored memories that are exact one-step fixed points,
+    treating the N bits as independent (their fields share the other memories, with correlation
+    O(1/N), which changes this by far less than the finite-N error of the Gaussian tail)."""
+    n_arr = _real_array("n", n, 2.0)
+    p = np.asarray(bit_error_probability(n, k, degree, finite_size=finite_size))
+    return _scalar_or_array(np.exp(n_arr * np.log1p(-p)))
+
+
+def no_error_capacity(n: ArrayLike, degree: int = 2) -> np.ndarray | float:
+    """K = N^(degree-1) / (2 (2 degree - 3)!! ln N): the load at which S = 2 ln N.
+
+    McEliece, Posner, Rodemich & Venkatesh 1987 (N / (2 ln N) for Hopfield); Krotov & Hopfield 2016,
+    sec. 2 (N^3 / (30 ln N) for F = z^4). At this load N P_err -> 0 only as 1/sqrt(ln N): a
+    fraction exp(-1/sqrt(4 pi ln N)) of the memories are exact fixed points (see
+    `fixed_point_fraction_at_no_error_load`), not all of them.
+    """
+    degree = _check_degree(degree)
+    n_arr = _real_array("n", n, 2.0)
+    return _scalar_or_array(n_arr ** (degree - 1) / (2.0 * double_factorial(2 * degree - 3) * np.log(n_arr)))
+
+
+def amit_capacity(n: ArrayLike) -> np.ndarray | float:
+    """K = 0.138 N (Amit, Gutfreund & Sompolinsky 1985): the load beyond which a Hopfield network's
+    retrieval states (overlap ~ 0.97, a few percent of wrong bits allowed) disappear."""
+    return _scalar_or_array(0.138 * _real_array("n", n, 2.0))
+
+
+def fixed_point_fraction_at_no_error_load(n: ArrayLike) -> np.ndarray | float:
+    """exp(-1 / sqrt(4 pi ln N)): the asymptotic fraction of memories that are exact fixed points at
+    K = `no_error_capacity(N, degree)`, for every degree.
+
+    At that load S = 2 ln N, so by the Mills ratio Phi(-x) ~ exp(-x^2/2) / (x sqrt(2 pi)),
+        P_err = Phi(-sqrt(2 ln N)) ~ exp(-ln N) / sqrt(4 pi ln N) = 1 / (N sqrt(4 pi ln N)),
+    and with the N bits nearly independent the chance that all of them are stable is
+        (1 - P_err)^N ~ exp(-N P_err) = exp(-1 / sqrt(4 pi ln N)).
+    The Mills ratio overstates P_err by a factor ~ 1 / (1 - 1/(2 ln N)) (0.917 at N = 400), so at
+    finite N the exact-Phi value `fixed_point_fraction(N, K, degree)` is slightly larger.
+    """
+    n_arr = _real_array("n", n, 2.0)
+    return _scalar_or_array(np.exp(-1.0 / np.sqrt(4.0 * np.pi * np.log(n_arr))))
+
+
+# --------------------------------------------------------------------------------------------------
+# Student t quantile (no scipy): regularized incomplete beta by Lentz's continued fraction
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of I_x(a, b) (Numerical Recipes, 3rd ed., sec. 6.4), modified Lentz."""
+    tiny, eps = 1e-300, 1e-16
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 10_000):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < eps:
+            return h
+    raise RuntimeError("incomplete beta continued fraction did not converge")  # pragma: no cover
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b) for a, b > 0 and 0 <= x <= 1."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                 + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _betacf(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
+
+
+def _t_upper_tail(t: float, dof: float) -> float:
+    """P(T > t) for t >= 0: I_{dof/(dof+t^2)}(dof/2, 1/2) / 2."""
+    return 0.5 * _betainc(0.5 * dof, 0.5, dof / (dof + t * t))
+
+
+def student_t_quantile(q: float, dof: float) -> float:
+    """The q-quantile of Student's t distribution with `dof` > 0 degrees of freedom.
+
+    Solves P(T > t) = 1 - q (the upper tail, so the far quantiles keep their accuracy) by bracketing
+    and bisection on the regularized incomplete beta. Examples: t_{0.975, 1} = 12.706,
+    t_{0.975, 5} = 2.571, t_{0.975, 30} = 2.042.
+    """
+    if isinstance(q, bool) or not isinstance(q, (int, float, np.floating)) or not 0.0 < float(q) < 1.0:
+        raise ValueError(f"`q` must be a number in (0, 1), got {q!r}")
+    if isinstance(dof, bool) or not isinstance(dof, (int, float, np.integer, np.floating)) \
+            or not (math.isfinite(float(dof)) and float(dof) > 0):
+        raise ValueError(f"`dof` must be a finite number > 0, got {dof!r}")
+    q, dof = float(q), float(dof)
+    if q == 0.5:
+        return 0.0
+    if q < 0.5:
+        return -student_t_quantile(1.0 - q, dof)
+    tail = 1.0 - q
+    lo, hi = 0.0, 1.0
+    while _t_upper_tail(hi, dof) > tail:
+        lo, hi = hi, 2.0 * hi
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if _t_upper_tail(mid, dof) > tail:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-14 * hi:
+            break
+    return 0.5 * (lo + hi)
+
+
+# --------------------------------------------------------------------------------------------------
+# fits and intervals
+
+
+class PowerLawFit(NamedTuple):
+    """log K* = intercept + slope log N (natural logs), with a `level` confidence interval
+    [slope_low, slope_high] for the slope from Student's t with `dof` = points - 2."""
+
+    slope: float
+    intercept: float
+    slope_low: float
+    slope_high: float
+    slope_stderr: float
+    dof: int
+    level: float
+
+
+def fit_power_law(n: ArrayLike, k_star: ArrayLike, level: float = 0.95) -> PowerLawFit:
+    """Ordinary least squares of log K* = a + b log N, and a t interval for the exponent b.
+
+    b_hat = S_xy / S_xx, se(b) = sqrt(SSR / ((m - 2) S_xx)), interval b_hat -+ t_{(1+level)/2, m-2} se(b)
+    over m points (the textbook regression interval, errors assumed independent and equal in log K*).
+    With two points the line is exact and there is no error estimate: the interval is (-inf, inf).
+
+    The fitted b of a theory curve K* = c N^(degree-1) / ln N is below degree - 1 at every finite N
+    (d log K*/d log N = (degree - 1) - 1/ln N; see the module docstring), so a measured slope should be
+    compared with the same fit applied to `no_error_capacity` over the same N.
+    """
+    level = _check_level(level)
+    n_arr = np.asarray(n, dtype=np.float64) if not isinstance(n, str) else None
+    k_arr = np.asarray(k_star, dtype=np.float64) if not isinstance(k_star, str) else None
+    if n_arr is None or n_arr.ndim != 1:
+        raise ValueError(f"`n` must be a 1-d array of sizes, got {n!r}")
+    if k_arr is None or k_arr.ndim != 1:
+        raise ValueError(f"`k_star` must be a 1-d array of capacities, got {k_star!r}")
+    if n_arr.shape != k_arr.shape:
+        raise ValueError(f"`n` and `k_star` must have the same length, got {n_arr.shape[0]} and {k_arr.shape[0]}")
+    if n_arr.shape[0] < 2:
+        raise ValueError(f"`n` must hold at least 2 points for a fit, got {n_arr.shape[0]}")
+    _real_array("n", n_arr, 2.0)
+    if not (np.all(np.isfinite(k_arr)) and np.all(k_arr > 0)):
+        raise ValueError(f"`k_star` must be finite and > 0, got {k_star!r}")
+    x, y = np.log(n_arr), np.log(k_arr)
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    if sxx == 0.0:
+        raise ValueError("`n` must hold at least 2 distinct sizes for a fit")
+    slope = float(np.sum((x - x.mean()) * (y - y.mean())) / sxx)
+    intercept = float(y.mean() - slope * x.mean())
+    dof = n_arr.shape[0] - 2
+    if dof == 0:
+        return PowerLawFit(slope, intercept, -math.inf, math.inf, math.inf, 0, level)
+    ssr = float(np.sum((y - intercept - slope * x) ** 2))
+    se = math.sqrt(ssr / (dof * sxx))
+    half = student_t_quantile(0.5 * (1.0 + level), dof) * se
+    return PowerLawFit(slope, intercept, slope - half, slope + half, se, dof, level)
+
+
+class BootstrapCI(NamedTuple):
+    """A statistic of the sample (`estimate`) and its percentile-bootstrap interval [low, high]."""
+
+    estimate: float
+    low: float
+    high: float
+
+
+def _generator(key_or_seed: Any) -> np.random.Generator:
+    if isinstance(key_or_seed, (int, np.integer)) and not isinstance(key_or_seed, bool):
+        if key_or_seed < 0:
+            raise ValueError(f"`key_or_seed` must be a non-negative integer seed or a JAX key, got {key_or_seed!r}")
+        return np.random.default_rng(int(key_or_seed))
+    if isinstance(key_or_seed, jax.Array):
+        if jax.dtypes.issubdtype(key_or_seed.dtype, jax.dtypes.prng_key):
+            key_or_seed = jax.random.key_data(key_or_seed)
+        if key_or_seed.dtype == np.uint32:
+            return np.random.default_rng(np.asarray(key_or_seed).ravel().tolist())
+    raise ValueError(f"`key_or_seed` must be a non-negative integer seed or a JAX key, got {key_or_seed!r}")
+
+
+def bootstrap_ci(samples: ArrayLike, statistic: Callable[[np.ndarray], Any], key_or_seed: Any,
+                 n_boot: int = 1000, level: float = 0.95) -> BootstrapCI:
+    """Percentile bootstrap (Efron 1979): resample the 1-d `samples` with replacement `n_boot` times,
+    apply `statistic` (a function of a 1-d numpy array returning a scalar), and return the
+    (1 - level)/2 and (1 + level)/2 quantiles of the replicates.
+
+    Deterministic: the resampling draws from numpy's default Generator seeded by `key_or_seed` (an
+    integer, or a JAX PRNG key whose key data seeds it).
+    """
+    level = _check_level(level)
+    if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 2:
+        raise ValueError(f"`n_boot` must be an integer >= 2, got {n_boot!r}")
+    if not callable(statistic):
+        raise ValueError(f"`statistic` must be callable, got {type(statistic).__name__}")
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"`samples` must be 1-d, got shape {x.shape}")
+    if x.shape[0] < 2:
+        raise ValueError(f"`samples` must hold at least 2 values, got {x.shape[0]}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("`samples` must be finite")
+    rng = _generator(key_or_seed)
+    idx = rng.integers(0, x.shape[0], size=(int(n_boot), x.shape[0]))
+    reps = np.array([float(statistic(x[row])) for row in idx])
+    low, high = np.quantile(reps, [0.5 * (1.0 - level), 0.5 * (1.0 + level)])
+    return BootstrapCI(float(statistic(x)), float(low), float(high))
