@@ -17,6 +17,7 @@ from ._patterns import flip_bits, random_patterns
 from .dynamics._binary import retrieve_binary
 from .dynamics._config import SolverConfig
 from .dynamics._retrieve import retrieve_batch
+from .dynamics._status import Status
 from .models._astrocyte_tensor import HebbianTensor
 from .models._dense import DenseAssociativeMemory
 from .models._hidden import HiddenNeuronDAM
@@ -54,8 +55,6 @@ def run_demo(n: int = 100, k: int = 10, rho: float = 0.15, trials: int = 16, see
              config: SolverConfig | None = None, progress: bool = True):
     """Store K random memories of N bits in every model; retrieve `trials` cues with round(rho N) flipped
     bits. Returns (rows, example) where `example` holds one full-model energy trace for plotting."""
-    from .dynamics._status import Status
-
     if not 0.0 <= rho < 0.5:
         raise ValueError(f"`rho` must be in [0, 0.5), got {rho}")
     if trials < 1:

@@ -96,12 +96,15 @@ def _check_model(model):
 
 
 def _check_config(config):
+    if config is None:
+        return SolverConfig()
     if not isinstance(config, SolverConfig):
         raise ValueError(f"`config` must be a nam.SolverConfig, got {type(config).__name__}")
+    return config
 
 
 @eqx.filter_jit
-def settle(model, state, config: SolverConfig = SolverConfig()):
+def settle(model, state, config: SolverConfig | None = None):
     """Relax the non-neuron blocks with the neurons clamped, to the algebraic fixed point of their
     equations (Kozachkov et al. Appendix D). Returns (state, status).
 
@@ -109,12 +112,12 @@ def settle(model, state, config: SolverConfig = SolverConfig()):
     subsystem has no leak to settle on and the status reports TIME_LIMIT.
     """
     _check_model(model)
-    _check_config(config)
+    config = _check_config(config)
     y1, _, _, status, _ = _solve(model.clamped_vector_field, model.time_constants(), None, state, config, None)
     return y1, status
 
 
-def retrieve(model, cue=None, *, state0=None, config: SolverConfig = SolverConfig(), settle_blocks: bool = False,
+def retrieve(model, cue=None, *, state0=None, config: SolverConfig | None = None, settle_blocks: bool = False,
              energy_ts=None) -> Retrieval:
     """Run a continuous energy model from a cue (or a full initial state) to a steady state or t1.
 
@@ -132,7 +135,7 @@ def retrieve(model, cue=None, *, state0=None, config: SolverConfig = SolverConfi
     `config.max_steps`).
     """
     _check_model(model)
-    _check_config(config)
+    config = _check_config(config)
     if (cue is None) == (state0 is None):
         raise ValueError("pass exactly one of `cue` (an (N,) array) and `state0` (a full model state)")
     if cue is not None:
@@ -164,7 +167,7 @@ def _retrieve(model, cue, state0, config, settle_blocks, energy_ts):
                      energies=energies)
 
 
-def retrieve_batch(model, cues, *, config: SolverConfig = SolverConfig(), settle_blocks: bool = False,
+def retrieve_batch(model, cues, *, config: SolverConfig | None = None, settle_blocks: bool = False,
                    energy_ts=None, chunk_size: int | None = None) -> Retrieval:
     """`retrieve` over a batch of cues (B, N): every Retrieval field gains a leading B axis.
 
@@ -173,7 +176,7 @@ def retrieve_batch(model, cues, *, config: SolverConfig = SolverConfig(), settle
     memory. Default: as many cues per chunk as fit in about 4 MiB of state (all of them for small N).
     """
     _check_model(model)
-    _check_config(config)
+    config = _check_config(config)
     cues = as_float_array("cues", cues, ndim=2)
     if cues.shape[1] != model.n:
         raise ValueError(f"`cues` must have shape (B, {model.n}), got {cues.shape}")
