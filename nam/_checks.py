@@ -114,3 +114,17 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {list(choices)}, got {value!r}")
     return value
+
+
+def check_mask(name: str, mask: Any, k: int) -> jax.Array:
+    """A boolean (K,) selection of active memories (None: all); at least one must be active."""
+    if mask is None:
+        return jnp.ones((k,), bool)
+    arr = jnp.asarray(mask)
+    if arr.shape != (k,):
+        raise ValueError(f"`{name}` must have shape ({k},) (one flag per memory), got {arr.shape}")
+    if arr.dtype != bool:
+        raise ValueError(f"`{name}` must be boolean, got dtype {arr.dtype}")
+    if is_concrete(arr) and not bool(np.any(np.asarray(arr))):
+        raise ValueError(f"`{name}` must select at least one memory")
+    return arr

@@ -21,9 +21,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
-from .._checks import as_float_array, check_finite, check_patterns, check_scalar, is_concrete
+from .._checks import as_float_array, check_finite, check_mask, check_patterns, check_scalar, is_concrete
 
 
 class AbstractAstrocyteTensor(eqx.Module):
@@ -61,36 +61,42 @@ class HebbianTensor(AbstractAstrocyteTensor):
     """T_ijkl = scale * sum_mu xi_mu,i xi_mu,j xi_mu,k xi_mu,l (eq. 10), held as the patterns.
 
     `patterns`: (K, N) memories of +-1. `scale`: None (default) gives 1 / N^3, the authors' tutorial
-    normalisation; pass 1.0 for eq. 10 as printed.
+    normalisation; pass 1.0 for eq. 10 as printed. `mask`: (K,) bool of active memories (False rows
+    are padding and contribute nothing).
     """
 
     patterns: Float[Array, "k n"]
+    mask: Bool[Array, " k"]
     scale: Float[Array, ""]
 
-    def __init__(self, patterns, scale=None):
+    def __init__(self, patterns, scale=None, mask=None):
         self.patterns = check_patterns("patterns", patterns, binary=True)
-        n = self.patterns.shape[1]
+        k, n = self.patterns.shape
+        self.mask = check_mask("mask", mask, k)
         self.scale = check_scalar("scale", 1.0 / float(n) ** 3 if scale is None else scale)
 
     @property
     def n(self) -> int:
         return self.patterns.shape[1]
 
+    def _q(self, psi):
+        """q_mu = xi_mu^T psi xi_mu, zero for masked-out memories."""
+        return jnp.where(self.mask, jnp.sum((self.patterns @ psi) * self.patterns, axis=1), 0.0)
+
     def contract(self, psi):
         # sum_mu xi_i xi_j (xi^T psi xi): O(K N^2)
-        q = jnp.sum((self.patterns @ psi) * self.patterns, axis=1)
-        return self.scale * (self.patterns.T * q[None, :]) @ self.patterns
+        return self.scale * (self.patterns.T * self._q(psi)[None, :]) @ self.patterns
 
     def quadratic(self, psi):
-        q = jnp.sum((self.patterns @ psi) * self.patterns, axis=1)
+        q = self._q(psi)
         return self.scale * jnp.sum(q * q)
 
     def cubic_field(self, phi):
-        m = self.patterns @ phi
+        m = jnp.where(self.mask, self.patterns @ phi, 0.0)
         return self.scale * (self.patterns.T @ (m * m * m))
 
     def quartic(self, phi):
-        m = self.patterns @ phi
+        m = jnp.where(self.mask, self.patterns @ phi, 0.0)
         return self.scale * jnp.sum(m**4)
 
 

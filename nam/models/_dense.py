@@ -2,9 +2,9 @@
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
-from .._checks import check_patterns, check_scalar, check_vector, optional_vector
+from .._checks import check_mask, check_patterns, check_scalar, check_vector, optional_vector
 from .._lagrangians import AbstractLagrangian, LogCosh
 from ._base import AbstractBinaryModel, AbstractEnergyModel
 from ._separation import AbstractSeparation, Polynomial
@@ -22,10 +22,13 @@ class DenseAssociativeMemory(AbstractEnergyModel, AbstractBinaryModel):
         tau dx/dt = -x + scale * Xi^T S'(Xi g) + b,
     with S = sum_mu F (see `nam.Polynomial`, `nam.RectifiedPolynomial`, `nam.ExponentialSeparation`).
     `scale` defaults to `separation.default_scale(N)` (1 / (n N^(n-1)) for the polynomials, so the field
-    is O(1); 1 for the exponential); it does not change binary dynamics.
+    is O(1); 1 for the exponential); it does not change binary dynamics. `mask` (K,) bool selects the
+    active memories: rows where it is False are padding and change nothing (so K can be bucketed
+    without recompiling).
     """
 
     patterns: Float[Array, "k n"]
+    mask: Bool[Array, " k"]
     separation: AbstractSeparation
     lagrangian: AbstractLagrangian
     scale: Float[Array, ""]
@@ -33,9 +36,10 @@ class DenseAssociativeMemory(AbstractEnergyModel, AbstractBinaryModel):
     b: Float[Array, " n"]
 
     def __init__(self, patterns, separation: AbstractSeparation | None = None,
-                 lagrangian: AbstractLagrangian | None = None, *, scale=None, tau=1.0, b=None):
+                 lagrangian: AbstractLagrangian | None = None, *, scale=None, tau=1.0, b=None, mask=None):
         self.patterns = check_patterns("patterns", patterns, binary=True)
-        n = self.patterns.shape[1]
+        k, n = self.patterns.shape
+        self.mask = check_mask("mask", mask, k)
         self.separation = Polynomial(3) if separation is None else separation
         if not isinstance(self.separation, AbstractSeparation):
             raise ValueError(f"`separation` must be an AbstractSeparation, got {type(separation).__name__}")
@@ -54,14 +58,14 @@ class DenseAssociativeMemory(AbstractEnergyModel, AbstractBinaryModel):
     # continuous
     def energy(self, state):
         g = self.lagrangian.activation(state)
-        return self.lagrangian.legendre(state) - self.scale * self.separation(self.patterns @ g) - jnp.dot(self.b, g)
+        return self.lagrangian.legendre(state) - self.scale * self.separation(self.patterns @ g, self.mask) - jnp.dot(self.b, g)
 
     def activations(self, state):
         return self.lagrangian.activation(state)
 
     def drive(self, state):
         g = self.lagrangian.activation(state)
-        field = self.patterns.T @ self.separation.weights(self.patterns @ g)
+        field = self.patterns.T @ self.separation.weights(self.patterns @ g, self.mask)
         return -state + self.scale * field + self.b
 
     def time_constants(self):
@@ -78,10 +82,10 @@ class DenseAssociativeMemory(AbstractEnergyModel, AbstractBinaryModel):
 
     # binary
     def binary_energy(self, sigma):
-        return -self.separation(self.patterns @ sigma)
+        return -self.separation(self.patterns @ sigma, self.mask)
 
     def propose(self, m, sigma, i):
         xi = self.patterns[:, i]
         rest = m - xi * sigma[i]
-        gain = self.separation.difference(rest + xi, rest - xi)
+        gain = self.separation.difference(rest + xi, rest - xi, self.mask)
         return jnp.where(gain > 0, 1.0, jnp.where(gain < 0, -1.0, sigma[i]))

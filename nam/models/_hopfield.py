@@ -2,9 +2,9 @@
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
-from .._checks import check_patterns, check_scalar, check_vector, optional_vector
+from .._checks import check_mask, check_patterns, check_scalar, check_vector, optional_vector
 from .._lagrangians import AbstractLagrangian, LogCosh
 from ._base import AbstractBinaryModel, AbstractEnergyModel
 
@@ -20,19 +20,22 @@ class ClassicalHopfield(AbstractEnergyModel, AbstractBinaryModel):
     J is never stored: J g = (1/N) Xi^T (Xi g) - (K/N) g (zero diagonal), O(K N).
 
     Arguments: `patterns` (K, N) of +-1; `lagrangian` of the neurons; `zero_diagonal`; `tau` > 0;
-    `b` (N,) input current or None.
+    `b` (N,) input current or None; `mask` (K,) bool of active memories (False rows are padding and
+    change nothing).
     """
 
     patterns: Float[Array, "k n"]
+    mask: Bool[Array, " k"]
     lagrangian: AbstractLagrangian
     tau: Float[Array, ""]
     b: Float[Array, " n"]
     zero_diagonal: bool = eqx.field(static=True)
 
     def __init__(self, patterns, lagrangian: AbstractLagrangian | None = None, *, zero_diagonal: bool = True,
-                 tau=1.0, b=None):
+                 tau=1.0, b=None, mask=None):
         self.patterns = check_patterns("patterns", patterns, binary=True)
-        n = self.patterns.shape[1]
+        k, n = self.patterns.shape
+        self.mask = check_mask("mask", mask, k)
         self.lagrangian = LogCosh(5.0) if lagrangian is None else lagrangian
         if not isinstance(self.lagrangian, AbstractLagrangian):
             raise ValueError(f"`lagrangian` must be an AbstractLagrangian, got {type(lagrangian).__name__}")
@@ -44,16 +47,21 @@ class ClassicalHopfield(AbstractEnergyModel, AbstractBinaryModel):
     def n(self) -> int:
         return self.patterns.shape[1]
 
+    def _active(self):
+        return jnp.where(self.mask[:, None], self.patterns, 0.0), jnp.sum(self.mask)
+
     def couple(self, g: Float[Array, " n"]) -> Float[Array, " n"]:
         """J g, without forming J."""
-        k, n = self.patterns.shape
-        out = self.patterns.T @ (self.patterns @ g) / n
+        n = self.n
+        xi, k = self._active()
+        out = xi.T @ (xi @ g) / n
         return out - (k / n) * g if self.zero_diagonal else out
 
     def coupling_matrix(self) -> Float[Array, "n n"]:
         """The dense J (O(N^2) memory)."""
-        k, n = self.patterns.shape
-        j = self.patterns.T @ self.patterns / n
+        n = self.n
+        xi, k = self._active()
+        j = xi.T @ xi / n
         return j - (k / n) * jnp.eye(n) if self.zero_diagonal else j
 
     # continuous
@@ -84,8 +92,9 @@ class ClassicalHopfield(AbstractEnergyModel, AbstractBinaryModel):
         return -0.5 * jnp.dot(sigma, self.couple(sigma))
 
     def propose(self, m, sigma, i):
-        k, n = self.patterns.shape
-        h = jnp.dot(self.patterns[:, i], m) / n
+        n = self.n
+        k = jnp.sum(self.mask)
+        h = jnp.dot(jnp.where(self.mask, self.patterns[:, i], 0.0), m) / n
         if self.zero_diagonal:
             h = h - (k / n) * sigma[i]
         return jnp.where(h > 0, 1.0, jnp.where(h < 0, -1.0, sigma[i]))

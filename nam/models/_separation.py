@@ -1,7 +1,8 @@
 """Separation functions F of a Dense Associative Memory, E = -sum_mu F(xi_mu . sigma).
 
 Krotov & Hopfield, "Dense Associative Memory for Pattern Recognition" (NeurIPS 2016), eq. 2.
-Each separation computes the interaction S(z) = sum_mu F(z_mu) over the overlaps z = Xi sigma,
+Each separation computes the interaction S(z) = sum_mu F(z_mu) over the overlaps z = Xi sigma of
+the memories selected by a boolean `mask` (padding rows are masked out and contribute nothing),
 or, for the exponential, a strictly increasing function of it, so that comparisons between two
 states (the binary flip-difference update) and all gradients' directions are unchanged while
 float32 cannot overflow.
@@ -12,7 +13,7 @@ import abc
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
 from .._checks import check_scalar
 
@@ -21,20 +22,20 @@ class AbstractSeparation(eqx.Module):
     """S(z) = sum_mu F(z_mu) (or an increasing function of it) and its gradient."""
 
     @abc.abstractmethod
-    def __call__(self, z: Float[Array, " k"]) -> Float[Array, ""]:
-        """The interaction S(z) over the K overlaps z."""
+    def __call__(self, z: Float[Array, " k"], mask: Bool[Array, " k"]) -> Float[Array, ""]:
+        """The interaction S(z) over the overlaps z of the memories where `mask` is True."""
 
     @abc.abstractmethod
-    def weights(self, z: Float[Array, " k"]) -> Float[Array, " k"]:
-        """dS/dz: how strongly each memory pulls (F'(z) for the polynomials)."""
+    def weights(self, z: Float[Array, " k"], mask: Bool[Array, " k"]) -> Float[Array, " k"]:
+        """dS/dz: how strongly each memory pulls (F'(z) for the polynomials; 0 where masked out)."""
 
     @abc.abstractmethod
     def default_scale(self, n: int) -> float:
         """The factor multiplying S so that the continuous field is O(1) at N neurons."""
 
-    def difference(self, a: Float[Array, " k"], b: Float[Array, " k"]) -> Float[Array, ""]:
+    def difference(self, a: Float[Array, " k"], b: Float[Array, " k"], mask: Bool[Array, " k"]) -> Float[Array, ""]:
         """S(a) - S(b), summed term by term so that large equal parts cancel exactly first."""
-        return self(a) - self(b)
+        return self(a, mask) - self(b, mask)
 
 
 class Polynomial(AbstractSeparation):
@@ -47,14 +48,15 @@ class Polynomial(AbstractSeparation):
             raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
         self.degree = degree
 
-    def __call__(self, z):
-        return jnp.sum(jax.lax.integer_pow(z, self.degree))
+    def __call__(self, z, mask):
+        return jnp.sum(jnp.where(mask, jax.lax.integer_pow(z, self.degree), 0.0))
 
-    def weights(self, z):
-        return self.degree * jax.lax.integer_pow(z, self.degree - 1)
+    def weights(self, z, mask):
+        return jnp.where(mask, self.degree * jax.lax.integer_pow(z, self.degree - 1), 0.0)
 
-    def difference(self, a, b):
-        return jnp.sum(jax.lax.integer_pow(a, self.degree) - jax.lax.integer_pow(b, self.degree))
+    def difference(self, a, b, mask):
+        n = self.degree
+        return jnp.sum(jnp.where(mask, jax.lax.integer_pow(a, n) - jax.lax.integer_pow(b, n), 0.0))
 
     def default_scale(self, n: int) -> float:
         return 1.0 / (self.degree * float(n) ** (self.degree - 1))
@@ -70,15 +72,16 @@ class RectifiedPolynomial(AbstractSeparation):
             raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
         self.degree = degree
 
-    def __call__(self, z):
-        return jnp.sum(jax.lax.integer_pow(jnp.maximum(z, 0.0), self.degree))
+    def __call__(self, z, mask):
+        return jnp.sum(jnp.where(mask, jax.lax.integer_pow(jnp.maximum(z, 0.0), self.degree), 0.0))
 
-    def weights(self, z):
-        return self.degree * jax.lax.integer_pow(jnp.maximum(z, 0.0), self.degree - 1)
+    def weights(self, z, mask):
+        return jnp.where(mask, self.degree * jax.lax.integer_pow(jnp.maximum(z, 0.0), self.degree - 1), 0.0)
 
-    def difference(self, a, b):
+    def difference(self, a, b, mask):
         n = self.degree
-        return jnp.sum(jax.lax.integer_pow(jnp.maximum(a, 0.0), n) - jax.lax.integer_pow(jnp.maximum(b, 0.0), n))
+        diff = jax.lax.integer_pow(jnp.maximum(a, 0.0), n) - jax.lax.integer_pow(jnp.maximum(b, 0.0), n)
+        return jnp.sum(jnp.where(mask, diff, 0.0))
 
     def default_scale(self, n: int) -> float:
         return 1.0 / (self.degree * float(n) ** (self.degree - 1))
@@ -98,11 +101,11 @@ class ExponentialSeparation(AbstractSeparation):
     def __init__(self, beta=1.0):
         self.beta = check_scalar("beta", beta, positive=True)
 
-    def __call__(self, z):
-        return jax.nn.logsumexp(self.beta * z) / self.beta
+    def __call__(self, z, mask):
+        return jax.nn.logsumexp(jnp.where(mask, self.beta * z, -jnp.inf)) / self.beta
 
-    def weights(self, z):
-        return jax.nn.softmax(self.beta * z)
+    def weights(self, z, mask):
+        return jax.nn.softmax(jnp.where(mask, self.beta * z, -jnp.inf))
 
     def default_scale(self, n: int) -> float:
         return 1.0
