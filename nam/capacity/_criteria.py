@@ -16,7 +16,8 @@ the capacities they give:
 
 Each function handles one memory of one model and is pure: jit it once per model type and shape and
 vmap it over memories `mu`, keys and independent pattern sets (build the model inside the vmapped
-function from the traced patterns).
+function from the traced patterns). With a `mask` (padded K buckets), `mu` must index an active
+memory; the padding rows change nothing else, so one compiled function serves every K of a bucket.
 """
 
 from typing import NamedTuple
@@ -24,7 +25,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray, Real
 
 from .._checks import is_concrete
 from .._patterns import flip_bits
@@ -38,14 +39,20 @@ def _check_model(model) -> None:
                          f"got {type(model).__name__}")
 
 
-def _check_mu(mu, k: int) -> jax.Array:
+def _check_mu(model, mu) -> jax.Array:
+    """A scalar integer index of an active memory (mask True) of `model`, checked when concrete."""
+    k = model.patterns.shape[0]
     if isinstance(mu, bool):
         raise ValueError(f"`mu` must be an integer memory index, got {mu!r}")
     arr = jnp.asarray(mu)
     if arr.shape != () or not jnp.issubdtype(arr.dtype, jnp.integer):
         raise ValueError(f"`mu` must be a scalar integer memory index, got {mu!r}")
-    if is_concrete(arr) and not 0 <= int(arr) < k:
-        raise ValueError(f"`mu` must be in [0, {k}) (K = {k} memories), got {int(arr)}")
+    if is_concrete(arr):
+        if not 0 <= int(arr) < k:
+            raise ValueError(f"`mu` must be in [0, {k}) (K = {k} memories), got {int(arr)}")
+        mask = getattr(model, "mask", None)
+        if mask is not None and is_concrete(mask) and not bool(np.asarray(mask)[int(arr)]):
+            raise ValueError(f"`mu` = {int(arr)} is a padding row of the model (mask False), not a memory")
     return arr
 
 
@@ -56,23 +63,24 @@ def _stable(model: AbstractBinaryModel, mu: jax.Array) -> Bool[Array, " n"]:
     return new == xi
 
 
-def one_step_stable_bits(model: AbstractBinaryModel, mu: int | Int[ArrayLike, ""]) -> Float[Array, ""]:
+def one_step_stable_bits(model, mu: int | Int[ArrayLike, ""]) -> Float[Array, ""]:
     """Criterion 1: the fraction of bits i with `model.propose(Xi xi_mu, xi_mu, i) == xi_mu,i`.
 
     Each bit is updated from the stored memory itself (the other bits held at xi_mu), exactly the
-    single-spin rule of `nam.retrieve_binary`; ties keep the bit. O(K N) for Hopfield, O(K N) per
-    bit for the DAM. One memory; vmap over `mu`.
+    single-spin rule of `nam.retrieve_binary`; ties keep the bit (as far as `model.propose` resolves
+    them: see the note on `nam.ClassicalHopfield` ties in tests/test_capacity_theory.py). O(K) per
+    bit, O(K N) per memory. One memory; vmap over `mu`.
     """
     _check_model(model)
-    mu = _check_mu(mu, model.patterns.shape[0])
+    mu = _check_mu(model, mu)
     return jnp.mean(_stable(model, mu).astype(model.patterns.dtype))
 
 
-def is_fixed_point(model: AbstractBinaryModel, mu: int | Int[ArrayLike, ""]) -> Bool[Array, ""]:
+def is_fixed_point(model, mu: int | Int[ArrayLike, ""]) -> Bool[Array, ""]:
     """Criterion 2: True iff every bit of xi_mu is one-step stable, i.e. xi_mu is an exact fixed point
     of both the asynchronous and the synchronous dynamics."""
     _check_model(model)
-    mu = _check_mu(mu, model.patterns.shape[0])
+    mu = _check_mu(model, mu)
     return jnp.all(_stable(model, mu))
 
 
@@ -85,8 +93,8 @@ class RetrievalOutcome(NamedTuple):
     status: Int[Array, ""]
 
 
-def retrieval_outcome(model: AbstractBinaryModel, mu: int | Int[ArrayLike, ""], key: PRNGKeyArray,
-                      rho: float | Float[ArrayLike, ""], mode: str = "async",
+def retrieval_outcome(model, mu: int | Int[ArrayLike, ""], key: PRNGKeyArray,
+                      rho: float | int | Real[ArrayLike, ""], mode: str = "async",
                       max_sweeps: int = 100) -> RetrievalOutcome:
     """Criteria 3 and 4: flip exactly round(rho N) bits of xi_mu (`nam.flip_bits` with `key`), run
     `nam.retrieve_binary(model, cue, mode=mode, max_sweeps=max_sweeps)` (sweep order 0..N-1), and
@@ -96,11 +104,11 @@ def retrieval_outcome(model: AbstractBinaryModel, mu: int | Int[ArrayLike, ""], 
     filter on `status` to count only converged runs. `rho` may be traced (no recompile per rho).
     """
     _check_model(model)
-    mu = _check_mu(mu, model.patterns.shape[0])
+    mu = _check_mu(model, mu)
     rho_arr = jnp.asarray(rho)
-    if rho_arr.shape != () or not jnp.issubdtype(rho_arr.dtype, jnp.floating):
-        if not (rho_arr.shape == () and jnp.issubdtype(rho_arr.dtype, jnp.integer)):
-            raise ValueError(f"`rho` must be a real scalar, got {rho!r}")
+    if rho_arr.shape != () or not (jnp.issubdtype(rho_arr.dtype, jnp.floating)
+                                   or jnp.issubdtype(rho_arr.dtype, jnp.integer)):
+        raise ValueError(f"`rho` must be a real scalar, got {rho!r}")
     if is_concrete(rho_arr) and not 0.0 <= float(rho_arr) <= 1.0:
         raise ValueError(f"`rho` must be a fraction of bits in [0, 1], got {float(np.asarray(rho_arr))}")
     xi = model.patterns[mu]

@@ -92,9 +92,9 @@ class ClassicalHopfield(AbstractEnergyModel, AbstractBinaryModel):
         return -0.5 * jnp.dot(sigma, self.couple(sigma))
 
     def propose(self, m, sigma, i):
-        n = self.n
-        k = jnp.sum(self.mask)
-        h = jnp.dot(jnp.where(self.mask, self.patterns[:, i], 0.0), m) / n
+        # N h_i = xi_i . m - K sigma_i (zero diagonal) is an exact integer for +-1 memories; compare it
+        # with 0 before any division, so a tie stays a tie (keep sigma_i) under every compiler.
+        h = jnp.dot(jnp.where(self.mask, self.patterns[:, i], 0.0), m)
         if self.zero_diagonal:
-            h = h - (k / n) * sigma[i]
+            h = h - jnp.sum(self.mask) * sigma[i]
         return jnp.where(h > 0, 1.0, jnp.where(h < 0, -1.0, sigma[i]))
