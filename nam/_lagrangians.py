@@ -34,11 +34,6 @@ class AbstractLagrangian(eqx.Module):
         """The Legendre energy term sum(x * g(x)) - L(x) (Krotov & Hopfield 2021, eq. 2)."""
         return jnp.sum(x * self.activation(x)) - self(x)
 
-    @property
-    def odd(self) -> bool:
-        """True when g(-x) = -g(x), so that sign(g(x)) is a +-1 read-out."""
-        return False
-
     def inverse_activation(self, y: Float[Array, "..."]) -> Float[Array, "..."]:
         """x with g(x) = y, for elementwise invertible activations. Values on or past the edge of the
         activation's range are clipped to the largest representable pre-activation."""
@@ -72,10 +67,6 @@ class LogCosh(AbstractLagrangian):
     def inverse_activation(self, y):
         return jnp.arctanh(_open_unit(y)) / self.beta
 
-    @property
-    def odd(self) -> bool:
-        return True
-
 
 class Identity(AbstractLagrangian):
     """L(x) = 1/2 sum x^2; linear activation g(x) = x."""
@@ -88,10 +79,6 @@ class Identity(AbstractLagrangian):
 
     def inverse_activation(self, y):
         return y
-
-    @property
-    def odd(self) -> bool:
-        return True
 
 
 class RectifiedPower(AbstractLagrangian):
@@ -187,7 +174,3 @@ class SphericalNorm(AbstractLagrangian):
 
     def activation(self, x):
         return x / jnp.sqrt(jnp.sum(x * x) + self.eps)
-
-    @property
-    def odd(self) -> bool:
-        return True
