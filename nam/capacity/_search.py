@@ -1,0 +1,167 @@
+"""Locating a capacity K*: the load at which a retrieval fraction crosses a level (50% by default).
+
+The fraction f(K) is measured at a few loads only, chosen adaptively: start at a guess (the theory
+value), double or halve K until f brackets the level, then bisect in log K. K* is where a logistic
+regression of all measurements, logit f = a + b log K (weighted by trials, fitted by iteratively
+reweighted least squares), crosses the level. Its confidence interval is a bootstrap over the
+measurements: every measured fraction is redrawn as Binomial(trials, f_hat) / trials and the fit
+repeated. (Holding the final bracket fixed would understate the error: the bisection's own decisions
+near the crossing are noisy, so the truth often lies just outside the last bracket.)
+
+`find_crossing` takes the measurement as a callable, so the same search serves any model, criterion and
+engine; it asks for each load at most once and in a deterministic order, so a resumed sweep that
+replays stored measurements takes exactly the same path.
+"""
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+
+class CrossingResult(NamedTuple):
+    """Outcome of `find_crossing`.
+
+    - `k_star`: the interpolated crossing load (NaN when the level was not bracketed).
+    - `ci`: (low, high) bootstrap interval of `k_star` at the requested level (NaN when not bracketed).
+    - `bracket`: (k_lo, k_hi) with f(k_lo) >= level > f(k_hi), adjacent or within `rel_tol`.
+    - `points`: every measurement as (K, successes, trials), in the order they were made.
+    - `status`: "bracketed", "below_range" (f < level already at k_min), "above_range" (f >= level
+      still at k_max) or "budget_exhausted" (`max_evals` measurements did not reach a bracket).
+    """
+
+    k_star: float
+    ci: tuple[float, float]
+    bracket: tuple[int, int] | None
+    points: tuple[tuple[int, int, int], ...]
+    status: str
+
+
+def _logistic_crossing(logk: np.ndarray, frac: np.ndarray, trials: np.ndarray, level: float,
+                       iters: int = 50) -> np.ndarray:
+    """log K where logit f = a + b log K crosses logit(level), for each row of `frac` (B, P).
+
+    Weighted IRLS, vectorised over rows. A row whose fit does not decrease (b >= 0) or does not converge
+    (perfectly separated data) gets NaN.
+    """
+    x = logk - logk.mean()
+    a = np.zeros(frac.shape[0])
+    b = np.zeros(frac.shape[0])
+    eps = 1e-9
+    for _ in range(iters):
+        eta = a[:, None] + b[:, None] * x[None, :]
+        p = np.clip(1.0 / (1.0 + np.exp(-eta)), eps, 1.0 - eps)
+        w = trials[None, :] * p * (1.0 - p)
+        z = eta + (frac - p) / (p * (1.0 - p))
+        sw, swx, swxx = w.sum(1), (w * x).sum(1), (w * x * x).sum(1)
+        swz, swxz = (w * z).sum(1), (w * x * z).sum(1)
+        det = sw * swxx - swx * swx
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a_new = (swxx * swz - swx * swxz) / det
+            b_new = (sw * swxz - swx * swz) / det
+        done = np.all(np.abs(a_new - a) < 1e-10) and np.all(np.abs(b_new - b) < 1e-10)
+        a, b = a_new, b_new
+        if done:
+            break
+    logit = math.log(level / (1.0 - level))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = (logit - a) / b + logk.mean()
+    ok = np.isfinite(cross) & (b < 0) & (np.abs(b) < 1e6)
+    return np.where(ok, cross, np.nan)
+
+
+def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level: float = 0.5, k_min: int = 1,
+                  k_max: int = 10**7, rel_tol: float = 0.05, max_evals: int = 40, ci_level: float = 0.95,
+                  n_boot: int = 2000, seed: int = 0) -> CrossingResult:
+    """Find K* where the fraction evaluate(K) = (successes, trials) crosses `level` from above.
+
+    Doubling/halving from `k0` to a bracket within [k_min, k_max], then bisection in log K until
+    k_hi - k_lo <= max(1, rel_tol * k_lo) or `max_evals` measurements.
+    """
+    for name, value in (("k0", k0), ("k_min", k_min), ("k_max", k_max), ("max_evals", max_evals),
+                        ("n_boot", n_boot)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+    if not k_min <= k0 <= k_max:
+        raise ValueError(f"`k0` must lie in [k_min, k_max] = [{k_min}, {k_max}], got {k0}")
+    for name, value in (("level", level), ("ci_level", ci_level)):
+        if not 0.0 < value < 1.0:
+            raise ValueError(f"`{name}` must be in (0, 1), got {value}")
+    if not rel_tol >= 0.0:
+        raise ValueError(f"`rel_tol` must be >= 0, got {rel_tol}")
+
+    measured: dict[int, tuple[int, int]] = {}
+    order: list[int] = []
+
+    def frac(k: int) -> float:
+        if k not in measured:
+            if len(order) >= max_evals:
+                raise _Budget
+            s, t = evaluate(k)
+            if not (isinstance(t, (int, np.integer)) and t >= 1 and 0 <= s <= t):
+                raise ValueError(f"`evaluate({k})` must return (successes, trials) with 0 <= successes <= "
+                                 f"trials and trials >= 1, got {(s, t)}")
+            measured[k] = (int(s), int(t))
+            order.append(k)
+        s, t = measured[k]
+        return s / t
+
+    def result(bracket, status):
+        points = tuple((k, *measured[k]) for k in order)
+        if bracket is None:
+            return CrossingResult(math.nan, (math.nan, math.nan), None, points, status)
+        ks = np.array(order, dtype=float)
+        succ = np.array([measured[k][0] for k in order], dtype=float)
+        tri = np.array([measured[k][1] for k in order], dtype=float)
+        logk = np.log(ks)
+        est = _logistic_crossing(logk, (succ / tri)[None, :], tri, level)[0]
+        lo, hi = bracket
+        if not np.isfinite(est):  # separated data: the crossing lies between the bracketing loads
+            est = 0.5 * (math.log(lo) + math.log(hi))
+        rng = np.random.default_rng(seed)
+        boot = rng.binomial(tri.astype(np.int64)[None, :], (succ / tri)[None, :], (n_boot, len(order))) / tri
+        cross = _logistic_crossing(logk, boot, tri, level)
+        cross = np.where(np.isfinite(cross), cross, est)
+        alpha = 0.5 * (1.0 - ci_level)
+        k_star = float(math.exp(est))
+        ci = (float(np.exp(np.quantile(cross, alpha))), float(np.exp(np.quantile(cross, 1.0 - alpha))))
+        return CrossingResult(k_star, ci, bracket, points, status)
+
+    bracketed = False
+    try:
+        k = k0
+        if frac(k) >= level:
+            lo = k
+            while True:
+                if lo >= k_max:
+                    return result(None, "above_range")
+                hi = min(2 * lo, k_max)
+                if frac(hi) < level:
+                    break
+                lo = hi
+        else:
+            hi = k
+            while True:
+                if hi <= k_min:
+                    return result(None, "below_range")
+                lo = max(hi // 2, k_min)
+                if frac(lo) >= level:
+                    break
+                hi = lo
+        bracketed = True
+        while hi - lo > max(1.0, rel_tol * lo):
+            mid = int(round(math.sqrt(lo * hi)))
+            mid = min(max(mid, lo + 1), hi - 1)
+            if frac(mid) >= level:
+                lo = mid
+            else:
+                hi = mid
+    except _Budget:
+        if not bracketed:
+            return result(None, "budget_exhausted")
+    return result((lo, hi), "bracketed")
+
+
+class _Budget(Exception):
+    """The measurement budget ran out; the search stops with the current bracket."""
