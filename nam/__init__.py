@@ -46,4 +46,12 @@ from .models._separation import (
     RectifiedPolynomial as RectifiedPolynomial,
 )
 
+from .sweep._engine import (
+    SpecMismatch as SpecMismatch,
+    SweepResult as SweepResult,
+    run_sweep as run_sweep,
+)
+from .sweep._report import format_summary as format_summary, write_figures as write_figures
+from .sweep._spec import SweepSpec as SweepSpec, preset as preset
+
 __version__ = "0.1.0"

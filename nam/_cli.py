@@ -1,6 +1,11 @@
-"""The `nam` command line. `nam demo`: retrieval with every model, table printed, figures written."""
+"""The `nam` command line.
+
+`nam sweep`: capacity-scaling sweep (binary models for now), summary printed, table and figures written.
+`nam demo`: retrieval with every model, table printed, figures written.
+"""
 
 import argparse
+import os
 import sys
 
 
@@ -30,11 +35,59 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--out", default="nam_output/demo", help="output folder (default nam_output/demo)")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    w = sub.add_parser("sweep", help="capacity-scaling sweep: K*(N) per model, fitted exponents, figures "
+                                     "(binary models; see the README)")
+    w.add_argument("--preset", default="default", help="default (a minute or two on 2 CPU cores) or full")
+    w.add_argument("--models", help="comma-separated subset of the preset's models")
+    w.add_argument("--n", help="comma-separated N grid for every selected model (overrides the preset)")
+    w.add_argument("--rho", type=_fraction, help="fraction of bits flipped in each cue (exact count)")
+    w.add_argument("--trials", type=_positive_int, help="cues per measured load")
+    w.add_argument("--batch", type=_positive_int, help="trials per compiled batch (divides --trials)")
+    w.add_argument("--criterion", choices=["retrieved", "fixed_point"], help="what defines K*")
+    w.add_argument("--seed", type=int)
+    w.add_argument("--out", default="nam_output/sweep", help="output folder (default nam_output/sweep); "
+                                                                "re-running resumes an interrupted sweep")
+    w.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
+
+
+def _sweep(args) -> int:
+    from .sweep._engine import SpecMismatch, run_sweep
+    from .sweep._report import format_summary, write_figures
+    from .sweep._spec import PRESETS, preset
+
+    try:
+        if args.preset not in PRESETS:
+            raise ValueError(f"--preset must be one of {sorted(PRESETS)}, got {args.preset!r}")
+        overrides = {k: getattr(args, k) for k in ("rho", "trials", "batch", "criterion", "seed")
+                     if getattr(args, k) is not None}
+        grid = dict(PRESETS[args.preset]["n_grid"])
+        if args.models:
+            names = [m.strip() for m in args.models.split(",") if m.strip()]
+            grid = {m: grid.get(m, ()) for m in names}
+        if args.n:
+            ns = tuple(int(x) for x in args.n.split(","))
+            grid = {m: ns for m in grid}
+        if "trials" in overrides and "batch" not in overrides:
+            overrides["batch"] = min(overrides["trials"], PRESETS[args.preset]["batch"])
+        spec = preset(args.preset, n_grid=grid, **overrides)
+        result = run_sweep(spec, args.out, progress=not args.no_progress)
+    except (ValueError, SpecMismatch) as e:
+        print(f"nam sweep: {e}", file=sys.stderr)
+        return 2
+    print(format_summary(result))
+    for path in [os.path.join(args.out, f) for f in ("rows.csv", "summary.csv", "fits.csv")]:
+        print(f"wrote {path}")
+    for path in write_figures(result, args.out):
+        print(f"wrote {path}")
+    return 0
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "sweep":
+        return _sweep(args)
     if args.command == "demo":
         if args.n < 2:
             print("nam demo: --n must be >= 2", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Capacity-scaling sweeps (public names re-exported from `nam`)."""

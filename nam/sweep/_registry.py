@@ -1,0 +1,62 @@
+"""The models a capacity sweep can measure, each with its theory and its compute units, in one place.
+
+Compute units (Kozachkov, Slotine & Krotov, Discussion): the physical elements that carry state.
+- classical Hopfield: N neurons + N^2 synapses;
+- neuron-astrocyte network: N neurons + N^2 synapses + N^2 astrocyte processes;
+- abstract Dense Associative Memories (F = z^n, exponential): no physical implementation is implied by
+  the energy alone, so no unit count (NaN); their quartic case is the effective neuron-astrocyte model,
+  whose units are those of the network that implements it.
+"""
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+from ..capacity._theory import double_factorial, no_error_capacity
+from ..models._dense import DenseAssociativeMemory
+from ..models._hopfield import ClassicalHopfield
+from ..models._separation import ExponentialSeparation, Polynomial
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepModel:
+    """A sweepable model: `build(patterns, mask)` gives the binary model; `degree` the interaction order
+    n of the signal-to-noise theory (None: no polynomial theory); `units(N)` its compute units."""
+
+    name: str
+    label: str
+    build: Callable
+    degree: int | None
+    units: Callable[[int], float]
+    max_n: int | None = None
+    min_n: int = 4
+
+    def theory_k(self, n: int) -> float:
+        """The no-error load N^(n-1) / (2 (2n-3)!! ln N) (Krotov & Hopfield 2016), the search's start."""
+        if self.degree is None:
+            return float(n)
+        return float(no_error_capacity(n, self.degree))
+
+    def retrieval_theory(self, n: int) -> float:
+        """A 50%-retrieval load scale for the collapse plot: K / N^(n-1) * (2n-3)!!."""
+        return float(n) ** (self.degree - 1) / double_factorial(2 * self.degree - 3) if self.degree else math.nan
+
+
+def _nan(n):
+    return math.nan
+
+
+REGISTRY: dict[str, SweepModel] = {
+    m.name: m for m in (
+        SweepModel("hopfield", "classical Hopfield", lambda xi, mask: ClassicalHopfield(xi, mask=mask), 2,
+                   lambda n: n + n * n),
+        SweepModel("dam3", "DAM F=z^3", lambda xi, mask: DenseAssociativeMemory(xi, Polynomial(3), mask=mask), 3,
+                   _nan),
+        SweepModel("dam4", "DAM F=z^4 (effective neuron-astrocyte, binary)",
+                   lambda xi, mask: DenseAssociativeMemory(xi, Polynomial(4), mask=mask), 4,
+                   lambda n: n + 2 * n * n),
+        SweepModel("dam_exp", "DAM F=exp", lambda xi, mask: DenseAssociativeMemory(xi, ExponentialSeparation(1.0),
+                                                                                  mask=mask), None,
+                   _nan, max_n=40),
+    )
+}

@@ -1,0 +1,95 @@
+"""What a sweep measures: a frozen, JSON-serialisable specification, with the presets."""
+
+import dataclasses
+import json
+
+from ._registry import REGISTRY
+
+CRITERIA = ("retrieved", "fixed_point")
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSpec:
+    """A capacity sweep.
+
+    - `n_grid`: model name -> the N values to measure it at.
+    - `rho`: fraction of bits flipped in each cue, an exact count round(rho N).
+    - `trials`: cues per measured load (each with its own independent set of K random memories),
+      run in compiled batches of `batch`.
+    - `criterion`: the fraction whose `level` crossing defines K*: "retrieved" (read-out equals the
+      memory after convergence, criterion 3) or "fixed_point" (the stored memory is an exact one-step
+      fixed point, criterion 2).
+    - `rel_tol`: the K bracket is narrowed until k_hi - k_lo <= max(1, rel_tol k_lo).
+    """
+
+    n_grid: dict
+    rho: float = 0.1
+    trials: int = 64
+    batch: int = 64
+    seed: int = 0
+    criterion: str = "retrieved"
+    level: float = 0.5
+    rel_tol: float = 0.1
+    max_evals: int = 16
+
+    def __post_init__(self):
+        if not isinstance(self.n_grid, dict) or not self.n_grid:
+            raise ValueError("`n_grid` must be a non-empty mapping from model name to a list of N")
+        grid = {}
+        for name, ns in self.n_grid.items():
+            if name not in REGISTRY:
+                raise ValueError(f"unknown model {name!r} in `n_grid`; expected one of {sorted(REGISTRY)}")
+            ns = tuple(ns)
+            if not ns:
+                raise ValueError(f"`n_grid[{name!r}]` is empty")
+            model = REGISTRY[name]
+            for n in ns:
+                if not isinstance(n, int) or isinstance(n, bool) or n < model.min_n:
+                    raise ValueError(f"`n_grid[{name!r}]` needs integers N >= {model.min_n}, got {n!r}")
+                if model.max_n is not None and n > model.max_n:
+                    raise ValueError(f"`n_grid[{name!r}]`: {model.label} is limited to N <= {model.max_n}, got {n}")
+            grid[name] = tuple(sorted(set(ns)))
+        object.__setattr__(self, "n_grid", dict(sorted(grid.items())))  # canonical order: the run order
+        if not 0.0 <= self.rho < 0.5:
+            raise ValueError(f"`rho` must be in [0, 0.5), got {self.rho}")
+        for name in ("trials", "batch", "max_evals"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+        if self.trials % self.batch:
+            raise ValueError(f"`trials` ({self.trials}) must be a multiple of `batch` ({self.batch})")
+        if self.criterion not in CRITERIA:
+            raise ValueError(f"`criterion` must be one of {list(CRITERIA)}, got {self.criterion!r}")
+        if not 0.0 < self.level < 1.0:
+            raise ValueError(f"`level` must be in (0, 1), got {self.level}")
+        if not self.rel_tol >= 0.0:
+            raise ValueError(f"`rel_tol` must be >= 0, got {self.rel_tol}")
+        if not isinstance(self.seed, int):
+            raise ValueError(f"`seed` must be an integer, got {self.seed!r}")
+
+    def to_json(self) -> str:
+        d = dataclasses.asdict(self)
+        d["n_grid"] = {k: list(v) for k, v in self.n_grid.items()}
+        return json.dumps(d, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SweepSpec":
+        return cls(**json.loads(text))
+
+
+PRESETS = {
+    # about a minute or two on 2 CPU cores
+    "default": dict(n_grid={"hopfield": (50, 100, 200), "dam3": (16, 24, 32), "dam4": (10, 13, 16),
+                            "dam_exp": (10, 12, 14)}, trials=64, batch=64),
+    # for accelerators
+    "full": dict(n_grid={"hopfield": (100, 200, 400, 800, 1600), "dam3": (20, 30, 45, 64, 90),
+                         "dam4": (12, 16, 20, 24, 32), "dam_exp": (12, 16, 20, 24)},
+                 trials=1024, batch=256, rel_tol=0.05),
+}
+
+
+def preset(name: str, **overrides) -> SweepSpec:
+    """A named preset ("default", "full") with fields overridden."""
+    if name not in PRESETS:
+        raise ValueError(f"`preset` must be one of {sorted(PRESETS)}, got {name!r}")
+    return SweepSpec(**{**PRESETS[name], **overrides})

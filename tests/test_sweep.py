@@ -1,0 +1,113 @@
+"""The capacity-sweep engine: resume after interruption, refusal of a changed spec, no recompiles across
+K within a bucket, identical tables across device counts, clear errors for bad specs."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import nam
+from nam.sweep._engine import TRACES, SweepInterrupted, bucket_size, measure_row
+
+SMALL = dict(n_grid={"hopfield": (20, 30), "dam3": (8, 10)}, trials=16, batch=8, rel_tol=0.2)
+
+
+def _strip(rows):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
+def test_interrupted_sweep_resumes_to_the_uninterrupted_table(tmp_path):
+    spec = nam.SweepSpec(**SMALL)
+    full = nam.run_sweep(spec, str(tmp_path / "full"), progress=False)
+    out = str(tmp_path / "resumed")
+    with pytest.raises(SweepInterrupted):
+        nam.run_sweep(spec, out, progress=False, max_new_rows=5)
+    with pytest.raises(SweepInterrupted):
+        nam.run_sweep(spec, out, progress=False, max_new_rows=4)
+    resumed = nam.run_sweep(spec, out, progress=False)
+    assert _strip(resumed.rows) == _strip(full.rows)  # no lost rows, no duplicates, same order
+    same = lambda a, b: json.dumps(a) == json.dumps(b)  # NaN-aware equality (NaN != NaN in Python)
+    assert same(resumed.summary, full.summary) and same(resumed.fits, full.fits)
+    written = nam.sweep._engine.read_rows(os.path.join(out, "rows.csv"))
+    assert _strip(written) == _strip(full.rows)
+    keys = [(r["model"], r["n"], r["k"], r["batch_index"]) for r in written]
+    assert len(keys) == len(set(keys))
+    # every (model, N) bracketed its crossing, and the interval contains the estimate
+    for s in full.summary:
+        assert s["status"] == "bracketed" and s["ci_low"] <= s["k_star"] <= s["ci_high"]
+
+
+def test_changed_spec_is_refused(tmp_path):
+    nam.run_sweep(nam.SweepSpec(**{**SMALL, "n_grid": {"hopfield": (20,)}}), str(tmp_path), progress=False)
+    with pytest.raises(nam.SpecMismatch, match="different specification"):
+        nam.run_sweep(nam.SweepSpec(**{**SMALL, "n_grid": {"hopfield": (20,)}, "rho": 0.2}), str(tmp_path),
+                      progress=False)
+
+
+def test_no_recompile_across_k_within_a_bucket():
+    spec = nam.SweepSpec(n_grid={"dam3": (9,)}, trials=4, batch=4)
+    assert bucket_size(9) == bucket_size(12) == bucket_size(16) == 16
+    for k in (9, 12, 16):
+        measure_row(spec, "dam3", 9, k, 0)
+    assert TRACES[("dam3", 9, 16, 4)] == 1
+
+
+def test_table_is_identical_with_four_devices(tmp_path):
+    spec = nam.SweepSpec(n_grid={"hopfield": (16,), "dam3": (8,)}, trials=8, batch=8, rel_tol=0.3)
+    one = nam.run_sweep(spec, None, progress=False)
+    script = textwrap.dedent(f"""
+        import json, jax
+        jax.config.update("jax_enable_x64", True)
+        import nam
+        assert len(jax.devices()) == 4, jax.devices()
+        spec = nam.SweepSpec.from_json({spec.to_json()!r})
+        res = nam.run_sweep(spec, None, progress=False)
+        print(json.dumps([{{k: v for k, v in r.items() if k != "seconds"}} for r in res.rows]))
+    """)
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    four = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert four == _strip(one.rows)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_grid": {}}, "non-empty"),
+    ({"n_grid": {"hopfield": ()}}, "empty"),
+    ({"n_grid": {"hopfield": (2,)}}, "N >= 4"),
+    ({"n_grid": {"bogus": (10,)}}, "unknown model"),
+    ({"n_grid": {"dam_exp": (50,)}}, "N <= 40"),
+    ({"n_grid": {"hopfield": (10,)}, "rho": 0.5}, r"\[0, 0.5\)"),
+    ({"n_grid": {"hopfield": (10,)}, "rho": -0.1}, r"\[0, 0.5\)"),
+    ({"n_grid": {"hopfield": (10,)}, "trials": 10, "batch": 4}, "multiple"),
+    ({"n_grid": {"hopfield": (10,)}, "criterion": "best"}, "criterion"),
+])
+def test_bad_specs(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        nam.SweepSpec(**kwargs)
+
+
+def test_presets_and_json_round_trip():
+    for name in ("default", "full"):
+        spec = nam.preset(name)
+        assert nam.SweepSpec.from_json(spec.to_json()) == spec
+    with pytest.raises(ValueError, match="preset"):
+        nam.preset("huge")
+
+
+def test_cli_sweep_writes_tables_and_figures(tmp_path, capsys):
+    from nam._cli import main
+
+    out = tmp_path / "sweep"
+    assert main(["sweep", "--models", "hopfield", "--n", "16,24", "--trials", "8", "--out", str(out),
+                 "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "hopfield" in printed and "exponent" in printed
+    for name in ("rows.csv", "summary.csv", "fits.csv", "spec.json", "capacity.png", "collapse.png", "per_unit.png"):
+        assert (out / name).stat().st_size > 0
+    assert main(["sweep", "--models", "hopfield", "--n", "16,24", "--trials", "8", "--rho", "0.2", "--out",
+                 str(out), "--no-progress"]) == 2
+    assert "different specification" in capsys.readouterr().err
