@@ -77,6 +77,10 @@ def _sweep(args) -> int:
         print(f"nam sweep: {e}", file=sys.stderr)
         return 2
     print(format_summary(result))
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(f"peak resident memory of this process: {peak:.0f} MiB")
     for path in [os.path.join(args.out, f) for f in ("rows.csv", "summary.csv", "fits.csv")]:
         print(f"wrote {path}")
     for path in write_figures(result, args.out):
