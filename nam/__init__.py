@@ -14,6 +14,7 @@ from ._lagrangians import (
     Softplus as Softplus,
     SphericalNorm as SphericalNorm,
 )
+from . import capacity as capacity
 from ._patterns import flip_bits as flip_bits, overlap as overlap, random_patterns as random_patterns
 from .dynamics._binary import BinaryRetrieval as BinaryRetrieval, retrieve_binary as retrieve_binary
 from .dynamics._config import SolverConfig as SolverConfig

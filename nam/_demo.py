@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ._patterns import flip_bits, random_patterns
 from .dynamics._binary import retrieve_binary
@@ -104,10 +104,7 @@ def format_table(rows) -> str:
 
 def write_outputs(rows, example, out_dir: str) -> list[str]:
     """Write demo.json (the table) and demo.png (retrieval per model, one energy trace)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # object API: no pyplot state, no backend switch
 
     os.makedirs(out_dir, exist_ok=True)
     table = os.path.join(out_dir, "demo.json")
@@ -116,7 +113,8 @@ def write_outputs(rows, example, out_dir: str) -> list[str]:
         json.dump([dataclasses.asdict(r) for r in rows], f, indent=2)
     os.replace(tmp, table)
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig = Figure(figsize=(12, 4.2))
+    axes = fig.subplots(1, 2)
     names = [r.model for r in rows]
     axes[0].barh(names, [r.retrieved for r in rows], color="tab:blue", label="retrieved exactly")
     axes[0].barh(names, [r.mean_overlap for r in rows], color="none", edgecolor="k", label="mean overlap")
@@ -136,5 +134,4 @@ def write_outputs(rows, example, out_dir: str) -> list[str]:
     fig.tight_layout()
     png = os.path.join(out_dir, "demo.png")
     fig.savefig(png, dpi=110)
-    plt.close(fig)
     return [table, png]

@@ -15,6 +15,7 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 # Strings that must appear in a notebook's printed (stream) output after it runs.
 EXPECTED_OUTPUT = {
     "01_neuron_astrocyte_retrieval.ipynb": ["retrieved memory 0 exactly: True"],
+    "02_capacity_sweep.ipynb": ["sweep finished: 2 models"],
 }
 
 

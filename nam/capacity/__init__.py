@@ -5,5 +5,25 @@ error probability, the no-error capacity of McEliece et al. 1987 and Krotov & Ho
 Amit-Gutfreund-Sompolinsky 0.138 N) and the statistics a capacity sweep needs (a power-law fit with
 a t-distribution interval, a percentile bootstrap). `_criteria.py` holds the single-sample retrieval
 criteria (one-step bit stability, exact fixed points, retrieval from a corrupted cue), which jit and
-vmap. The public names are re-exported from `nam` when the capacity sweep lands.
+vmap; `_search.py` the adaptive K* search. Use them as `nam.capacity.<name>`.
 """
+
+from ._criteria import (
+    is_fixed_point as is_fixed_point,
+    one_step_stable_bits as one_step_stable_bits,
+    retrieval_outcome as retrieval_outcome,
+)
+from ._search import CrossingResult as CrossingResult, find_crossing as find_crossing
+from ._theory import (
+    amit_capacity as amit_capacity,
+    bit_error_probability as bit_error_probability,
+    bootstrap_ci as bootstrap_ci,
+    double_factorial as double_factorial,
+    fit_power_law as fit_power_law,
+    fixed_point_fraction as fixed_point_fraction,
+    fixed_point_fraction_at_no_error_load as fixed_point_fraction_at_no_error_load,
+    no_error_capacity as no_error_capacity,
+    normal_cdf as normal_cdf,
+    snr as snr,
+    student_t_quantile as student_t_quantile,
+)

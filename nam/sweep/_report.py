@@ -42,15 +42,14 @@ def write_figures(result, out_dir: str) -> list[str]:
     """capacity.png (K* vs N, log-log, fits and theory), collapse.png (retrieval fraction vs
     K (2n-3)!! / N^(n-1)), per_unit.png (K* per compute unit vs N)."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # object API: no pyplot state, no backend switch
 
     os.makedirs(out_dir, exist_ok=True)
     paths = []
-    colors = dict(zip(REGISTRY, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    colors = dict(zip(REGISTRY, matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]))
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    fig = Figure(figsize=(6.5, 4.8))
+    ax = fig.subplots()
     for name in dict.fromkeys(s["model"] for s in result.summary):
         pts = [s for s in result.summary if s["model"] == name and math.isfinite(s["k_star"])]
         if not pts:
@@ -79,9 +78,9 @@ def write_figures(result, out_dir: str) -> list[str]:
     fig.tight_layout()
     paths.append(os.path.join(out_dir, "capacity.png"))
     fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    fig = Figure(figsize=(6.5, 4.8))
+    ax = fig.subplots()
     for name in dict.fromkeys(r["model"] for r in result.rows):
         scale_n = REGISTRY[name].retrieval_theory
         for n in sorted({r["n"] for r in result.rows if r["model"] == name}):
@@ -102,9 +101,9 @@ def write_figures(result, out_dir: str) -> list[str]:
     fig.tight_layout()
     paths.append(os.path.join(out_dir, "collapse.png"))
     fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    fig = Figure(figsize=(6.5, 4.8))
+    ax = fig.subplots()
     for name in dict.fromkeys(s["model"] for s in result.summary):
         pts = [s for s in result.summary if s["model"] == name and math.isfinite(s["k_star_per_unit"])]
         if pts:
@@ -119,5 +118,4 @@ def write_figures(result, out_dir: str) -> list[str]:
     fig.tight_layout()
     paths.append(os.path.join(out_dir, "per_unit.png"))
     fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
     return paths
