@@ -111,3 +111,15 @@ def test_cli_sweep_writes_tables_and_figures(tmp_path, capsys):
     assert main(["sweep", "--models", "hopfield", "--n", "16,24", "--trials", "8", "--rho", "0.2", "--out",
                  str(out), "--no-progress"]) == 2
     assert "different specification" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, n", [("na_effective", 10), ("na_full", 8), ("hidden_dam", 10)])
+def test_continuous_models_measure_rows(name, n):
+    """Far below capacity (K = 2) every cue with one flipped bit is retrieved and every solve converges;
+    far above it (K = 200 for N = 10) retrieval fails."""
+    spec = nam.SweepSpec(n_grid={name: (n,)}, trials=8, batch=8)
+    low = measure_row(spec, name, n, 2, 0)
+    assert low["retrieved"] == low["fixed_points"] == low["converged"] == 8 and low["stable_bits"] == 1.0
+    if name != "na_full":
+        high = measure_row(spec, name, n, 200, 0)
+        assert high["retrieved"] <= 2

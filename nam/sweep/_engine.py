@@ -35,7 +35,9 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
-from .._patterns import random_patterns
+from .._patterns import flip_bits, random_patterns
+from ..dynamics._config import SolverConfig
+from ..dynamics._retrieve import retrieve
 from ..capacity._criteria import is_fixed_point, one_step_stable_bits, retrieval_outcome
 from ..capacity._search import find_crossing
 from ..capacity._theory import fit_power_law
@@ -44,7 +46,10 @@ from ._registry import REGISTRY
 from ._spec import SweepSpec
 
 ROW_FIELDS = ("model", "n", "k", "bucket", "rho", "seed", "batch_index", "trials", "stable_bits",
-              "fixed_points", "retrieved", "overlap", "converged", "sweep_limit", "cycle", "seconds")
+              "fixed_points", "retrieved", "overlap", "converged", "sweep_limit", "cycle", "time_limit",
+              "max_steps", "non_finite", "seconds")
+# continuous models: Tsit5 with PID steps to a steady state (per-block residual) or t1
+CONTINUOUS_CONFIG = dict(solver="tsit5", t1=100.0, max_steps=4000)
 KEY_FIELDS = ("model", "n", "k", "rho", "seed", "batch_index")
 TRACES: dict = {}  # (model, n, bucket, batch) -> number of traces, for the no-recompile test
 _COMPILED: dict = {}  # (model, n, bucket, batch) -> compiled executable
@@ -73,6 +78,15 @@ def _batch_program(name: str, n: int, bucket: int, batch: int):
         xi = random_patterns(kx, bucket, n)
         model = sweep_model.build(xi, jnp.arange(bucket) < k)
         mu = jr.randint(kmu, (), 0, k)
+        if sweep_model.continuous:
+            # criteria 1-2 for a continuous model: run the dynamics from the stored memory itself and
+            # count the bits whose read-out keeps its sign (there is no single "one-step" update)
+            config = SolverConfig(**CONTINUOUS_CONFIG)
+            target = xi[mu]
+            still = retrieve(model, target, config=config).pattern == target
+            out = retrieve(model, flip_bits(kcue, target, rho), config=config)
+            return (jnp.mean(still.astype(xi.dtype)), jnp.all(still), jnp.all(out.pattern == target),
+                    jnp.dot(out.pattern, target) / n, out.status)
         outcome = retrieval_outcome(model, mu, kcue, rho)
         return (one_step_stable_bits(model, mu), is_fixed_point(model, mu), outcome.exact, outcome.overlap,
                 outcome.status)
@@ -112,6 +126,8 @@ def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int) ->
         "stable_bits": float(np.mean(stable)), "fixed_points": int(np.sum(fixed)), "retrieved": int(np.sum(exact)),
         "overlap": float(np.mean(overlap)), "converged": int(np.sum(status == Status.CONVERGED)),
         "sweep_limit": int(np.sum(status == Status.SWEEP_LIMIT)), "cycle": int(np.sum(status == Status.CYCLE)),
+        "time_limit": int(np.sum(status == Status.TIME_LIMIT)), "max_steps": int(np.sum(status == Status.MAX_STEPS)),
+        "non_finite": int(np.sum(status == Status.NON_FINITE)),
         "seconds": round(seconds, 4),
     }
 
@@ -136,7 +152,7 @@ def _rows_csv(rows) -> str:
 def read_rows(path: str) -> list[dict]:
     """The rows of a results table, with numbers parsed."""
     ints = {"n", "k", "bucket", "seed", "batch_index", "trials", "fixed_points", "retrieved", "converged",
-            "sweep_limit", "cycle"}
+            "sweep_limit", "cycle", "time_limit", "max_steps", "non_finite"}
     with open(path, newline="") as f:
         return [{key: (int(v) if key in ints else v if key == "model" else float(v)) for key, v in row.items()}
                 for row in csv.DictReader(f)]
@@ -210,7 +226,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
         k0 = max(1, int(round(sweep_model.theory_k(n))))
         res = find_crossing(evaluate, k0, level=spec.level, rel_tol=spec.rel_tol, max_evals=spec.max_evals,
                             k_max=2**16, seed=spec.seed)
-        units = sweep_model.units(n)
+        units = sweep_model.units(n, res.k_star)
         summary.append({
             "model": name, "n": n, "k_star": res.k_star, "ci_low": res.ci[0], "ci_high": res.ci[1],
             "status": res.status, "loads_measured": len(res.points), "criterion": spec.criterion,

@@ -17,24 +17,25 @@ from ._registry import REGISTRY
 
 def _fmt(x, digits=3):
     if isinstance(x, float):
-        return "nan" if not math.isfinite(x) else f"{x:.{digits}g}"
+        return f"{x:.{digits}g}" if math.isfinite(x) else str(x)  # nan, inf, -inf
     return str(x)
 
 
 def format_summary(result) -> str:
     """K* per model and N (with its bootstrap interval), memories per compute unit, fitted exponents."""
-    lines = [f"{'model':<10} {'N':>5} {'K*':>8} {'95% CI':>17} {'theory':>8} {'units':>7} {'K*/unit':>9}  status",
-             "-" * 80]
+    lines = [f"{'model':<13} {'N':>5} {'K*':>8} {'95% CI':>17} {'theory':>8} {'units':>7} {'K*/unit':>9}  status",
+             "-" * 83]
     for s in result.summary:
         ci = f"[{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]"
-        lines.append(f"{s['model']:<10} {s['n']:>5} {_fmt(s['k_star']):>8} {ci:>17} {_fmt(s['theory_no_error']):>8} "
-                     f"{_fmt(s['units']):>7} {_fmt(s['k_star_per_unit']):>9}  {s['status']}")
-    lines += ["", f"{'model':<10} {'exponent':>9} {'95% CI':>19} {'theory, same N':>15} {'asymptotic':>11}", "-" * 70]
+        lines.append(f"{s['model']:<13} {s['n']:>5} {_fmt(s['k_star']):>8} {ci:>17} {_fmt(s['theory_no_error']):>8} "
+                     f"{_fmt(s['units'], 5):>7} {_fmt(s['k_star_per_unit']):>9}  {s['status']}")
+    lines += ["", f"{'model':<13} {'exponent':>9} {'95% CI':>19} {'theory, same N':>15} {'asymptotic':>11}", "-" * 73]
     for f in result.fits:
         ci = f"[{_fmt(f['ci_low'])}, {_fmt(f['ci_high'])}]"
-        lines.append(f"{f['model']:<10} {_fmt(f['exponent']):>9} {ci:>19} {_fmt(f['theory_exponent_same_n']):>15} "
+        lines.append(f"{f['model']:<13} {_fmt(f['exponent']):>9} {ci:>19} {_fmt(f['theory_exponent_same_n']):>15} "
                      f"{_fmt(f['asymptotic_exponent']):>11}")
-    lines.append("(theory = no-error load N^(n-1) / (2 (2n-3)!! ln N); K* = 50% exact retrieval from the cue)")
+    lines.append("(theory = no-error load N^(n-1) / (2 (2n-3)!! ln N); K* = 50% exact retrieval from the cue;"
+                 " two-point fits have no interval)")
     return "\n".join(lines)
 
 

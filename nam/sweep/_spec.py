@@ -78,12 +78,15 @@ class SweepSpec:
 
 
 PRESETS = {
-    # about a minute or two on 2 CPU cores
-    "default": dict(n_grid={"hopfield": (50, 100, 200), "dam3": (16, 24, 32), "dam4": (10, 13, 16),
-                            "dam_exp": (10, 12, 14)}, trials=64, batch=64),
+    # about two minutes on 2 CPU cores. N grids are chosen so that round(rho N) grows with N (at rho = 0.1,
+    # N = 13 and N = 16 would both flip 1-2 bits and give non-monotone K*)
+    "default": dict(n_grid={"hopfield": (50, 100, 200), "dam3": (20, 30, 40), "dam4": (10, 20, 30),
+                            "dam_exp": (10, 12, 14), "na_effective": (10, 20), "na_full": (10, 12),
+                            "hidden_dam": (10, 20)}, trials=64, batch=64),
     # for accelerators
     "full": dict(n_grid={"hopfield": (100, 200, 400, 800, 1600), "dam3": (20, 30, 45, 64, 90),
-                         "dam4": (12, 16, 20, 24, 32), "dam_exp": (12, 16, 20, 24)},
+                         "dam4": (10, 20, 30, 40, 50), "dam_exp": (12, 16, 20, 24),
+                         "na_effective": (10, 20, 30, 40), "na_full": (10, 20, 30), "hidden_dam": (10, 20, 30, 40)},
                  trials=1024, batch=256, rel_tol=0.05),
 }
 
