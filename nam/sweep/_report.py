@@ -39,6 +39,19 @@ def format_summary(result) -> str:
     return "\n".join(lines)
 
 
+def _finish(fig, ax, path, ylabel, title) -> str:
+    """Log-log axes against N, labels, legend, saved as PNG."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("neurons N")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def write_figures(result, out_dir: str) -> list[str]:
     """capacity.png (K* vs N, log-log, fits and theory), collapse.png (retrieval fraction vs
     K (2n-3)!! / N^(n-1)), per_unit.png (K* per compute unit vs N)."""
@@ -70,15 +83,8 @@ def write_figures(result, out_dir: str) -> list[str]:
             ax.plot(grid, no_error_capacity(grid, degree), ":", color=c, lw=1)
         if name == "hopfield":
             ax.plot(grid, amit_capacity(grid), "--", color=c, lw=1, label="  0.138 N")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("neurons N")
-    ax.set_ylabel("capacity K* (50% exact retrieval)")
-    ax.set_title("capacity vs N (dotted: N^(n-1) / (2 (2n-3)!! ln N))")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(os.path.join(out_dir, "capacity.png"))
-    fig.savefig(paths[-1], dpi=110)
+    paths.append(_finish(fig, ax, os.path.join(out_dir, "capacity.png"), "capacity K* (50% exact retrieval)",
+                         "capacity vs N (dotted: N^(n-1) / (2 (2n-3)!! ln N))"))
 
     fig = Figure(figsize=(6.5, 4.8))
     ax = fig.subplots()
@@ -110,13 +116,6 @@ def write_figures(result, out_dir: str) -> list[str]:
         if pts:
             ax.plot([s["n"] for s in pts], [s["k_star_per_unit"] for s in pts], "o-", color=colors.get(name),
                     label=REGISTRY[name].label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("neurons N")
-    ax.set_ylabel("memories per compute unit, K* / units")
-    ax.set_title("memories per compute unit (units defined in nam/sweep/_registry.py)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(os.path.join(out_dir, "per_unit.png"))
-    fig.savefig(paths[-1], dpi=110)
+    paths.append(_finish(fig, ax, os.path.join(out_dir, "per_unit.png"), "memories per compute unit, K* / units",
+                         "memories per compute unit (units defined in nam/sweep/_registry.py)"))
     return paths
