@@ -1,6 +1,6 @@
 """The `nam` command line.
 
-`nam sweep`: capacity-scaling sweep (binary models for now), summary printed, table and figures written.
+`nam sweep`: capacity-scaling sweep, summary printed, tables and figures written.
 `nam demo`: retrieval with every model, table printed, figures written.
 """
 
@@ -36,8 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="nam_output/demo", help="output folder (default nam_output/demo)")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    w = sub.add_parser("sweep", help="capacity-scaling sweep: K*(N) per model, fitted exponents, figures "
-                                     "(binary models; see the README)")
+    w = sub.add_parser("sweep", help="capacity-scaling sweep: K*(N) per model, fitted exponents, figures")
     w.add_argument("--preset", default="default", help="default (a minute or two on 2 CPU cores) or full")
     w.add_argument("--models", help="comma-separated subset of the preset's models")
     w.add_argument("--n", help="comma-separated N grid for every selected model (overrides the preset)")

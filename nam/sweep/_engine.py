@@ -6,14 +6,15 @@ reuses one compiled program), picks one memory mu, and records the four criteria
 
 1. the fraction of mu's bits that one flip-difference update from mu leaves unchanged;
 2. whether mu is an exact one-step fixed point;
-3. whether the read-out after asynchronous sign dynamics from a cue with exactly round(rho N) flipped
-   bits equals mu;
+3. whether the read-out after the dynamics from a cue with exactly round(rho N) flipped bits equals mu;
 4. the final overlap with mu;
 
 plus the dynamics' status counts and the run time (compilation happens ahead of time and is not
-counted). Random keys derive from (seed, model, N, K, batch
-index) alone, so a row is the same whatever order rows are computed in, and a resumed sweep replays
-stored rows to take the same adaptive path as an uninterrupted one.
+counted). Binary models run asynchronous sign dynamics; continuous ones a diffrax retrieval, and for
+them criteria 1-2 come from running the dynamics from mu itself (there is no one-step update).
+Random keys derive from (seed, model, N, K, batch index) alone, so a row is the same whatever order
+rows are computed in, and a resumed sweep replays stored rows to take the same adaptive path as an
+uninterrupted one.
 
 The trial batch is sharded over `jax.devices()` when its size divides evenly; trials are independent,
 so the table does not depend on the number of devices.
@@ -21,7 +22,6 @@ so the table does not depend on the number of devices.
 
 import csv
 import dataclasses
-import functools
 import io
 import math
 import os
@@ -36,11 +36,11 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
 from .._patterns import flip_bits, random_patterns
-from ..dynamics._config import SolverConfig
-from ..dynamics._retrieve import retrieve
 from ..capacity._criteria import is_fixed_point, one_step_stable_bits, retrieval_outcome
 from ..capacity._search import find_crossing
 from ..capacity._theory import fit_power_law
+from ..dynamics._config import SolverConfig
+from ..dynamics._retrieve import retrieve
 from ..dynamics._status import Status
 from ._registry import REGISTRY
 from ._spec import SweepSpec
@@ -68,7 +68,6 @@ def bucket_size(k: int) -> int:
     return max(8, 1 << (int(k) - 1).bit_length())
 
 
-@functools.cache
 def _batch_program(name: str, n: int, bucket: int, batch: int):
     sweep_model = REGISTRY[name]
 
@@ -141,9 +140,9 @@ def _atomic_write(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _rows_csv(rows) -> str:
+def _csv(rows, fields=ROW_FIELDS) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=ROW_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
@@ -211,7 +210,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
             rows.append(row)
             new_rows += 1
             if out_dir is not None:
-                _atomic_write(os.path.join(out_dir, "rows.csv"), _rows_csv(rows))
+                _atomic_write(os.path.join(out_dir, "rows.csv"), _csv(rows))
         return cache[key]
 
     summary = []
@@ -246,9 +245,5 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
     if out_dir is not None:
         for fname, table in (("summary.csv", summary), ("fits.csv", fits)):
             if table:
-                buf = io.StringIO()
-                writer = csv.DictWriter(buf, fieldnames=list(table[0]), lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(table)
-                _atomic_write(os.path.join(out_dir, fname), buf.getvalue())
+                _atomic_write(os.path.join(out_dir, fname), _csv(table, list(table[0])))
     return SweepResult(rows=rows, summary=summary, fits=fits, out_dir=out_dir)
