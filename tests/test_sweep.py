@@ -106,11 +106,16 @@ def test_cli_sweep_writes_tables_and_figures(tmp_path, capsys):
                  "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "hopfield" in printed and "exponent" in printed
-    for name in ("rows.csv", "summary.csv", "fits.csv", "spec.json", "capacity.png", "collapse.png", "per_unit.png"):
+    for name in ("rows.csv", "summary.csv", "fits.csv", "spec.json", "capacity.png", "collapse.png", "bit_errors.png",
+                 "per_unit.png"):
         assert (out / name).stat().st_size > 0
+    assert "50% exact retrieval from the cue" in printed
     assert main(["sweep", "--models", "hopfield", "--n", "16,24", "--trials", "8", "--rho", "0.2", "--out",
                  str(out), "--no-progress"]) == 2
     assert "different specification" in capsys.readouterr().err
+    assert main(["sweep", "--models", "hopfield", "--n", "16,24", "--trials", "8", "--criterion", "fixed_point",
+                 "--out", str(tmp_path / "fp"), "--no-progress"]) == 0
+    assert "exact one-step fixed points" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name, n", [("na_effective", 10), ("na_full", 8), ("hidden_dam", 10)])

@@ -20,6 +20,7 @@ from ._theory import (
     bootstrap_ci as bootstrap_ci,
     double_factorial as double_factorial,
     fit_power_law as fit_power_law,
+    fixed_point_capacity as fixed_point_capacity,
     fixed_point_fraction as fixed_point_fraction,
     fixed_point_fraction_at_no_error_load as fixed_point_fraction_at_no_error_load,
     no_error_capacity as no_error_capacity,

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from .._patterns import flip_bits, random_patterns
 from ..capacity._criteria import is_fixed_point, one_step_stable_bits, retrieval_outcome
 from ..capacity._search import find_crossing
-from ..capacity._theory import fit_power_law
+from ..capacity._theory import fit_power_law, fixed_point_capacity
 from ..dynamics._config import SolverConfig
 from ..dynamics._retrieve import retrieve
 from ..dynamics._status import Status
@@ -230,6 +230,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
             "model": name, "n": n, "k_star": res.k_star, "ci_low": res.ci[0], "ci_high": res.ci[1],
             "status": res.status, "loads_measured": len(res.points), "criterion": spec.criterion,
             "theory_no_error": sweep_model.theory_k(n) if sweep_model.degree else math.nan,
+            "theory_fixed_point": sweep_model.fixed_point_k(n),
             "units": units, "k_star_per_unit": res.k_star / units,
         })
     fits = []
@@ -238,9 +239,12 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
         if len({p[0] for p in pts}) >= 2:
             fit = fit_power_law([p[0] for p in pts], [p[1] for p in pts])
             degree = REGISTRY[name].degree
-            theory = fit_power_law([p[0] for p in pts], [REGISTRY[name].theory_k(p[0]) for p in pts]) if degree else None
+            ns = [p[0] for p in pts]
+            theory = fit_power_law(ns, [REGISTRY[name].theory_k(m) for m in ns]).slope if degree else math.nan
+            theory_fp = fit_power_law(ns, [REGISTRY[name].fixed_point_k(m) for m in ns]).slope if degree else math.nan
             fits.append({"model": name, "exponent": fit.slope, "ci_low": fit.slope_low, "ci_high": fit.slope_high,
-                         "points": len(pts), "theory_exponent_same_n": theory.slope if theory else math.nan,
+                         "points": len(pts), "theory_exponent_same_n": theory,
+                         "theory_fixed_point_exponent_same_n": theory_fp,
                          "asymptotic_exponent": degree - 1 if degree else math.nan})
     if out_dir is not None:
         for fname, table in (("summary.csv", summary), ("fits.csv", fits)):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import jax.numpy as jnp
 
 from .._lagrangians import LogCosh, RectifiedPower
-from ..capacity._theory import double_factorial, no_error_capacity
+from ..capacity._theory import double_factorial, fixed_point_capacity, no_error_capacity
 from ..models._astrocyte_tensor import HebbianTensor
 from ..models._dense import DenseAssociativeMemory
 from ..models._hidden import HiddenNeuronDAM
@@ -46,6 +46,12 @@ class SweepModel:
         if self.degree is None:
             return float(n)
         return float(no_error_capacity(n, self.degree))
+
+    def fixed_point_k(self, n: int) -> float:
+        """The load where half the stored memories are exact one-step fixed points, (1 - P_err)^N = 1/2
+        with the exact finite-N P_err of the binary rule of this degree: the theory for
+        `criterion="fixed_point"` (for a continuous model, that of its binary counterpart)."""
+        return float(fixed_point_capacity(n, self.degree)) if self.degree else math.nan
 
     def retrieval_theory(self, n: int) -> float:
         """A 50%-retrieval load scale for the collapse plot: K / N^(n-1) * (2n-3)!!."""
