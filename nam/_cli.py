@@ -2,6 +2,7 @@
 
 `nam sweep`: capacity-scaling sweep, summary printed, tables and figures written.
 `nam demo`: retrieval with every model, table printed, figures written.
+`nam gordleeva`: the spiking neuron-astrocyte memory experiments of Gordleeva et al. (2021).
 """
 
 import argparse
@@ -48,7 +49,55 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--out", default="nam_output/sweep", help="output folder (default nam_output/sweep); "
                                                                 "re-running resumes an interrupted sweep")
     w.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    g = sub.add_parser("gordleeva", help="spiking neuron-astrocyte memory (Gordleeva et al. 2021): accuracy vs "
+                                         "noise, two patterns, ablation, memory lifetime, figures")
+    g.add_argument("--experiments", default="noise,two,lifetime",
+                   help="comma-separated subset of noise (1 and 3: one digit, with and without astrocytes), "
+                        "two (two digits), lifetime (accuracy vs delay); default all")
+    g.add_argument("--trials", type=_positive_int, default=20, help="trials per noise level or delay (default 20)")
+    g.add_argument("--noise", choices=["flip", "salt_and_pepper"], default="flip",
+                   help="flip: the chosen fraction of pixels is inverted; salt_and_pepper: replaced by coin "
+                        "flips (about half change). Default flip")
+    g.add_argument("--delay-ms", type=float, default=600.0,
+                   help="delay from the end of training to the test (default 600 ms)")
+    g.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1, at most 0.5)")
+    g.add_argument("--trigger", choices=["retrigger", "rising_edge"], default="retrigger",
+                   help="how the neuron -> astrocyte condition starts IP3 pulses (default retrigger)")
+    g.add_argument("--rate-rule", choices=["per_neuron", "mean"], default="per_neuron",
+                   help="how the 17.5 Hz condition is read (default per_neuron)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out", default="nam_output/gordleeva", help="output folder (default nam_output/gordleeva)")
     return p
+
+
+def _gordleeva(args) -> int:
+    import json
+
+    from .spiking._experiments import format_results, run_experiments, write_figures
+    from .spiking._network import GordleevaNetwork
+    from .spiking._protocol import Protocol
+
+    which = tuple(x.strip() for x in args.experiments.split(",") if x.strip())
+    try:
+        unknown = set(which) - {"noise", "two", "lifetime"}
+        if unknown or not which:
+            raise ValueError(f"--experiments must be a subset of noise,two,lifetime, got {args.experiments!r}")
+        network = GordleevaNetwork(dt_ms=args.dt, trigger=args.trigger, rate_rule=args.rate_rule)
+        protocol = Protocol(noise=args.noise, delay_ms=args.delay_ms)
+    except ValueError as e:
+        print(f"nam gordleeva: {e}", file=sys.stderr)
+        return 2
+    results, example = run_experiments(network, which=which, trials=args.trials, protocol=protocol, seed=args.seed)
+    print(format_results(results))
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "results.json")
+    with open(path, "w") as f:
+        json.dump({"settings": vars(args), **results}, f, indent=1)
+    print(f"wrote {path}")
+    for path in write_figures(results, example, args.out):
+        print(f"wrote {path}")
+    return 0
 
 
 def _sweep(args) -> int:
@@ -91,6 +140,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sweep":
         return _sweep(args)
+    if args.command == "gordleeva":
+        return _gordleeva(args)
     if args.command == "demo":
         if args.n < 2:
             print("nam demo: --n must be >= 2", file=sys.stderr)

@@ -13,6 +13,7 @@ class Status(enum.IntEnum):
     SOLVER_FAILED: the solver stopped for another reason (e.g. step size collapsed).
     SWEEP_LIMIT: binary dynamics still changing bits after `max_sweeps`.
     CYCLE: synchronous binary dynamics entered a 2-cycle.
+    COMPLETED: a fixed-duration simulation (the spiking networks) ran to its end with a finite state.
     """
 
     CONVERGED = 0
@@ -22,3 +23,4 @@ class Status(enum.IntEnum):
     SOLVER_FAILED = 4
     SWEEP_LIMIT = 5
     CYCLE = 6
+    COMPLETED = 7

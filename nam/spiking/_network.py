@@ -1,0 +1,392 @@
+"""The spiking neuron-astrocyte network of Gordleeva et al. (2021), simulated with a fixed step.
+
+Geometry (sec. 2): a side x side layer of Izhikevich neurons with no connections between them, and an
+a_side x a_side layer of Li-Rinzel astrocytes; astrocyte (i, j) covers neurons [3i, 3i+4) x [3j, 3j+4),
+so neighbouring blocks share one row/column (40 x 40 neurons, 13 x 13 astrocytes of 16 neurons).
+
+Coupling, with every rule explicit (`GordleevaNetwork` holds the parameters):
+- neuron -> astrocyte: each astrocyte watches its 16 neurons over a sliding window of `window_ms`
+  (400 ms). With `rate_rule="per_neuron"` (default) the condition is: more than `min_active` (8) of
+  them fire faster than `rate_hz` (17.5 Hz, i.e. more than 7 spikes in 400 ms). With
+  `rate_rule="mean"`: more than `min_active` of them spike at all and their mean rate exceeds
+  `rate_hz`. While it holds, the astrocyte receives I_neuro = `i_neuro` (5 uM/s) of IP3 production:
+  `trigger="retrigger"` (default, as the authors' code) restarts a `pulse_ms` (60 ms) pulse on every
+  step the condition holds, so the drive lasts as long as the condition plus 60 ms;
+  `trigger="rising_edge"` starts one 60 ms pulse each time the condition becomes true.
+- astrocyte -> neuron: a neuron receives I_astro = `i_astro` (30) while any astrocyte covering it has
+  Ca > `ca_threshold` (0.15 uM) and more than `min_active` of that astrocyte's neurons are active,
+  a neuron counting as active if it spiked within the last `activity_window_ms` (default 10 ms; the
+  paper says only "activated").
+- input: I_app = `i_app` (5) on the neurons whose pixel is on while an image is presented.
+
+Clock: one step of `dt_ms` (default 0.1 ms) advances the neurons by dt ms (forward Euler, then the
+spike reset) and the astrocytes by dt/1000 s (forward Euler; their fastest rate is ~20 /s, so the
+error is negligible). We use `lax.scan`/`fori_loop` rather than diffrax: every step has a reset, the
+window is a delay line indexed by the step number, and the step is fixed by the model, so there is
+nothing for an adaptive solver or its step-size controller to do. The 400 ms window is an exact
+delay line of window_ms / dt booleans per neuron (6.4 MB per trial at 0.1 ms), updated in place.
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+from .._checks import as_float_array, check_choice, check_scalar, is_concrete
+from ..dynamics._status import Status
+from ._units import Izhikevich, LiRinzel
+
+MAX_DT_MS = 0.5  # Izhikevich's own scheme takes 0.5 ms half-steps; coarser Euler steps misplace spikes
+
+
+class GordleevaNetwork(eqx.Module):
+    """Parameters of the neuron-astrocyte network (Gordleeva et al. 2021, sec. 2), in one place.
+
+    Numbers are 0-d arrays (changing them never recompiles); sizes, the step and the rule names are
+    static. Units: ms and mV for neurons, s and uM for astrocytes, Hz for rates.
+    """
+
+    neuron: Izhikevich
+    astrocyte: LiRinzel
+    i_app: Float[Array, ""]
+    i_astro: Float[Array, ""]
+    i_neuro: Float[Array, ""]
+    ca_threshold: Float[Array, ""]
+    rate_hz: Float[Array, ""]
+    pulse_ms: Float[Array, ""]
+    activity_window_ms: Float[Array, ""]
+    min_active: Int[Array, ""]
+    side: int = eqx.field(static=True)
+    block: int = eqx.field(static=True)
+    stride: int = eqx.field(static=True)
+    dt_ms: float = eqx.field(static=True)
+    window_ms: float = eqx.field(static=True)
+    rate_rule: str = eqx.field(static=True)
+    trigger: str = eqx.field(static=True)
+
+    def __init__(self, neuron: Izhikevich | None = None, astrocyte: LiRinzel | None = None, *, i_app=5.0,
+                 i_astro=30.0, i_neuro=5.0, ca_threshold=0.15, rate_hz=17.5, pulse_ms=60.0,
+                 activity_window_ms=10.0, min_active=8, side: int = 40, block: int = 4, stride: int = 3,
+                 dt_ms: float = 0.1, window_ms: float = 400.0, rate_rule: str = "per_neuron",
+                 trigger: str = "retrigger"):
+        self.neuron = Izhikevich() if neuron is None else neuron
+        self.astrocyte = LiRinzel() if astrocyte is None else astrocyte
+        if not isinstance(self.neuron, Izhikevich):
+            raise ValueError(f"`neuron` must be a nam.Izhikevich, got {type(neuron).__name__}")
+        if not isinstance(self.astrocyte, LiRinzel):
+            raise ValueError(f"`astrocyte` must be a nam.LiRinzel, got {type(astrocyte).__name__}")
+        self.i_app = check_scalar("i_app", i_app)
+        self.i_astro = check_scalar("i_astro", i_astro)
+        self.i_neuro = check_scalar("i_neuro", i_neuro, nonnegative=True)
+        self.ca_threshold = check_scalar("ca_threshold", ca_threshold, nonnegative=True)
+        self.rate_hz = check_scalar("rate_hz", rate_hz, nonnegative=True)
+        self.pulse_ms = check_scalar("pulse_ms", pulse_ms, nonnegative=True)
+        self.activity_window_ms = check_scalar("activity_window_ms", activity_window_ms, positive=True)
+        for name, value in (("side", side), ("block", block), ("stride", stride)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+        if block > side or (side - block) % stride:
+            raise ValueError(f"`side` - `block` must be a non-negative multiple of `stride` so the astrocyte "
+                             f"blocks tile the layer, got side={side}, block={block}, stride={stride}")
+        if not isinstance(min_active, int) or isinstance(min_active, bool) or not 0 <= min_active < block * block:
+            raise ValueError(f"`min_active` must be an integer in [0, {block * block}), got {min_active!r}")
+        self.min_active = jnp.asarray(min_active, dtype=jnp.int32)
+        self.side, self.block, self.stride = side, block, stride
+        dt_ms = float(dt_ms)
+        if not 0 < dt_ms <= MAX_DT_MS:
+            raise ValueError(f"`dt_ms` must be in (0, {MAX_DT_MS}] ms: Izhikevich's scheme uses 0.5 ms half-steps, "
+                             f"larger forward-Euler steps misplace spikes (linear stability alone allows "
+                             f"{self.neuron.max_stable_dt():.2g} ms); got {dt_ms}")
+        self.dt_ms = dt_ms
+        window_ms = float(window_ms)
+        if not window_ms >= dt_ms:
+            raise ValueError(f"`window_ms` must be at least one step `dt_ms` = {dt_ms} ms, got {window_ms}")
+        if is_concrete(self.activity_window_ms) and float(self.activity_window_ms) < dt_ms:
+            raise ValueError(f"`activity_window_ms` must be at least one step `dt_ms` = {dt_ms} ms, "
+                             f"got {float(self.activity_window_ms)}")
+        self.window_ms = window_ms
+        self.rate_rule = check_choice("rate_rule", rate_rule, ("per_neuron", "mean"))
+        self.trigger = check_choice("trigger", trigger, ("retrigger", "rising_edge"))
+
+    @property
+    def astro_side(self) -> int:
+        return (self.side - self.block) // self.stride + 1
+
+    @property
+    def window_steps(self) -> int:
+        return max(1, int(round(self.window_ms / self.dt_ms)))
+
+    def block_sum(self, x: Array) -> Array:
+        """Sum of a (side, side) map over each astrocyte's block: (astro_side, astro_side)."""
+        return jax.lax.reduce_window(x, jnp.zeros((), x.dtype), jax.lax.add, (self.block, self.block),
+                                     (self.stride, self.stride), "VALID")
+
+    def coverage(self) -> np.ndarray:
+        """(side*side, c) flat indices of the astrocytes covering each neuron, padded with the index
+        astro_side^2 (a slot that is always False). c = ceil(block / stride)^2 = 4 by default."""
+        a, per = self.astro_side, -(-self.block // self.stride)
+        idx = np.full((self.side, self.side, per * per), a * a, dtype=np.int32)
+        for r in range(self.side):
+            for c in range(self.side):
+                rows = [i for i in range(a) if self.stride * i <= r < self.stride * i + self.block]
+                cols = [j for j in range(a) if self.stride * j <= c < self.stride * j + self.block]
+                cover = [i * a + j for i in rows for j in cols]
+                idx[r, c, :len(cover)] = cover
+        return idx.reshape(self.side * self.side, per * per)
+
+
+class Stimulus(eqx.Module):
+    """Images presented to the neurons: image s is on during [onsets_ms[s], onsets_ms[s] + durations_ms[s]).
+
+    `images` (S, side, side) with 0/1 entries (1: the pixel drives its neuron with I_app). Presentations
+    must not overlap. Batch trials by stacking Stimuli along a leading axis (`stack_stimuli`).
+    """
+
+    images: Float[Array, "s h w"]
+    onsets_ms: Float[Array, " s"]
+    durations_ms: Float[Array, " s"]
+
+    def __init__(self, images, onsets_ms, durations_ms):
+        images = as_float_array("images", images)
+        if images.ndim != 3 or images.shape[1] != images.shape[2]:
+            raise ValueError(f"`images` must have shape (S, side, side), got {images.shape}")
+        onsets = as_float_array("onsets_ms", onsets_ms, ndim=1)
+        durations = as_float_array("durations_ms", durations_ms, ndim=1)
+        if onsets.shape != (images.shape[0],) or durations.shape != onsets.shape:
+            raise ValueError(f"`onsets_ms` and `durations_ms` must have shape ({images.shape[0]},) (one per image), "
+                             f"got {onsets.shape} and {durations.shape}")
+        if is_concrete(images):
+            im = np.asarray(images)
+            if not np.all((im == 0) | (im == 1)):
+                raise ValueError("`images` must be binary (0/1 pixels); threshold grey images first "
+                                 "(nam.spiking.load_digit does)")
+        if is_concrete(onsets) and is_concrete(durations):
+            on, du = np.asarray(onsets), np.asarray(durations)
+            if np.any(du < 0) or np.any(on < 0):
+                raise ValueError("`onsets_ms` and `durations_ms` must be >= 0")
+            order = np.argsort(on)
+            if np.any(on[order][1:] < (on + du)[order][:-1]):
+                raise ValueError("presentations overlap: each image must end before the next one starts")
+        self.images, self.onsets_ms, self.durations_ms = images, onsets, durations
+
+
+def stack_stimuli(stimuli) -> Stimulus:
+    """Stack Stimuli of equal shapes along a new leading (trial) axis, for `simulate_batch`."""
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *stimuli)
+
+
+class SpikingRun(eqx.Module):
+    """Result of `simulate` for one trial (a leading trial axis for `simulate_batch`).
+
+    - `readout_counts` (W, side, side): spikes of each neuron in each readout window [start, end) ms.
+    - `spike_counts` (side, side): all spikes.
+    - `snapshot_v` (Q, side, side), `snapshot_ca` (Q, a, a): V (mV) and Ca (uM) at the step nearest each
+      of `snapshot_ms`.
+    - `times_ms` (R,), `trace_v` (R, M) for `trace_neurons`, `trace_ca`, `trace_ip3` (R, a, a),
+      `trace_drive` (R, a, a) (1 while I_neuro is on), `trace_feedback` (R, a, a) (1 while the
+      astrocyte drives its neurons), `trace_spikes` (R,) population spikes per record interval.
+      Sampled every `record_every_ms`; empty (R = 0) when it is None.
+    - `status`: nam.Status.COMPLETED, or NON_FINITE if V, U, Ca, h or IP3 stopped being finite.
+    """
+
+    readout_counts: Int[Array, "w h w2"]
+    spike_counts: Int[Array, "h w2"]
+    snapshot_v: Float[Array, "q h w2"]
+    snapshot_ca: Float[Array, "q a a2"]
+    times_ms: Float[Array, " r"]
+    trace_v: Float[Array, "r m"]
+    trace_ca: Float[Array, "r a a2"]
+    trace_ip3: Float[Array, "r a a2"]
+    trace_drive: Float[Array, "r a a2"]
+    trace_feedback: Float[Array, "r a a2"]
+    trace_spikes: Int[Array, " r"]
+    status: Int[Array, ""]
+
+
+def _check_windows(name, windows, t_end_ms):
+    arr = np.asarray(windows if windows is not None else np.zeros((0, 2)), dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"`{name}` must be a list of (start_ms, end_ms) pairs, got shape {arr.shape}")
+    if np.any(arr[:, 1] <= arr[:, 0]) or np.any(arr < 0):
+        raise ValueError(f"`{name}`: each window needs 0 <= start_ms < end_ms, got {arr.tolist()}")
+    return arr
+
+
+def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot_ms, trace_neurons):
+    if not isinstance(network, GordleevaNetwork):
+        raise ValueError(f"`network` must be a nam.GordleevaNetwork, got {type(network).__name__}")
+    if not isinstance(stimulus, Stimulus):
+        raise ValueError(f"`stimulus` must be a nam.Stimulus, got {type(stimulus).__name__}")
+    if stimulus.images.shape[-1] != network.side:
+        raise ValueError(f"`stimulus` images must be {network.side} x {network.side} (the neuron layer), "
+                         f"got {stimulus.images.shape[-2:]}")
+    dt = network.dt_ms
+    t_end_ms = float(t_end_ms)
+    if not t_end_ms >= dt:
+        raise ValueError(f"`t_end_ms` must be at least one step ({dt} ms), got {t_end_ms}")
+    if record_every_ms is None:
+        per_record, records = int(round(t_end_ms / dt)), 0
+    else:
+        record_every_ms = float(record_every_ms)
+        per_record = int(round(record_every_ms / dt))
+        if per_record < 1 or abs(per_record * dt - record_every_ms) > 1e-6 * record_every_ms:
+            raise ValueError(f"`record_every_ms` must be a positive multiple of dt_ms = {dt}, got {record_every_ms}")
+        records = int(round(t_end_ms / record_every_ms))
+        if abs(records * record_every_ms - t_end_ms) > 1e-6 * t_end_ms:
+            raise ValueError(f"`t_end_ms` ({t_end_ms}) must be a multiple of `record_every_ms` ({record_every_ms})")
+    readouts = _check_windows("readouts_ms", readouts_ms, t_end_ms)
+    snaps = np.asarray([] if snapshot_ms is None else snapshot_ms, dtype=np.float64).reshape(-1)
+    if np.any(snaps < 0) or np.any(snaps > t_end_ms):
+        raise ValueError(f"`snapshot_ms` must lie in [0, t_end_ms = {t_end_ms}], got {snaps.tolist()}")
+    neurons = tuple(int(i) for i in (trace_neurons or ()))
+    if any(not 0 <= i < network.side**2 for i in neurons):
+        raise ValueError(f"`trace_neurons` must be flat neuron indices in [0, {network.side ** 2}), got {neurons}")
+    rest = jnp.asarray(network.neuron.rest_state() + network.astrocyte.rest_state(), stimulus.images.dtype)
+    return dict(rest=rest, steps_per_record=per_record, records=records, readouts=jnp.asarray(readouts),
+                snap_steps=jnp.asarray(np.round(snaps / dt).astype(np.int32)), trace_neurons=neurons)
+
+
+def simulate(network, stimulus, t_end_ms, *, record_every_ms=None, readouts_ms=None, snapshot_ms=None,
+             trace_neurons=None) -> SpikingRun:
+    """Simulate one trial from rest for `t_end_ms` ms. See `SpikingRun` for what is returned.
+
+    `readouts_ms`: list of (start, end) windows whose per-neuron spike counts are returned (the
+    response maps used for accuracy). `snapshot_ms`: times of the V and Ca maps. `trace_neurons`: flat
+    indices r * side + c of neurons whose V is sampled every `record_every_ms`.
+    """
+    prep = _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot_ms, trace_neurons)
+    return _simulate(network, stimulus, **prep)
+
+
+def simulate_batch(network, stimuli, t_end_ms, **kwargs) -> SpikingRun:
+    """`simulate` vmapped over the leading (trial) axis of a stacked Stimulus (`stack_stimuli`)."""
+    if not isinstance(stimuli, Stimulus) or stimuli.images.ndim != 4:
+        raise ValueError("`stimuli` must be a Stimulus with a leading trial axis (use nam.stack_stimuli)")
+    single = jax.tree_util.tree_map(lambda x: x[0], stimuli)
+    prep = _prepare(network, single, t_end_ms, kwargs.pop("record_every_ms", None), kwargs.pop("readouts_ms", None),
+                    kwargs.pop("snapshot_ms", None), kwargs.pop("trace_neurons", None))
+    if kwargs:
+        raise ValueError(f"unknown arguments {sorted(kwargs)}")
+    return _simulate_batch(network, stimuli, **prep)
+
+
+@eqx.filter_jit
+def _simulate_batch(network, stimuli, **prep):
+    return jax.vmap(lambda s: _run(network, s, **prep))(stimuli)
+
+
+@eqx.filter_jit
+def _simulate(network, stimulus, **prep):
+    return _run(network, stimulus, **prep)
+
+
+def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_steps, trace_neurons):
+    side, a = network.side, network.astro_side
+    p = side * side
+    dt = network.dt_ms
+    dtype = stimulus.images.dtype
+    cover = jnp.asarray(network.coverage())
+    images = stimulus.images.reshape(stimulus.images.shape[0], p)
+    v_rest, u_rest, ca_rest, h_rest, ip3_rest = rest
+    window = network.window_steps
+    window_s = window * dt / 1000.0
+    trace_idx = jnp.asarray(trace_neurons, dtype=jnp.int32)
+    n_snap = snap_steps.shape[0]
+
+    state = dict(
+        k=jnp.asarray(0, jnp.int32),
+        v=jnp.full((p,), v_rest, dtype), u=jnp.full((p,), u_rest, dtype),
+        ca=jnp.full((a, a), ca_rest, dtype), h=jnp.full((a, a), h_rest, dtype), ip3=jnp.full((a, a), ip3_rest, dtype),
+        ring=jnp.zeros((window, p), jnp.uint8), leaving=jnp.zeros((p,), jnp.uint8), count=jnp.zeros((p,), jnp.int32),
+        last_spike=jnp.full((p,), -1e9, dtype), pulse_end=jnp.full((a, a), -1e9, dtype),
+        cond_prev=jnp.zeros((a, a), jnp.bool_), feedback=jnp.zeros((a, a), jnp.bool_),
+        readout=jnp.zeros((readouts.shape[0], p), jnp.int32), spikes=jnp.zeros((p,), jnp.int32),
+        snap_v=jnp.zeros((n_snap, p), dtype), snap_ca=jnp.zeros((n_snap, a, a), dtype),
+        block_spikes=jnp.asarray(0, jnp.int32),
+    )
+
+    def step(_, s):
+        k = s["k"]
+        t = k.astype(dtype) * dt
+        # snapshots of the state at the start of step k (time t)
+        hit = snap_steps == k
+        snap_v = jnp.where(hit[:, None], s["v"][None], s["snap_v"])
+        snap_ca = jnp.where(hit[:, None, None], s["ca"][None], s["snap_ca"])
+        # input current
+        on = (stimulus.onsets_ms <= t) & (t < stimulus.onsets_ms + stimulus.durations_ms)
+        image = images[jnp.argmax(on)] * jnp.any(on)
+        # astrocyte -> neuron feedback, from the state at time t
+        recent = (t - s["last_spike"] < network.activity_window_ms).astype(jnp.int32).reshape(side, side)
+        feedback = (s["ca"] > network.ca_threshold) & (network.block_sum(recent) > network.min_active)
+        covered = jnp.any(jnp.concatenate([feedback.reshape(-1), jnp.zeros((1,), jnp.bool_)])[cover], axis=1)
+        current = network.i_app * image + network.i_astro * covered.astype(dtype)
+        v, u, spiked = network.neuron.step(s["v"], s["u"], current, dt)
+        # sliding-window spike counts: an exact delay line of `window` steps. The row that leaves at
+        # step k was read at step k - 1, after that step's write: reading a row before writing the
+        # same buffer makes XLA copy the whole delay line every step (100x slower).
+        slot = k % window
+        count = s["count"] - s["leaving"].astype(jnp.int32) + spiked.astype(jnp.int32)
+        ring = jax.lax.dynamic_update_index_in_dim(s["ring"], spiked.astype(jnp.uint8), slot, 0)
+        leaving = jax.lax.dynamic_index_in_dim(ring, (slot + 1) % window, 0, keepdims=False)
+        last_spike = jnp.where(spiked, t + dt, s["last_spike"])
+        # neuron -> astrocyte condition over the window ending at t + dt
+        if network.rate_rule == "per_neuron":
+            fast = (count.astype(dtype) / window_s > network.rate_hz).astype(jnp.int32)
+            cond = network.block_sum(fast.reshape(side, side)) > network.min_active
+        else:
+            n_spiking = network.block_sum((count > 0).astype(jnp.int32).reshape(side, side))
+            total = network.block_sum(count.reshape(side, side)).astype(dtype)
+            mean_rate = total / (jnp.maximum(n_spiking, 1).astype(dtype) * window_s)
+            cond = (n_spiking > network.min_active) & (mean_rate > network.rate_hz)
+        if network.trigger == "retrigger":
+            pulse_end = jnp.where(cond, t + network.pulse_ms, s["pulse_end"])
+        else:
+            pulse_end = jnp.where(cond & ~s["cond_prev"], t + network.pulse_ms, s["pulse_end"])
+        drive = t < pulse_end
+        i_neuro = network.i_neuro * drive.astype(dtype)
+        dca, dh, dip3 = network.astrocyte.vector_field(s["ca"], s["h"], s["ip3"], i_neuro)
+        dt_s = dt / 1000.0
+        in_window = (readouts[:, 0] <= t) & (t < readouts[:, 1])
+        return dict(
+            k=k + 1, v=v, u=u, ca=s["ca"] + dt_s * dca, h=s["h"] + dt_s * dh, ip3=s["ip3"] + dt_s * dip3,
+            ring=ring, leaving=leaving, count=count, last_spike=last_spike, pulse_end=pulse_end, cond_prev=cond, feedback=feedback,
+            readout=s["readout"] + (in_window[:, None] & spiked[None]).astype(jnp.int32),
+            spikes=s["spikes"] + spiked.astype(jnp.int32), snap_v=snap_v, snap_ca=snap_ca,
+            block_spikes=s["block_spikes"] + jnp.sum(spiked, dtype=jnp.int32),
+        )
+
+    def record(s, _):
+        s = jax.lax.fori_loop(0, steps_per_record, step, {**s, "block_spikes": jnp.asarray(0, jnp.int32)})
+        t = s["k"].astype(dtype) * dt
+        drive = (t - dt < s["pulse_end"]).astype(dtype)
+        out = (t, s["v"][trace_idx], s["ca"], s["ip3"], drive, s["feedback"].astype(dtype), s["block_spikes"])
+        return s, out
+
+    if records:
+        state, (times, tv, tca, tip3, tdrive, tfb, tsp) = jax.lax.scan(record, state, None, length=records)
+    else:
+        state = jax.lax.fori_loop(0, steps_per_record, step, state)
+        z = jnp.zeros((0, a, a), dtype)
+        times, tv, tca, tip3, tdrive, tfb = (jnp.zeros((0,), dtype), jnp.zeros((0, len(trace_neurons)), dtype),
+                                             z, z, z, z)
+        tsp = jnp.zeros((0,), jnp.int32)
+    # snapshots requested at t_end (no step starts there) take the final state
+    t_final = state["k"]
+    final = snap_steps >= t_final
+    snap_v = jnp.where(final[:, None], state["v"][None], state["snap_v"])
+    snap_ca = jnp.where(final[:, None, None], state["ca"][None], state["snap_ca"])
+    finite = jnp.all(jnp.isfinite(state["v"])) & jnp.all(jnp.isfinite(state["u"])) & jnp.all(
+        jnp.isfinite(state["ca"])) & jnp.all(jnp.isfinite(state["h"])) & jnp.all(jnp.isfinite(state["ip3"]))
+    status = jnp.where(finite, Status.COMPLETED, Status.NON_FINITE).astype(jnp.int32)
+    return SpikingRun(
+        readout_counts=state["readout"].reshape(-1, side, side), spike_counts=state["spikes"].reshape(side, side),
+        snapshot_v=snap_v.reshape(-1, side, side), snapshot_ca=snap_ca, times_ms=times, trace_v=tv,
+        trace_ca=tca, trace_ip3=tip3, trace_drive=tdrive, trace_feedback=tfb, trace_spikes=tsp, status=status)
+
+
+def steps_for(network: GordleevaNetwork, t_ms: float) -> int:
+    """The number of steps covering `t_ms`."""
+    return int(math.ceil(float(t_ms) / network.dt_ms - 1e-9))

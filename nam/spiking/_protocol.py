@@ -1,0 +1,217 @@
+"""The training and test protocol of Gordleeva et al. (2021, sec. 3), noise, accuracy, experiments.
+
+Protocol (defaults are the paper's):
+- training: `n_samples` (10) noisy copies of each pattern, each presented for `present_ms` (4 ms),
+  with `gap_ms` (40 ms) between presentations, so one every 44 ms. With several patterns the
+  samples are presented pattern by pattern (`order="blocked"`, default) or alternating
+  (`order="interleaved"`); the paper does not say. Interleaving halves each neuron's rate (11 Hz),
+  below the 17.5 Hz the astrocytes need, so nothing is stored.
+- test: one noisy sample of one pattern presented for `test_ms` (20 ms), starting `delay_ms` after
+  the end of the last training presentation.
+- noise, a fraction `level` of the pixels, an exact count round(level * side^2) chosen at random:
+  `noise="flip"` inverts each chosen pixel (the fraction of pixels that differ is exactly `level`);
+  `noise="salt_and_pepper"` replaces each chosen pixel by a fair coin (0 or 1), the usual
+  salt-and-pepper convention, so only about half of them change.
+- response and accuracy: a neuron responds if it spikes in [test onset, test onset + t) for each
+  read-out time t in `readout_ms` (the paper shows t = 4.4 and 11.6 ms). The accuracy is the
+  balanced accuracy (TPR + TNR) / 2 of the response against the clean pattern, as the authors' code
+  computes it: 0.5 for an all-on or all-off response, 1 for a perfect one.
+"""
+
+import dataclasses
+import os
+from importlib import resources
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+
+from .._checks import check_choice
+from ._network import GordleevaNetwork, Stimulus, simulate, simulate_batch, stack_stimuli
+
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
+    """The digit image shipped with nam (`nam/spiking/data/digits`, see PROVENANCE.md) as a (side, side)
+    0/1 float array: grey level in [0, 1] (mean of RGB / 255), antialiased linear resize, pixel on
+    where the grey level is below `threshold` (the digit is dark)."""
+    name = DIGITS[digit] if isinstance(digit, int) and not isinstance(digit, bool) and 0 <= digit <= 9 else digit
+    if name not in DIGITS:
+        raise ValueError(f"`digit` must be 0-9 or one of {list(DIGITS)}, got {digit!r}")
+    if not isinstance(side, int) or isinstance(side, bool) or side < 4:
+        raise ValueError(f"`side` must be an integer >= 4, got {side!r}")
+    if not 0.0 < float(threshold) < 1.0:
+        raise ValueError(f"`threshold` must be in (0, 1), got {threshold!r}")
+    from matplotlib.image import imread  # Pillow reads the JPEG
+
+    path = resources.files("nam.spiking").joinpath("data").joinpath("digits").joinpath(f"{name}.jpg")
+    with resources.as_file(path) as f:
+        grey = np.asarray(imread(os.fspath(f)), dtype=np.float64).mean(axis=-1) / 255.0
+    small = np.asarray(jax.image.resize(jnp.asarray(grey), (side, side), method="linear", antialias=True))
+    return (small < threshold).astype(np.float64)
+
+
+def add_noise(key, image, level, noise: str = "flip"):
+    """A noisy copy of a 0/1 image: exactly round(level * pixels) pixels chosen at random are flipped
+    (`noise="flip"`) or replaced by a fair coin (`noise="salt_and_pepper"`). Jit- and vmap-able."""
+    check_choice("noise", noise, ("flip", "salt_and_pepper"))
+    image = jnp.asarray(image)
+    flat = image.reshape(-1)
+    n = flat.shape[0]
+    level = jnp.asarray(level, flat.dtype)
+    kpick, kcoin = jr.split(key)
+    count = jnp.round(level * n).astype(jnp.int32)
+    chosen = jnp.zeros((n,), jnp.bool_).at[jr.permutation(kpick, n)].set(jnp.arange(n) < count)
+    if noise == "flip":
+        new = 1.0 - flat
+    else:
+        new = jr.bernoulli(kcoin, 0.5, (n,)).astype(flat.dtype)
+    return jnp.where(chosen, new, flat).reshape(image.shape)
+
+
+def balanced_accuracy(response, target):
+    """(TPR + TNR) / 2 of a boolean response map against a 0/1 target map (last two axes)."""
+    r = jnp.asarray(response) > 0
+    t = jnp.asarray(target) > 0.5
+    shape = jnp.broadcast_shapes(r.shape, t.shape)
+    r, t = jnp.broadcast_to(r, shape), jnp.broadcast_to(t, shape)
+    tp = jnp.sum(r & t, axis=(-2, -1))
+    tn = jnp.sum(~r & ~t, axis=(-2, -1))
+    return 0.5 * (tp / jnp.maximum(jnp.sum(t, axis=(-2, -1)), 1) + tn / jnp.maximum(jnp.sum(~t, axis=(-2, -1)), 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """Timing and noise of one training + test run (see the module docstring). Times in ms."""
+
+    n_samples: int = 10
+    train_noise: float = 0.1
+    present_ms: float = 4.0
+    gap_ms: float = 40.0
+    order: str = "blocked"
+    test_ms: float = 20.0
+    delay_ms: float = 600.0
+    after_ms: float = 60.0
+    noise: str = "flip"
+    readout_ms: tuple = (4.4, 11.6, 20.0)
+
+    def __post_init__(self):
+        if not isinstance(self.n_samples, int) or self.n_samples < 1:
+            raise ValueError(f"`n_samples` must be a positive integer, got {self.n_samples!r}")
+        if not 0.0 <= self.train_noise <= 1.0:
+            raise ValueError(f"`train_noise` must be in [0, 1], got {self.train_noise}")
+        for name in ("present_ms", "test_ms"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"`{name}` must be > 0, got {getattr(self, name)}")
+        for name in ("gap_ms", "delay_ms", "after_ms"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)}")
+        check_choice("order", self.order, ("blocked", "interleaved"))
+        check_choice("noise", self.noise, ("flip", "salt_and_pepper"))
+        if not self.readout_ms or any(not t > 0 for t in self.readout_ms):
+            raise ValueError(f"`readout_ms` must be a non-empty list of positive times, got {self.readout_ms}")
+
+    def train_end_ms(self, n_patterns: int) -> float:
+        return n_patterns * self.n_samples * (self.present_ms + self.gap_ms) - self.gap_ms
+
+    def test_onset_ms(self, n_patterns: int) -> float:
+        return self.train_end_ms(n_patterns) + self.delay_ms
+
+    def t_end_ms(self, n_patterns: int) -> float:
+        return self.test_onset_ms(n_patterns) + max(self.test_ms, max(self.readout_ms)) + self.after_ms
+
+    def readout_windows(self, n_patterns: int):
+        onset = self.test_onset_ms(n_patterns)
+        return [(onset, onset + t) for t in self.readout_ms]
+
+
+def make_stimulus(key, patterns, test_index, test_noise, protocol: Protocol) -> Stimulus:
+    """The training presentations of every pattern and one test presentation of `patterns[test_index]`
+    with noise `test_noise`, as a Stimulus. Jit- and vmap-able in `key` and `test_noise`."""
+    patterns = jnp.asarray(patterns)
+    n_pat = patterns.shape[0]
+    per = protocol.n_samples
+    if protocol.order == "blocked":
+        which = np.repeat(np.arange(n_pat), per)
+    else:
+        which = np.tile(np.arange(n_pat), per)
+    keys = jr.split(key, len(which) + 1)
+    train = jax.vmap(lambda k, img: add_noise(k, img, protocol.train_noise, protocol.noise))(
+        keys[:-1], patterns[which])
+    test = add_noise(keys[-1], patterns[test_index], test_noise, protocol.noise)
+    period = protocol.present_ms + protocol.gap_ms
+    onsets = np.concatenate([np.arange(len(which)) * period, [protocol.test_onset_ms(n_pat)]])
+    durations = np.concatenate([np.full(len(which), protocol.present_ms), [protocol.test_ms]])
+    return Stimulus(jnp.concatenate([train, test[None]]), onsets, durations)
+
+
+def _check_patterns(patterns, side):
+    arr = np.asarray(patterns, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[1:] != (side, side):
+        raise ValueError(f"`patterns` must be (side, side) or (P, side, side) images with side = {side}, "
+                         f"got shape {np.shape(patterns)}")
+    if not np.all((arr == 0) | (arr == 1)):
+        raise ValueError("`patterns` must be binary (0/1); threshold them first (nam.spiking.load_digit does)")
+    return arr
+
+
+def run_trials(network: GordleevaNetwork, patterns, test_noise, *, trials: int = 20, test_index: int = 0,
+               protocol: Protocol | None = None, seed: int = 0, chunk: int = 64):
+    """Accuracy of retrieving `patterns[test_index]` for each test noise level, `trials` independent
+    trials each (fresh training and test noise per trial), batched with vmap in chunks of `chunk`.
+
+    Returns a dict: `noise` (L,), `accuracy` (L, trials, R) per read-out time, `input_accuracy`
+    (L, trials) of the noisy test image itself, `status` (L, trials).
+    """
+    protocol = Protocol() if protocol is None else protocol
+    pats = _check_patterns(patterns, network.side)
+    if not 0 <= test_index < pats.shape[0]:
+        raise ValueError(f"`test_index` must be in [0, {pats.shape[0]}), got {test_index}")
+    levels = np.atleast_1d(np.asarray(test_noise, dtype=np.float64))
+    if levels.ndim != 1 or np.any(levels < 0) or np.any(levels > 1):
+        raise ValueError(f"`test_noise` must be levels in [0, 1], got {test_noise!r}")
+    if not isinstance(trials, int) or trials < 1:
+        raise ValueError(f"`trials` must be a positive integer, got {trials!r}")
+    n_pat = pats.shape[0]
+    keys = jr.split(jr.PRNGKey(seed), levels.size * trials).reshape(levels.size, trials, 2)
+    flat_keys = keys.reshape(-1, 2)
+    flat_levels = np.repeat(levels, trials)
+    pats_j = jnp.asarray(pats)
+    make = jax.jit(jax.vmap(lambda k, lvl: make_stimulus(k, pats_j, test_index, lvl, protocol)))
+    windows = protocol.readout_windows(n_pat)
+    acc, status, inp = [], [], []
+    for start in range(0, flat_levels.size, chunk):
+        stim = make(flat_keys[start:start + chunk], jnp.asarray(flat_levels[start:start + chunk]))
+        run = simulate_batch(network, stim, protocol.t_end_ms(n_pat), readouts_ms=windows)
+        acc.append(np.asarray(balanced_accuracy(run.readout_counts, pats[test_index])))
+        inp.append(np.asarray(balanced_accuracy(stim.images[:, -1], pats[test_index])))
+        status.append(np.asarray(run.status))
+    shape = (levels.size, trials)
+    return {"noise": levels, "accuracy": np.concatenate(acc).reshape(*shape, len(windows)),
+            "input_accuracy": np.concatenate(inp).reshape(shape), "status": np.concatenate(status).reshape(shape),
+            "readout_ms": np.asarray(protocol.readout_ms)}
+
+
+def example_run(network: GordleevaNetwork, patterns, *, test_noise: float = 0.4, test_index: int = 0,
+                protocol: Protocol | None = None, seed: int = 0, record_every_ms: float = 1.0):
+    """One trial recorded for figures: the test stimulus, V and Ca maps at each read-out time, Ca
+    traces of every astrocyte, V traces of a neuron inside and one outside the pattern."""
+    protocol = Protocol() if protocol is None else protocol
+    pats = _check_patterns(patterns, network.side)
+    n_pat = pats.shape[0]
+    stim = make_stimulus(jr.PRNGKey(seed), jnp.asarray(pats), test_index, test_noise, protocol)
+    target = pats[test_index]
+    inside = int(np.flatnonzero(target.reshape(-1))[len(np.flatnonzero(target)) // 2])
+    outside = int(np.flatnonzero(1 - target.reshape(-1))[0])
+    onset = protocol.test_onset_ms(n_pat)
+    t_end = protocol.t_end_ms(n_pat)
+    t_end = float(np.ceil(t_end / record_every_ms) * record_every_ms)
+    run = simulate(network, stim, t_end, record_every_ms=record_every_ms,
+                   readouts_ms=protocol.readout_windows(n_pat), snapshot_ms=[onset + t for t in protocol.readout_ms],
+                   trace_neurons=[inside, outside])
+    return {"stimulus": stim, "run": run, "target": target, "inside": inside, "outside": outside,
+            "test_onset_ms": onset, "t_end_ms": t_end}
