@@ -16,6 +16,7 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED_OUTPUT = {
     "01_neuron_astrocyte_retrieval.ipynb": ["retrieved memory 0 exactly: True"],
     "02_capacity_sweep.ipynb": ["sweep finished: 2 models"],
+    "03_spiking_astrocyte_memory.ipynb": ["astrocyte feedback beats the noisy input at noise 0.4: True"],
 }
 
 
