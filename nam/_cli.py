@@ -59,8 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--noise", choices=["flip", "salt_and_pepper"], default="flip",
                    help="flip: the chosen fraction of pixels is inverted; salt_and_pepper: replaced by coin "
                         "flips (about half change). Default flip")
-    g.add_argument("--delay-ms", type=float, default=600.0,
-                   help="delay from the end of training to the test (default 600 ms)")
+    g.add_argument("--delay-ms", type=float, default=1000.0,
+                   help="delay from the end of training to the test (default 1000 ms)")
     g.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1, at most 0.5)")
     g.add_argument("--trigger", choices=["retrigger", "rising_edge"], default="retrigger",
                    help="how the neuron -> astrocyte condition starts IP3 pulses (default retrigger)")

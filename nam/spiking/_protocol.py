@@ -92,7 +92,7 @@ class Protocol:
     gap_ms: float = 40.0
     order: str = "blocked"
     test_ms: float = 20.0
-    delay_ms: float = 600.0
+    delay_ms: float = 1000.0
     after_ms: float = 60.0
     noise: str = "flip"
     readout_ms: tuple = (4.4, 11.6, 20.0)

@@ -9,6 +9,7 @@ Both are frozen Modules whose parameters are 0-d arrays (changing one never reco
 neuron, the spike-and-reset Euler `step`.
 """
 
+import functools
 import math
 
 import equinox as eqx
@@ -141,31 +142,38 @@ class LiRinzel(eqx.Module):
 
     def rest_state(self) -> tuple[float, float, float]:
         """The rest point with no input, by Newton's method in float64 on the host, started from a
-        long relaxation. Raises if the cell has no stable rest (it oscillates)."""
+        long relaxation (cached per parameter set). Raises if the cell has no stable rest (it oscillates)."""
         p = {k: float(getattr(self, k)) for k in ("c0", "c1", "v1", "v2", "v3", "v4", "k3", "a2", "d1", "d2",
                                                  "d3", "d5", "alpha", "k4", "tau_r", "ip3_star")}
+        return _li_rinzel_rest(tuple(sorted(p.items())))
 
-        def f(y):
-            ca, h, ip3 = y
-            g = (p["c0"] - ca) / p["c1"] - ca
-            q2 = p["d2"] * (ip3 + p["d1"]) / (ip3 + p["d3"])
-            return np.array([
-                p["c1"] * p["v1"] * (ip3 / (ip3 + p["d1"])) ** 3 * (ca / (ca + p["d5"])) ** 3 * h**3 * g
-                - p["v3"] * ca**2 / (ca**2 + p["k3"] ** 2) + p["c1"] * p["v2"] * g,
-                (q2 / (q2 + ca) - h) * p["a2"] * (q2 + ca),
-                (p["ip3_star"] - ip3) / p["tau_r"] + p["v4"] * (ca + (1 - p["alpha"]) * p["k4"]) / (ca + p["k4"]),
-            ])
 
-        y = np.array([0.07, 0.8, p["ip3_star"]])
-        for _ in range(20000):  # 200 s of Euler at 10 ms: lands near a stable rest
-            y = y + 1e-2 * f(y)
-        for _ in range(50):
-            jac = np.empty((3, 3))
-            for j in range(3):
-                e = np.zeros(3)
-                e[j] = 1e-7 * max(1.0, abs(y[j]))
-                jac[:, j] = (f(y + e) - f(y - e)) / (2 * e[j])
-            y = y - np.linalg.solve(jac, f(y))
-        if not np.all(np.isfinite(y)) or np.max(np.abs(f(y))) > 1e-9 or np.any(np.linalg.eigvals(jac).real >= 0):
-            raise ValueError("these Li-Rinzel parameters have no stable rest state (the cell oscillates)")
-        return float(y[0]), float(y[1]), float(y[2])
+@functools.lru_cache(maxsize=64)
+def _li_rinzel_rest(items: tuple) -> tuple[float, float, float]:
+    """`LiRinzel.rest_state` for a sorted tuple of (name, value) parameters."""
+    p = dict(items)
+
+    def f(y):
+        ca, h, ip3 = y
+        g = (p["c0"] - ca) / p["c1"] - ca
+        q2 = p["d2"] * (ip3 + p["d1"]) / (ip3 + p["d3"])
+        return np.array([
+            p["c1"] * p["v1"] * (ip3 / (ip3 + p["d1"])) ** 3 * (ca / (ca + p["d5"])) ** 3 * h**3 * g
+            - p["v3"] * ca**2 / (ca**2 + p["k3"] ** 2) + p["c1"] * p["v2"] * g,
+            (q2 / (q2 + ca) - h) * p["a2"] * (q2 + ca),
+            (p["ip3_star"] - ip3) / p["tau_r"] + p["v4"] * (ca + (1 - p["alpha"]) * p["k4"]) / (ca + p["k4"]),
+        ])
+
+    y = np.array([0.07, 0.8, p["ip3_star"]])
+    for _ in range(20000):  # 200 s of Euler at 10 ms: lands near a stable rest
+        y = y + 1e-2 * f(y)
+    for _ in range(50):
+        jac = np.empty((3, 3))
+        for j in range(3):
+            e = np.zeros(3)
+            e[j] = 1e-7 * max(1.0, abs(y[j]))
+            jac[:, j] = (f(y + e) - f(y - e)) / (2 * e[j])
+        y = y - np.linalg.solve(jac, f(y))
+    if not np.all(np.isfinite(y)) or np.max(np.abs(f(y))) > 1e-9 or np.any(np.linalg.eigvals(jac).real >= 0):
+        raise ValueError("these Li-Rinzel parameters have no stable rest state (the cell oscillates)")
+    return float(y[0]), float(y[1]), float(y[2])
