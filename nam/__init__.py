@@ -15,6 +15,7 @@ from ._lagrangians import (
     SphericalNorm as SphericalNorm,
 )
 from . import capacity as capacity
+from . import learning as learning
 from . import spiking as spiking
 from ._patterns import flip_bits as flip_bits, overlap as overlap, random_patterns as random_patterns
 from .dynamics._binary import BinaryRetrieval as BinaryRetrieval, retrieve_binary as retrieve_binary

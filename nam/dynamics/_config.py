@@ -3,6 +3,7 @@ changing them never recompiles; the solver family, step control and step budget 
 
 import diffrax
 import equinox as eqx
+import lineax as lx
 from jaxtyping import Array, Float
 
 from .._checks import check_choice, check_scalar
@@ -31,12 +32,27 @@ class SolverConfig(eqx.Module):
       (independent of the time constants, like the fixed points themselves). The criterion is per block
       (neurons, synapses, processes, hidden neurons), so the N^2 blocks do not drown the N neurons.
     - `max_steps`: step budget (bounds memory of reverse-mode differentiation too).
+    - `adjoint`: how reverse-mode gradients go through the solve. "recursive" (default): backpropagation
+      through the solver's steps with diffrax's RecursiveCheckpointAdjoint (memory O(checkpoints), the
+      default checkpoint count is about log(max_steps)). "implicit": the implicit function theorem at
+      the steady state y* (f(y*, theta) = 0, so dy*/dtheta = -J^-1 df/dtheta): the forward solve is not
+      differentiated, and the backward pass solves J^T lambda = -g for the incoming cotangent g with
+      matrix-free GMRES (lineax; J^T v is one vector-Jacobian product, the Jacobian of the
+      (N + 2 N^2)-dimensional state is never formed), then returns lambda^T df/dtheta. (diffrax's own
+      ImplicitAdjoint is not used: with a matrix-free solver it rejects the (1, N)-shaped saved state.)
+      Only valid when the solve ends at a steady state, so it needs `steady_state=True`; gradients
+      of samples that stopped at t1 or on max_steps are then not the true ones (check the status).
+    - `adjoint_rtol`, `adjoint_atol`, `adjoint_max_steps`: tolerances and iteration budget of that GMRES solve.
     """
 
     solver: str = eqx.field(static=True)
     adaptive: bool = eqx.field(static=True)
     steady_state: bool = eqx.field(static=True)
     max_steps: int = eqx.field(static=True)
+    adjoint: str = eqx.field(static=True)
+    adjoint_max_steps: int = eqx.field(static=True)
+    adjoint_rtol: float = eqx.field(static=True)
+    adjoint_atol: float = eqx.field(static=True)
     dt0: Float[Array, ""]
     t1: Float[Array, ""]
     rtol: Float[Array, ""]
@@ -46,7 +62,8 @@ class SolverConfig(eqx.Module):
 
     def __init__(self, solver: str = "tsit5", *, adaptive: bool = True, dt0=0.05, t1=200.0, rtol=1e-5,
                  atol=1e-7, steady_state: bool = True, steady_rtol=1e-4, steady_atol=1e-6,
-                 max_steps: int = 20_000):
+                 max_steps: int = 20_000, adjoint: str = "recursive", adjoint_rtol: float = 1e-8,
+                 adjoint_atol: float = 1e-10, adjoint_max_steps: int = 500):
         self.solver = check_choice("solver", solver, tuple(SOLVERS))
         if adaptive and solver in _NO_ERROR_ESTIMATE:
             raise ValueError(f"`adaptive=True` needs an error estimate, which solver {solver!r} lacks; "
@@ -56,6 +73,16 @@ class SolverConfig(eqx.Module):
         if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1:
             raise ValueError(f"`max_steps` must be a positive integer, got {max_steps!r}")
         self.max_steps = max_steps
+        self.adjoint = check_choice("adjoint", adjoint, ("recursive", "implicit"))
+        if adjoint == "implicit" and not steady_state:
+            raise ValueError("`adjoint='implicit'` differentiates the steady state, so it needs `steady_state=True`")
+        if not isinstance(adjoint_max_steps, int) or isinstance(adjoint_max_steps, bool) or adjoint_max_steps < 1:
+            raise ValueError(f"`adjoint_max_steps` must be a positive integer, got {adjoint_max_steps!r}")
+        for name, value in (("adjoint_rtol", adjoint_rtol), ("adjoint_atol", adjoint_atol)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+                raise ValueError(f"`{name}` must be a positive number, got {value!r}")
+        self.adjoint_max_steps = adjoint_max_steps
+        self.adjoint_rtol, self.adjoint_atol = float(adjoint_rtol), float(adjoint_atol)
         self.dt0 = check_scalar("dt0", dt0, positive=True)
         self.t1 = check_scalar("t1", t1, positive=True)
         self.rtol = check_scalar("rtol", rtol, nonnegative=True)
@@ -73,6 +100,11 @@ class SolverConfig(eqx.Module):
 
     def make_solver(self) -> diffrax.AbstractSolver:
         return SOLVERS[self.solver]()
+
+    def make_linear_solver(self) -> lx.AbstractLinearSolver:
+        """The matrix-free solver of the adjoint system J^T lambda = g at the steady state (implicit)."""
+        return lx.GMRES(rtol=self.adjoint_rtol, atol=self.adjoint_atol, max_steps=self.adjoint_max_steps,
+                        restart=min(50, self.adjoint_max_steps))
 
     def make_controller(self) -> diffrax.AbstractStepSizeController:
         if self.adaptive:

@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 import diffrax
 import equinox as eqx
+import lineax as lx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PyTree
@@ -90,6 +91,32 @@ def _solve(vf: Callable, taus, energy: Callable | None, y0, config: SolverConfig
     return y1, t_final, sol.stats["num_steps"], status, saved
 
 
+@eqx.filter_custom_vjp
+def _implicit_steady_state(model, y_star, config):
+    """Returns y_star; its gradient with respect to `model` is that of the steady state f(y*, model) = 0
+    by the implicit function theorem (see `SolverConfig`, adjoint="implicit")."""
+    return y_star
+
+
+@_implicit_steady_state.def_fwd
+def _implicit_fwd(perturbed, model, y_star, config):
+    del perturbed
+    return y_star, None
+
+
+@_implicit_steady_state.def_bwd
+def _implicit_bwd(residuals, g, perturbed, model, y_star, config):
+    del residuals, perturbed
+    _, vjp_y = jax.vjp(model.vector_field, y_star)
+    operator = lx.FunctionLinearOperator(lambda v: vjp_y(v)[0], jax.eval_shape(lambda: y_star))
+    # blocks the loss does not use arrive as None (symbolic zeros)
+    neg_g = jax.tree.map(lambda y, a: jnp.zeros_like(y) if a is None else -a, y_star, g,
+                         is_leaf=lambda x: x is None)
+    lam = lx.linear_solve(operator, neg_g, config.make_linear_solver(), throw=False).value
+    _, vjp_model = eqx.filter_vjp(lambda m: m.vector_field(y_star), model)
+    return vjp_model(lam)[0]
+
+
 def _check_model(model):
     if not isinstance(model, AbstractEnergyModel):
         raise ValueError(f"`model` must be a continuous nam energy model, got {type(model).__name__}")
@@ -161,7 +188,15 @@ def _retrieve(model, cue, state0, config, settle_blocks, energy_ts):
         state0, settle_status = settle(model, state0, config)
     if energy_ts is not None:
         energy_ts = as_float_array("energy_ts", energy_ts, ndim=1)
-    y1, t_final, num_steps, status, energies = _solve(model.vector_field, model.time_constants(), model.energy, state0, config, energy_ts)
+    if config.adjoint == "implicit":
+        frozen = jax.tree.map(lambda x: jax.lax.stop_gradient(x) if eqx.is_array(x) else x, model)
+        y1, t_final, num_steps, status, energies = _solve(frozen.vector_field, frozen.time_constants(),
+                                                          frozen.energy, jax.lax.stop_gradient(state0), config,
+                                                          energy_ts)
+        y1 = _implicit_steady_state(model, y1, config)
+    else:
+        y1, t_final, num_steps, status, energies = _solve(model.vector_field, model.time_constants(), model.energy,
+                                                          state0, config, energy_ts)
     return Retrieval(state=y1, pattern=model.readout(y1), energy=model.energy(y1), t_final=t_final,
                      num_steps=num_steps, status=status, settle_status=settle_status, energy_ts=energy_ts,
                      energies=energies)

@@ -1,0 +1,63 @@
+"""Associative-memory losses computed by running the dynamics (Kozachkov, Slotine & Krotov, sec.
+"Learning": the energy model can be trained by backpropagation through time or by implicit
+(recurrent-backprop / equilibrium) gradients; `nam.SolverConfig(adjoint=...)` picks which)."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int
+
+from .._checks import check_choice
+from ..dynamics._config import SolverConfig
+from ..dynamics._retrieve import retrieve
+from ..models._astrocyte_tensor import AbstractAstrocyteTensor
+from ..models._neuron_astrocyte import NeuronAstrocyte, NeuronAstrocyteEffective
+
+
+class LossAux(eqx.Module):
+    """Per-batch diagnostics of `retrieval_loss`: mean overlap of the read-out with the target, the
+    fraction retrieved exactly, and the per-sample solver status codes."""
+
+    overlap: Float[Array, ""]
+    exact: Float[Array, ""]
+    status: Int[Array, " b"]
+
+
+def build_model(tensor, *, model: str = "effective", lagrangian=None):
+    """The network a tensor defines: the effective neuron model (eqs. 7-11) or the full
+    neuron-synapse-process network (eq. 6)."""
+    if not isinstance(tensor, AbstractAstrocyteTensor):
+        raise ValueError(f"`tensor` must be a nam astrocyte tensor, got {type(tensor).__name__}")
+    check_choice("model", model, ("effective", "full"))
+    cls = NeuronAstrocyteEffective if model == "effective" else NeuronAstrocyte
+    return cls(tensor, lagrangian)
+
+
+def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None, model: str = "effective",
+                   lagrangian=None, patterns=None, stability_weight: float = 0.0, margin: float = 0.0):
+    """Run the network from each cue to its steady state (or t1) and score the read-out.
+
+    loss = mean_b mean_i (phi_i(x*_b) - target_b,i)^2 / 4      (0: exact, 1: every bit inverted)
+         + stability_weight * mean_mu,i relu(margin - xi_mu,i h_mu,i / rms(h_mu))
+
+    with h_mu = sum_jkl T_ijkl xi_j xi_k xi_l the one-step field at stored memory mu (`patterns`,
+    (K, N)): a hinge that asks every bit of every memory to be stable with a margin.
+
+    `cues` (B, N) initial neuron states, `targets` (B, N) of +-1. Returns (loss, LossAux).
+    Differentiable in `tensor` (and the Lagrangian), by BPTT or implicitly, as `config.adjoint` says.
+    """
+    config = SolverConfig() if config is None else config
+    net = build_model(tensor, model=model, lagrangian=lagrangian)
+    out = jax.vmap(lambda c: retrieve(net, c, config=config))(cues)
+    phi = jax.vmap(net.neuron_activation)(out.state)
+    loss = jnp.mean((phi - targets) ** 2) / 4.0
+    if stability_weight:
+        if patterns is None:
+            raise ValueError("`stability_weight` needs the stored `patterns`")
+        h = jax.vmap(tensor.cubic_field)(patterns)
+        h = h / jnp.sqrt(jnp.mean(h * h, axis=1, keepdims=True) + 1e-30)
+        loss = loss + stability_weight * jnp.mean(jax.nn.relu(margin - patterns * h))
+    aux = LossAux(overlap=jnp.mean(jnp.sum(jnp.sign(phi) * targets, axis=1) / targets.shape[1]),
+                  exact=jnp.mean(jnp.all(jnp.sign(phi) == targets, axis=1).astype(phi.dtype)),
+                  status=out.status)
+    return loss, aux

@@ -1,0 +1,183 @@
+"""Learning astrocyte tensors: symmetric parameterisations, gradients through the dynamics (BPTT and
+implicit, against each other and against finite differences in float64), the training loop
+(resume = uninterrupted, bit for bit; non-finite loss), and bad input."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+import pytest
+
+import nam
+from nam.learning import (NonFiniteLoss, SymmetricKronecker, SymmetrizedDense, TrainInterrupted, make_optimizer,
+                          parameter_count, retrieval_loss, train)
+
+TIGHT = dict(rtol=1e-10, atol=1e-12, steady_rtol=1e-10, steady_atol=1e-12)
+
+
+def _symmetries(t):
+    return [t - jnp.einsum("ijkl->klij", t), t - jnp.einsum("ijkl->jikl", t), t - jnp.einsum("ijkl->ijlk", t)]
+
+
+@pytest.mark.parametrize("form", ["outer", "full"])
+def test_learnable_kronecker_keeps_the_symmetries_for_any_parameters(form, getkey):
+    n, r = 5, 3
+    shape = (r, n) if form == "outer" else (r, n, n)
+    tensor = SymmetricKronecker(jr.normal(getkey(), shape), jr.normal(getkey(), (r,)), scale=0.7, form=form)
+    dense = tensor.dense()
+    for d in _symmetries(dense):
+        np.testing.assert_allclose(d, 0.0, atol=1e-12)
+    # the structured contractions equal the dense ones
+    phi, psi = jr.normal(getkey(), (n,)), jr.normal(getkey(), (n, n))
+    np.testing.assert_allclose(tensor.contract(psi), jnp.einsum("ijkl,kl->ij", dense, psi), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tensor.cubic_field(phi), jnp.einsum("ijkl,j,k,l->i", dense, phi, phi, phi), rtol=1e-10)
+    np.testing.assert_allclose(tensor.quartic(phi), jnp.einsum("ijkl,i,j,k,l->", dense, phi, phi, phi, phi), rtol=1e-10)
+    np.testing.assert_allclose(tensor.to_kronecker().dense(), dense, rtol=1e-10, atol=1e-12)
+
+
+def test_symmetrized_dense_and_hebbian_start(getkey):
+    n = 4
+    raw = jr.normal(getkey(), (n, n, n, n))
+    t = SymmetrizedDense(raw).dense()
+    for d in _symmetries(t):
+        np.testing.assert_allclose(d, 0.0, atol=1e-12)
+    np.testing.assert_allclose(SymmetrizedDense(t).dense(), t, atol=1e-12)  # a projection
+    xi = nam.random_patterns(getkey(), 3, 6)
+    heb = nam.HebbianTensor(xi)
+    for form in ("outer", "full"):
+        start = SymmetricKronecker.from_patterns(xi, form=form)
+        np.testing.assert_allclose(start.dense(), heb.dense(), rtol=1e-10, atol=1e-14)
+    assert parameter_count(SymmetricKronecker.from_patterns(xi)) == 3 * 6 + 3
+    wide = SymmetricKronecker.from_patterns(xi, rank=5, key=getkey())
+    np.testing.assert_allclose(wide.dense(), heb.dense(), rtol=1e-10, atol=1e-14)  # extra ranks start at c = 0
+
+
+def _problem(getkey, n=10, k=3):
+    xi = nam.random_patterns(getkey(), k, n)
+    cues = jnp.stack([nam.flip_bits(getkey(), xi[i], 0.2) for i in range(k)]) * 0.5
+    return xi, cues
+
+
+@pytest.mark.parametrize("model", ["effective", "full"])
+def test_bptt_and_implicit_gradients_agree_with_finite_differences(model, getkey):
+    """At a converged steady state (tight tolerances), the gradient of the retrieval loss with respect
+    to every parameter of the tensor by backpropagation through the solve equals the implicit-function
+    gradient, and both match central differences along a random direction (float64)."""
+    n = 8 if model == "full" else 10
+    xi, cues = _problem(getkey, n=n)
+    tensor = SymmetricKronecker.from_patterns(xi, noise=0.1, key=getkey())
+    loss = lambda t, adjoint: retrieval_loss(t, cues, xi, model=model,
+                                             config=nam.SolverConfig(adjoint=adjoint, **TIGHT))[0]
+    g_bptt = eqx.filter_grad(lambda t: loss(t, "recursive"))(tensor)
+    g_impl = eqx.filter_grad(lambda t: loss(t, "implicit"))(tensor)
+    for a, b in zip(jax.tree.leaves(g_bptt), jax.tree.leaves(g_impl)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-9)
+    direction = jax.tree.map(lambda p: jr.normal(getkey(), p.shape), eqx.filter(tensor, eqx.is_array))
+    # central differences with Richardson extrapolation (eps and eps/2), which cancels the O(eps^2)
+    # truncation (2.6e-4 at eps = 1e-4 here: the loss is strongly curved along a random direction);
+    # the adaptive solve's own error (~1e-10, its step choices jump with the parameters) enters as
+    # ~1e-10 / eps = 1e-6
+    shifted = lambda s: eqx.apply_updates(tensor, jax.tree.map(lambda d: s * d, direction))
+    central = lambda eps: (loss(shifted(eps), "recursive") - loss(shifted(-eps), "recursive")) / (2 * eps)
+    fd = (4 * central(5e-5) - central(1e-4)) / 3
+    ad = sum(jnp.sum(g * d) for g, d in zip(jax.tree.leaves(g_bptt), jax.tree.leaves(direction)))
+    np.testing.assert_allclose(ad, fd, rtol=1e-5, atol=3e-6)
+
+
+def test_implicit_gradient_of_a_scalar_parameter(getkey):
+    """Scalar parameters (here the activation gain beta of tanh(beta x)) get the same gradient both ways.
+    With the 1/N^3 Hebbian tensor and beta = 2 the memories are steady states with phi ~ 0.85, not
+    saturated, so the loss (0.084) depends on beta (at beta = 3 it is ~1e-12 and so is its gradient)."""
+    xi = nam.random_patterns(jr.PRNGKey(5), 3, 10)
+    tensor = nam.HebbianTensor(xi)
+
+    def loss(beta, adjoint):
+        return retrieval_loss(tensor, xi, xi, lagrangian=nam.LogCosh(beta),
+                              config=nam.SolverConfig(adjoint=adjoint, **TIGHT))[0]
+
+    beta = jnp.asarray(2.0)
+    g1, g2 = jax.grad(loss)(beta, "recursive"), jax.grad(loss)(beta, "implicit")
+    central = lambda eps: (loss(beta + eps, "recursive") - loss(beta - eps, "recursive")) / (2 * eps)
+    fd = (4 * central(5e-5) - central(1e-4)) / 3
+    assert abs(float(g1)) > 1e-3
+    np.testing.assert_allclose(g1, g2, rtol=1e-6)
+    np.testing.assert_allclose([g1, g2], [fd, fd], rtol=1e-5)
+
+
+def _tiny_training(getkey):
+    xi = nam.random_patterns(jr.PRNGKey(0), 3, 10)
+
+    def sample(key):
+        mu = jr.randint(key, (4,), 0, 3)
+        cues = jax.vmap(lambda k, m: nam.flip_bits(k, xi[m], 0.2))(jr.split(key, 4), mu)
+        return cues, xi[mu]
+
+    config = nam.SolverConfig("tsit5", t1=50.0, max_steps=500)
+    loss_fn = lambda t, batch: retrieval_loss(t, *batch, config=config)
+    start = SymmetricKronecker.from_patterns(xi, noise=0.3, key=jr.PRNGKey(1))
+    return start, loss_fn, sample
+
+
+def test_interrupted_training_resumes_to_the_uninterrupted_result(tmp_path, getkey):
+    start, loss_fn, sample = _tiny_training(getkey)
+    opt = make_optimizer("adam", 1e-2)
+    full, hist_full = train(start, loss_fn, opt, sample, steps=6, progress=False,
+                            checkpoint=str(tmp_path / "full.eqx"), checkpoint_every=2)
+    path = str(tmp_path / "resumed.eqx")
+    with pytest.raises(TrainInterrupted):
+        train(start, loss_fn, opt, sample, steps=6, progress=False, checkpoint=path, stop_after=2)
+    with pytest.raises(TrainInterrupted):
+        train(start, loss_fn, opt, sample, steps=6, progress=False, checkpoint=path, stop_after=3)
+    resumed, hist = train(start, loss_fn, opt, sample, steps=6, progress=False, checkpoint=path)
+    for a, b in zip(jax.tree.leaves(full), jax.tree.leaves(resumed)):
+        np.testing.assert_array_equal(a, b)
+    assert [h["step"] for h in hist] == list(range(6)) and hist == hist_full
+    # training moved the parameters and the loss went down
+    assert hist_full[-1]["loss"] < hist_full[0]["loss"]
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, getkey):
+    start, loss_fn, sample = _tiny_training(getkey)
+
+    def poisoned(t, batch):  # finite for the first two steps, then NaN
+        loss, aux = loss_fn(t, batch)
+        return loss + jnp.where(jnp.sum(jnp.abs(t.coeffs - 1.0)) > 0.015, jnp.nan, 0.0), aux
+
+    path = str(tmp_path / "ckpt.eqx")
+    with pytest.raises(NonFiniteLoss, match="last good state"):
+        train(start, poisoned, optax.adam(5e-3), sample, steps=50, progress=False, checkpoint=path)
+    with open(path, "rb") as f:
+        template = nam.learning.TrainState(params=start, opt_state=optax.adam(5e-3).init(start),
+                                           step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(0))
+        saved = eqx.tree_deserialise_leaves(f, template)
+    assert int(saved.step) >= 1
+    assert np.all(np.isfinite(np.asarray(saved.params.coeffs)))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: make_optimizer("adam", 0.0), "learning_rate"),
+    (lambda: make_optimizer("adam", float("nan")), "learning_rate"),
+    (lambda: make_optimizer("nope", 1e-3), "optax optimizer"),
+    (lambda: SymmetricKronecker(np.ones((2, 3, 4)), form="full"), "params"),
+    (lambda: SymmetricKronecker(np.ones((2, 4)), np.ones(3)), "coeffs"),
+    (lambda: SymmetricKronecker(np.ones((2, 4)), form="diag"), "form"),
+    (lambda: SymmetricKronecker.from_patterns(np.ones((2, 4)), rank=0), "rank"),
+    (lambda: SymmetrizedDense(np.ones((2, 2, 2, 3))), "raw"),
+    (lambda: nam.SolverConfig(adjoint="implicit", steady_state=False), "steady_state"),
+    (lambda: nam.SolverConfig(adjoint="magic"), "adjoint"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_train_argument_checks(getkey):
+    start, loss_fn, sample = _tiny_training(getkey)
+    with pytest.raises(ValueError, match="steps"):
+        train(start, loss_fn, optax.adam(1e-3), sample, steps=0, progress=False)
+    with pytest.raises(ValueError, match="optimizer"):
+        train(start, loss_fn, "adam", sample, steps=1, progress=False)
+    with pytest.raises(ValueError, match="stability_weight"):
+        retrieval_loss(start, jnp.ones((1, 10)), jnp.ones((1, 10)), stability_weight=1.0)
