@@ -3,6 +3,7 @@
 `nam sweep`: capacity-scaling sweep, summary printed, tables and figures written.
 `nam demo`: retrieval with every model, table printed, figures written.
 `nam gordleeva`: the spiking neuron-astrocyte memory experiments of Gordleeva et al. (2021).
+`nam learn`: learn an astrocyte tensor for correlated memories (the digits) and compare it with Hebbian.
 """
 
 import argparse
@@ -68,7 +69,44 @@ def _parser() -> argparse.ArgumentParser:
                    help="how the 17.5 Hz condition is read (default per_neuron)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", default="nam_output/gordleeva", help="output folder (default nam_output/gordleeva)")
+
+    lp = sub.add_parser("learn", help="learn an astrocyte tensor for 10 correlated digit memories by "
+                                      "differentiating through the dynamics; compare with the Hebbian tensor")
+    lp.add_argument("--steps", type=_positive_int, default=300, help="Adam steps (default 300)")
+    lp.add_argument("--lr", type=float, default=1e-2, help="learning rate (default 0.01)")
+    lp.add_argument("--batch", type=_positive_int, default=32, help="cues per step (default 32)")
+    lp.add_argument("--adjoint", choices=["recursive", "implicit"], default="recursive",
+                    help="gradients by backpropagation through the solve or implicitly at the steady state")
+    lp.add_argument("--trials", type=_positive_int, default=200, help="held-out cues per flip level (default 200)")
+    lp.add_argument("--seed", type=int, default=0)
+    lp.add_argument("--out", default="nam_output/learn", help="output folder (default nam_output/learn); its "
+                                                               "checkpoint makes a re-run resume")
+    lp.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
+
+
+def _learn(args) -> int:
+    import json
+
+    from .learning._digits import format_digits, run_digits, write_digits_figure
+    from .learning._train import NonFiniteLoss, make_optimizer
+
+    try:
+        make_optimizer("adam", args.lr)  # checks the learning rate before any work
+        os.makedirs(args.out, exist_ok=True)
+        result, _ = run_digits(steps=args.steps, learning_rate=args.lr, batch=args.batch, adjoint=args.adjoint,
+                               seed=args.seed, trials=args.trials, progress=not args.no_progress,
+                               checkpoint=os.path.join(args.out, "checkpoint.eqx"))
+    except (ValueError, NonFiniteLoss) as e:
+        print(f"nam learn: {e}", file=sys.stderr)
+        return 2
+    print(format_digits(result))
+    path = os.path.join(args.out, "results.json")
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"wrote {path}")
+    print(f"wrote {write_digits_figure(result, args.out)}")
+    return 0
 
 
 def _gordleeva(args) -> int:
@@ -142,6 +180,8 @@ def main(argv=None) -> int:
         return _sweep(args)
     if args.command == "gordleeva":
         return _gordleeva(args)
+    if args.command == "learn":
+        return _learn(args)
     if args.command == "demo":
         if args.n < 2:
             print("nam demo: --n must be >= 2", file=sys.stderr)

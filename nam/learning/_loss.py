@@ -34,11 +34,15 @@ def build_model(tensor, *, model: str = "effective", lagrangian=None):
 
 
 def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None, model: str = "effective",
-                   lagrangian=None, patterns=None, stability_weight: float = 0.0, margin: float = 0.0):
+                   lagrangian=None, kind: str = "mse", state_margin: float = 0.5, patterns=None,
+                   stability_weight: float = 0.0, margin: float = 0.0):
     """Run the network from each cue to its steady state (or t1) and score the read-out.
 
-    loss = mean_b mean_i (phi_i(x*_b) - target_b,i)^2 / 4      (0: exact, 1: every bit inverted)
-         + stability_weight * mean_mu,i relu(margin - xi_mu,i h_mu,i / rms(h_mu))
+    kind="mse":   mean_b mean_i (phi_i(x*_b) - target_b,i)^2 / 4   (0: exact, 1: every bit inverted)
+    kind="hinge": mean_b mean_i relu(state_margin - target_b,i x*_b,i), on the neurons' internal state:
+                  its gradient does not vanish where tanh saturates, which it does at the spurious
+                  mixture states correlated memories fall into;
+    plus, for either, stability_weight * mean_mu,i relu(margin - xi_mu,i h_mu,i / rms(h_mu))
 
     with h_mu = sum_jkl T_ijkl xi_j xi_k xi_l the one-step field at stored memory mu (`patterns`,
     (K, N)): a hinge that asks every bit of every memory to be stable with a margin.
@@ -50,7 +54,12 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     net = build_model(tensor, model=model, lagrangian=lagrangian)
     out = jax.vmap(lambda c: retrieve(net, c, config=config))(cues)
     phi = jax.vmap(net.neuron_activation)(out.state)
-    loss = jnp.mean((phi - targets) ** 2) / 4.0
+    check_choice("kind", kind, ("mse", "hinge"))
+    if kind == "mse":
+        loss = jnp.mean((phi - targets) ** 2) / 4.0
+    else:
+        x = out.state.x if hasattr(out.state, "x") else out.state
+        loss = jnp.mean(jax.nn.relu(state_margin - targets * x))
     if stability_weight:
         if patterns is None:
             raise ValueError("`stability_weight` needs the stored `patterns`")

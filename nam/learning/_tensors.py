@@ -28,13 +28,15 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
     """T = scale * sum_r c_r M_r (x) M_r, with M_r symmetric by construction (see the module docstring).
 
     `params`: (R, N, N) free matrices A_r (form "full", M_r = (A_r + A_r^T)/2) or (R, N) free vectors
-    u_r (form "outer", M_r = u_r u_r^T). `coeffs`: (R,) real weights c_r. `scale`: a fixed factor
-    (default 1/N^3, the normalisation of `nam.HebbianTensor`), not trained unless you make it so.
+    u_r (form "outer", M_r = u_r u_r^T). `coeffs`: (R,) real weights c_r. `scale`: a fixed Python
+    float (default 1/N^3, the normalisation of `nam.HebbianTensor`). It is static, not an array, so an
+    optimizer never touches it: at 1/N^3 ~ 4e-6 (N = 64) a single Adam step of 1e-2 would multiply it
+    by a thousand. The learnable magnitude is in `coeffs`.
     """
 
     params: Float[Array, "r ..."]
     coeffs: Float[Array, " r"]
-    scale: Float[Array, ""]
+    scale: float = eqx.field(static=True)
     form: str = eqx.field(static=True)
 
     def __init__(self, params, coeffs=None, scale=None, *, form: str = "outer"):
@@ -53,7 +55,7 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
             raise ValueError(f"`coeffs` must have shape ({r},) (one weight per rank), got {coeffs.shape}")
         check_finite("coeffs", coeffs)
         self.params, self.coeffs = params, coeffs
-        self.scale = check_scalar("scale", 1.0 / float(n) ** 3 if scale is None else scale)
+        self.scale = float(check_scalar("scale", 1.0 / float(n) ** 3 if scale is None else scale))
 
     @classmethod
     def from_patterns(cls, patterns, *, rank: int | None = None, form: str = "outer", scale=None, key=None,
@@ -125,10 +127,11 @@ _PERMUTATIONS = ("ijkl", "jikl", "ijlk", "jilk", "klij", "lkij", "klji", "lkji")
 
 class SymmetrizedDense(AbstractAstrocyteTensor):
     """T = scale * (1/8) sum over the 8 symmetry permutations of a free (N, N, N, N) array `raw`
-    (the projection onto tensors with T_ijkl = T_jikl = T_ijlk = T_klij). O(N^4): tiny N only."""
+    (the projection onto tensors with T_ijkl = T_jikl = T_ijlk = T_klij). O(N^4): tiny N only.
+    `scale` is a static float (never trained)."""
 
     raw: Float[Array, "n n n n"]
-    scale: Float[Array, ""]
+    scale: float = eqx.field(static=True)
 
     def __init__(self, raw, scale=1.0):
         raw = as_float_array("raw", raw, ndim=4)
@@ -137,7 +140,7 @@ class SymmetrizedDense(AbstractAstrocyteTensor):
             raise ValueError(f"`raw` must have shape (N, N, N, N) with N >= 2, got {raw.shape}")
         check_finite("raw", raw)
         self.raw = raw
-        self.scale = check_scalar("scale", scale)
+        self.scale = float(check_scalar("scale", scale))
 
     @property
     def n(self) -> int:
