@@ -208,3 +208,13 @@ def test_cli_learn_resumes_from_its_checkpoint(tmp_path, capsys):
     assert main(args) == 0  # resumes at step 4: nothing left to train, same table
     assert capsys.readouterr().out == first
     assert main(["learn", "--lr", "-1", "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+
+
+def test_gain_is_learned_through_the_dynamics():
+    """Demonstration 3: at beta = 1.5 every cue decays towards 0 (no cue retrieved); 60 Adam steps on
+    the steady-state loss raise beta and the held-out cues are retrieved."""
+    from nam.learning._scalars import fit_gain
+
+    beta, history = fit_gain()
+    assert history[0]["exact"] == 0.0 and history[0]["beta"] == pytest.approx(1.5)
+    assert beta > 2.5 and history[-1]["exact"] >= 0.9

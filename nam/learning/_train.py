@@ -78,11 +78,13 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
     - `sample_batch(key) -> batch`: draws the batch of one step (jit-able).
     - `checkpoint`: a file path. If it exists, training resumes from it (same result as an uninterrupted
       run); it is rewritten atomically every `checkpoint_every` steps and at the end.
-    - `eval_fn(params) -> dict of floats`, run every `eval_every` steps (0: never) and at the end.
+    - `eval_fn(params) -> dict of floats`, run on the parameters of every step s with s % `eval_every`
+      == 0 (0: never) and on the final parameters (a last record with "step" = `steps` and no "loss").
     - A non-finite loss stops training with `NonFiniteLoss`; the checkpoint then holds the last
       state whose loss was finite, and the bad update is not applied.
 
-    Returns (params, history): history is a list of dicts with "step", "loss" and the eval results.
+    Returns (params, history): one dict per step s with "step", "loss" (of the parameters before update
+    s) and the eval results, plus the final eval record.
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"`steps` must be a positive integer, got {steps!r}")
@@ -120,11 +122,11 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
                     _save(checkpoint, state, history)
                 where = f"; the last good state (step {int(state.step)}) is in {checkpoint}" if checkpoint else ""
                 raise NonFiniteLoss(f"the loss became {loss} at step {int(state.step)}{where}")
-            record = {"step": int(state.step), "loss": loss}
-            state = new_state
-            done_now += 1
+            record = {"step": int(state.step), "loss": loss}  # the loss of the parameters before this update
             if eval_fn is not None and eval_every and int(state.step) % eval_every == 0:
                 record.update({k: float(v) for k, v in eval_fn(state.params).items()})
+            state = new_state
+            done_now += 1
             history.append(record)
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.4g}")
@@ -132,6 +134,9 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
                 _save(checkpoint, state, history)
     finally:
         bar.close()
+    if eval_fn is not None and (not history or history[-1]["step"] < int(state.step)) and \
+            not any(h["step"] == int(state.step) for h in history):
+        history.append({"step": int(state.step), **{k: float(v) for k, v in eval_fn(state.params).items()}})
     if checkpoint is not None:
         _save(checkpoint, state, history)
     return state.params, history
