@@ -72,9 +72,12 @@ def _parser() -> argparse.ArgumentParser:
 
     lp = sub.add_parser("learn", help="learn an astrocyte tensor for 10 correlated digit memories by "
                                       "differentiating through the dynamics; compare with the Hebbian tensor")
-    lp.add_argument("--steps", type=_positive_int, default=300, help="Adam steps (default 300)")
-    lp.add_argument("--lr", type=float, default=1e-2, help="learning rate (default 0.01)")
-    lp.add_argument("--batch", type=_positive_int, default=32, help="cues per step (default 32)")
+    lp.add_argument("--task", choices=["digits", "inpainting"], default="digits",
+                    help="digits: learned vs Hebbian tensor on 10 correlated digits (default); inpainting: the "
+                         "Appendix E model trained by BPTT to fill masked image patches")
+    lp.add_argument("--steps", type=_positive_int, help="Adam steps (default 300 digits, 2000 inpainting)")
+    lp.add_argument("--lr", type=float, help="learning rate (default 0.01 digits, 0.003 inpainting)")
+    lp.add_argument("--batch", type=_positive_int, help="cues or patches per step (default 32 digits, 64 inpainting)")
     lp.add_argument("--adjoint", choices=["recursive", "implicit"], default="recursive",
                     help="gradients by backpropagation through the solve or implicitly at the steady state")
     lp.add_argument("--trials", type=_positive_int, default=200, help="held-out cues per flip level (default 200)")
@@ -89,23 +92,35 @@ def _learn(args) -> int:
     import json
 
     from .learning._digits import format_digits, run_digits, write_digits_figure
+    from .learning._inpainting import format_inpainting, run_inpainting, write_inpainting_figure
     from .learning._train import NonFiniteLoss, make_optimizer
 
+    digits = args.task == "digits"
+    steps = args.steps if args.steps is not None else (300 if digits else 2000)
+    lr = args.lr if args.lr is not None else (1e-2 if digits else 3e-3)
+    batch = args.batch if args.batch is not None else (32 if digits else 64)
+    out = args.out if digits or args.out != "nam_output/learn" else "nam_output/learn_inpainting"
     try:
-        make_optimizer("adam", args.lr)  # checks the learning rate before any work
-        os.makedirs(args.out, exist_ok=True)
-        result, _ = run_digits(steps=args.steps, learning_rate=args.lr, batch=args.batch, adjoint=args.adjoint,
-                               seed=args.seed, trials=args.trials, progress=not args.no_progress,
-                               checkpoint=os.path.join(args.out, "checkpoint.eqx"))
+        make_optimizer("adam", lr)  # checks the learning rate before any work
+        os.makedirs(out, exist_ok=True)
+        checkpoint = os.path.join(out, "checkpoint.eqx")
+        if digits:
+            result, _ = run_digits(steps=steps, learning_rate=lr, batch=batch, adjoint=args.adjoint,
+                                   seed=args.seed, trials=args.trials, progress=not args.no_progress,
+                                   checkpoint=checkpoint)
+        else:
+            result, net = run_inpainting(steps=steps, learning_rate=lr, batch=batch, seed=args.seed,
+                                         progress=not args.no_progress, checkpoint=checkpoint)
     except (ValueError, NonFiniteLoss) as e:
         print(f"nam learn: {e}", file=sys.stderr)
         return 2
-    print(format_digits(result))
-    path = os.path.join(args.out, "results.json")
+    print(format_digits(result) if digits else format_inpainting(result))
+    path = os.path.join(out, "results.json")
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
     print(f"wrote {path}")
-    print(f"wrote {write_digits_figure(result, args.out)}")
+    figure = write_digits_figure(result, out) if digits else write_inpainting_figure(result, net, out, args.seed)
+    print(f"wrote {figure}")
     return 0
 
 

@@ -218,3 +218,41 @@ def test_gain_is_learned_through_the_dynamics():
     beta, history = fit_gain()
     assert history[0]["exact"] == 0.0 and history[0]["beta"] == pytest.approx(1.5)
     assert beta > 2.5 and history[-1]["exact"] >= 0.9
+
+
+def test_reduced_model_vector_synapses_equal_the_full_matrix_form(getkey):
+    """Appendix E with s_ij stored as s_j equals an independent Euler loop over the full N x N synapse
+    matrix s_ij (started at zero), in float64."""
+    from nam.learning._inpainting import ReducedAstrocyteNet
+
+    n = 6
+    net = ReducedAstrocyteNet(n, key=getkey(), weight_scale=2.0)
+    net = eqx.tree_at(lambda m: m.b, net, jr.normal(getkey(), (n,)))
+    x0 = np.asarray(jr.normal(getkey(), (n,)))
+    w, t, b, v, c = (np.asarray(a) for a in (net.w, net.t, net.b, net.v, net.c))
+    x, s, p, dt, outs = x0.copy(), np.zeros((n, n)), np.zeros(n), 0.1, []
+    for _ in range(20):
+        phi, psi = np.tanh(x), np.tanh(p)
+        dx = -x + np.sum(w * np.tanh(s) * phi[None, :], axis=1) + b
+        ds = -s + phi[None, :] + psi[None, :]
+        dp = -p + t @ psi + np.diag(s)  # s_jj: every row of s is the same, any row gives s_j
+        x, s, p = x + dt * dx, s + dt * ds, p + dt * dp
+        outs.append(1 / (1 + np.exp(-(v @ x + c))))
+    np.testing.assert_allclose(np.asarray(net.run(jnp.asarray(x0))[1:]), np.stack(outs), rtol=1e-12, atol=1e-14)
+
+
+def test_inpainting_pieces_and_a_short_training():
+    from nam.learning._inpainting import masked_rms, mean_fill, random_masks, run_inpainting
+
+    masks = random_masks(jr.PRNGKey(0), 50)
+    assert masks.shape == (50, 256) and 0.2 < float(masks.mean()) < 0.45
+    images = jr.uniform(jr.PRNGKey(1), (50, 256))
+    filled = np.asarray(mean_fill(images, masks))
+    m, im = np.asarray(masks), np.asarray(images)
+    np.testing.assert_allclose(filled[0][m[0]], im[0][~m[0]].mean())
+    np.testing.assert_array_equal(filled[~m], im[~m])
+    np.testing.assert_allclose(masked_rms(images, images, masks), 0.0)
+    result, _ = run_inpainting(steps=30, progress=False)
+    rms = result["rms_over_time"]
+    assert len(rms) == 21 and result["loss_last"] < result["loss_first"]
+    assert 0.0 < result["mean_fill_rms"] < 0.2

@@ -17,6 +17,7 @@ EXPECTED_OUTPUT = {
     "01_neuron_astrocyte_retrieval.ipynb": ["retrieved memory 0 exactly: True"],
     "02_capacity_sweep.ipynb": ["sweep finished: 2 models"],
     "03_spiking_astrocyte_memory.ipynb": ["astrocyte feedback beats the noisy input at noise 0.4: True"],
+    "04_learning_astrocyte_tensors.ipynb": ["learned tensor beats Hebbian at 10% flipped: True"],
 }
 
 
