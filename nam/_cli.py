@@ -72,9 +72,10 @@ def _parser() -> argparse.ArgumentParser:
 
     lp = sub.add_parser("learn", help="learn an astrocyte tensor for 10 correlated digit memories by "
                                       "differentiating through the dynamics; compare with the Hebbian tensor")
-    lp.add_argument("--task", choices=["digits", "inpainting"], default="digits",
+    lp.add_argument("--task", choices=["digits", "inpainting", "gain"], default="digits",
                     help="digits: learned vs Hebbian tensor on 10 correlated digits (default); inpainting: the "
-                         "Appendix E model trained by BPTT to fill masked image patches")
+                         "Appendix E model trained by BPTT to fill masked image patches; gain: train the neurons' "
+                         "gain beta alone")
     lp.add_argument("--steps", type=_positive_int, help="Adam steps (default 300 digits, 2000 inpainting)")
     lp.add_argument("--lr", type=float, help="learning rate (default 0.01 digits, 0.003 inpainting)")
     lp.add_argument("--batch", type=_positive_int, help="cues or patches per step (default 32 digits, 64 inpainting)")
@@ -95,6 +96,24 @@ def _learn(args) -> int:
     from .learning._inpainting import format_inpainting, run_inpainting, write_inpainting_figure
     from .learning._train import NonFiniteLoss, make_optimizer
 
+    if args.task == "gain":
+        from .learning._scalars import fit_gain, format_gain, write_gain_figure
+
+        out = args.out if args.out != "nam_output/learn" else "nam_output/learn_gain"
+        try:
+            make_optimizer("adam", 5e-2 if args.lr is None else args.lr)
+            beta, history = fit_gain(steps=args.steps or 60, learning_rate=5e-2 if args.lr is None else args.lr,
+                                     batch=args.batch or 32, seed=args.seed, progress=not args.no_progress)
+        except (ValueError, NonFiniteLoss) as e:
+            print(f"nam learn: {e}", file=sys.stderr)
+            return 2
+        print(format_gain(beta, history))
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "results.json"), "w") as f:
+            json.dump({"beta": beta, "history": history}, f, indent=1)
+        print(f"wrote {os.path.join(out, 'results.json')}")
+        print(f"wrote {write_gain_figure(history, out)}")
+        return 0
     digits = args.task == "digits"
     steps = args.steps if args.steps is not None else (300 if digits else 2000)
     lr = args.lr if args.lr is not None else (1e-2 if digits else 3e-3)

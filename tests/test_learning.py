@@ -208,6 +208,8 @@ def test_cli_learn_resumes_from_its_checkpoint(tmp_path, capsys):
     assert main(args) == 0  # resumes at step 4: nothing left to train, same table
     assert capsys.readouterr().out == first
     assert main(["learn", "--lr", "-1", "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+    assert main(["learn", "--task", "gain", "--steps", "2", "--out", str(tmp_path / "g"), "--no-progress"]) == 0
+    assert "beta" in capsys.readouterr().out and (tmp_path / "g" / "gain.png").exists()
 
 
 def test_gain_is_learned_through_the_dynamics():

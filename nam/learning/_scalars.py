@@ -54,3 +54,33 @@ def fit_gain(*, n: int = 64, k: int = 40, beta0: float = 1.5, rho: float = 0.25,
     params, history = train(start, loss_fn, make_optimizer("adam", learning_rate), sample, steps=steps, seed=seed,
                             eval_fn=evaluate, eval_every=10, progress=progress)
     return float(jnp.exp(params.log_beta)), [h for h in history if "exact" in h]
+
+
+def format_gain(beta: float, history) -> str:
+    lines = ["learning the gain beta of tanh(beta x) (Hebbian T, K = 40 random memories, N = 64, 25 % flipped):",
+             f"{'step':>5} {'beta':>6} {'retrieved':>10}"]
+    lines += [f"{h['step']:>5} {h['beta']:>6.2f} {h['exact']:>10.3f}" for h in history]
+    return "\n".join(lines)
+
+
+def write_gain_figure(history, out_dir: str) -> str:
+    import os
+
+    from matplotlib.figure import Figure
+
+    os.makedirs(out_dir, exist_ok=True)
+    fig = Figure(figsize=(6, 3.6))
+    ax = fig.subplots()
+    steps = [h["step"] for h in history]
+    ax.plot(steps, [h["beta"] for h in history], "o-", label="beta")
+    ax.set_xlabel("Adam step")
+    ax.set_ylabel("beta")
+    bx = ax.twinx()
+    bx.plot(steps, [h["exact"] for h in history], "s--", color="C1", label="retrieved (held out)")
+    bx.set_ylabel("fraction retrieved exactly")
+    ax.set_title("gradient through the dynamics trains the neurons' gain", fontsize=9)
+    fig.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path = os.path.join(out_dir, "gain.png")
+    fig.savefig(path, dpi=100)
+    return path
