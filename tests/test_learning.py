@@ -60,16 +60,13 @@ def _problem(getkey, n=10, k=3):
     return xi, cues
 
 
-@pytest.mark.parametrize("model", ["effective", "full"])
-def test_bptt_and_implicit_gradients_agree_with_finite_differences(model, getkey):
+def test_bptt_and_implicit_gradients_agree_with_finite_differences(getkey):
     """At a converged steady state (tight tolerances), the gradient of the retrieval loss with respect
     to every parameter of the tensor by backpropagation through the solve equals the implicit-function
     gradient, and both match central differences along a random direction (float64)."""
-    n = 8 if model == "full" else 10
-    xi, cues = _problem(getkey, n=n)
+    xi, cues = _problem(getkey, n=10)
     tensor = SymmetricKronecker.from_patterns(xi, noise=0.1, key=getkey())
-    loss = lambda t, adjoint: retrieval_loss(t, cues, xi, model=model,
-                                             config=nam.SolverConfig(adjoint=adjoint, **TIGHT))[0]
+    loss = lambda t, adjoint: retrieval_loss(t, cues, xi, config=nam.SolverConfig(adjoint=adjoint, **TIGHT))[0]
     g_bptt = eqx.filter_grad(lambda t: loss(t, "recursive"))(tensor)
     g_impl = eqx.filter_grad(lambda t: loss(t, "implicit"))(tensor)
     for a, b in zip(jax.tree.leaves(g_bptt), jax.tree.leaves(g_impl)):
@@ -84,6 +81,35 @@ def test_bptt_and_implicit_gradients_agree_with_finite_differences(model, getkey
     fd = (4 * central(5e-5) - central(1e-4)) / 3
     ad = sum(jnp.sum(g * d) for g, d in zip(jax.tree.leaves(g_bptt), jax.tree.leaves(direction)))
     np.testing.assert_allclose(ad, fd, rtol=1e-5, atol=3e-6)
+    assert abs(float(ad)) > 1e-4  # a gradient that matters (30x the tolerance), not two zeros agreeing
+
+
+def test_full_model_implicit_gradient_with_respect_to_every_parameter():
+    """The full three-block network (pytree state x, s, p): gradients of a loss on the steady state with
+    respect to every array of the model (patterns, gains, leaks, time constants, inputs) agree between
+    BPTT and the implicit adjoint. (Its steady state hardly depends on a 1/N^3 tensor when the
+    Lagrangians saturate, so the loss here weighs the synapses too, and the check asserts that the
+    gradients are not all zero.)"""
+    n = 8
+    xi = nam.random_patterns(jr.PRNGKey(3), 3, n)
+    cue = nam.flip_bits(jr.PRNGKey(3), xi[0], 0.2)
+    model = nam.NeuronAstrocyte(nam.HebbianTensor(xi), nam.LogCosh(1.0), b=0.3 * xi[1])
+
+    def loss(m, adjoint):
+        # the 1e-10 steady-state test is not met in float64 (status TIME_LIMIT at t1 = 200), but by then
+        # the residual is ~1e-9, which is what the implicit function theorem needs (checked below)
+        r = nam.retrieve(m, cue, config=nam.SolverConfig(adjoint=adjoint, **TIGHT))
+        return jnp.sum(r.state.x * jnp.arange(n)) + jnp.sum(r.state.s**2), r.state
+
+    state = loss(model, "recursive")[1]
+    residual = max(float(jnp.max(jnp.abs(leaf))) for leaf in jax.tree.leaves(model.vector_field(state)))
+    assert residual < 1e-8
+    g_bptt = eqx.filter_grad(lambda m: loss(m, "recursive")[0])(model)
+    g_impl = eqx.filter_grad(lambda m: loss(m, "implicit")[0])(model)
+    leaves = list(zip(jax.tree.leaves(g_bptt), jax.tree.leaves(g_impl)))
+    assert max(float(jnp.abs(a).max()) for a, _ in leaves) > 1.0
+    for a, b in leaves:
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
 
 
 def test_implicit_gradient_of_a_scalar_parameter(getkey):

@@ -33,8 +33,9 @@ class SolverConfig(eqx.Module):
       (neurons, synapses, processes, hidden neurons), so the N^2 blocks do not drown the N neurons.
     - `max_steps`: step budget (bounds memory of reverse-mode differentiation too).
     - `adjoint`: how reverse-mode gradients go through the solve. "recursive" (default): backpropagation
-      through the solver's steps with diffrax's RecursiveCheckpointAdjoint (memory O(checkpoints), the
-      default checkpoint count is about log(max_steps)). "implicit": the implicit function theorem at
+      through the solver's steps with diffrax's RecursiveCheckpointAdjoint (memory grows with the number
+      of checkpoints, by default about sqrt(2 max_steps): 62 at max_steps = 2000, see
+      benchmarks/bench_learning.py). "implicit": the implicit function theorem at
       the steady state y* (f(y*, theta) = 0, so dy*/dtheta = -J^-1 df/dtheta): the forward solve is not
       differentiated, and the backward pass solves J^T lambda = -g for the incoming cotangent g with
       matrix-free GMRES (lineax; J^T v is one vector-Jacobian product, the Jacobian of the

@@ -23,19 +23,21 @@ class LossAux(eqx.Module):
     status: Int[Array, " b"]
 
 
-def build_model(tensor, *, model: str = "effective", lagrangian=None):
+def build_model(tensor, *, model: str = "effective", lagrangian=None, model_kwargs=None):
     """The network a tensor defines: the effective neuron model (eqs. 7-11) or the full
-    neuron-synapse-process network (eq. 6)."""
+    neuron-synapse-process network (eq. 6); `model_kwargs` go to its constructor (e.g. the synapse
+    and process Lagrangians of the full model: with the default tanh(5 z) they saturate at the steady
+    state, which then hardly depends on T)."""
     if not isinstance(tensor, AbstractAstrocyteTensor):
         raise ValueError(f"`tensor` must be a nam astrocyte tensor, got {type(tensor).__name__}")
     check_choice("model", model, ("effective", "full"))
     cls = NeuronAstrocyteEffective if model == "effective" else NeuronAstrocyte
-    return cls(tensor, lagrangian)
+    return cls(tensor, lagrangian, **(model_kwargs or {}))
 
 
 def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None, model: str = "effective",
-                   lagrangian=None, kind: str = "mse", state_margin: float = 0.5, patterns=None,
-                   stability_weight: float = 0.0, margin: float = 0.0):
+                   lagrangian=None, model_kwargs=None, kind: str = "mse", state_margin: float = 0.5,
+                   patterns=None, stability_weight: float = 0.0, margin: float = 0.0):
     """Run the network from each cue to its steady state (or t1) and score the read-out.
 
     kind="mse":   mean_b mean_i (phi_i(x*_b) - target_b,i)^2 / 4   (0: exact, 1: every bit inverted)
@@ -51,7 +53,7 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     Differentiable in `tensor` (and the Lagrangian), by BPTT or implicitly, as `config.adjoint` says.
     """
     config = SolverConfig() if config is None else config
-    net = build_model(tensor, model=model, lagrangian=lagrangian)
+    net = build_model(tensor, model=model, lagrangian=lagrangian, model_kwargs=model_kwargs)
     out = jax.vmap(lambda c: retrieve(net, c, config=config))(cues)
     phi = jax.vmap(net.neuron_activation)(out.state)
     check_choice("kind", kind, ("mse", "hinge"))
