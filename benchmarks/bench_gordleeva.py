@@ -100,7 +100,7 @@ LOAD0 = list(os.getloadavg())
 def brian2_build(d, diagnostics=False):
     """Build the Brian2 network from the parameters/input in the npz dict `d`. Returns (net, handles)."""
     import brian2 as b2
-    from brian2 import ms, second
+    from brian2 import ms
 
     side, block, stride = int(d["side"]), int(d["block"]), int(d["stride"])
     a_side = (side - block) // stride + 1

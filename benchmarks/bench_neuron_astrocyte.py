@@ -37,7 +37,6 @@ loop is also timed with 1 thread, and the faster of the two settings is the head
 
 import argparse
 import json
-import math
 import os
 import platform
 import statistics

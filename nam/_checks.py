@@ -128,3 +128,13 @@ def check_mask(name: str, mask: Any, k: int) -> jax.Array:
     if is_concrete(arr) and not bool(np.any(np.asarray(arr))):
         raise ValueError(f"`{name}` must select at least one memory")
     return arr
+
+
+def check_four_index(name: str, x: Any) -> jax.Array:
+    """A finite (N, N, N, N) float array with N >= 2 (a dense astrocyte tensor)."""
+    arr = as_float_array(name, x, ndim=4)
+    n = arr.shape[0]
+    if arr.shape != (n, n, n, n) or n < 2:
+        raise ValueError(f"`{name}` must have shape (N, N, N, N) with N >= 2, got {arr.shape}")
+    check_finite(name, arr)
+    return arr

@@ -1,7 +1,6 @@
 """Binary sign dynamics: the flip-difference rule against brute-force energies, energy descent,
 retrieval below capacity and failure far above it, synchronous 2-cycles."""
 
-import itertools
 
 import jax
 import jax.numpy as jnp

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import as_float_array, check_choice, check_finite, check_patterns, check_scalar
+from .._checks import as_float_array, check_choice, check_finite, check_four_index, check_patterns, check_scalar
 from ..models._astrocyte_tensor import AbstractAstrocyteTensor, KroneckerTensor
 
 
@@ -134,12 +134,7 @@ class SymmetrizedDense(AbstractAstrocyteTensor):
     scale: float = eqx.field(static=True)
 
     def __init__(self, raw, scale=1.0):
-        raw = as_float_array("raw", raw, ndim=4)
-        n = raw.shape[0]
-        if raw.shape != (n, n, n, n) or n < 2:
-            raise ValueError(f"`raw` must have shape (N, N, N, N) with N >= 2, got {raw.shape}")
-        check_finite("raw", raw)
-        self.raw = raw
+        self.raw = check_four_index("raw", raw)
         self.scale = float(check_scalar("scale", scale))
 
     @property

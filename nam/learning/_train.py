@@ -11,7 +11,6 @@ import math
 import os
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import jax.random as jr
 import optax

@@ -23,7 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
-from .._checks import as_float_array, check_finite, check_mask, check_patterns, check_scalar, is_concrete
+from .._checks import (as_float_array, check_finite, check_four_index, check_mask, check_patterns, check_scalar,
+                       is_concrete)
 
 
 class AbstractAstrocyteTensor(eqx.Module):
@@ -189,11 +190,7 @@ class DenseTensor(AbstractAstrocyteTensor):
     scale: Float[Array, ""]
 
     def __init__(self, tensor, scale=1.0):
-        t = as_float_array("tensor", tensor, ndim=4)
-        n = t.shape[0]
-        if t.shape != (n, n, n, n) or n < 2:
-            raise ValueError(f"`tensor` must have shape (N, N, N, N) with N >= 2, got {t.shape}")
-        check_finite("tensor", t)
+        t = check_four_index("tensor", tensor)
         if is_concrete(t):
             a = np.asarray(t)
             tol = 1e-6 * max(1.0, float(np.abs(a).max()))

@@ -1,6 +1,5 @@
 """Dense Associative Memory (Krotov & Hopfield, NeurIPS 2016), binary and continuous."""
 
-import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 

@@ -28,7 +28,7 @@ import jax.random as jr
 import numpy as np
 
 from .._checks import check_choice
-from ._network import GordleevaNetwork, Stimulus, simulate, simulate_batch, stack_stimuli
+from ._network import GordleevaNetwork, Stimulus, simulate, simulate_batch
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 

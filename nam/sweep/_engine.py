@@ -38,7 +38,7 @@ from tqdm import tqdm
 from .._patterns import flip_bits, random_patterns
 from ..capacity._criteria import is_fixed_point, one_step_stable_bits, retrieval_outcome
 from ..capacity._search import find_crossing
-from ..capacity._theory import fit_power_law, fixed_point_capacity
+from ..capacity._theory import fit_power_law
 from ..dynamics._config import SolverConfig
 from ..dynamics._retrieve import retrieve
 from ..dynamics._status import Status
