@@ -121,11 +121,14 @@ class AMSU(eqx.Module):
         o = self.read_parallel(k, v, q, chunk) if self.astrocyte else jnp.zeros_like(current)
         return self._neurons(current, o)
 
+    def _empty_memory(self, k):
+        """The astrocyte state before the first token: H = 0 (h, d_head, d_head), z = 0 (h, d_head)."""
+        dh = k.shape[-1]
+        return jnp.zeros((self.heads, dh, dh), k.dtype), jnp.zeros((self.heads, dh), k.dtype)
+
     def read_recurrent(self, k, v, q):
         """Astrocyte read-outs o_t (T, d_out) by the recurrence over tokens; k, v, q: (T, h, d_head)."""
-        x = k
         lam = self.decay[:, None, None]
-        dh = k.shape[-1]
 
         def step(carry, inputs):
             h, z = carry
@@ -137,13 +140,11 @@ class AMSU(eqx.Module):
                 o = o / (jnp.abs(jnp.sum(z * q_t, axis=-1, keepdims=True)) + 1e-6)
             return (h, z), o.reshape(-1)
 
-        init = (jnp.zeros((self.heads, dh, dh), x.dtype), jnp.zeros((self.heads, dh), x.dtype))
-        _, o = jax.lax.scan(step, init, (k, v, q))
+        _, o = jax.lax.scan(step, self._empty_memory(k), (k, v, q))
         return o
 
     def read_parallel(self, k, v, q, chunk: int):
         """The same read-outs, chunk by chunk (see the module docstring); T a multiple of `chunk`."""
-        x = k
         t = k.shape[0]
         n_chunks = t // chunk
         lam = self.decay  # (h,)
@@ -156,7 +157,6 @@ class AMSU(eqx.Module):
         to_start = jnp.exp(jnp.log(lam)[:, None] * (idx[None, :] + 1))  # lam^(t+1): decay of the carried H
         to_end = jnp.exp(jnp.log(lam)[:, None] * (chunk - 1 - idx[None, :]))  # lam^(C-1-s): into the next H
         kc, vc, qc = (a.reshape(n_chunks, chunk, self.heads, -1).transpose(0, 2, 1, 3) for a in (k, v, q))
-        dh = kc.shape[-1]
 
         def one_chunk(carry, inputs):
             h, z = carry  # (h, dh, dh), (h, dh): the state after the previous chunk
@@ -170,6 +170,5 @@ class AMSU(eqx.Module):
             z = lam[:, None] ** chunk * z + jnp.einsum("hs,hsj->hj", to_end, k_c)
             return (h, z), o
 
-        init = (jnp.zeros((self.heads, dh, dh), x.dtype), jnp.zeros((self.heads, dh), x.dtype))
-        _, o = jax.lax.scan(one_chunk, init, (kc, vc, qc))  # (n_chunks, h, C, dh)
+        _, o = jax.lax.scan(one_chunk, self._empty_memory(k), (kc, vc, qc))  # (n_chunks, h, C, dh)
         return o.transpose(0, 2, 1, 3).reshape(t, -1)

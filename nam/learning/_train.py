@@ -133,8 +133,7 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
                 _save(checkpoint, state, history)
     finally:
         bar.close()
-    if eval_fn is not None and (not history or history[-1]["step"] < int(state.step)) and \
-            not any(h["step"] == int(state.step) for h in history):
+    if eval_fn is not None:  # step records hold pre-update steps and _load drops a final record: no duplicate
         history.append({"step": int(state.step), **{k: float(v) for k, v in eval_fn(state.params).items()}})
     if checkpoint is not None:
         _save(checkpoint, state, history)

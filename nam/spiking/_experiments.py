@@ -12,6 +12,7 @@
 import equinox as eqx
 import numpy as np
 
+from .._plotting import save_figure
 from ._network import GordleevaNetwork
 from ._protocol import Protocol, example_run, load_digit, run_trials
 
@@ -103,17 +104,6 @@ def format_results(results) -> str:
     return "\n".join(lines)
 
 
-def _save_curve(fig, ax, path, xlabel, ylabel, title) -> str:
-    """Labels, legend and PNG of one accuracy figure."""
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
-
-
 def write_figures(results, example, out_dir) -> list:
     """example.png (the paper's Fig. 5: noisy input, responses, V map, Ca map), traces.png (Fig. 4:
     V inside and outside the pattern, astrocyte calcium), and one accuracy figure per experiment."""
@@ -180,8 +170,9 @@ def write_figures(results, example, out_dir) -> list:
         ax.errorbar(x, np.asarray(r["no_astrocytes"]["mean"])[:, last], np.asarray(r["no_astrocytes"]["se"])[:, last],
                     marker="s", ms=3, capsize=2, ls="--", color="k", label="no astrocyte feedback")
         ax.plot(x, r["astrocytes"]["input_mean"], ":", color="gray", label="noisy input itself")
-        paths.append(_save_curve(fig, ax, os.path.join(out_dir, "accuracy_vs_noise.png"),
-                                 "test noise (fraction of pixels)", "balanced accuracy", "one stored digit (Fig. 6)"))
+        paths.append(save_figure(fig, ax, os.path.join(out_dir, "accuracy_vs_noise.png"),
+                                 xlabel="test noise (fraction of pixels)", ylabel="balanced accuracy",
+                                 title="one stored digit (Fig. 6)"))
     if "two_patterns" in results:
         r = results["two_patterns"]
         fig = Figure(figsize=(6.5, 4.5))
@@ -191,8 +182,10 @@ def write_figures(results, example, out_dir) -> list:
             ax.errorbar(r["noise"], np.asarray(r[name]["mean"])[:, last], np.asarray(r[name]["se"])[:, last],
                         marker="o", ms=3, capsize=2, label=f"test digit {name}")
             ax.plot(r["noise"], r[name]["input_mean"], ":", lw=1, label=f"input {name}")
-        paths.append(_save_curve(fig, ax, os.path.join(out_dir, "two_patterns.png"), "test noise (fraction of pixels)",
-                                 f"balanced accuracy at {r['readout_ms'][last]:g} ms", "two stored digits (Fig. 7)"))
+        paths.append(save_figure(fig, ax, os.path.join(out_dir, "two_patterns.png"),
+                                 xlabel="test noise (fraction of pixels)",
+                                 ylabel=f"balanced accuracy at {r['readout_ms'][last]:g} ms",
+                                 title="two stored digits (Fig. 7)"))
     if "lifetime" in results:
         r = results["lifetime"]
         fig = Figure(figsize=(6.5, 4.5))
@@ -201,9 +194,10 @@ def write_figures(results, example, out_dir) -> list:
         ax.errorbar(np.asarray(r["delay_ms"]) / 1000.0, np.asarray(r["mean"])[:, last], np.asarray(r["se"])[:, last],
                     marker="o", capsize=2, label="astrocytes")
         ax.plot(np.asarray(r["delay_ms"]) / 1000.0, r["input_mean"], ":", color="gray", label="noisy input itself")
-        paths.append(_save_curve(fig, ax, os.path.join(out_dir, "lifetime.png"), "delay from end of training to test (s)",
-                                 f"balanced accuracy at {r['readout_ms'][last]:g} ms",
-                                 f"memory lifetime, test noise {r['test_noise']}"))
+        paths.append(save_figure(fig, ax, os.path.join(out_dir, "lifetime.png"),
+                                 xlabel="delay from end of training to test (s)",
+                                 ylabel=f"balanced accuracy at {r['readout_ms'][last]:g} ms",
+                                 title=f"memory lifetime, test noise {r['test_noise']}"))
     return paths
 
 

@@ -27,8 +27,6 @@ nothing for an adaptive solver or its step-size controller to do. The 400 ms win
 delay line of window_ms / dt booleans per neuron (6.4 MB per trial at 0.1 ms), updated in place.
 """
 
-import math
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -386,7 +384,3 @@ def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_s
         snapshot_v=snap_v.reshape(-1, side, side), snapshot_ca=snap_ca, times_ms=times, trace_v=tv,
         trace_ca=tca, trace_ip3=tip3, trace_drive=tdrive, trace_feedback=tfb, trace_spikes=tsp, status=status)
 
-
-def steps_for(network: GordleevaNetwork, t_ms: float) -> int:
-    """The number of steps covering `t_ms`."""
-    return int(math.ceil(float(t_ms) / network.dt_ms - 1e-9))

@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from .._plotting import save_figure
 from ..capacity._theory import amit_capacity, bit_error_probability, fixed_point_capacity, no_error_capacity
 from ._registry import REGISTRY
 
@@ -56,18 +57,7 @@ def format_summary(result) -> str:
 
 def _finish(fig, ax, path, ylabel, title, xlabel="neurons N") -> str:
     """Log-log axes, labels, legend, saved as PNG."""
-    from matplotlib.ticker import NullFormatter
-
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: minor labels overlap
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    return path
+    return save_figure(fig, ax, path, xlabel=xlabel, ylabel=ylabel, title=title, loglog=True, dpi=110)
 
 
 def write_figures(result, out_dir: str) -> list[str]:
