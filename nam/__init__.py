@@ -16,6 +16,7 @@ from ._lagrangians import (
 )
 from . import capacity as capacity
 from . import learning as learning
+from . import astrosnn as astrosnn
 from . import spiking as spiking
 from ._patterns import flip_bits as flip_bits, overlap as overlap, random_patterns as random_patterns
 from .dynamics._binary import BinaryRetrieval as BinaryRetrieval, retrieve_binary as retrieve_binary

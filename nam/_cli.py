@@ -4,6 +4,7 @@
 `nam demo`: retrieval with every model, table printed, figures written.
 `nam gordleeva`: the spiking neuron-astrocyte memory experiments of Gordleeva et al. (2021).
 `nam learn`: learn an astrocyte tensor for correlated memories (the digits) and compare it with Hebbian.
+`nam astrosnn retention|lm|generate`: AstroSNN (Shen et al.) against LIF-SNN, LSTM and transformer baselines.
 """
 
 import argparse
@@ -86,7 +87,85 @@ def _parser() -> argparse.ArgumentParser:
     lp.add_argument("--out", default="nam_output/learn", help="output folder (default nam_output/learn); its "
                                                                "checkpoint makes a re-run resume")
     lp.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    a = sub.add_parser("astrosnn", help="AstroSNN (astrocyte-modulated spiking units) against LIF-SNN, LSTM and "
+                                        "transformer baselines at equal parameters: retention, language modelling")
+    asub = a.add_subparsers(dest="task", required=True)
+    models_help = "comma-separated subset of astrosnn,lif,lstm,gru,transformer (default astrosnn,lif,lstm,transformer)"
+    r = asub.add_parser("retention", help="accuracy vs delay (0..256) on associative recall and delayed copy")
+    r.add_argument("--tasks", default="recall,copy", help="comma-separated subset of recall,copy (default both)")
+    r.add_argument("--models", default="astrosnn,lif,lstm,transformer", help=models_help)
+    r.add_argument("--max-delay", type=int, default=256, help="longest delay in tokens (default 256)")
+    r.add_argument("--d", type=_positive_int, default=64, help="AstroSNN width; the others match its parameter count")
+    r.add_argument("--steps", type=_positive_int, default=1000, help="training steps per model (default 1000)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", default="nam_output/astrosnn_retention",
+                   help="output folder (default nam_output/astrosnn_retention); a re-run resumes")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    m = asub.add_parser("lm", help="character language model on Tiny Shakespeare: validation bits per char, "
+                                   "samples, spike rates")
+    m.add_argument("--models", default="astrosnn,lif,lstm,transformer", help=models_help)
+    m.add_argument("--d", type=_positive_int, default=160, help="AstroSNN width (default 160); the others match "
+                                                                 "its parameter count")
+    m.add_argument("--layers", type=_positive_int, default=4, help="blocks / layers (default 4)")
+    m.add_argument("--steps", type=_positive_int, default=1000, help="training steps per model (default 1000)")
+    m.add_argument("--batch", type=_positive_int, default=16, help="sequences per step (default 16)")
+    m.add_argument("--length", type=_positive_int, default=256, help="training sequence length (default 256)")
+    m.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--out", default="nam_output/astrosnn_lm", help="output folder (default nam_output/astrosnn_lm); "
+                                                                    "a re-run resumes")
+    m.add_argument("--no-progress", action="store_true", help="no progress bar")
+    gen = asub.add_parser("generate", help="sample text from a trained character model checkpoint")
+    gen.add_argument("checkpoint", help="a checkpoint written by `nam astrosnn lm` (e.g. nam_output/astrosnn_lm/"
+                                        "lm_astrosnn.eqx)")
+    gen.add_argument("--prompt", default="ROMEO:\n", help="text to start from (characters of the training data)")
+    gen.add_argument("--chars", type=_positive_int, default=300, help="characters to generate (default 300)")
+    gen.add_argument("--temperature", type=float, default=0.8)
+    gen.add_argument("--seed", type=int, default=0)
     return p
+
+
+def _astrosnn(args) -> int:
+    from .astrosnn import _experiments as ex
+
+    try:
+        if args.task == "generate":
+            from .astrosnn import CharData, load_text
+
+            vocab = CharData(load_text()).vocab
+            model, _ = ex.load_model(args.checkpoint, vocab)
+            prompt = args.prompt.replace("\\n", "\n")
+            print(prompt + ex.sample_text(model, vocab, prompt, args.chars, seed=args.seed,
+                                          temperature=args.temperature))
+            return 0
+        models = tuple(x.strip() for x in args.models.split(",") if x.strip())
+        for x in models:
+            if x not in ("astrosnn", "lif", "lstm", "gru", "transformer"):
+                raise ValueError(f"--models: unknown model {x!r}; expected astrosnn, lif, lstm, gru, transformer")
+        if args.task == "retention":
+            tasks = tuple(x.strip() for x in args.tasks.split(",") if x.strip())
+            if args.max_delay < 0:
+                raise ValueError(f"--max-delay must be >= 0, got {args.max_delay}")
+            res = ex.run_retention(args.out, tasks=tasks, models=models, max_delay=args.max_delay, d=args.d,
+                                   steps=args.steps, seed=args.seed, progress=not args.no_progress)
+            print(ex.format_retention(res))
+            print(f"wrote {ex.write_retention_figure(res, os.path.join(args.out, 'retention.png'))}")
+        else:
+            res = ex.run_lm(args.out, models=models, d=args.d, layers=args.layers, steps=args.steps,
+                            batch=args.batch, length=args.length, learning_rate=args.lr, seed=args.seed,
+                            progress=not args.no_progress)
+            print(ex.format_lm(res))
+            with open(os.path.join(args.out, "samples.txt"), "w") as f:
+                for r in res.values():
+                    f.write(f"=== {r['model']} ({r['params']} parameters, val bpc {r['val_bpc']:.3f}) ===\n"
+                            f"{r['sample']}\n\n")
+            print(f"wrote {os.path.join(args.out, 'samples.txt')}")
+            print(f"wrote {ex.write_lm_figure(res, os.path.join(args.out, 'lm_bpc.png'))}")
+    except (ValueError, FileNotFoundError) as e:
+        print(f"nam astrosnn {args.task}: {e}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _learn(args) -> int:
@@ -216,6 +295,8 @@ def main(argv=None) -> int:
         return _gordleeva(args)
     if args.command == "learn":
         return _learn(args)
+    if args.command == "astrosnn":
+        return _astrosnn(args)
     if args.command == "demo":
         if args.n < 2:
             print("nam demo: --n must be >= 2", file=sys.stderr)

@@ -18,6 +18,9 @@ EXPECTED_OUTPUT = {
     "02_capacity_sweep.ipynb": ["sweep finished: 2 models"],
     "03_spiking_astrocyte_memory.ipynb": ["astrocyte feedback beats the noisy input at noise 0.4: True"],
     "04_learning_astrocyte_tensors.ipynb": ["learned tensor beats Hebbian at 10% flipped: True"],
+    "05_astrosnn_memory_retention.ipynb": ["AstroSNN beats LIF-SNN at delay 32: True"],
+    "06_astrosnn_language_model.ipynb": ["both spiking models beat the unigram baseline: True",
+                                         "recurrent form equals the parallel form: True"],
 }
 
 

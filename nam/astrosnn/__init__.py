@@ -1,6 +1,32 @@
-"""AstroSNN (Shen et al., arXiv 2312.07625): the astrocyte-modulated spiking unit, reconstructed from the
-paper's Figure 1 (see `_amsu.py` for the assumptions), with surrogate-gradient spikes (`_surrogate.py`).
-Work in progress: the AM-SU layer and its two forms; the network, baselines and tasks are not built yet."""
+"""AstroSNN (Shen et al., arXiv 2312.07625), reconstructed from the paper's Figure 1.
+
+`_surrogate.py`: spike functions with surrogate gradients; `_amsu.py`: the astrocyte-modulated spiking
+unit (AM-SU), its recurrent and chunked parallel forms; `_models.py`: the AstroSNN network and its
+baselines (LIF-SNN, LSTM/GRU, transformer) with one interface; `_tasks.py`: associative recall and
+delayed copy; `_text.py`: Tiny Shakespeare and its vocabulary; `_experiments.py`: training and evaluation.
+"""
 
 from ._amsu import AMSU as AMSU
+from ._experiments import (
+    bits_per_char as bits_per_char,
+    load_model as load_model,
+    make_sequence_optimizer as make_sequence_optimizer,
+    retention_accuracy as retention_accuracy,
+    sample_text as sample_text,
+    sequence_loss as sequence_loss,
+    train_lm as train_lm,
+    train_retention as train_retention,
+)
+from ._models import (
+    MODEL_KINDS as MODEL_KINDS,
+    AstroSNN as AstroSNN,
+    RNNLM as RNNLM,
+    TransformerLM as TransformerLM,
+    build_model as build_model,
+    generate as generate,
+    match_width as match_width,
+    parameter_count as parameter_count,
+)
 from ._surrogate import SURROGATES as SURROGATES, spike as spike, surrogate_derivative as surrogate_derivative
+from ._tasks import RetentionTask as RetentionTask
+from ._text import CharData as CharData, Vocab as Vocab, load_text as load_text

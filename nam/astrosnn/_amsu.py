@@ -9,16 +9,26 @@ the paper's Figure 1 only (no code and no method section are public). Assumption
 - the astrocyte process reads with q_t = W_q x_t:  o_t = H_t q_t;  with `normalise=True`,
   o_t = H_t q_t / (|z_t . q_t| + eps), z_t = lambda z_{t-1} + k_t: the neuron-astrocyte attention of
   Kozachkov, Kastanenka & Krotov (PNAS 2023), linear attention with its normaliser;
+- with `read_norm=True` (default) each head's read-out is RMS-normalised with a learned gain before it
+  reaches the neuron, o_h <- g_h o_h / rms(o_h), as RetNet normalises each retention head (Sun et al.
+  2023): the raw H q grows with the number of writes (about 1/(1 - lambda) of them) and would otherwise
+  pin u + o far from the threshold, where every surrogate gradient vanishes;
 - k, q are real-valued or spiking (`kq_spiking`: k, q = H(W x) with the surrogate gradient);
+- optionally (`key_shift=True`) the key is written from the previous token, k_t = W_k x_{t-1}, so that one
+  write binds a token to its predecessor (the "token shift" of RWKV / the shift of H3). Not in the figure;
+  off by default for the layer, on in the `AstroSNN` network (it makes associative recall learnable in
+  one layer);
 - the neuron is leaky integrate-and-fire: u_t = beta u_{t-1} + I_t, spike s_t = g(u_t + o_t - theta)
   with a surrogate-gradient step g, then reset: "hard" (u_t <- u_t (1 - s_t)), "soft"
   (u_t <- u_t - theta s_t) or "none".
 
 Two numerically identical forms:
-- `recurrent`: a lax.scan over tokens carrying (H, z, u): constant memory per sequence, for generation;
-- `parallel`: the astrocyte read-outs of all tokens at once, chunked (within a chunk of C tokens a
-  decay-masked C x C matrix product, across chunks the carried state H), then the cheap elementwise
-  neuron scan. Tested to agree with `recurrent` to float32 tolerance.
+- `recurrent`: a lax.scan over tokens carrying (H, z, u): constant memory per sequence; `step` is one
+  token of it (the state `init_state()` -> `step(state, x_t)`), for generation;
+- `parallel`: the astrocyte read-outs of all tokens at once, chunked: within each chunk of C tokens a
+  decay-masked C x C matrix product (all chunks in one batched product), across chunks the state H
+  carried into each chunk (a scan over the T / C chunk summaries), then the cheap elementwise neuron
+  scan. Tested to agree with `recurrent` to float32 tolerance.
 """
 
 import equinox as eqx
@@ -37,13 +47,14 @@ class AMSU(eqx.Module):
     its own decay lambda_h and a (d_head x d_head) astrocyte state."""
 
     w_i: Float[Array, "o d"]
-    w_k: Float[Array, "o d"]
-    w_v: Float[Array, "o d"]
-    w_q: Float[Array, "o d"]
-    decay_raw: Float[Array, " h"]
+    w_k: Float[Array, "o d"] | None
+    w_v: Float[Array, "o d"] | None
+    w_q: Float[Array, "o d"] | None
+    decay_raw: Float[Array, " h"] | None
+    read_gain: Float[Array, " o"] | None
     beta: Float[Array, ""]
     theta: Float[Array, ""]
-    alpha: Float[Array, ""]
+    alpha: float = eqx.field(static=True)
     heads: int = eqx.field(static=True)
     reset: str = eqx.field(static=True)
     surrogate: str = eqx.field(static=True)
@@ -51,17 +62,26 @@ class AMSU(eqx.Module):
     normalise: bool = eqx.field(static=True)
     kq_spiking: bool = eqx.field(static=True)
     astrocyte: bool = eqx.field(static=True)
+    key_shift: bool = eqx.field(static=True)
 
-    def __init__(self, d_in: int, d_out: int, *, key, heads: int = 1, decay=0.95, beta=0.9, theta=1.0,
+    def __init__(self, d_in: int, d_out: int, *, key, heads: int = 1, decay=None, beta=0.9, theta=1.0,
                  alpha=2.0, reset: str = "soft", surrogate: str = "atan", current_act: str = "identity",
-                 normalise: bool = False, kq_spiking: bool = False, astrocyte: bool = True):
+                 normalise: bool = False, kq_spiking: bool = False, astrocyte: bool = True,
+                 key_shift: bool = False, read_norm: bool = True):
+        """`decay`: a scalar or one value per head in (0, 1]; default (None) 1 - 2^-(5 + 7 h / heads) for
+        head h, spread from 0.97 towards 1 as in RetNet's multi-scale decays."""
         for name, value in (("d_in", d_in), ("d_out", d_out), ("heads", heads)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
         if d_out % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d_out` ({d_out})")
-        decay = np.broadcast_to(np.asarray(decay, dtype=np.float64), (heads,))
-        if np.any(decay <= 0) or np.any(decay > 1):
+        if decay is None:
+            decay = 1.0 - 2.0 ** -(5.0 + 7.0 * np.arange(heads) / heads)
+        decay = np.asarray(decay, dtype=np.float64)
+        if decay.ndim > 1 or decay.size not in (1, heads):
+            raise ValueError(f"`decay` must be a scalar or one value per head ({heads}), got shape {decay.shape}")
+        decay = np.broadcast_to(decay, (heads,))
+        if not np.all(np.isfinite(decay)) or np.any(decay <= 0) or np.any(decay > 1):
             raise ValueError(f"`decay` must lie in (0, 1], got {decay.tolist()}")
         self.reset = check_choice("reset", reset, ("hard", "soft", "none"))
         self.surrogate = check_choice("surrogate", surrogate, SURROGATES)
@@ -69,47 +89,99 @@ class AMSU(eqx.Module):
         ks = jr.split(key, 4)
         scale = 1.0 / np.sqrt(d_in)
         self.w_i, self.w_k, self.w_v, self.w_q = (scale * jr.normal(k, (d_out, d_in)) for k in ks)
-        # sigmoid(raw) = decay; decay = 1 maps to a large raw value
+        # sigmoid(raw) = decay; decay = 1 is held as 1 - 1e-6 (raw = ln 1e6)
         self.decay_raw = jnp.asarray(np.log(decay / np.maximum(1.0 - decay, 1e-6)))
-        self.beta, self.theta, self.alpha = (jnp.asarray(float(x)) for x in (beta, theta, alpha))
+        self.read_gain = jnp.ones(d_out) if read_norm else None
+        if not astrocyte:  # the plain LIF layer holds (and counts) no astrocyte parameters
+            self.w_k = self.w_v = self.w_q = self.decay_raw = self.read_gain = None
+        self.beta, self.theta = jnp.asarray(float(beta)), jnp.asarray(float(theta))
+        self.alpha = float(alpha)  # the surrogate width shapes gradients only: not trained
         self.heads, self.normalise, self.kq_spiking, self.astrocyte = heads, normalise, kq_spiking, astrocyte
+        self.key_shift = key_shift
 
     @property
     def decay(self):
         return jax.nn.sigmoid(self.decay_raw)
 
-    def _projections(self, x):
-        """(I, k, v, q) for inputs x (T, d_in); k, v, q split into heads: (T, h, d_head)."""
+    def _projections(self, x, k_before=None):
+        """(I, k, v, q) for inputs x (T, d_in); k, v, q split into heads: (T, h, d_head). With `key_shift`,
+        row t of k is W_k x_{t-1}, and `k_before` (d_out,) is W_k x_{-1} (zeros before the first token)."""
         t = x.shape[0]
         current = x @ self.w_i.T
         if self.current_act == "sigmoid":
             current = jax.nn.sigmoid(current)
+        if not self.astrocyte:
+            return current, None, None, None
         k, v, q = (x @ w.T for w in (self.w_k, self.w_v, self.w_q))
+        if self.key_shift:  # k_t = W_k x_{t-1}, k_0 = k_before (0 at the start of a sequence)
+            first = jnp.zeros_like(k[:1]) if k_before is None else k_before[None]
+            k = jnp.concatenate([first, k[:-1]], axis=0)
         if self.kq_spiking:
             k, q = spike(k, self.surrogate, self.alpha), spike(q, self.surrogate, self.alpha)
         split = lambda a: a.reshape(t, self.heads, -1)
         return current, split(k), split(v), split(q)
 
+    def _neuron_step(self, u, i_t, o_t):
+        """One LIF step: u_t = beta u_{t-1} + I_t, s_t = g(u_t + o_t - theta), then the reset."""
+        u = self.beta * u + i_t
+        s = spike(u + o_t - self.theta, self.surrogate, self.alpha)
+        if self.reset == "hard":
+            u = u * (1.0 - s)
+        elif self.reset == "soft":
+            u = u - self.theta * s
+        return u, s
+
     def _neurons(self, current, o):
-        """The LIF scan: u_t = beta u_{t-1} + I_t, s_t = g(u_t + o_t - theta), reset."""
-
-        def step(u, inputs):
-            i_t, o_t = inputs
-            u = self.beta * u + i_t
-            s = spike(u + o_t - self.theta, self.surrogate, self.alpha)
-            if self.reset == "hard":
-                u = u * (1.0 - s)
-            elif self.reset == "soft":
-                u = u - self.theta * s
-            return u, s
-
-        _, s = jax.lax.scan(step, jnp.zeros(current.shape[1:], current.dtype), (current, o))
+        """The LIF scan over tokens."""
+        _, s = jax.lax.scan(lambda u, io: self._neuron_step(u, *io), jnp.zeros(current.shape[1:], current.dtype),
+                            (current, o))
         return s
+
+    def _write_read(self, h, z, k_t, v_t, q_t):
+        """One astrocyte step per head: H = lam H + v k^T, z = lam z + k, o = H q (/ |z . q|)."""
+        lam = self.decay[:, None, None]
+        h = lam * h + v_t[:, :, None] * k_t[:, None, :]
+        z = lam[:, :, 0] * z + k_t
+        o = jnp.einsum("hij,hj->hi", h, q_t)
+        if self.normalise:
+            o = o / (jnp.abs(jnp.sum(z * q_t, axis=-1, keepdims=True)) + 1e-6)
+        return h, z, o.reshape(-1)
+
+    def _to_neuron(self, o):
+        """The read-out as it reaches the neuron: per-head RMS-normalised with gain when `read_norm`."""
+        if self.read_gain is None:
+            return o
+        lead = o.shape[:-1]
+        oh = o.reshape(*lead, self.heads, -1)
+        oh = oh / jnp.sqrt(jnp.mean(oh * oh, axis=-1, keepdims=True) + 1e-6)
+        return oh.reshape(o.shape) * self.read_gain.reshape((1,) * (o.ndim - 1) + (-1,))
+
+    def init_state(self, dtype=None):
+        """The recurrent state before the first token: (H, z, u, W_k x_prev), of constant size
+        heads d_head^2 + heads d_head + 2 d_out whatever the sequence length."""
+        dtype = dtype or self.w_i.dtype
+        d_out = self.w_i.shape[0]
+        dh = d_out // self.heads
+        return (jnp.zeros((self.heads, dh, dh), dtype), jnp.zeros((self.heads, dh), dtype),
+                jnp.zeros((d_out,), dtype), jnp.zeros((d_out,), dtype))
+
+    def step(self, state, x_t):
+        """One token of the recurrent form: x_t (d_in,) -> (spikes (d_out,), new state)."""
+        h, z, u, k_prev = state
+        current, k, v, q = self._projections(x_t[None], k_prev)
+        if self.astrocyte:
+            h, z, o = self._write_read(h, z, k[0], v[0], q[0])
+            o = self._to_neuron(o)
+            k_prev = x_t @ self.w_k.T
+        else:
+            o = jnp.zeros_like(current[0])
+        u, s = self._neuron_step(u, current[0], o)
+        return s, (h, z, u, k_prev)
 
     def recurrent(self, x):
         """Token by token (constant-size state). x: (T, d_in) -> spikes (T, d_out)."""
         current, k, v, q = self._projections(x)
-        o = self.read_recurrent(k, v, q) if self.astrocyte else jnp.zeros_like(current)
+        o = self._to_neuron(self.read_recurrent(k, v, q)) if self.astrocyte else jnp.zeros_like(current)
         return self._neurons(current, o)
 
     def parallel(self, x, chunk: int = 64):
@@ -118,7 +190,7 @@ class AMSU(eqx.Module):
         if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1 or t % chunk:
             raise ValueError(f"the sequence length ({t}) must be a positive multiple of `chunk`, got {chunk!r}")
         current, k, v, q = self._projections(x)
-        o = self.read_parallel(k, v, q, chunk) if self.astrocyte else jnp.zeros_like(current)
+        o = self._to_neuron(self.read_parallel(k, v, q, chunk)) if self.astrocyte else jnp.zeros_like(current)
         return self._neurons(current, o)
 
     def _empty_memory(self, k):
@@ -128,17 +200,10 @@ class AMSU(eqx.Module):
 
     def read_recurrent(self, k, v, q):
         """Astrocyte read-outs o_t (T, d_out) by the recurrence over tokens; k, v, q: (T, h, d_head)."""
-        lam = self.decay[:, None, None]
 
         def step(carry, inputs):
-            h, z = carry
-            k_t, v_t, q_t = inputs
-            h = lam * h + v_t[:, :, None] * k_t[:, None, :]
-            z = lam[:, :, 0] * z + k_t
-            o = jnp.einsum("hij,hj->hi", h, q_t)
-            if self.normalise:
-                o = o / (jnp.abs(jnp.sum(z * q_t, axis=-1, keepdims=True)) + 1e-6)
-            return (h, z), o.reshape(-1)
+            h, z, o = self._write_read(*carry, *inputs)
+            return (h, z), o
 
         _, o = jax.lax.scan(step, self._empty_memory(k), (k, v, q))
         return o
@@ -157,18 +222,21 @@ class AMSU(eqx.Module):
         to_start = jnp.exp(jnp.log(lam)[:, None] * (idx[None, :] + 1))  # lam^(t+1): decay of the carried H
         to_end = jnp.exp(jnp.log(lam)[:, None] * (chunk - 1 - idx[None, :]))  # lam^(C-1-s): into the next H
         kc, vc, qc = (a.reshape(n_chunks, chunk, self.heads, -1).transpose(0, 2, 1, 3) for a in (k, v, q))
+        # within each chunk, all chunks at once: o_t = sum_{s <= t in the chunk} lam^(t - s) (q_t . k_s) v_s
+        scores = jnp.einsum("nhtd,nhsd->nhts", qc, kc) * dmat[None]
+        o_in = jnp.einsum("nhts,nhsd->nhtd", scores, vc)
+        # across chunks: the state carried into each chunk, by a scan over chunk summaries
+        writes = jnp.einsum("hs,nhsi,nhsj->nhij", to_end, vc, kc)  # what chunk n adds to H at its end
+        kz = jnp.einsum("hs,nhsj->nhj", to_end, kc)
+        lam_c = lam ** chunk
 
-        def one_chunk(carry, inputs):
-            h, z = carry  # (h, dh, dh), (h, dh): the state after the previous chunk
-            k_c, v_c, q_c = inputs  # (h, C, dh)
-            scores = jnp.einsum("htd,hsd->hts", q_c, k_c) * dmat
-            o = jnp.einsum("hts,hsd->htd", scores, v_c) + to_start[:, :, None] * jnp.einsum("hij,htj->hti", h, q_c)
-            if self.normalise:
-                zq = jnp.einsum("hts,hsd,htd->ht", dmat, k_c, q_c) + to_start * jnp.einsum("hj,htj->ht", z, q_c)
-                o = o / (jnp.abs(zq)[:, :, None] + 1e-6)
-            h = lam[:, None, None] ** chunk * h + jnp.einsum("hs,hsi,hsj->hij", to_end, v_c, k_c)
-            z = lam[:, None] ** chunk * z + jnp.einsum("hs,hsj->hj", to_end, k_c)
-            return (h, z), o
+        def carry_in(carry, w):
+            h, z = carry  # the state after the previous chunk
+            return (lam_c[:, None, None] * h + w[0], lam_c[:, None] * z + w[1]), (h, z)
 
-        _, o = jax.lax.scan(one_chunk, self._empty_memory(k), (kc, vc, qc))  # (n_chunks, h, C, dh)
+        _, (h_in, z_in) = jax.lax.scan(carry_in, self._empty_memory(k), (writes, kz))  # (n, h, dh, dh), (n, h, dh)
+        o = o_in + to_start[None, :, :, None] * jnp.einsum("nhij,nhtj->nhti", h_in, qc)
+        if self.normalise:
+            zq = jnp.einsum("hts,nhsd,nhtd->nht", dmat, kc, qc) + to_start[None] * jnp.einsum("nhj,nhtj->nht", z_in, qc)
+            o = o / (jnp.abs(zq)[..., None] + 1e-6)
         return o.transpose(0, 2, 1, 3).reshape(t, -1)

@@ -1,0 +1,332 @@
+"""Training and evaluation for the AstroSNN experiments (issue 6): retention accuracy vs delay and
+character-level language modelling, for AstroSNN and its baselines at a matched parameter count.
+
+Training uses `nam.learning.train` (optax, one jitted step, progress bar, atomic checkpoints that resume
+bit for bit, deterministic from the seed). Each checkpoint has a `<checkpoint>.config.json` beside it
+with the model configuration and vocabulary; resuming or loading with another one is refused.
+"""
+
+import json
+import math
+import os
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+
+from .._checks import check_choice
+from ..learning import train
+from ._models import MODEL_KINDS, build_model, generate, match_width, parameter_count
+from ._tasks import RetentionTask
+from ._text import CharData, Vocab, load_text
+
+
+def sequence_loss(model, tokens, targets, mask=None, form: str = "parallel"):
+    """Mean cross-entropy (nats) over the masked positions of a batch (B, T), with the accuracy and the
+    mean spike rate of the spiking layers (nan for models without spikes) as aux."""
+    logits, rates = jax.vmap(lambda t: model(t, form))(tokens)
+    ce = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
+    m = jnp.ones_like(ce) if mask is None else mask.astype(ce.dtype)
+    n = jnp.maximum(m.sum(), 1.0)
+    acc = jnp.sum((jnp.argmax(logits, -1) == targets) * m) / n
+    rate = rates.mean() if rates.size else jnp.asarray(jnp.nan, ce.dtype)
+    return jnp.sum(ce * m) / n, {"accuracy": acc, "spike_rate": rate}
+
+
+def make_sequence_optimizer(learning_rate: float, steps: int, *, warmup: int = 100, clip: float = 1.0,
+                            weight_decay: float = 0.01) -> optax.GradientTransformation:
+    """AdamW with linear warm-up and cosine decay to 10 %, global-norm clipping; weight decay on matrices only."""
+    if isinstance(learning_rate, bool) or not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        raise ValueError(f"`learning_rate` must be a positive number, got {learning_rate!r}")
+    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(warmup, max(steps // 10, 1)),
+                                                  max(steps, 2), learning_rate / 10)
+    decay_mask = lambda p: jax.tree.map(lambda x: x.ndim >= 2, p)
+    return optax.chain(optax.clip_by_global_norm(clip), optax.adamw(schedule, weight_decay=weight_decay,
+                                                                     mask=decay_mask))
+
+
+def _write_config(checkpoint, config):
+    """Save the configuration beside a checkpoint, or refuse one that differs from the saved one."""
+    if checkpoint is None:
+        return
+    path = f"{checkpoint}.config.json"
+    if os.path.exists(path):
+        with open(path) as f:
+            saved = json.load(f)
+        if "vocab" in saved and "vocab" in config:
+            Vocab(config["vocab"]).check_matches(Vocab(saved["vocab"]))
+        diff = {k: (saved.get(k), v) for k, v in config.items() if saved.get(k) != v}
+        if diff:
+            raise ValueError(f"checkpoint {checkpoint} was written with another configuration "
+                             f"(saved, now): {diff}; use another checkpoint path")
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(config, f, indent=1)
+
+
+def load_model(checkpoint: str, vocab: Vocab | None = None):
+    """The trained model of a `train_lm`/`train_retention` checkpoint and its config dict. With `vocab`,
+    a checkpoint trained on another vocabulary is refused."""
+    from ..learning._train import TrainState
+
+    if not os.path.exists(checkpoint) or not os.path.exists(f"{checkpoint}.config.json"):
+        raise FileNotFoundError(f"no checkpoint {checkpoint} with its {checkpoint}.config.json")
+    with open(f"{checkpoint}.config.json") as f:
+        config = json.load(f)
+    if vocab is not None:
+        if "vocab" not in config:
+            raise ValueError(f"checkpoint {checkpoint} is not a character model (no vocabulary saved)")
+        vocab.check_matches(Vocab(config["vocab"]))
+    template = build_model(config["model"], config["vocab_size"], config["d"], config["layers"],
+                           key=jr.PRNGKey(0), heads=config["heads"], chunk=config["chunk"])
+    opt = make_sequence_optimizer(config["learning_rate"], config["steps"])
+    state = TrainState(params=template, opt_state=opt.init(eqx.filter(template, eqx.is_array)),
+                       step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(0))
+    with open(checkpoint, "rb") as f:
+        state = eqx.tree_deserialise_leaves(f, state)
+    return state.params, config
+
+
+def _model_for(kind, vocab, *, d, layers, heads, chunk, target, seed):
+    if target is not None:
+        d = match_width(kind, vocab, target, layers, heads=heads)
+    model = build_model(kind, vocab, d, layers, key=jr.PRNGKey(seed), heads=heads, chunk=chunk)
+    return model, d
+
+
+# --- task 1: retention -------------------------------------------------------------------------------------
+
+def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256, seed: int = 1234) -> dict:
+    """Accuracy at each delay over `trials` fresh sequences (recall: the answer; copy: per symbol)."""
+
+    @eqx.filter_jit
+    def acc(model, key, delay):
+        tokens, targets, mask = task.batch(key, trials, delay)
+        return sequence_loss(model, tokens, targets, mask)[1]["accuracy"]
+
+    key = jr.PRNGKey(seed)
+    return {int(d): float(acc(model, jr.fold_in(key, int(d)), jnp.asarray(int(d)))) for d in delays}
+
+
+def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int = 2, heads: int = 4, chunk: int = 32,
+                    target_params: int | None = None, steps: int = 1500, batch: int = 32,
+                    learning_rate: float = 3e-3, seed: int = 0, checkpoint: str | None = None, progress: bool = True,
+                    stop_after: int | None = None):
+    """Train one model on `task` with delays drawn uniformly from 0..max_delay. With `target_params`, the
+    width is chosen to match that parameter count. `checkpoint` makes a re-run resume; `stop_after` stops
+    (with `nam.learning.TrainInterrupted`) after that many steps. Returns (model, history, config)."""
+    kind = check_choice("model", kind, MODEL_KINDS)
+    if task.length % chunk:
+        raise ValueError(f"the task's sequence length ({task.length}) must be a multiple of `chunk` ({chunk})")
+    model, d = _model_for(kind, task.vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
+                          seed=seed)
+    config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": task.vocab,
+              "task": task.kind, "max_delay": task.max_delay, "steps": steps, "batch": batch,
+              "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
+    _write_config(checkpoint, config)
+    loss_fn = lambda m, b: sequence_loss(m, *b)
+    model, history = train(model, loss_fn, make_sequence_optimizer(learning_rate, steps), lambda k: task.batch(k, batch),
+                           steps=steps, seed=seed, checkpoint=checkpoint, progress=progress, stop_after=stop_after)
+    return model, history, config
+
+
+# --- task 2: character-level language modelling ------------------------------------------------------------
+
+def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int | None = None,
+                  batch: int = 32) -> dict:
+    """Validation bits per character over consecutive windows of `length` (each from a fresh state), and
+    the mean spike rate."""
+    x, y = data.val_windows(length, max_windows)
+    n = x.shape[0] - x.shape[0] % batch if x.shape[0] >= batch else x.shape[0]
+    b = min(batch, n)
+    loss = eqx.filter_jit(lambda m, xb, yb: sequence_loss(m, xb, yb))
+    total, rates = 0.0, []
+    for i in range(0, n, b):
+        value, aux = loss(model, x[i:i + b], y[i:i + b])
+        total += float(value) * b
+        rates.append(float(aux["spike_rate"]))
+    nats = total / n
+    return {"val_nats": nats, "val_bpc": nats / math.log(2), "spike_rate": float(np.mean(rates))}
+
+
+def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads: int = 4, chunk: int = 64,
+             target_params: int | None = None, steps: int = 2000, batch: int = 32, length: int = 256,
+             learning_rate: float = 2e-3, seed: int = 0, checkpoint: str | None = None, eval_every: int = 0,
+             eval_windows: int = 64, progress: bool = True, stop_after: int | None = None):
+    """Train a character model on `data`; returns (model, history, config). `eval_every` > 0 records the
+    validation bpc on `eval_windows` windows along the way."""
+    kind = check_choice("model", kind, MODEL_KINDS)
+    if length % chunk:
+        raise ValueError(f"the sequence length ({length}) must be a multiple of `chunk` ({chunk})")
+    vocab = len(data.vocab)
+    model, d = _model_for(kind, vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
+                          seed=seed)
+    config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": vocab,
+              "vocab": data.vocab.chars, "length": length, "steps": steps, "batch": batch,
+              "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
+    _write_config(checkpoint, config)
+    loss_fn = lambda m, b: sequence_loss(m, *b)
+    eval_fn = (lambda m: bits_per_char(m, data, length=length, max_windows=eval_windows)) if eval_every else None
+    model, history = train(model, loss_fn, make_sequence_optimizer(learning_rate, steps),
+                           lambda k: data.batch(k, batch, length), steps=steps, seed=seed, checkpoint=checkpoint,
+                           eval_fn=eval_fn, eval_every=eval_every, progress=progress, stop_after=stop_after)
+    return model, history, config
+
+
+def sample_text(model, vocab: Vocab, prompt: str, n: int = 300, *, seed: int = 0, temperature: float = 0.8) -> str:
+    """`n` characters generated after `prompt` one token at a time (the recurrent form / the KV cache)."""
+    if not prompt:
+        raise ValueError("`prompt` must hold at least one character")
+    if not (isinstance(temperature, (int, float)) and temperature > 0):
+        raise ValueError(f"`temperature` must be positive, got {temperature!r}")
+    if model.vocab != len(vocab):
+        raise ValueError(f"vocabulary mismatch: the model has {model.vocab} tokens, the vocabulary {len(vocab)}")
+    ids = jnp.asarray(vocab.encode(prompt))
+    return vocab.decode(generate(model, ids, int(n), jr.PRNGKey(seed), float(temperature)))
+
+
+# --- the experiments behind `nam astrosnn` ------------------------------------------------------------------
+
+BASELINES = ("astrosnn", "lif", "lstm", "transformer")
+DELAYS = (0, 16, 32, 64, 128, 192, 256)
+
+
+def _load_json(path):
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {}
+
+
+def _save_json(path, obj):
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
+def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_delay: int = 256, d: int = 64,
+                  layers: int = 2, steps: int = 1000, batch: int = 32, learning_rate: float = 3e-3,
+                  delays=DELAYS, trials: int = 512, seed: int = 0, progress: bool = True) -> dict:
+    """Accuracy vs delay for every task and model, AstroSNN of width `d` the reference and every other model
+    at its parameter count. Results go to `out/retention.json` as each model finishes; a re-run resumes
+    (finished models are skipped, an interrupted one continues from its checkpoint)."""
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "retention.json")
+    results = _load_json(path)
+    for task_kind in tasks:
+        task = RetentionTask(task_kind, max_delay)
+        reference = parameter_count(build_model("astrosnn", task.vocab, d, layers, key=jr.PRNGKey(seed)))
+        for kind in models:
+            name = f"{task_kind}/{kind}"
+            if name in results:
+                continue
+            if progress:
+                print(f"[{name}] training {steps} steps", flush=True)
+            model, history, config = train_retention(
+                kind, task, d=d, layers=layers, target_params=None if kind == "astrosnn" else reference, steps=steps,
+                batch=batch, learning_rate=learning_rate, seed=seed, progress=progress,
+                checkpoint=os.path.join(out, f"{task_kind}_{kind}.eqx"))
+            acc = retention_accuracy(model, task, [x for x in delays if x <= max_delay], trials=trials)
+            results[name] = {"task": task_kind, "model": kind, "params": config["params"], "d": config["d"],
+                             "steps": steps, "chance": task.chance, "accuracy": acc,
+                             "final_loss": float(np.mean([h["loss"] for h in history[-50:] if "loss" in h]))}
+            _save_json(path, results)
+    return results
+
+
+def format_retention(results: dict) -> str:
+    lines = []
+    for task_kind in sorted({r["task"] for r in results.values()}):
+        rows = [r for r in results.values() if r["task"] == task_kind]
+        delays = sorted({int(x) for r in rows for x in r["accuracy"]})
+        lines.append(f"{task_kind} (chance {rows[0]['chance']:.3f}): accuracy vs delay")
+        lines.append(f"  {'model':<12}{'params':>8}" + "".join(f"{x:>7}" for x in delays))
+        for r in rows:
+            lines.append(f"  {r['model']:<12}{r['params']:>8}"
+                         + "".join(f"{r['accuracy'][str(x)] if str(x) in r['accuracy'] else r['accuracy'][x]:>7.3f}"
+                                   for x in delays))
+    return "\n".join(lines)
+
+
+def write_retention_figure(results: dict, path: str) -> str:
+    from matplotlib.figure import Figure
+
+    from .._plotting import save_figure
+
+    tasks = sorted({r["task"] for r in results.values()})
+    fig = Figure(figsize=(4.5 * len(tasks), 3.4))
+    axes = fig.subplots(1, len(tasks), squeeze=False)[0]
+    for ax, task_kind in zip(axes, tasks):
+        for r in (r for r in results.values() if r["task"] == task_kind):
+            xs = sorted(int(x) for x in r["accuracy"])
+            ax.plot(xs, [r["accuracy"][str(x)] if str(x) in r["accuracy"] else r["accuracy"][x] for x in xs], "o-",
+                    label=f"{r['model']} ({r['params'] / 1e3:.0f}k)")
+        ax.axhline(r["chance"], color="grey", lw=0.8, ls=":", label="chance")
+        ax.set_ylim(0, 1.02)
+        save_figure(fig, ax, path, xlabel="delay (tokens)", ylabel="accuracy", title=f"{task_kind}: retention")
+    return path
+
+
+def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: int = 1000, batch: int = 16,
+           length: int = 256, learning_rate: float = 2e-3, eval_every: int = 250, seed: int = 0,
+           sample_chars: int = 400, progress: bool = True, data: CharData | None = None) -> dict:
+    """Character LM on Tiny Shakespeare for every model at the parameter count of an AstroSNN of width `d`,
+    the same steps and batch; validation bpc over the whole validation split, samples, spike rates, wall
+    time. Results go to `out/lm.json` per model (a re-run resumes, as `run_retention`)."""
+    import time
+
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "lm.json")
+    results = _load_json(path)
+    data = data or CharData(load_text())
+    vocab = len(data.vocab)
+    reference = parameter_count(build_model("astrosnn", vocab, d, layers, key=jr.PRNGKey(seed)))
+    for kind in models:
+        if kind in results:
+            continue
+        if progress:
+            print(f"[{kind}] training {steps} steps", flush=True)
+        start = time.perf_counter()
+        checkpoint = os.path.join(out, f"lm_{kind}.eqx")
+        model, history, config = train_lm(kind, data, d=d, layers=layers, target_params=None if kind == "astrosnn"
+                                          else reference, steps=steps, batch=batch, length=length,
+                                          learning_rate=learning_rate, seed=seed, checkpoint=checkpoint,
+                                          eval_every=eval_every, progress=progress)
+        seconds = time.perf_counter() - start
+        final = bits_per_char(model, data, length=length)
+        prompt = "ROMEO:\n"
+        results[kind] = {"model": kind, "params": config["params"], "d": config["d"], "steps": steps,
+                         "batch": batch, "length": length, "train_seconds_this_run": seconds, **final,
+                         "curve": [{"step": h["step"], "val_bpc": h["val_bpc"]} for h in history if "val_bpc" in h],
+                         "train_loss": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h][::25],
+                         "sample": prompt + sample_text(model, data.vocab, prompt, sample_chars, seed=seed)}
+        _save_json(path, results)
+    return results
+
+
+def format_lm(results: dict) -> str:
+    lines = [f"{'model':<12}{'params':>9}{'val nats':>10}{'val bpc':>9}{'spike rate':>12}{'train s':>9}"]
+    for r in results.values():
+        rate = "-" if r["spike_rate"] != r["spike_rate"] else f"{r['spike_rate']:.3f}"
+        lines.append(f"{r['model']:<12}{r['params']:>9}{r['val_nats']:>10.3f}{r['val_bpc']:>9.3f}{rate:>12}"
+                     f"{r['train_seconds_this_run']:>9.0f}")
+    return "\n".join(lines)
+
+
+def write_lm_figure(results: dict, path: str) -> str:
+    from matplotlib.figure import Figure
+
+    from .._plotting import save_figure
+
+    fig = Figure(figsize=(5, 3.4))
+    ax = fig.subplots()
+    for r in results.values():
+        ax.plot([c["step"] for c in r["curve"]], [c["val_bpc"] for c in r["curve"]], "o-",
+                label=f"{r['model']} ({r['params'] / 1e6:.2f}M)")
+    return save_figure(fig, ax, path, xlabel="training step", ylabel="validation bits per char",
+                       title="Tiny Shakespeare, equal parameters and steps")

@@ -1,0 +1,360 @@
+"""Sequence models over tokens for the AstroSNN experiments (issue 6): the AstroSNN network and its
+baselines, all with one interface.
+
+- `model(tokens)` -> (logits (T, V), spike rates (layers, 2) or (0, 2)): the training form (for AstroSNN the
+  chunked parallel form; `form="recurrent"` gives the token-by-token form, numerically the same);
+- `model.init_state(capacity)` and `model.step(state, token)` -> (logits (V,), state): one token at a time,
+  for generation. AstroSNN, LIF-SNN and the LSTM/GRU carry a state of constant size; the transformer
+  carries a KV cache of `capacity` positions (it grows with the context).
+
+Networks (pre-norm residual stacks, Xiong et al. 2020):
+- `AstroSNN` (Shen et al., arXiv 2312.07625, reconstructed: see `_amsu.py`): per block
+  x <- x + W_o AMSU(LN x), x <- x + W_2 g(W_1 LN x + b_1), with g the surrogate-gradient spike: every
+  non-linearity is a spike. With `astrocyte=False` it is the LIF-SNN baseline (no k, v, q, H).
+- `RNNLM`: stacked `eqx.nn.LSTMCell` or `eqx.nn.GRUCell` under `lax.scan`.
+- `TransformerLM`: causal softmax attention (Vaswani et al. 2017) with sinusoidal positions, GELU MLP.
+
+`match_width` picks a baseline's width so that its parameter count is nearest a target.
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+from jaxtyping import Array, Float
+
+from .._checks import check_choice
+from ._amsu import AMSU
+from ._surrogate import spike
+
+MODEL_KINDS = ("astrosnn", "lif", "lstm", "gru", "transformer")
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def parameter_count(model) -> int:
+    """Trainable floating-point entries of `model` (static fields such as widths are not counted)."""
+    return int(sum(x.size for x in jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))))
+
+
+def _dense(key, d_out, d_in):
+    return jr.normal(key, (d_out, d_in)) / math.sqrt(d_in)
+
+
+def _plus_bias(a, b):
+    """a (..., f) + b (f,), broadcast explicitly."""
+    return a + b.reshape((1,) * (a.ndim - 1) + b.shape)
+
+
+def _check_tokens(tokens, vocab):
+    if not hasattr(tokens, "ndim") or tokens.ndim != 1 or not jnp.issubdtype(tokens.dtype, jnp.integer):
+        raise ValueError(f"`tokens` must be a 1-D integer array (one sequence; vmap for batches), got "
+                         f"{getattr(tokens, 'shape', type(tokens).__name__)} {getattr(tokens, 'dtype', '')}")
+
+
+class _Embedded(eqx.Module):
+    """Shared token embedding, final norm and read-out."""
+
+    embed: Float[Array, "v d"]
+    norm_f: eqx.nn.LayerNorm
+    head: Float[Array, "v d"]
+
+    def _init_io(self, vocab, d, key):
+        k1, k2 = jr.split(key)
+        self.embed = jr.normal(k1, (vocab, d))
+        self.norm_f = eqx.nn.LayerNorm(d)
+        self.head = _dense(k2, vocab, d)
+
+    @property
+    def vocab(self) -> int:
+        return self.embed.shape[0]
+
+    def _logits(self, x):
+        return jax.vmap(self.norm_f)(x) @ self.head.T if x.ndim == 2 else self.norm_f(x) @ self.head.T
+
+
+class AstroBlock(eqx.Module):
+    """x <- x + W_o AMSU(LN x);  x <- x + W_2 g(W_1 LN x + b_1)  (a spiking feed-forward, no state)."""
+
+    norm1: eqx.nn.LayerNorm
+    unit: AMSU
+    w_o: Float[Array, "d d"]
+    norm2: eqx.nn.LayerNorm
+    w_1: Float[Array, "f d"]
+    b_1: Float[Array, " f"]
+    w_2: Float[Array, "d f"]
+
+    def __init__(self, d, *, key, heads, ffn, astrocyte, **amsu_kwargs):
+        ks = jr.split(key, 4)
+        self.norm1, self.norm2 = eqx.nn.LayerNorm(d), eqx.nn.LayerNorm(d)
+        self.unit = AMSU(d, d, key=ks[0], heads=heads, astrocyte=astrocyte, **amsu_kwargs)
+        self.w_o = _dense(ks[1], d, d) / 2
+        self.w_1, self.b_1 = _dense(ks[2], ffn, d), jnp.zeros(ffn)
+        self.w_2 = _dense(ks[3], d, ffn) / 2
+
+    def _ffn(self, x):
+        s = spike(_plus_bias(x @ self.w_1.T, self.b_1), self.unit.surrogate, self.unit.alpha)
+        return s @ self.w_2.T, s
+
+    def __call__(self, x, form, chunk):
+        h = jax.vmap(self.norm1)(x)
+        s1 = self.unit.parallel(h, chunk) if form == "parallel" else self.unit.recurrent(h)
+        x = x + s1 @ self.w_o.T
+        y, s2 = self._ffn(jax.vmap(self.norm2)(x))
+        return x + y, jnp.stack([s1.mean(), s2.mean()])
+
+    def step(self, state, x):
+        s1, state = self.unit.step(state, self.norm1(x))
+        x = x + self.w_o @ s1
+        y, s2 = self._ffn(self.norm2(x))
+        return x + y, state, jnp.stack([s1.mean(), s2.mean()])
+
+
+class AstroSNN(_Embedded):
+    """The AstroSNN language model (module docstring); `astrocyte=False` is the LIF-SNN baseline.
+    `chunk` is the parallel form's chunk length: training sequences must be a multiple of it. The
+    network defaults to spiking keys and queries written from the previous token (`kq_spiking`,
+    `key_shift`): with real-valued keys every blank token writes into H, and on associative recall
+    training stalled at chance beyond delays of about 64 (a delay-8 task was solved either way)."""
+
+    blocks: list
+    chunk: int = eqx.field(static=True)
+
+    def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4,
+                 chunk: int = 64, astrocyte: bool = True, key_shift: bool = True, kq_spiking: bool = True,
+                 **amsu_kwargs):
+        for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
+                            ("ffn_mult", ffn_mult), ("chunk", chunk)):
+            _positive_int(name, value)
+        if d % heads:
+            raise ValueError(f"`heads` ({heads}) must divide `d` ({d})")
+        k0, *ks = jr.split(key, layers + 1)
+        self._init_io(vocab, d, k0)
+        self.blocks = [AstroBlock(d, key=k, heads=heads, ffn=ffn_mult * d, astrocyte=astrocyte,
+                                  key_shift=key_shift, kq_spiking=kq_spiking, **amsu_kwargs) for k in ks]
+        self.chunk = chunk
+
+    def __call__(self, tokens, form: str = "parallel"):
+        """tokens (T,) -> (logits (T, V), spike rates (layers, 2): [AM-SU, feed-forward] per block)."""
+        _check_tokens(tokens, self.vocab)
+        form = check_choice("form", form, ("parallel", "recurrent"))
+        if form == "parallel" and tokens.shape[0] % self.chunk:
+            raise ValueError(f"the sequence length ({tokens.shape[0]}) must be a multiple of the model's chunk "
+                             f"({self.chunk}) for the parallel form; pad it, or use form='recurrent'")
+        x = self.embed[tokens]
+        rates = []
+        for block in self.blocks:
+            x, r = block(x, form, self.chunk)
+            rates.append(r)
+        return self._logits(x), jnp.stack(rates)
+
+    def init_state(self, capacity: int | None = None):
+        """Per block the AM-SU state (H, z, u, x_prev): constant size; `capacity` is ignored."""
+        return [b.unit.init_state(self.embed.dtype) for b in self.blocks]
+
+    def step(self, state, token):
+        x = self.embed[token]
+        new = []
+        for block, st in zip(self.blocks, state):
+            x, st, _ = block.step(st, x)
+            new.append(st)
+        return self._logits(x), new
+
+
+class RNNLM(_Embedded):
+    """Stacked LSTM or GRU cells (`eqx.nn.LSTMCell` / `eqx.nn.GRUCell`) under `lax.scan`."""
+
+    cells: list
+    cell: str = eqx.field(static=True)
+
+    def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, cell: str = "lstm"):
+        for name, value in (("vocab", vocab), ("d", d), ("layers", layers)):
+            _positive_int(name, value)
+        self.cell = check_choice("cell", cell, ("lstm", "gru"))
+        k0, *ks = jr.split(key, layers + 1)
+        self._init_io(vocab, d, k0)
+        make = eqx.nn.LSTMCell if cell == "lstm" else eqx.nn.GRUCell
+        self.cells = [make(d, d, key=k) for k in ks]
+
+    def init_state(self, capacity: int | None = None):
+        d = self.embed.shape[1]
+        zero = jnp.zeros(d, self.embed.dtype)
+        return [(zero, zero) if self.cell == "lstm" else zero for _ in self.cells]
+
+    def step(self, state, token):
+        x = self.embed[token]
+        new = []
+        for c, st in zip(self.cells, state):
+            st = c(x, st)
+            x = x + (st[0] if self.cell == "lstm" else st)  # residual across layers
+            new.append(st)
+        return self._logits(x), new
+
+    def __call__(self, tokens, form: str = "parallel"):
+        _check_tokens(tokens, self.vocab)
+        x = self.embed[tokens]
+        for c in self.cells:
+            d = x.shape[1]
+            init = (jnp.zeros(d, x.dtype), jnp.zeros(d, x.dtype)) if self.cell == "lstm" else jnp.zeros(d, x.dtype)
+
+            def body(st, x_t, c=c):
+                st = c(x_t, st)
+                return st, (st[0] if self.cell == "lstm" else st)
+
+            _, h = jax.lax.scan(body, init, x)
+            x = x + h
+        return self._logits(x), jnp.zeros((0, 2), x.dtype)
+
+
+def _sinusoid(positions, d):
+    """Sinusoidal position codes (Vaswani et al. 2017, section 3.5) for integer positions (...,)."""
+    i = jnp.arange(d // 2)
+    freq = 10000.0 ** (-2.0 * i / d)
+    angle = positions[..., None] * freq.reshape((1,) * positions.ndim + (-1,))
+    return jnp.concatenate([jnp.sin(angle), jnp.cos(angle)], axis=-1)
+
+
+class TransformerBlock(eqx.Module):
+    norm1: eqx.nn.LayerNorm
+    w_qkv: Float[Array, "e d"]
+    w_o: Float[Array, "d d"]
+    norm2: eqx.nn.LayerNorm
+    w_1: Float[Array, "f d"]
+    b_1: Float[Array, " f"]
+    w_2: Float[Array, "d f"]
+    heads: int = eqx.field(static=True)
+
+    def __init__(self, d, *, key, heads, ffn):
+        ks = jr.split(key, 4)
+        self.norm1, self.norm2 = eqx.nn.LayerNorm(d), eqx.nn.LayerNorm(d)
+        self.w_qkv, self.w_o = _dense(ks[0], 3 * d, d), _dense(ks[1], d, d) / 2
+        self.w_1, self.b_1, self.w_2 = _dense(ks[2], ffn, d), jnp.zeros(ffn), _dense(ks[3], d, ffn) / 2
+        self.heads = heads
+
+    def _qkv(self, h):
+        q, k, v = jnp.split(h @ self.w_qkv.T, 3, axis=-1)
+        split = lambda a: a.reshape(*a.shape[:-1], self.heads, -1)
+        return split(q), split(k), split(v)
+
+    def _mlp(self, x):
+        return jax.nn.gelu(_plus_bias(x @ self.w_1.T, self.b_1)) @ self.w_2.T
+
+    def __call__(self, x):
+        t, d = x.shape
+        q, k, v = self._qkv(jax.vmap(self.norm1)(x))  # (T, h, dh)
+        scores = jnp.einsum("thd,shd->hts", q, k) / math.sqrt(d // self.heads)
+        scores = jnp.where(jnp.tril(jnp.ones((t, t), bool))[None], scores, -jnp.inf)
+        att = jnp.einsum("hts,shd->thd", jax.nn.softmax(scores, axis=-1), v).reshape(t, d)
+        x = x + att @ self.w_o.T
+        return x + jax.vmap(lambda y: self._mlp(self.norm2(y)))(x)
+
+    def step(self, cache, pos, x):
+        """One token at position `pos` with a KV cache (k, v) of shape (capacity, h, dh)."""
+        d = x.shape[0]
+        q, k, v = self._qkv(self.norm1(x))
+        kc = jax.lax.dynamic_update_slice(cache[0], k[None], (pos, jnp.zeros_like(pos), jnp.zeros_like(pos)))
+        vc = jax.lax.dynamic_update_slice(cache[1], v[None], (pos, jnp.zeros_like(pos), jnp.zeros_like(pos)))
+        scores = jnp.einsum("hd,shd->hs", q, kc) / math.sqrt(d // self.heads)
+        scores = jnp.where((jnp.arange(kc.shape[0]) <= pos)[None], scores, -jnp.inf)
+        att = jnp.einsum("hs,shd->hd", jax.nn.softmax(scores, axis=-1), vc).reshape(d)
+        x = x + self.w_o @ att
+        return x + self._mlp(self.norm2(x)), (kc, vc)
+
+
+class TransformerLM(_Embedded):
+    """A small causal softmax-attention transformer (pre-norm, sinusoidal positions, GELU MLP)."""
+
+    blocks: list
+
+    def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4):
+        for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
+                            ("ffn_mult", ffn_mult)):
+            _positive_int(name, value)
+        if d % heads or d % 2:
+            raise ValueError(f"`heads` ({heads}) and 2 must divide `d` ({d})")
+        k0, *ks = jr.split(key, layers + 1)
+        self._init_io(vocab, d, k0)
+        self.blocks = [TransformerBlock(d, key=k, heads=heads, ffn=ffn_mult * d) for k in ks]
+
+    def __call__(self, tokens, form: str = "parallel"):
+        _check_tokens(tokens, self.vocab)
+        d = self.embed.shape[1]
+        x = self.embed[tokens] + _sinusoid(jnp.arange(tokens.shape[0]), d).astype(self.embed.dtype)
+        for b in self.blocks:
+            x = b(x)
+        return self._logits(x), jnp.zeros((0, 2), x.dtype)
+
+    def init_state(self, capacity: int):
+        """A KV cache of `capacity` positions per block, and the position: 2 layers capacity d numbers."""
+        capacity = _positive_int("capacity", capacity)
+        d = self.embed.shape[1]
+        h = self.blocks[0].heads
+        zero = jnp.zeros((capacity, h, d // h), self.embed.dtype)
+        return ([(zero, zero) for _ in self.blocks], jnp.asarray(0, jnp.int32))
+
+    def step(self, state, token):
+        caches, pos = state
+        d = self.embed.shape[1]
+        pos = eqx.error_if(pos, pos >= caches[0][0].shape[0],
+                           "TransformerLM.step: the KV cache is full; make init_state(capacity) larger")
+        x = self.embed[token] + _sinusoid(pos.astype(self.embed.dtype), d)
+        new = []
+        for b, c in zip(self.blocks, caches):
+            x, c = b.step(c, pos, x)
+            new.append(c)
+        return self._logits(x), (new, pos + 1)
+
+
+def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int = 4, chunk: int = 64, **kwargs):
+    """One of MODEL_KINDS: astrosnn, lif (AstroSNN without astrocytes), lstm, gru, transformer."""
+    kind = check_choice("model", kind, MODEL_KINDS)
+    if kind in ("astrosnn", "lif"):
+        return AstroSNN(vocab, d, layers, key=key, heads=heads, chunk=chunk, astrocyte=kind == "astrosnn", **kwargs)
+    if kind in ("lstm", "gru"):
+        return RNNLM(vocab, d, layers, key=key, cell=kind)
+    return TransformerLM(vocab, d, layers, key=key, heads=heads)
+
+
+def match_width(kind: str, vocab: int, target: int, layers: int, *, heads: int = 4, **kwargs) -> int:
+    """The width d (a multiple of lcm(heads, 2)) whose `kind` model has the parameter count nearest `target`."""
+    step = math.lcm(heads, 2)
+    best, best_err = step, None
+    for d in range(step, 4096 + 1, step):
+        shapes = eqx.filter_eval_shape(build_model, kind, vocab, d, layers, key=jr.PRNGKey(0), heads=heads, **kwargs)
+        n = int(sum(np.prod(x.shape) for x in jax.tree.leaves(shapes)
+                    if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating)))
+        err = abs(n - target)
+        if best_err is None or err < best_err:
+            best, best_err = d, err
+        if n > target:
+            break
+    return best
+
+
+@eqx.filter_jit
+def generate(model, prompt, steps: int, key, temperature=1.0):
+    """Sample `steps` tokens after `prompt` (1-D ints) one at a time with `model.step`; returns the new
+    tokens (steps,). The transformer's KV cache holds len(prompt) + steps positions."""
+    state = model.init_state(prompt.shape[0] + steps)
+
+    def feed(state, tok):
+        logits, state = model.step(state, tok)
+        return state, logits
+
+    state, logits = jax.lax.scan(feed, state, prompt)
+
+    def sample(carry, k):
+        state, logits = carry
+        tok = jr.categorical(k, logits / temperature)
+        logits, state = model.step(state, tok)
+        return (state, logits), tok
+
+    _, toks = jax.lax.scan(sample, (state, logits[-1]), jr.split(key, steps))
+    return toks
