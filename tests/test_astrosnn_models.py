@@ -159,6 +159,8 @@ def test_lm_checkpoint_resumes_and_refuses_another_vocabulary(tmp_path):
         train_lm("astrosnn", other, checkpoint=ckpt, **kw)
     with pytest.raises(ValueError, match="vocabulary mismatch"):
         load_model(ckpt, other.vocab)
+    with pytest.raises(ValueError, match="another configuration.*'d'"):
+        train_lm("astrosnn", data, checkpoint=ckpt, **{**kw, "d": 24})
     text = sample_text(loaded, data.vocab, "All:\n", 20, seed=1)
     assert len(text) == 20 and set(text) <= set(data.vocab.chars)
     with pytest.raises(ValueError, match="outside the model's vocabulary"):
@@ -179,6 +181,15 @@ def test_bad_input_is_named():
         RetentionTask("recall", 10, pairs=20, keys=8)
     with pytest.raises(ValueError, match="chunk"):
         train_lm("astrosnn", CharData(TEXT), length=30, chunk=16, steps=1, progress=False)
+
+
+def test_transformer_refuses_to_step_past_its_kv_cache():
+    model = build_model("transformer", 10, 16, 1, key=jr.PRNGKey(0))
+    state = model.init_state(2)
+    for tok in (1, 2):
+        _, state = model.step(state, jnp.asarray(tok))
+    with pytest.raises(Exception, match="KV cache is full"):
+        jax.block_until_ready(model.step(state, jnp.asarray(3)))
 
 
 def test_cli_reports_bad_input(tmp_path, capsys):

@@ -67,16 +67,17 @@ class AMSU(eqx.Module):
     def __init__(self, d_in: int, d_out: int, *, key, heads: int = 1, decay=None, beta=0.9, theta=1.0,
                  alpha=2.0, reset: str = "soft", surrogate: str = "atan", current_act: str = "identity",
                  normalise: bool = False, kq_spiking: bool = False, astrocyte: bool = True,
-                 key_shift: bool = False, read_norm: bool = True):
-        """`decay`: a scalar or one value per head in (0, 1]; default (None) 1 - 2^-(5 + 7 h / heads) for
-        head h, spread from 0.97 towards 1 as in RetNet's multi-scale decays."""
+                 key_shift: bool = False, read_norm: bool = True, read_gain_init: float = 1.0):
+        """`decay`: a scalar or one value per head in (0, 1]; default (None) multi-scale, as RetNet's decays
+        (Sun et al. 2023) but wider: 1 - 2^-e_h with e_h evenly from 1 to 9 over the heads (4 heads: 0.5,
+        0.92, 0.988, 0.998; one head: 0.97), so some heads keep the last few tokens and some hundreds."""
         for name, value in (("d_in", d_in), ("d_out", d_out), ("heads", heads)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
         if d_out % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d_out` ({d_out})")
         if decay is None:
-            decay = 1.0 - 2.0 ** -(5.0 + 7.0 * np.arange(heads) / heads)
+            decay = 1.0 - 2.0 ** -(np.linspace(1.0, 9.0, heads) if heads > 1 else np.array([5.0]))
         decay = np.asarray(decay, dtype=np.float64)
         if decay.ndim > 1 or decay.size not in (1, heads):
             raise ValueError(f"`decay` must be a scalar or one value per head ({heads}), got shape {decay.shape}")
@@ -91,7 +92,7 @@ class AMSU(eqx.Module):
         self.w_i, self.w_k, self.w_v, self.w_q = (scale * jr.normal(k, (d_out, d_in)) for k in ks)
         # sigmoid(raw) = decay; decay = 1 is held as 1 - 1e-6 (raw = ln 1e6)
         self.decay_raw = jnp.asarray(np.log(decay / np.maximum(1.0 - decay, 1e-6)))
-        self.read_gain = jnp.ones(d_out) if read_norm else None
+        self.read_gain = jnp.full(d_out, float(read_gain_init)) if read_norm else None
         if not astrocyte:  # the plain LIF layer holds (and counts) no astrocyte parameters
             self.w_k = self.w_v = self.w_q = self.decay_raw = self.read_gain = None
         self.beta, self.theta = jnp.asarray(float(beta)), jnp.asarray(float(theta))
