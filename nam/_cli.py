@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--max-delay", type=int, default=256, help="longest delay in tokens (default 256)")
     r.add_argument("--d", type=_positive_int, default=64, help="AstroSNN width; the others match its parameter count")
     r.add_argument("--steps", type=_positive_int, default=1000, help="training steps per model (default 1000)")
+    r.add_argument("--decay", choices=["retnet", "wide"], default="retnet",
+                   help="start of the astrocyte decays: retnet (0.969-0.999, default) or wide (0.5-0.998)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", default="nam_output/astrosnn_retention",
                    help="output folder (default nam_output/astrosnn_retention); a re-run resumes")
@@ -112,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--batch", type=_positive_int, default=16, help="sequences per step (default 16)")
     m.add_argument("--length", type=_positive_int, default=256, help="training sequence length (default 256)")
     m.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    m.add_argument("--decay", choices=["retnet", "wide"], default="wide",
+                   help="start of the astrocyte decays: wide (0.5-0.998, default) or retnet (0.969-0.999)")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--out", default="nam_output/astrosnn_lm", help="output folder (default nam_output/astrosnn_lm); "
                                                                     "a re-run resumes")
@@ -148,13 +152,14 @@ def _astrosnn(args) -> int:
             if args.max_delay < 0:
                 raise ValueError(f"--max-delay must be >= 0, got {args.max_delay}")
             res = ex.run_retention(args.out, tasks=tasks, models=models, max_delay=args.max_delay, d=args.d,
-                                   steps=args.steps, seed=args.seed, progress=not args.no_progress)
+                                   steps=args.steps, seed=args.seed, progress=not args.no_progress,
+                                   decay=args.decay)
             print(ex.format_retention(res))
             print(f"wrote {ex.write_retention_figure(res, os.path.join(args.out, 'retention.png'))}")
         else:
             res = ex.run_lm(args.out, models=models, d=args.d, layers=args.layers, steps=args.steps,
                             batch=args.batch, length=args.length, learning_rate=args.lr, seed=args.seed,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, decay=args.decay)
             print(ex.format_lm(res))
             with open(os.path.join(args.out, "samples.txt"), "w") as f:
                 for r in res.values():

@@ -102,7 +102,8 @@ def test_lif_reset_against_analytic_spike_times(reset):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(decay=0.0), "decay"), (dict(decay=1.5), "decay"), (dict(heads=3), "divide"),
+    (dict(decay=0.0), "decay"), (dict(decay=1.5), "decay"), (dict(decay="long"), "decay"),
+    (dict(decay=[0.9, 0.9]), "one value per head"), (dict(heads=3), "divide"),
     (dict(surrogate="relu"), "surrogate"), (dict(reset="partial"), "reset"), (dict(current_act="tanh"), "current_act"),
 ])
 def test_bad_arguments(kwargs, match):

@@ -68,16 +68,20 @@ class AMSU(eqx.Module):
                  alpha=2.0, reset: str = "soft", surrogate: str = "atan", current_act: str = "identity",
                  normalise: bool = False, kq_spiking: bool = False, astrocyte: bool = True,
                  key_shift: bool = False, read_norm: bool = True, read_gain_init: float = 1.0):
-        """`decay`: a scalar or one value per head in (0, 1]; default (None) multi-scale, as RetNet's decays
-        (Sun et al. 2023) but wider: 1 - 2^-e_h with e_h evenly from 1 to 9 over the heads (4 heads: 0.5,
-        0.92, 0.988, 0.998; one head: 0.97), so some heads keep the last few tokens and some hundreds."""
+        """`decay`: a scalar, one value per head in (0, 1], or a named multi-scale start:
+        "retnet" (the default, also None): 1 - 2^-(5 + 7 h / heads), RetNet's decays (Sun et al. 2023),
+        0.969 to 0.999 for 4 heads; "wide": 1 - 2^-e_h with e_h evenly from 1 to 9 (0.5, 0.92, 0.988,
+        0.998 for 4 heads), so some heads keep the last few tokens and some hundreds."""
         for name, value in (("d_in", d_in), ("d_out", d_out), ("heads", heads)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
         if d_out % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d_out` ({d_out})")
-        if decay is None:
-            decay = 1.0 - 2.0 ** -(np.linspace(1.0, 9.0, heads) if heads > 1 else np.array([5.0]))
+        if decay is None or isinstance(decay, str):
+            decay = check_choice("decay", "retnet" if decay is None else decay, ("retnet", "wide"))
+            h = np.arange(heads)
+            decay = (1.0 - 2.0 ** -(5.0 + 7.0 * h / heads) if decay == "retnet"
+                     else 1.0 - 2.0 ** -(np.linspace(1.0, 9.0, heads) if heads > 1 else np.array([5.0])))
         decay = np.asarray(decay, dtype=np.float64)
         if decay.ndim > 1 or decay.size not in (1, heads):
             raise ValueError(f"`decay` must be a scalar or one value per head ({heads}), got shape {decay.shape}")

@@ -91,10 +91,11 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
     return state.params, config
 
 
-def _model_for(kind, vocab, *, d, layers, heads, chunk, target, seed):
+def _model_for(kind, vocab, *, d, layers, heads, chunk, target, seed, decay):
     if target is not None:
         d = match_width(kind, vocab, target, layers, heads=heads)
-    model = build_model(kind, vocab, d, layers, key=jr.PRNGKey(seed), heads=heads, chunk=chunk)
+    extra = {"decay": decay} if kind in ("astrosnn", "lif") else {}
+    model = build_model(kind, vocab, d, layers, key=jr.PRNGKey(seed), heads=heads, chunk=chunk, **extra)
     return model, d
 
 
@@ -115,7 +116,7 @@ def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256,
 def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int = 2, heads: int = 4, chunk: int = 32,
                     target_params: int | None = None, steps: int = 1500, batch: int = 32,
                     learning_rate: float = 3e-3, seed: int = 0, checkpoint: str | None = None, progress: bool = True,
-                    stop_after: int | None = None):
+                    stop_after: int | None = None, decay="retnet"):
     """Train one model on `task` with delays drawn uniformly from 0..max_delay. With `target_params`, the
     width is chosen to match that parameter count. `checkpoint` makes a re-run resume; `stop_after` stops
     (with `nam.learning.TrainInterrupted`) after that many steps. Returns (model, history, config)."""
@@ -123,8 +124,9 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
     if task.length % chunk:
         raise ValueError(f"the task's sequence length ({task.length}) must be a multiple of `chunk` ({chunk})")
     model, d = _model_for(kind, task.vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
-                          seed=seed)
+                          seed=seed, decay=decay)
     config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": task.vocab,
+              "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist(),
               "task": task.kind, "max_delay": task.max_delay, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
     _write_config(checkpoint, config)
@@ -156,16 +158,21 @@ def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int 
 def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads: int = 4, chunk: int = 64,
              target_params: int | None = None, steps: int = 2000, batch: int = 32, length: int = 256,
              learning_rate: float = 2e-3, seed: int = 0, checkpoint: str | None = None, eval_every: int = 0,
-             eval_windows: int = 64, progress: bool = True, stop_after: int | None = None):
+             eval_windows: int = 64, progress: bool = True, stop_after: int | None = None, decay="wide"):
     """Train a character model on `data`; returns (model, history, config). `eval_every` > 0 records the
-    validation bpc on `eval_windows` windows along the way."""
+    validation bpc on `eval_windows` windows along the way. `decay`: the AM-SU decays' start (see `AMSU`);
+    "wide" by default here (0.5 to 0.998 for 4 heads), because short heads helped: in a 400-step
+    comparison (d = 96, 2 blocks, 128 validation windows) decays (0.5, 0.84, 0.95, 0.986) gave 1.930
+    nats/char against 1.962 for "retnet" and 1.938 for the LIF-SNN. Retention uses "retnet": its copy task
+    fell from 0.93 to 0.31 accuracy with "wide" (two slow heads per block are too few)."""
     kind = check_choice("model", kind, MODEL_KINDS)
     if length % chunk:
         raise ValueError(f"the sequence length ({length}) must be a multiple of `chunk` ({chunk})")
     vocab = len(data.vocab)
     model, d = _model_for(kind, vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
-                          seed=seed)
+                          seed=seed, decay=decay)
     config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": vocab,
+              "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist(),
               "vocab": data.vocab.chars, "length": length, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
     _write_config(checkpoint, config)
@@ -211,7 +218,7 @@ def _save_json(path, obj):
 
 def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_delay: int = 256, d: int = 64,
                   layers: int = 2, steps: int = 1000, batch: int = 32, learning_rate: float = 3e-3,
-                  delays=DELAYS, trials: int = 512, seed: int = 0, progress: bool = True) -> dict:
+                  delays=DELAYS, trials: int = 512, seed: int = 0, progress: bool = True, decay="retnet") -> dict:
     """Accuracy vs delay for every task and model, AstroSNN of width `d` the reference and every other model
     at its parameter count. Results go to `out/retention.json` as each model finishes; a re-run resumes
     (finished models are skipped, an interrupted one continues from its checkpoint)."""
@@ -229,7 +236,7 @@ def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_d
                 print(f"[{name}] training {steps} steps", flush=True)
             model, history, config = train_retention(
                 kind, task, d=d, layers=layers, target_params=None if kind == "astrosnn" else reference, steps=steps,
-                batch=batch, learning_rate=learning_rate, seed=seed, progress=progress,
+                batch=batch, learning_rate=learning_rate, seed=seed, progress=progress, decay=decay,
                 checkpoint=os.path.join(out, f"{task_kind}_{kind}.eqx"))
             acc = retention_accuracy(model, task, [x for x in delays if x <= max_delay], trials=trials)
             results[name] = {"task": task_kind, "model": kind, "params": config["params"], "d": config["d"],
@@ -274,7 +281,7 @@ def write_retention_figure(results: dict, path: str) -> str:
 
 def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: int = 1000, batch: int = 16,
            length: int = 256, learning_rate: float = 2e-3, eval_every: int = 250, seed: int = 0,
-           sample_chars: int = 400, progress: bool = True, data: CharData | None = None) -> dict:
+           sample_chars: int = 400, progress: bool = True, data: CharData | None = None, decay="wide") -> dict:
     """Character LM on Tiny Shakespeare for every model at the parameter count of an AstroSNN of width `d`,
     the same steps and batch; validation bpc over the whole validation split, samples, spike rates, wall
     time. Results go to `out/lm.json` per model (a re-run resumes, as `run_retention`)."""
@@ -296,7 +303,7 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
         model, history, config = train_lm(kind, data, d=d, layers=layers, target_params=None if kind == "astrosnn"
                                           else reference, steps=steps, batch=batch, length=length,
                                           learning_rate=learning_rate, seed=seed, checkpoint=checkpoint,
-                                          eval_every=eval_every, progress=progress)
+                                          eval_every=eval_every, progress=progress, decay=decay)
         seconds = time.perf_counter() - start
         final = bits_per_char(model, data, length=length)
         prompt = "ROMEO:\n"
