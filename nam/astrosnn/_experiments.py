@@ -317,10 +317,10 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
 
 
 def format_lm(results: dict) -> str:
-    lines = [f"{'model':<12}{'params':>9}{'val nats':>10}{'val bpc':>9}{'spike rate':>12}{'train s':>9}"]
+    lines = [f"{'model':<16}{'params':>9}{'val nats':>10}{'val bpc':>9}{'spike rate':>12}{'train s':>9}"]
     for r in results.values():
         rate = "-" if r["spike_rate"] != r["spike_rate"] else f"{r['spike_rate']:.3f}"
-        lines.append(f"{r['model']:<12}{r['params']:>9}{r['val_nats']:>10.3f}{r['val_bpc']:>9.3f}{rate:>12}"
+        lines.append(f"{r['model']:<16}{r['params']:>9}{r['val_nats']:>10.3f}{r['val_bpc']:>9.3f}{rate:>12}"
                      f"{r['train_seconds_this_run']:>9.0f}")
     return "\n".join(lines)
 
