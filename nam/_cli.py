@@ -135,9 +135,17 @@ def _astrosnn(args) -> int:
 
     try:
         if args.task == "generate":
-            from .astrosnn import CharData, load_text
+            import json
 
-            vocab = CharData(load_text()).vocab
+            from .astrosnn import Vocab
+
+            try:
+                with open(f"{args.checkpoint}.config.json") as f:
+                    vocab = Vocab(json.load(f)["vocab"])  # the characters the checkpoint was trained on
+            except FileNotFoundError:
+                raise FileNotFoundError(f"no checkpoint {args.checkpoint} with its {args.checkpoint}.config.json")
+            except KeyError:
+                raise ValueError(f"{args.checkpoint} is not a character model (no vocabulary in its config)")
             model, _ = ex.load_model(args.checkpoint, vocab)
             prompt = args.prompt.replace("\\n", "\n")
             print(prompt + ex.sample_text(model, vocab, prompt, args.chars, seed=args.seed,
@@ -167,7 +175,7 @@ def _astrosnn(args) -> int:
                             f"{r['sample']}\n\n")
             print(f"wrote {os.path.join(args.out, 'samples.txt')}")
             print(f"wrote {ex.write_lm_figure(res, os.path.join(args.out, 'lm_bpc.png'))}")
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, RuntimeError, KeyError) as e:  # RuntimeError: NonFiniteLoss, md5
         print(f"nam astrosnn {args.task}: {e}", file=sys.stderr)
         return 2
     return 0

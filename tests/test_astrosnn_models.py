@@ -120,7 +120,7 @@ def test_retention_tasks_follow_their_definition():
     assert copy.vocab == 11 and copy.chance == pytest.approx(1 / 9)
 
 
-def test_associative_recall_is_learned_and_the_lif_snn_cannot_hold_it():
+def test_associative_recall_over_a_short_delay_is_learned():
     """Known answer: with a delay of at most 8 tokens one AstroSNN learns the key-value lookup (measured
     accuracy 1.0 after 300 steps); chance is 1/16."""
     task = RetentionTask("recall", 8, multiple=16)
@@ -181,6 +181,17 @@ def test_bad_input_is_named():
         RetentionTask("recall", 10, pairs=20, keys=8)
     with pytest.raises(ValueError, match="chunk"):
         train_lm("astrosnn", CharData(TEXT), length=30, chunk=16, steps=1, progress=False)
+    with pytest.raises(ValueError, match=r"ids in \[0, 10\), got 0..12"):
+        model(jnp.arange(0, 13, 1, dtype=jnp.int32)[:8] + jnp.array([0, 0, 0, 0, 0, 0, 0, 5], jnp.int32))
+    with pytest.raises(ValueError, match=r"`delay` must be an integer in \[0, max_delay = 8\], got 40"):
+        RetentionTask("recall", 8).sample(jr.PRNGKey(0), 40)
+    with pytest.raises(ValueError, match="delay"):
+        retention_accuracy(model, RetentionTask("recall", 8), [4, 9])
+    with pytest.raises(ValueError, match="shorter than one window"):
+        from nam.astrosnn import bits_per_char
+        bits_per_char(model, CharData("abcdefghij" * 10), length=64)
+    with pytest.raises(ValueError, match="LIF-SNN only"):
+        build_model("lstm", 10, 16, 1, key=jr.PRNGKey(0), decay="wide")
 
 
 def test_transformer_refuses_to_step_past_its_kv_cache():
@@ -190,6 +201,26 @@ def test_transformer_refuses_to_step_past_its_kv_cache():
         _, state = model.step(state, jnp.asarray(tok))
     with pytest.raises(Exception, match="KV cache is full"):
         jax.block_until_ready(model.step(state, jnp.asarray(3)))
+
+
+def test_cli_trains_resumes_and_generates(tmp_path, capsys):
+    """The working paths of `nam astrosnn retention|lm|generate` on tiny settings; a re-run with other
+    options into the same folder is refused instead of reusing results."""
+    out = str(tmp_path / "ret")
+    args = ["astrosnn", "retention", "--tasks", "recall", "--models", "astrosnn,lif", "--steps", "2", "--d", "8",
+            "--max-delay", "8", "--out", out, "--no-progress"]
+    assert main(args) == 0
+    assert "recall (chance 0.062)" in capsys.readouterr().out and os.path.exists(os.path.join(out, "retention.png"))
+    assert main([("3" if a == "2" else a) for a in args]) == 2  # --steps 3 into the same --out
+    assert "other options" in capsys.readouterr().err
+    lm = str(tmp_path / "lm")
+    assert main(["astrosnn", "lm", "--models", "astrosnn", "--steps", "2", "--d", "8", "--layers", "1",
+                 "--length", "256", "--batch", "2", "--out", lm, "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "astrosnn" in printed and os.path.exists(os.path.join(lm, "samples.txt"))
+    assert main(["astrosnn", "generate", os.path.join(lm, "lm_astrosnn.eqx"), "--prompt", "ROMEO:",
+                 "--chars", "12"]) == 0
+    assert capsys.readouterr().out.startswith("ROMEO:")
 
 
 def test_cli_reports_bad_input(tmp_path, capsys):

@@ -5,7 +5,7 @@ the paper's Figure 1 only (no code and no method section are public). Assumption
   "identity" or "sigmoid" for the paper's sigma);
 - the presynaptic side writes key k_t = W_k x_t and value v_t = W_v x_t into the astrocyte state,
   per head h:  H_t = lambda_h H_{t-1} + v_t k_t^T   (an outer-product write as in linear attention;
-  lambda_h in (0, 1] learnable, held as sigmoid(raw) and started near 1);
+  lambda_h in (0, 1] learnable, held as sigmoid(raw); started multi-scale, see `AMSU.__init__`);
 - the astrocyte process reads with q_t = W_q x_t:  o_t = H_t q_t;  with `normalise=True`,
   o_t = H_t q_t / (|z_t . q_t| + eps), z_t = lambda z_{t-1} + k_t: the neuron-astrocyte attention of
   Kozachkov, Kastanenka & Krotov (PNAS 2023), linear attention with its normaliser;
@@ -69,7 +69,8 @@ class AMSU(eqx.Module):
                  normalise: bool = False, kq_spiking: bool = False, astrocyte: bool = True,
                  key_shift: bool = False, read_norm: bool = True, read_gain_init: float = 1.0):
         """`decay`: a scalar, one value per head in (0, 1], or a named multi-scale start:
-        "retnet" (the default, also None): 1 - 2^-(5 + 7 h / heads), RetNet's decays (Sun et al. 2023),
+        "retnet" (the default, also None): 1 - 2^-(5 + 7 h / heads), RetNet-style (RetNet, Sun et al. 2023,
+        uses 1 - 2^-(5 + h)),
         0.969 to 0.999 for 4 heads; "wide": 1 - 2^-e_h with e_h evenly from 1 to 9 (0.5, 0.92, 0.988,
         0.998 for 4 heads), so some heads keep the last few tokens and some hundreds."""
         for name, value in (("d_in", d_in), ("d_out", d_out), ("heads", heads)):

@@ -39,8 +39,9 @@ def sequence_loss(model, tokens, targets, mask=None, form: str = "parallel"):
 def make_sequence_optimizer(learning_rate: float, steps: int, *, warmup: int = 100, clip: float = 1.0,
                             weight_decay: float = 0.01) -> optax.GradientTransformation:
     """AdamW with linear warm-up and cosine decay to 10 %, global-norm clipping; weight decay on matrices only."""
-    if isinstance(learning_rate, bool) or not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
-        raise ValueError(f"`learning_rate` must be a positive number, got {learning_rate!r}")
+    if isinstance(learning_rate, bool) or not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate)
+                                                   and learning_rate > 0):
+        raise ValueError(f"`learning_rate` must be a positive finite number, got {learning_rate!r}")
     schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(warmup, max(steps // 10, 1)),
                                                   max(steps, 2), learning_rate / 10)
     decay_mask = lambda p: jax.tree.map(lambda x: x.ndim >= 2, p)
@@ -53,7 +54,7 @@ def _write_config(checkpoint, config):
     if checkpoint is None:
         return
     path = f"{checkpoint}.config.json"
-    if os.path.exists(path):
+    if os.path.exists(path) and os.path.exists(checkpoint):
         with open(path) as f:
             saved = json.load(f)
         if "vocab" in saved and "vocab" in config:
@@ -109,6 +110,8 @@ def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256,
         tokens, targets, mask = task.batch(key, trials, delay)
         return sequence_loss(model, tokens, targets, mask)[1]["accuracy"]
 
+    for d in delays:
+        task.check_delay(d)
     key = jr.PRNGKey(seed)
     return {int(d): float(acc(model, jr.fold_in(key, int(d)), jnp.asarray(int(d)))) for d in delays}
 
@@ -129,30 +132,39 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
               "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist(),
               "task": task.kind, "max_delay": task.max_delay, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
+    optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     _write_config(checkpoint, config)
     loss_fn = lambda m, b: sequence_loss(m, *b)
-    model, history = train(model, loss_fn, make_sequence_optimizer(learning_rate, steps), lambda k: task.batch(k, batch),
+    model, history = train(model, loss_fn, optimizer, lambda k: task.batch(k, batch),
                            steps=steps, seed=seed, checkpoint=checkpoint, progress=progress, stop_after=stop_after)
     return model, history, config
 
 
 # --- task 2: character-level language modelling ------------------------------------------------------------
 
+@eqx.filter_jit
+def _window_loss(model, x, y):
+    return sequence_loss(model, x, y)
+
+
 def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int | None = None,
                   batch: int = 32) -> dict:
-    """Validation bits per character over consecutive windows of `length` (each from a fresh state), and
-    the mean spike rate."""
+    """Validation bits per character over all consecutive windows of `length` (each from a fresh state;
+    the last batch may be smaller), and the spike rate (the mean over windows of `sequence_loss`'s rate)."""
     x, y = data.val_windows(length, max_windows)
-    n = x.shape[0] - x.shape[0] % batch if x.shape[0] >= batch else x.shape[0]
-    b = min(batch, n)
-    loss = eqx.filter_jit(lambda m, xb, yb: sequence_loss(m, xb, yb))
+    n = x.shape[0]
+    if n == 0:
+        raise ValueError(f"the validation split ({data.val.shape[0]} characters) is shorter than one window "
+                         f"of `length` + 1 = {length + 1}")
     total, rates = 0.0, []
-    for i in range(0, n, b):
-        value, aux = loss(model, x[i:i + b], y[i:i + b])
-        total += float(value) * b
-        rates.append(float(aux["spike_rate"]))
+    for i in range(0, n, batch):
+        xb, yb = x[i:i + batch], y[i:i + batch]
+        value, aux = _window_loss(model, xb, yb)
+        total += float(value) * xb.shape[0]
+        rates.extend([float(aux["spike_rate"])] * xb.shape[0])
     nats = total / n
-    return {"val_nats": nats, "val_bpc": nats / math.log(2), "spike_rate": float(np.mean(rates))}
+    return {"val_nats": nats, "val_bpc": nats / math.log(2), "spike_rate": float(np.mean(rates)),
+            "windows": int(n)}
 
 
 def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads: int = 4, chunk: int = 64,
@@ -175,11 +187,11 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
               "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist(),
               "vocab": data.vocab.chars, "length": length, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
+    optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     _write_config(checkpoint, config)
     loss_fn = lambda m, b: sequence_loss(m, *b)
     eval_fn = (lambda m: bits_per_char(m, data, length=length, max_windows=eval_windows)) if eval_every else None
-    model, history = train(model, loss_fn, make_sequence_optimizer(learning_rate, steps),
-                           lambda k: data.batch(k, batch, length), steps=steps, seed=seed, checkpoint=checkpoint,
+    model, history = train(model, loss_fn, optimizer, lambda k: data.batch(k, batch, length), steps=steps, seed=seed, checkpoint=checkpoint,
                            eval_fn=eval_fn, eval_every=eval_every, progress=progress, stop_after=stop_after)
     return model, history, config
 
@@ -188,8 +200,9 @@ def sample_text(model, vocab: Vocab, prompt: str, n: int = 300, *, seed: int = 0
     """`n` characters generated after `prompt` one token at a time (the recurrent form / the KV cache)."""
     if not prompt:
         raise ValueError("`prompt` must hold at least one character")
-    if not (isinstance(temperature, (int, float)) and temperature > 0):
-        raise ValueError(f"`temperature` must be positive, got {temperature!r}")
+    if isinstance(temperature, bool) or not (isinstance(temperature, (int, float)) and math.isfinite(temperature)
+                                             and temperature > 0):
+        raise ValueError(f"`temperature` must be a positive finite number, got {temperature!r}")
     if model.vocab != len(vocab):
         raise ValueError(f"vocabulary mismatch: the model has {model.vocab} tokens, the vocabulary {len(vocab)}")
     ids = jnp.asarray(vocab.encode(prompt))
@@ -216,6 +229,14 @@ def _save_json(path, obj):
     os.replace(tmp, path)
 
 
+def _same_options(result, options, name, path):
+    """A finished result is reused only if it was made with the same options."""
+    saved = result.get("options")
+    if saved is not None and saved != options:
+        diff = {k: (saved.get(k), v) for k, v in options.items() if saved.get(k) != v}
+        raise ValueError(f"{path} holds {name} made with other options (saved, now): {diff}; use another --out")
+
+
 def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_delay: int = 256, d: int = 64,
                   layers: int = 2, steps: int = 1000, batch: int = 32, learning_rate: float = 3e-3,
                   delays=DELAYS, trials: int = 512, seed: int = 0, progress: bool = True, decay="retnet") -> dict:
@@ -225,12 +246,16 @@ def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_d
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "retention.json")
     results = _load_json(path)
+    options = {"max_delay": max_delay, "d": d, "layers": layers, "steps": steps, "batch": batch,
+               "learning_rate": learning_rate, "trials": trials, "seed": seed,
+               "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist()}
     for task_kind in tasks:
         task = RetentionTask(task_kind, max_delay)
         reference = parameter_count(build_model("astrosnn", task.vocab, d, layers, key=jr.PRNGKey(seed)))
         for kind in models:
             name = f"{task_kind}/{kind}"
             if name in results:
+                _same_options(results[name], options, name, path)
                 continue
             if progress:
                 print(f"[{name}] training {steps} steps", flush=True)
@@ -239,7 +264,8 @@ def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_d
                 batch=batch, learning_rate=learning_rate, seed=seed, progress=progress, decay=decay,
                 checkpoint=os.path.join(out, f"{task_kind}_{kind}.eqx"))
             acc = retention_accuracy(model, task, [x for x in delays if x <= max_delay], trials=trials)
-            results[name] = {"task": task_kind, "model": kind, "params": config["params"], "d": config["d"],
+            results[name] = {"task": task_kind, "model": kind, "options": options, "params": config["params"],
+                             "d": config["d"],
                              "steps": steps, "chance": task.chance, "accuracy": acc,
                              "final_loss": float(np.mean([h["loss"] for h in history[-50:] if "loss" in h]))}
             _save_json(path, results)
@@ -293,8 +319,12 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
     data = data or CharData(load_text())
     vocab = len(data.vocab)
     reference = parameter_count(build_model("astrosnn", vocab, d, layers, key=jr.PRNGKey(seed)))
+    options = {"d": d, "layers": layers, "steps": steps, "batch": batch, "length": length,
+               "learning_rate": learning_rate, "seed": seed,
+               "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist()}
     for kind in models:
         if kind in results:
+            _same_options(results[kind], options, kind, path)
             continue
         if progress:
             print(f"[{kind}] training {steps} steps", flush=True)
@@ -307,7 +337,8 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
         seconds = time.perf_counter() - start
         final = bits_per_char(model, data, length=length)
         prompt = "ROMEO:\n"
-        results[kind] = {"model": kind, "params": config["params"], "d": config["d"], "steps": steps,
+        results[kind] = {"model": kind, "options": options, "params": config["params"], "d": config["d"],
+                         "steps": steps,
                          "batch": batch, "length": length, "train_seconds_this_run": seconds, **final,
                          "curve": [{"step": h["step"], "val_bpc": h["val_bpc"]} for h in history if "val_bpc" in h],
                          "train_loss": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h][::25],

@@ -54,9 +54,15 @@ def _plus_bias(a, b):
 
 
 def _check_tokens(tokens, vocab):
+    """Shape and dtype always; the id range when the tokens are concrete (a traced id out of range would be
+    clamped by the embedding gather)."""
     if not hasattr(tokens, "ndim") or tokens.ndim != 1 or not jnp.issubdtype(tokens.dtype, jnp.integer):
         raise ValueError(f"`tokens` must be a 1-D integer array (one sequence; vmap for batches), got "
                          f"{getattr(tokens, 'shape', type(tokens).__name__)} {getattr(tokens, 'dtype', '')}")
+    if not isinstance(tokens, jax.core.Tracer) and tokens.size:
+        lo, hi = int(np.min(tokens)), int(np.max(tokens))
+        if lo < 0 or hi >= vocab:
+            raise ValueError(f"`tokens` must be ids in [0, {vocab}), got {lo}..{hi}")
 
 
 class _Embedded(eqx.Module):
@@ -156,7 +162,7 @@ class AstroSNN(_Embedded):
         return self._logits(x), jnp.stack(rates)
 
     def init_state(self, capacity: int | None = None):
-        """Per block the AM-SU state (H, z, u, x_prev): constant size; `capacity` is ignored."""
+        """Per block the AM-SU state (H, z, u, W_k x_prev): constant size; `capacity` is ignored."""
         return [b.unit.init_state(self.embed.dtype) for b in self.blocks]
 
     def step(self, state, token):
@@ -317,6 +323,8 @@ def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int =
     kind = check_choice("model", kind, MODEL_KINDS)
     if kind in ("astrosnn", "lif"):
         return AstroSNN(vocab, d, layers, key=key, heads=heads, chunk=chunk, astrocyte=kind == "astrosnn", **kwargs)
+    if kwargs:
+        raise ValueError(f"options {sorted(kwargs)} apply to the AstroSNN / LIF-SNN only, not to {kind!r}")
     if kind in ("lstm", "gru"):
         return RNNLM(vocab, d, layers, key=key, cell=kind)
     return TransformerLM(vocab, d, layers, key=key, heads=heads)

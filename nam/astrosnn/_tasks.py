@@ -17,6 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 
 from .._checks import check_choice
 
@@ -69,8 +70,17 @@ class RetentionTask(eqx.Module):
     def chance(self) -> float:
         return 1.0 / (self.values if self.kind == "recall" else self.symbols)
 
+    def check_delay(self, delay) -> int:
+        """`delay` as an int, or a ValueError if it is not an integer in [0, max_delay]."""
+        if isinstance(delay, bool) or not isinstance(delay, (int, np.integer)) or not 0 <= delay <= self.max_delay:
+            raise ValueError(f"`delay` must be an integer in [0, max_delay = {self.max_delay}], got {delay!r}")
+        return int(delay)
+
     def sample(self, key, delay):
-        """One sequence with `delay` blanks (a traced integer in [0, max_delay] is fine)."""
+        """One sequence with `delay` blanks. A concrete delay is checked against [0, max_delay]; a traced
+        one must lie there (it cannot be checked: outside, the sequence would be clipped)."""
+        if not isinstance(delay, jax.core.Tracer) and np.ndim(delay) == 0 and not isinstance(delay, jax.Array):
+            self.check_delay(delay)
         t = self.length
         k1, k2, k3 = jr.split(key, 3)
         if self.kind == "recall":
@@ -96,5 +106,7 @@ class RetentionTask(eqx.Module):
     def batch(self, key, size: int, delay=None):
         """`size` sequences; delay None draws each uniformly from 0..max_delay."""
         kd, ks = jr.split(key)
+        if delay is not None and not isinstance(delay, jax.Array):
+            delay = self.check_delay(delay)
         delays = jr.randint(kd, (size,), 0, self.max_delay + 1) if delay is None else jnp.full((size,), delay)
         return jax.vmap(self.sample)(jr.split(ks, size), delays)
