@@ -176,7 +176,7 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
     "wide" by default here (0.5 to 0.998 for 4 heads), because short heads helped: in a 400-step
     comparison (d = 96, 2 blocks, 128 validation windows) decays (0.5, 0.84, 0.95, 0.986) gave 1.930
     nats/char against 1.962 for "retnet" and 1.938 for the LIF-SNN. Retention uses "retnet": its copy task
-    fell from 0.93 to 0.31 accuracy with "wide" (two slow heads per block are too few)."""
+    fell to 0.31 accuracy with "wide" (0.85-0.93 with "retnet"; two slow heads per block are too few)."""
     kind = check_choice("model", kind, MODEL_KINDS)
     if length % chunk:
         raise ValueError(f"the sequence length ({length}) must be a multiple of `chunk` ({chunk})")
