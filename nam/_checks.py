@@ -110,6 +110,14 @@ def optional_square(name: str, x: Any, n: int) -> jax.Array:
     return jnp.zeros((n, n)) if x is None else check_square(name, x, n, symmetric=True)
 
 
+def check_int(name: str, value: Any, minimum: int = 1) -> int:
+    """`value` as an int (bools refused), or a ValueError naming `name` if it is below `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"`{name}` must be {expected}, got {value!r}")
+    return int(value)
+
+
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {list(choices)}, got {value!r}")

@@ -135,18 +135,12 @@ def _astrosnn(args) -> int:
 
     try:
         if args.task == "generate":
-            import json
-
             from .astrosnn import Vocab
 
-            try:
-                with open(f"{args.checkpoint}.config.json") as f:
-                    vocab = Vocab(json.load(f)["vocab"])  # the characters the checkpoint was trained on
-            except FileNotFoundError:
-                raise FileNotFoundError(f"no checkpoint {args.checkpoint} with its {args.checkpoint}.config.json")
-            except KeyError:
+            model, config = ex.load_model(args.checkpoint)
+            if "vocab" not in config:
                 raise ValueError(f"{args.checkpoint} is not a character model (no vocabulary in its config)")
-            model, _ = ex.load_model(args.checkpoint, vocab)
+            vocab = Vocab(config["vocab"])  # the characters the checkpoint was trained on
             prompt = args.prompt.replace("\\n", "\n")
             print(prompt + ex.sample_text(model, vocab, prompt, args.chars, seed=args.seed,
                                           temperature=args.temperature))

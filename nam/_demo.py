@@ -13,6 +13,7 @@ import jax.random as jr
 import numpy as np
 from tqdm import tqdm
 
+from ._io import atomic_write
 from ._patterns import flip_bits, random_patterns
 from .dynamics._binary import retrieve_binary
 from .dynamics._config import SolverConfig
@@ -108,10 +109,7 @@ def write_outputs(rows, example, out_dir: str) -> list[str]:
 
     os.makedirs(out_dir, exist_ok=True)
     table = os.path.join(out_dir, "demo.json")
-    tmp = table + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump([dataclasses.asdict(r) for r in rows], f, indent=2)
-    os.replace(tmp, table)
+    atomic_write(table, json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
 
     fig = Figure(figsize=(12, 4.2))
     axes = fig.subplots(1, 2)

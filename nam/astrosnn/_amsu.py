@@ -38,7 +38,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_choice
+from .._checks import check_choice, check_int
 from ._surrogate import SURROGATES, spike
 
 
@@ -74,8 +74,7 @@ class AMSU(eqx.Module):
         0.969 to 0.999 for 4 heads; "wide": 1 - 2^-e_h with e_h evenly from 1 to 9 (0.5, 0.92, 0.988,
         0.998 for 4 heads), so some heads keep the last few tokens and some hundreds."""
         for name, value in (("d_in", d_in), ("d_out", d_out), ("heads", heads)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+            check_int(name, value)
         if d_out % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d_out` ({d_out})")
         if decay is None or isinstance(decay, str):
@@ -193,7 +192,7 @@ class AMSU(eqx.Module):
     def parallel(self, x, chunk: int = 64):
         """All tokens at once, in chunks of `chunk` (T must be a multiple of it). Same result as `recurrent`."""
         t = x.shape[0]
-        if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1 or t % chunk:
+        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1 or t % chunk:
             raise ValueError(f"the sequence length ({t}) must be a positive multiple of `chunk`, got {chunk!r}")
         current, k, v, q = self._projections(x)
         o = self._to_neuron(self.read_parallel(k, v, q, chunk)) if self.astrocyte else jnp.zeros_like(current)

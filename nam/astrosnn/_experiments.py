@@ -9,6 +9,7 @@ with the model configuration and vocabulary; resuming or loading with another on
 import json
 import math
 import os
+import time
 
 import equinox as eqx
 import jax
@@ -18,6 +19,7 @@ import numpy as np
 import optax
 
 from .._checks import check_choice
+from .._io import atomic_write
 from ..learning import train
 from ._models import MODEL_KINDS, build_model, generate, match_width, parameter_count
 from ._tasks import RetentionTask
@@ -92,6 +94,11 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
     return state.params, config
 
 
+def _decay_label(decay):
+    """The decay option as it goes into configs and results: a name, or the list of values."""
+    return decay if isinstance(decay, str) else np.asarray(decay).tolist()
+
+
 def _model_for(kind, vocab, *, d, layers, heads, chunk, target, seed, decay):
     if target is not None:
         d = match_width(kind, vocab, target, layers, heads=heads)
@@ -102,18 +109,18 @@ def _model_for(kind, vocab, *, d, layers, heads, chunk, target, seed, decay):
 
 # --- task 1: retention -------------------------------------------------------------------------------------
 
+@eqx.filter_jit
+def _accuracy_at(model, task, key, delay, trials):
+    """One compiled program per (model structure, task, trials); the delay is a traced array."""
+    tokens, targets, mask = task.batch(key, trials, delay)
+    return sequence_loss(model, tokens, targets, mask)[1]["accuracy"]
+
+
 def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256, seed: int = 1234) -> dict:
     """Accuracy at each delay over `trials` fresh sequences (recall: the answer; copy: per symbol)."""
-
-    @eqx.filter_jit
-    def acc(model, key, delay):
-        tokens, targets, mask = task.batch(key, trials, delay)
-        return sequence_loss(model, tokens, targets, mask)[1]["accuracy"]
-
-    for d in delays:
-        task.check_delay(d)
+    delays = [task.check_delay(d) for d in delays]
     key = jr.PRNGKey(seed)
-    return {int(d): float(acc(model, jr.fold_in(key, int(d)), jnp.asarray(int(d)))) for d in delays}
+    return {d: float(_accuracy_at(model, task, jr.fold_in(key, d), jnp.asarray(d), trials)) for d in delays}
 
 
 def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int = 2, heads: int = 4, chunk: int = 32,
@@ -129,7 +136,7 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
     model, d = _model_for(kind, task.vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
                           seed=seed, decay=decay)
     config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": task.vocab,
-              "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist(),
+              "decay": _decay_label(decay),
               "task": task.kind, "max_delay": task.max_delay, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
     optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
@@ -184,15 +191,16 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
     model, d = _model_for(kind, vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
                           seed=seed, decay=decay)
     config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": vocab,
-              "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist(),
+              "decay": _decay_label(decay),
               "vocab": data.vocab.chars, "length": length, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
     optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     _write_config(checkpoint, config)
     loss_fn = lambda m, b: sequence_loss(m, *b)
     eval_fn = (lambda m: bits_per_char(m, data, length=length, max_windows=eval_windows)) if eval_every else None
-    model, history = train(model, loss_fn, optimizer, lambda k: data.batch(k, batch, length), steps=steps, seed=seed, checkpoint=checkpoint,
-                           eval_fn=eval_fn, eval_every=eval_every, progress=progress, stop_after=stop_after)
+    model, history = train(model, loss_fn, optimizer, lambda k: data.batch(k, batch, length), steps=steps, seed=seed,
+                           checkpoint=checkpoint, eval_fn=eval_fn, eval_every=eval_every, progress=progress,
+                           stop_after=stop_after)
     return model, history, config
 
 
@@ -206,7 +214,8 @@ def sample_text(model, vocab: Vocab, prompt: str, n: int = 300, *, seed: int = 0
     if model.vocab != len(vocab):
         raise ValueError(f"vocabulary mismatch: the model has {model.vocab} tokens, the vocabulary {len(vocab)}")
     ids = jnp.asarray(vocab.encode(prompt))
-    return vocab.decode(generate(model, ids, int(n), jr.PRNGKey(seed), float(temperature)))
+    # the temperature is an array: another value does not recompile
+    return vocab.decode(generate(model, ids, int(n), jr.PRNGKey(seed), jnp.asarray(float(temperature))))
 
 
 # --- the experiments behind `nam astrosnn` ------------------------------------------------------------------
@@ -220,13 +229,6 @@ def _load_json(path):
         with open(path) as f:
             return json.load(f)
     return {}
-
-
-def _save_json(path, obj):
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def _same_options(result, options, name, path):
@@ -248,7 +250,7 @@ def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_d
     results = _load_json(path)
     options = {"max_delay": max_delay, "d": d, "layers": layers, "steps": steps, "batch": batch,
                "learning_rate": learning_rate, "trials": trials, "seed": seed,
-               "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist()}
+               "decay": _decay_label(decay)}
     for task_kind in tasks:
         task = RetentionTask(task_kind, max_delay)
         reference = parameter_count(build_model("astrosnn", task.vocab, d, layers, key=jr.PRNGKey(seed)))
@@ -265,24 +267,27 @@ def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_d
                 checkpoint=os.path.join(out, f"{task_kind}_{kind}.eqx"))
             acc = retention_accuracy(model, task, [x for x in delays if x <= max_delay], trials=trials)
             results[name] = {"task": task_kind, "model": kind, "options": options, "params": config["params"],
-                             "d": config["d"],
-                             "steps": steps, "chance": task.chance, "accuracy": acc,
+                             "d": config["d"], "steps": steps, "chance": task.chance, "accuracy": acc,
                              "final_loss": float(np.mean([h["loss"] for h in history[-50:] if "loss" in h]))}
-            _save_json(path, results)
+            atomic_write(path, json.dumps(results, indent=1))
     return results
+
+
+def _accuracy(result) -> dict:
+    """{delay: accuracy} with int delays (results read back from JSON have string keys)."""
+    return {int(k): v for k, v in result["accuracy"].items()}
 
 
 def format_retention(results: dict) -> str:
     lines = []
     for task_kind in sorted({r["task"] for r in results.values()}):
         rows = [r for r in results.values() if r["task"] == task_kind]
-        delays = sorted({int(x) for r in rows for x in r["accuracy"]})
+        delays = sorted({x for r in rows for x in _accuracy(r)})
         lines.append(f"{task_kind} (chance {rows[0]['chance']:.3f}): accuracy vs delay")
         lines.append(f"  {'model':<12}{'params':>8}" + "".join(f"{x:>7}" for x in delays))
         for r in rows:
-            lines.append(f"  {r['model']:<12}{r['params']:>8}"
-                         + "".join(f"{r['accuracy'][str(x)] if str(x) in r['accuracy'] else r['accuracy'][x]:>7.3f}"
-                                   for x in delays))
+            acc = _accuracy(r)
+            lines.append(f"  {r['model']:<12}{r['params']:>8}" + "".join(f"{acc[x]:>7.3f}" for x in delays))
     return "\n".join(lines)
 
 
@@ -296,9 +301,9 @@ def write_retention_figure(results: dict, path: str) -> str:
     axes = fig.subplots(1, len(tasks), squeeze=False)[0]
     for ax, task_kind in zip(axes, tasks):
         for r in (r for r in results.values() if r["task"] == task_kind):
-            xs = sorted(int(x) for x in r["accuracy"])
-            ax.plot(xs, [r["accuracy"][str(x)] if str(x) in r["accuracy"] else r["accuracy"][x] for x in xs], "o-",
-                    label=f"{r['model']} ({r['params'] / 1e3:.0f}k)")
+            acc = _accuracy(r)
+            xs = sorted(acc)
+            ax.plot(xs, [acc[x] for x in xs], "o-", label=f"{r['model']} ({r['params'] / 1e3:.0f}k)")
         ax.axhline(r["chance"], color="grey", lw=0.8, ls=":", label="chance")
         ax.set_ylim(0, 1.02)
         save_figure(fig, ax, path, xlabel="delay (tokens)", ylabel="accuracy", title=f"{task_kind}: retention")
@@ -311,8 +316,6 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
     """Character LM on Tiny Shakespeare for every model at the parameter count of an AstroSNN of width `d`,
     the same steps and batch; validation bpc over the whole validation split, samples, spike rates, wall
     time. Results go to `out/lm.json` per model (a re-run resumes, as `run_retention`)."""
-    import time
-
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "lm.json")
     results = _load_json(path)
@@ -321,7 +324,7 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
     reference = parameter_count(build_model("astrosnn", vocab, d, layers, key=jr.PRNGKey(seed)))
     options = {"d": d, "layers": layers, "steps": steps, "batch": batch, "length": length,
                "learning_rate": learning_rate, "seed": seed,
-               "decay": decay if isinstance(decay, str) else np.asarray(decay).tolist()}
+               "decay": _decay_label(decay)}
     for kind in models:
         if kind in results:
             _same_options(results[kind], options, kind, path)
@@ -338,12 +341,11 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
         final = bits_per_char(model, data, length=length)
         prompt = "ROMEO:\n"
         results[kind] = {"model": kind, "options": options, "params": config["params"], "d": config["d"],
-                         "steps": steps,
-                         "batch": batch, "length": length, "train_seconds_this_run": seconds, **final,
+                         "steps": steps, "batch": batch, "length": length, "train_seconds_this_run": seconds, **final,
                          "curve": [{"step": h["step"], "val_bpc": h["val_bpc"]} for h in history if "val_bpc" in h],
                          "train_loss": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h][::25],
                          "sample": prompt + sample_text(model, data.vocab, prompt, sample_chars, seed=seed)}
-        _save_json(path, results)
+        atomic_write(path, json.dumps(results, indent=1))
     return results
 
 

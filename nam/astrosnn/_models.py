@@ -26,22 +26,18 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_choice
+from .._checks import check_choice, check_int, is_concrete
 from ._amsu import AMSU
 from ._surrogate import spike
 
 MODEL_KINDS = ("astrosnn", "lif", "lstm", "gru", "transformer")
 
 
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def parameter_count(model) -> int:
-    """Trainable floating-point entries of `model` (static fields such as widths are not counted)."""
-    return int(sum(x.size for x in jax.tree.leaves(eqx.filter(model, eqx.is_inexact_array))))
+    """Trainable floating-point entries of `model` (static fields such as widths are not counted); `model`
+    may also be its `eqx.filter_eval_shape` (shapes only)."""
+    return int(sum(math.prod(x.shape) for x in jax.tree.leaves(model)
+                   if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.inexact)))
 
 
 def _dense(key, d_out, d_in):
@@ -59,7 +55,7 @@ def _check_tokens(tokens, vocab):
     if not hasattr(tokens, "ndim") or tokens.ndim != 1 or not jnp.issubdtype(tokens.dtype, jnp.integer):
         raise ValueError(f"`tokens` must be a 1-D integer array (one sequence; vmap for batches), got "
                          f"{getattr(tokens, 'shape', type(tokens).__name__)} {getattr(tokens, 'dtype', '')}")
-    if not isinstance(tokens, jax.core.Tracer) and tokens.size:
+    if is_concrete(tokens) and tokens.size:
         lo, hi = int(np.min(tokens)), int(np.max(tokens))
         if lo < 0 or hi >= vocab:
             raise ValueError(f"`tokens` must be ids in [0, {vocab}), got {lo}..{hi}")
@@ -138,7 +134,7 @@ class AstroSNN(_Embedded):
                  **amsu_kwargs):
         for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
                             ("ffn_mult", ffn_mult), ("chunk", chunk)):
-            _positive_int(name, value)
+            check_int(name, value)
         if d % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d` ({d})")
         k0, *ks = jr.split(key, layers + 1)
@@ -182,7 +178,7 @@ class RNNLM(_Embedded):
 
     def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, cell: str = "lstm"):
         for name, value in (("vocab", vocab), ("d", d), ("layers", layers)):
-            _positive_int(name, value)
+            check_int(name, value)
         self.cell = check_choice("cell", cell, ("lstm", "gru"))
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
@@ -282,7 +278,7 @@ class TransformerLM(_Embedded):
     def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4):
         for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
                             ("ffn_mult", ffn_mult)):
-            _positive_int(name, value)
+            check_int(name, value)
         if d % heads or d % 2:
             raise ValueError(f"`heads` ({heads}) and 2 must divide `d` ({d})")
         k0, *ks = jr.split(key, layers + 1)
@@ -299,7 +295,7 @@ class TransformerLM(_Embedded):
 
     def init_state(self, capacity: int):
         """A KV cache of `capacity` positions per block, and the position: 2 layers capacity d numbers."""
-        capacity = _positive_int("capacity", capacity)
+        capacity = check_int("capacity", capacity)
         d = self.embed.shape[1]
         h = self.blocks[0].heads
         zero = jnp.zeros((capacity, h, d // h), self.embed.dtype)
@@ -335,9 +331,8 @@ def match_width(kind: str, vocab: int, target: int, layers: int, *, heads: int =
     step = math.lcm(heads, 2)
     best, best_err = step, None
     for d in range(step, 4096 + 1, step):
-        shapes = eqx.filter_eval_shape(build_model, kind, vocab, d, layers, key=jr.PRNGKey(0), heads=heads, **kwargs)
-        n = int(sum(np.prod(x.shape) for x in jax.tree.leaves(shapes)
-                    if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating)))
+        n = parameter_count(eqx.filter_eval_shape(build_model, kind, vocab, d, layers, key=jr.PRNGKey(0),
+                                                  heads=heads, **kwargs))
         err = abs(n - target)
         if best_err is None or err < best_err:
             best, best_err = d, err

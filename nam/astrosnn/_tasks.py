@@ -19,15 +19,9 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from .._checks import check_choice
+from .._checks import check_choice, check_int
 
 BLANK, GO = 0, 1
-
-
-def _positive_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
-    return value
 
 
 class RetentionTask(eqx.Module):
@@ -45,11 +39,11 @@ class RetentionTask(eqx.Module):
     def __init__(self, kind: str = "recall", max_delay: int = 256, *, multiple: int = 32, pairs: int = 4,
                  keys: int = 16, values: int = 16, copy_length: int = 8, symbols: int = 16):
         self.kind = check_choice("task", kind, ("recall", "copy"))
-        self.max_delay = _positive_int("max_delay", max_delay, 0)
-        _positive_int("multiple", multiple)
-        self.pairs, self.keys, self.values = (_positive_int(n, v) for n, v in
+        self.max_delay = check_int("max_delay", max_delay, 0)
+        check_int("multiple", multiple)
+        self.pairs, self.keys, self.values = (check_int(n, v) for n, v in
                                               (("pairs", pairs), ("keys", keys), ("values", values)))
-        self.copy_length, self.symbols = _positive_int("copy_length", copy_length), _positive_int("symbols", symbols)
+        self.copy_length, self.symbols = check_int("copy_length", copy_length), check_int("symbols", symbols)
         if kind == "recall" and pairs > keys:
             raise ValueError(f"`pairs` ({pairs}) must not exceed `keys` ({keys}): keys are distinct")
         if kind == "copy" and copy_length > symbols:
@@ -77,9 +71,9 @@ class RetentionTask(eqx.Module):
         return int(delay)
 
     def sample(self, key, delay):
-        """One sequence with `delay` blanks. A concrete delay is checked against [0, max_delay]; a traced
-        one must lie there (it cannot be checked: outside, the sequence would be clipped)."""
-        if not isinstance(delay, jax.core.Tracer) and np.ndim(delay) == 0 and not isinstance(delay, jax.Array):
+        """One sequence with `delay` blanks. A Python integer is checked against [0, max_delay]; an array
+        must lie there (it is not checked: traced, it cannot be, and outside the sequence would be clipped)."""
+        if not isinstance(delay, jax.Array):
             self.check_delay(delay)
         t = self.length
         k1, k2, k3 = jr.split(key, 3)

@@ -30,6 +30,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
+from .._checks import check_int
 from ._train import make_optimizer, train
 
 
@@ -43,8 +44,7 @@ class ReducedAstrocyteNet(eqx.Module):
     c: Float[Array, " n"]
 
     def __init__(self, n: int, *, key, weight_scale: float = 1.0):
-        if not isinstance(n, int) or isinstance(n, bool) or n < 2:
-            raise ValueError(f"`n` must be an integer >= 2, got {n!r}")
+        check_int("n", n, 2)
         k1, k2 = jr.split(key)
         self.w = weight_scale * jr.normal(k1, (n, n)) / np.sqrt(n)
         self.t = weight_scale * jr.normal(k2, (n, n)) / np.sqrt(n)
@@ -132,8 +132,7 @@ def run_inpainting(*, steps: int = 2000, learning_rate: float = 3e-3, batch: int
     the test patches at every network step, against mean fill. The least-squares loss weighs masked
     pixels by `masked_weight` (1: plain least squares over the image, as the paper). Returns
     (results dict, trained net)."""
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"`batch` must be a positive integer, got {batch!r}")
+    check_int("batch", batch)
     train_x, test_x = (jnp.asarray(a) for a in image_patches())
     n = train_x.shape[1]
     net = ReducedAstrocyteNet(n, key=jr.PRNGKey(seed))

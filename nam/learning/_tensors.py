@@ -20,7 +20,15 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import as_float_array, check_choice, check_finite, check_four_index, check_patterns, check_scalar
+from .._checks import (
+    as_float_array,
+    check_choice,
+    check_finite,
+    check_four_index,
+    check_int,
+    check_patterns,
+    check_scalar,
+)
 from ..models._astrocyte_tensor import AbstractAstrocyteTensor, KroneckerTensor
 
 
@@ -66,8 +74,7 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
         xi = check_patterns("patterns", patterns, binary=True)
         k, n = xi.shape
         rank = k if rank is None else rank
-        if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
-            raise ValueError(f"`rank` must be a positive integer, got {rank!r}")
+        check_int("rank", rank)
         rows = xi[:rank] if rank <= k else jnp.concatenate([xi, jnp.zeros((rank - k, n), xi.dtype)])
         coeffs = (jnp.arange(rank) < k).astype(xi.dtype)
         if key is not None:

@@ -35,6 +35,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
+from .._io import atomic_write
 from .._patterns import flip_bits, random_patterns
 from ..capacity._criteria import is_fixed_point, one_step_stable_bits, retrieval_outcome
 from ..capacity._search import find_crossing
@@ -131,15 +132,6 @@ def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int) ->
     }
 
 
-def _atomic_write(path: str, text: str) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _csv(rows, fields=ROW_FIELDS) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
@@ -179,7 +171,7 @@ def _open_output(spec: SweepSpec, out_dir: str | None) -> list[dict]:
             raise SpecMismatch(f"{out_dir} holds a sweep with a different specification ({spec_path}); "
                                "use another output folder or delete it to start over")
     else:
-        _atomic_write(spec_path, spec.to_json())
+        atomic_write(spec_path, spec.to_json())
     rows_path = os.path.join(out_dir, "rows.csv")
     return read_rows(rows_path) if os.path.exists(rows_path) else []
 
@@ -210,7 +202,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
             rows.append(row)
             new_rows += 1
             if out_dir is not None:
-                _atomic_write(os.path.join(out_dir, "rows.csv"), _csv(rows))
+                atomic_write(os.path.join(out_dir, "rows.csv"), _csv(rows))
         return cache[key]
 
     summary = []
@@ -249,5 +241,5 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
     if out_dir is not None:
         for fname, table in (("summary.csv", summary), ("fits.csv", fits)):
             if table:
-                _atomic_write(os.path.join(out_dir, fname), _csv(table, list(table[0])))
+                atomic_write(os.path.join(out_dir, fname), _csv(table, list(table[0])))
     return SweepResult(rows=rows, summary=summary, fits=fits, out_dir=out_dir)
