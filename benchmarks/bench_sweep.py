@@ -1,39 +1,43 @@
 #!/usr/bin/env python
-"""Benchmark: the sweep engine's batched trials against a per-trial Python loop with the same math.
+"""Benchmark: the sweep's binary engine against the engine it replaced and against a per-trial loop,
+and the default `nam sweep` cold and warm.
 
-One capacity-sweep trial (nam/sweep/_engine.py, `_batch_program`'s inner `one(key, k, rho)`): draw a
-K-memory set padded to a power-of-two bucket (masked), pick a memory mu, evaluate criteria 1-2 (one
-flip-difference update from mu) and criteria 3-4 (a cue with exactly round(rho N) flipped bits,
-asynchronous sign dynamics to convergence).
+Part 1, one batch of B capacity trials on identical inputs (the same memories and cues, drawn once
+with `nam.sweep._kernels.draw_trials`), three ways:
 
-- batched: `nam.sweep._engine.measure_row(spec, name, n, k, batch_index)` with
-  `SweepSpec(n_grid={name: (n,)}, trials=B, batch=B)`: one compiled, vmapped program runs B trials.
-  Warmed up (compiled) first; each timed call uses a new batch_index (same shapes, no recompile).
-- loop: the same single-trial function (`one` below, a copy of the engine's) under `jax.jit` without
-  vmap, compiled once, called in a Python loop over the same B keys. Dispatch is asynchronous, so the
-  loop blocks once at the end (`jax.block_until_ready` on all outputs), then fetches them to the host,
-  as `measure_row` does. Both timings include splitting the row key into B trial keys.
+- new: the sweep's compiled program (`nam/sweep/_engine.py`: int8-free packed memories, int32
+  overlaps, closed-form flip differences, chunked memories, N and K traced);
+- previous: the engine this one replaced (kept here as `previous_trial`): `nam.retrieve_binary`,
+  `nam.capacity.one_step_stable_bits` and `is_fixed_point` on a masked
+  `nam.DenseAssociativeMemory` / `nam.ClassicalHopfield` padded to a power-of-two K bucket, vmapped
+  over the batch and jitted (as the old engine ran it, minus its in-program random draws, which
+  only made it slower);
+- loop: the same single-trial function jitted without vmap and called in a Python loop.
 
-The two sides of a configuration are timed interleaved (batched, loop, batched, loop, ...) so that
-their ratio sees the same machine load; the reported figure is the median over repeats.
+All three are compiled before timing; their outputs (final exactness, overlap, status, stable bits)
+are compared for equality. Timings are interleaved (new, previous, loop, new, ...) and the median of
+the repeats is reported, with ratios. The new engine's rate is reported in memory-spin updates per
+second (sum over trials of (sweeps + 1) N K, the work the dynamics needs) beside the machine's
+measured int32 vector rate (a fused multiply-add loop over a cache-resident array, elements/s).
 
-Correctness: for one batch per configuration the per-trial outputs of the engine's compiled program
-(stable bits, fixed point, exact retrieval, overlap, status) are compared with the loop's for the same
-keys (exact array equality), and every timed repeat also checks that the row aggregates agree.
+Part 2: `nam sweep` (the default preset) in a fresh process into a new folder, twice: cold (empty
+persistent compilation cache) and warm (the cache the first run filled), with compile share from
+each run's run.json.
 
 Usage:
-    python benchmarks/bench_sweep.py              # B = 64 and 256, 7 repeats
-    python benchmarks/bench_sweep.py --quick      # B = 64 only, 2 repeats
-    python benchmarks/bench_sweep.py --out results.json
+    python benchmarks/bench_sweep.py                 # everything, writes benchmarks/results/sweep.json
+    python benchmarks/bench_sweep.py --skip-cli      # part 1 only
+    python benchmarks/bench_sweep.py --quick         # fewer repeats, no CLI runs
 """
 
 import argparse
 import json
 import os
 import platform
-import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,172 +47,171 @@ if str(REPO) not in sys.path:
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nam  # noqa: E402
-from nam._patterns import random_patterns  # noqa: E402
-from nam.capacity._criteria import is_fixed_point, one_step_stable_bits, retrieval_outcome  # noqa: E402
-from nam.dynamics._status import Status  # noqa: E402
-from nam.sweep import _engine  # noqa: E402
+from nam.sweep import _engine, _kernels  # noqa: E402
 from nam.sweep._registry import REGISTRY  # noqa: E402
 
-CONFIGS = [("hopfield", 100, 10), ("hopfield", 400, 40), ("dam3", 32, 60), ("dam4", 16, 30), ("dam_exp", 14, 200)]
-TARGET = 20.0  # the issue's target: batched sweeps >= 20x a per-trial loop on CPU
-FIELDS = ("stable_bits", "fixed_point", "exact", "overlap", "status")
+CONFIGS = [("hopfield", 800, 90), ("dam3", 64, 260), ("dam4", 64, 2300), ("dam4", 96, 8000), ("dam_exp", 14, 280)]
+TARGET_PREVIOUS, TARGET_LOOP = 8.0, 20.0  # dam4 at N = 64
 
 
-def make_one(name: str, n: int, bucket: int):
-    """The engine's single trial (`_batch_program`'s `one`), without the trace counter."""
-    sweep_model = REGISTRY[name]
+def _bucket(k: int) -> int:
+    return max(8, 1 << (int(k) - 1).bit_length())
 
-    def one(key, k, rho):
-        kx, kmu, kcue = jr.split(key, 3)
-        xi = random_patterns(kx, bucket, n)
-        model = sweep_model.build(xi, jnp.arange(bucket) < k)
-        mu = jr.randint(kmu, (), 0, k)
-        outcome = retrieval_outcome(model, mu, kcue, rho)
-        return (one_step_stable_bits(model, mu), is_fixed_point(model, mu), outcome.exact, outcome.overlap,
-                outcome.status)
+
+def _model(name, xi, mask):
+    sm = REGISTRY[name]
+    if sm.degree == 2:
+        return nam.ClassicalHopfield(xi, mask=mask)
+    sep = nam.ExponentialSeparation(sm.beta) if sm.degree is None else nam.Polynomial(sm.degree)
+    return nam.DenseAssociativeMemory(xi, sep, mask=mask)
+
+
+def previous_trial(name: str, k: int):
+    """The replaced engine's single trial on given memories (bucket, N) float32 and a cue."""
+    bucket = _bucket(k)
+
+    def one(xi, cue):
+        model = _model(name, xi, jnp.arange(bucket) < k)
+        r = nam.retrieve_binary(model, cue)
+        target = xi[0]
+        return (nam.capacity.one_step_stable_bits(model, 0), nam.capacity.is_fixed_point(model, 0),
+                jnp.all(r.pattern == target), jnp.dot(r.pattern, target) / xi.shape[1], r.status)
 
     return one
 
 
-def trial_keys(spec, name, n, k, batch_index):
-    """The per-trial keys `measure_row` uses (single device: `_shard` is the identity)."""
-    return jr.split(_engine._row_key(spec, name, n, k, batch_index), spec.batch)
+def _inputs(name, n, k, batch, seed=0):
+    cap = _engine.capacity_for(name, k)
+    words = _engine.words_for(n)
+    bits, flips = _kernels.draw_trials((seed, n, k), batch, n, k, cap, words, 0.125)
+    i = np.arange(n)
+    xi = ((bits[i >> 5][:, :, :k] >> (i & 31).astype(np.uint32)[:, None, None]) & 1).astype(np.float32)
+    xi = np.transpose(xi, (1, 2, 0)) * 2 - 1
+    bucket = _bucket(k)
+    xi_b = np.ones((batch, bucket, n), np.float32)
+    xi_b[:, :k] = xi
+    cue = np.where(flips[:, :n], -xi[:, 0], xi[:, 0]).astype(np.float32)
+    return cap, words, bits, flips, xi_b, cue
 
 
-def run_loop(single, spec, name, n, k, batch_index):
-    """The straightforward loop: one jitted call per trial, one block at the end, outputs to host."""
-    keys = trial_keys(spec, name, n, k, batch_index)
-    k_arr, rho_arr = jnp.asarray(k), jnp.asarray(spec.rho)
-    outs = [single(key, k_arr, rho_arr) for key in keys]
-    jax.block_until_ready(outs)
-    return [np.stack(col) for col in zip(*jax.device_get(outs))]
-
-
-def row_from_trials(cols):
-    stable, fixed, exact, overlap, status = cols
-    return {"stable_bits": float(np.mean(stable)), "fixed_points": int(np.sum(fixed)),
-            "retrieved": int(np.sum(exact)), "overlap": float(np.mean(overlap)),
-            "converged": int(np.sum(status == Status.CONVERGED)),
-            "sweep_limit": int(np.sum(status == Status.SWEEP_LIMIT)), "cycle": int(np.sum(status == Status.CYCLE))}
-
-
-def bench_config(name, n, k, batch, reps):
-    spec = nam.SweepSpec(n_grid={name: (n,)}, trials=batch, batch=batch)
-    bucket = _engine.bucket_size(k)
-    single = jax.jit(make_one(name, n, bucket))
-
-    # Warm up (compile) both sides; the engine's own `seconds` of its first call includes the compile.
-    t0 = time.perf_counter()
-    first_row = _engine.measure_row(spec, name, n, k, 0)
-    compile_batched = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    loop_cols = run_loop(single, spec, name, n, k, 0)
-    compile_loop = time.perf_counter() - t0
-
-    # Per-trial equality for batch 0: the engine's compiled program on the same keys.
-    program = _engine._batch_program(name, n, bucket, batch)
-    keys = _engine._shard(trial_keys(spec, name, n, k, 0))
-    batched_cols = [np.asarray(a) for a in jax.device_get(program(keys, jnp.asarray(k), jnp.asarray(spec.rho)))]
-    mismatched = [f for f, a, b in zip(FIELDS, batched_cols, loop_cols) if not np.array_equal(a, b)]
-    agg_keys = list(row_from_trials(loop_cols))
-    rows_agree = all(first_row[c] == row_from_trials(loop_cols)[c] for c in agg_keys)
-
-    t_batched, t_loop, engine_seconds = [], [], []
-    for r in range(reps):
-        b = r + 1  # a new batch index per repeat: same shapes, new keys
+def int32_vector_rate(repeats: int = 5) -> float:
+    """int32 elements/s of x <- x * 3 + 1 over a 256 KiB array (cache-resident), 200 passes per call."""
+    x = jnp.arange(65536, dtype=jnp.int32)
+    f = jax.jit(lambda x: jax.lax.fori_loop(0, 200, lambda i, x: x * 3 + 1, x))
+    f(x).block_until_ready()
+    times = []
+    for _ in range(repeats):
         t0 = time.perf_counter()
-        row = _engine.measure_row(spec, name, n, k, b)
-        t_batched.append(time.perf_counter() - t0)
-        engine_seconds.append(row["seconds"])
-        t0 = time.perf_counter()
-        cols = run_loop(single, spec, name, n, k, b)
-        t_loop.append(time.perf_counter() - t0)
-        loop_row = row_from_trials(cols)
-        rows_agree &= all(row[c] == loop_row[c] for c in agg_keys)
+        f(x).block_until_ready()
+        times.append(time.perf_counter() - t0)
+    return 200 * x.size / statistics.median(times)
 
-    mb, ml = statistics.median(t_batched), statistics.median(t_loop)
-    status = batched_cols[4]
-    return {
-        "model": name, "n": n, "k": k, "bucket": bucket, "batch": batch, "repeats": reps,
-        "batched_s": t_batched, "loop_s": t_loop, "engine_row_seconds": engine_seconds,
-        "batched_median_s": mb, "loop_median_s": ml,
-        "batched_trials_per_s": batch / mb, "loop_trials_per_s": batch / ml, "ratio": ml / mb,
-        "warmup_batched_s": compile_batched, "warmup_loop_s": compile_loop,
-        "engine_first_row_seconds": first_row["seconds"],
-        "per_trial_equal": not mismatched, "mismatched_fields": mismatched, "row_aggregates_equal": rows_agree,
-        "retrieved_fraction_batch0": float(np.mean(batched_cols[2])),
-        "status_counts_batch0": {s.name: int(np.sum(status == s)) for s in Status if np.any(status == s)},
-    }
+
+def bench_engines(repeats: int, batch: int) -> list[dict]:
+    out = []
+    for name, n, k in CONFIGS:
+        cap, words, bits, flips, xi_b, cue = _inputs(name, n, k, batch)
+        args = (jnp.asarray(bits), jnp.asarray(flips), jnp.asarray(n, jnp.int32), jnp.asarray(k, jnp.int32))
+        new = jax.jit(_engine._binary_program(name, words, cap, batch)).lower(*args).compile()
+        one = previous_trial(name, k)
+        prev = jax.jit(jax.vmap(one)).lower(jnp.asarray(xi_b), jnp.asarray(cue)).compile()
+        single = jax.jit(one).lower(jnp.asarray(xi_b[0]), jnp.asarray(cue[0])).compile()
+        xs, cs = [jnp.asarray(x) for x in xi_b], [jnp.asarray(c) for c in cue]
+
+        def run_new():
+            return jax.device_get(new(*args))
+
+        def run_prev():
+            return jax.device_get(prev(jnp.asarray(xi_b), jnp.asarray(cue)))
+
+        def run_loop():
+            outs = [single(x, c) for x, c in zip(xs, cs)]
+            jax.block_until_ready(outs)
+            return jax.device_get(outs)
+
+        a, b, c = run_new(), run_prev(), run_loop()
+        stable, fixed, exact, overlap, status, _, work = a
+        loop = [np.array([o[i] for o in c]) for i in range(5)]
+        equal = (np.array_equal(exact, b[2]) and np.array_equal(status, b[4]) and np.allclose(overlap, b[3])
+                 and np.allclose(stable, b[0]) and np.array_equal(fixed, b[1])
+                 and all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(b, loop)))
+        times = {"new": [], "previous": [], "loop": []}
+        for _ in range(repeats):
+            for key, fn in (("new", run_new), ("previous", run_prev), ("loop", run_loop)):
+                t0 = time.perf_counter()
+                fn()
+                times[key].append(time.perf_counter() - t0)
+        med = {key: statistics.median(v) for key, v in times.items()}
+        updates = float(np.sum(work.astype(np.int64))) * k
+        row = {"model": name, "n": n, "k": k, "batch": batch, "cap": cap, "outputs_equal": bool(equal),
+               "retrieved": int(np.sum(exact & (status == 0))),
+               "seconds": {key: round(v, 5) for key, v in med.items()},
+               "speedup_vs_previous": round(med["previous"] / med["new"], 2),
+               "speedup_vs_loop": round(med["loop"] / med["new"], 2),
+               "memory_spin_updates_per_s": updates / med["new"]}
+        out.append(row)
+        print(f"{name:<9} N={n:<5} K={k:<6} new {med['new'] * 1e3:8.2f} ms  previous {med['previous'] * 1e3:8.2f} ms "
+              f"({row['speedup_vs_previous']:5.1f}x)  loop {med['loop'] * 1e3:9.2f} ms ({row['speedup_vs_loop']:6.1f}x)  "
+              f"{row['memory_spin_updates_per_s'] / 1e9:.2f} G updates/s  equal={equal}", flush=True)
+    return out
+
+
+def bench_cli() -> dict:
+    cache = tempfile.mkdtemp(prefix="nam_jax_cache_")
+    env = {**os.environ, "NAM_COMPILATION_CACHE": cache}
+    runs = {}
+    for label in ("cold", "warm"):
+        out = tempfile.mkdtemp(prefix=f"nam_sweep_{label}_")
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "nam", "sweep", "--no-progress", "--out", out], env=env,
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"nam sweep failed: {proc.stderr[-2000:]}")
+        with open(os.path.join(out, "run.json")) as f:
+            rec = json.load(f)
+        rec["process_wall_seconds"] = round(wall, 2)
+        rec["compile_share"] = round(rec["compile_seconds"] / rec["wall_seconds"], 3)
+        runs[label] = rec
+        print(f"nam sweep {label}: {wall:.1f} s process wall, sweep wall {rec['wall_seconds']} s, compile "
+              f"{rec['compile_seconds']} s ({100 * rec['compile_share']:.0f}%), run {rec['run_seconds']} s, "
+              f"{rec['programs']} programs", flush=True)
+    return runs
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="B = 64 only, 2 repeats")
-    ap.add_argument("--reps", type=int, default=None, help="timed repeats per configuration")
-    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "sweep.json"))
-    args = ap.parse_args()
-    batches = (64,) if args.quick else (64, 256)
-    reps = args.reps or (2 if args.quick else 7)
-
-    devices = jax.devices()
-    gpu = any(d.platform == "gpu" for d in devices)
-    print(f"jax {jax.__version__}, devices: {devices} (GPU available: {gpu}); os.cpu_count() = {os.cpu_count()}")
-    print("loop side: jitted single trial (no vmap), called per key; blocks once at the end "
-          "(jax.block_until_ready on all outputs)\n")
-
-    t_start = time.perf_counter()
-    results = []
-    for batch in batches:
-        for name, n, k in CONFIGS:
-            res = bench_config(name, n, k, batch, reps)
-            results.append(res)
-            print(f"  {name} N={n} K={k} B={batch}: batched {res['batched_trials_per_s']:.0f}/s, "
-                  f"loop {res['loop_trials_per_s']:.0f}/s, ratio {res['ratio']:.2f}x; per-trial outputs equal: "
-                  f"{res['per_trial_equal']} {res['mismatched_fields'] or ''}; row aggregates equal: "
-                  f"{res['row_aggregates_equal']}", flush=True)
-    wall = time.perf_counter() - t_start
-    maxrss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-    print("\n| model | N | K (bucket) | B | batched trials/s | loop trials/s | batched/loop | "
-          "per-trial equal | retrieved (batch 0) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in results:
-        print(f"| {r['model']} | {r['n']} | {r['k']} ({r['bucket']}) | {r['batch']} | "
-              f"{r['batched_trials_per_s']:.0f} | {r['loop_trials_per_s']:.0f} | {r['ratio']:.1f}x | "
-              f"{'yes' if r['per_trial_equal'] and r['row_aggregates_equal'] else 'NO'} | "
-              f"{r['retrieved_fraction_batch0']:.2f} |")
-    ratios = [r["ratio"] for r in results]
-    met = all(x >= TARGET for x in ratios)
-    all_equal = all(r["per_trial_equal"] and r["row_aggregates_equal"] for r in results)
-    print(f"\nratio range {min(ratios):.1f}x - {max(ratios):.1f}x; target >= {TARGET:.0f}x met in "
-          f"{sum(x >= TARGET for x in ratios)}/{len(ratios)} rows -> {'MET' if met else 'NOT MET'}")
-    print(f"all per-trial outcomes equal: {all_equal}")
-    print(f"peak resident memory (ru_maxrss): {maxrss_mib:.0f} MiB; wall {wall:.0f} s; "
-          f"GPU available: {gpu} (CPU only)")
-
-    out = {
-        "env": {"jax": jax.__version__, "devices": [str(d) for d in devices], "gpu_available": gpu,
-                "cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                "loadavg_start_end": None},
-        "method": {"batched": "nam.sweep._engine.measure_row, SweepSpec(trials=B, batch=B), warmed up, new "
-                              "batch_index per repeat, wall time of the whole call",
-                   "loop": "jax.jit(single trial, no vmap) called per key in Python, block_until_ready once "
-                           "at the end, then device_get",
-                   "interleaved": True, "statistic": "median", "repeats": reps, "quick": args.quick},
-        "target_ratio": TARGET, "target_met": met, "all_outcomes_equal": all_equal,
-        "results": results, "peak_rss_mib": maxrss_mib, "total_wall_s": wall,
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--skip-cli", action="store_true")
+    p.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "sweep.json"))
+    args = p.parse_args()
+    repeats = 2 if args.quick else args.repeats
+    rate = int32_vector_rate()
+    print(f"int32 vector rate: {rate / 1e9:.2f} G elements/s (x * 3 + 1, cache-resident)")
+    engines = bench_engines(repeats, args.batch)
+    dam4 = next(r for r in engines if r["model"] == "dam4" and r["n"] == 64)
+    result = {
+        "env": {"machine": platform.machine(), "processor": platform.processor(), "cpus": os.cpu_count(),
+                "jax": jax.__version__, "backend": jax.default_backend(), "device_kind": jax.devices()[0].device_kind,
+                "nam": nam.__version__},
+        "int32_vector_rate_per_s": rate,
+        "engines": engines,
+        "targets": {"dam4_n64_vs_previous": TARGET_PREVIOUS, "dam4_n64_vs_loop": TARGET_LOOP,
+                    "met_previous": dam4["speedup_vs_previous"] >= TARGET_PREVIOUS,
+                    "met_loop": dam4["speedup_vs_loop"] >= TARGET_LOOP},
     }
-    out["env"]["loadavg_start_end"] = [LOAD0, list(os.getloadavg())]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2))
+    if not (args.quick or args.skip_cli):
+        result["nam_sweep"] = bench_cli()
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2)
     print(f"wrote {args.out}")
 
-
-LOAD0 = list(os.getloadavg())
 
 if __name__ == "__main__":
     main()

@@ -27,7 +27,7 @@ from .dynamics._retrieve import (
     retrieve_batch as retrieve_batch,
     settle as settle,
 )
-from .dynamics._status import Status as Status
+from .dynamics._status import Status as Status, status_ok as status_ok
 from .models._astrocyte_tensor import (
     AbstractAstrocyteTensor as AbstractAstrocyteTensor,
     DenseTensor as DenseTensor,
@@ -52,9 +52,12 @@ from .models._separation import (
 
 from .sweep._engine import (
     SpecMismatch as SpecMismatch,
+    SweepInterrupted as SweepInterrupted,
     SweepResult as SweepResult,
+    load_sweep as load_sweep,
     run_sweep as run_sweep,
 )
+from .sweep._plan import format_plan as format_plan, plan_sweep as plan_sweep
 from .sweep._report import format_summary as format_summary, write_figures as write_figures
 from .sweep._spec import SweepSpec as SweepSpec, preset as preset
 

@@ -1,10 +1,16 @@
-"""Argument checks shared by every model: raised at construction/trace time, before compute.
+"""Argument checks shared by every entry point: raised at construction/trace time, before compute.
 
-Shape checks always run. Value checks (finite, +-1, positive, symmetric) run only when the value
-is concrete; a model built inside `jax.jit` from traced arrays skips them (the caller vouched for
+One mechanism for the whole package: a wrong type raises `ArgumentTypeError` (a TypeError), a wrong
+value (shape, size, range, NaN/inf, unknown name) a ValueError; the message names the public argument
+and what was expected.
+
+Shape and dtype checks always run. Value checks (finite, +-1, positive, symmetric) run only when the
+value is concrete; a model built inside `jax.jit` from traced arrays skips them (the caller vouched for
 the values when they were concrete).
 """
 
+import math
+import os
 from typing import Any
 
 import jax
@@ -12,17 +18,37 @@ import jax.numpy as jnp
 import numpy as np
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type (e.g. a bool or a complex number where a real number is expected, a
+    list where an array is). A TypeError; also a ValueError, so code written when nam raised ValueError
+    for every bad argument keeps catching it."""
+
+
 def is_concrete(x: Any) -> bool:
     """True when `x` holds actual values (not a tracer inside jit/vmap/grad)."""
     return not isinstance(x, jax.core.Tracer)
 
 
+def _type_name(x: Any) -> str:
+    return "None" if x is None else type(x).__name__
+
+
 def as_float_array(name: str, x: Any, ndim: int | None = None) -> jax.Array:
-    """Convert to a floating JAX array, checking the number of dimensions."""
+    """Convert to a floating JAX array, checking the number of dimensions. Integers are converted; None,
+    strings, objects, booleans and complex numbers are refused (`ArgumentTypeError`)."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise ArgumentTypeError(f"`{name}` must be a real array, got {_type_name(x)}")
     try:
-        arr = jnp.asarray(x)
-    except TypeError as e:
-        raise ValueError(f"`{name}` must be array-like, got {type(x).__name__}") from e
+        arr = x if isinstance(x, jax.Array) else jnp.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise ArgumentTypeError(f"`{name}` must be a real array, got {_type_name(x)}") from e
+    if arr.dtype == jnp.bool_:
+        raise ArgumentTypeError(f"`{name}` must be a real (float or integer) array, got booleans; "
+                                "convert with .astype(float) if 0/1 is meant")
+    if jnp.issubdtype(arr.dtype, jnp.complexfloating):
+        raise ArgumentTypeError(f"`{name}` must be real, got complex dtype {arr.dtype}")
+    if not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)):
+        raise ArgumentTypeError(f"`{name}` must be a real array, got dtype {arr.dtype}")
     if not jnp.issubdtype(arr.dtype, jnp.floating):
         arr = arr.astype(jnp.result_type(float))
     if ndim is not None and arr.ndim != ndim:
@@ -110,15 +136,141 @@ def optional_square(name: str, x: Any, n: int) -> jax.Array:
     return jnp.zeros((n, n)) if x is None else check_square(name, x, n, symmetric=True)
 
 
-def check_int(name: str, value: Any, minimum: int = 1) -> int:
-    """`value` as an int (bools refused), or a ValueError naming `name` if it is below `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
+    """`value` as an int: `ArgumentTypeError` unless it is an integer (bools and floats are refused),
+    ValueError naming `name` if it lies outside [minimum, maximum]."""
+    expected = "a positive integer" if minimum == 1 and maximum is None else (
+        f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ArgumentTypeError(f"`{name}` must be {expected}, got {_type_name(value)} {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
         raise ValueError(f"`{name}` must be {expected}, got {value!r}")
     return int(value)
 
 
+def check_number(name: str, value: Any, *, minimum: int | float | None = None, maximum: int | float | None = None,
+                 open_min: bool = False, open_max: bool = False) -> float:
+    """A finite real number (Python or NumPy/JAX scalar) as a float: `ArgumentTypeError` for bools,
+    complex numbers, strings, None and arrays of other shapes; ValueError for NaN, inf or a value outside
+    [minimum, maximum] (an open end with `open_min` / `open_max`)."""
+    if isinstance(value, bool) or isinstance(value, (str, bytes)) or value is None or isinstance(value, complex):
+        raise ArgumentTypeError(f"`{name}` must be a real number, got {_type_name(value)} {value!r}")
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        arr = np.asarray(value) if isinstance(value, (jax.Array, np.ndarray)) and is_concrete(value) else None
+        if arr is None or arr.shape != () or arr.dtype == bool or not (
+                np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+            raise ArgumentTypeError(f"`{name}` must be a real number, got {_type_name(value)} {value!r}")
+        value = arr.item()
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"`{name}` must be a finite number, got {value}")
+    lo = minimum is not None and (value <= minimum if open_min else value < minimum)
+    hi = maximum is not None and (value >= maximum if open_max else value > maximum)
+    if lo or hi:
+        left = "(" if open_min else "["
+        right = ")" if open_max else "]"
+        raise ValueError(f"`{name}` must lie in {left}{'-inf' if minimum is None else f'{minimum:g}'}, "
+                         f"{'inf' if maximum is None else f'{maximum:g}'}{right}, got {value:g}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"`{name}` must be True or False, got {_type_name(value)} {value!r}")
+    return bool(value)
+
+
+def check_callable(name: str, value: Any) -> Any:
+    if not callable(value):
+        raise ArgumentTypeError(f"`{name}` must be callable, got {_type_name(value)}")
+    return value
+
+
+def check_key(name: str, key: Any) -> jax.Array:
+    """A JAX PRNG key: a typed key (`jax.random.key`) or a raw uint32 key of shape (2,) (`PRNGKey`)."""
+    if not isinstance(key, (jax.Array, np.ndarray)):
+        raise ArgumentTypeError(f"`{name}` must be a JAX PRNG key (jax.random.PRNGKey(seed)), got {_type_name(key)}")
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape != ():
+            raise ValueError(f"`{name}` must be a single PRNG key, got a key array of shape {key.shape}")
+        return key
+    if key.dtype != jnp.uint32 or key.shape != (2,):
+        raise ArgumentTypeError(f"`{name}` must be a JAX PRNG key (jax.random.PRNGKey(seed)): uint32 of shape "
+                                f"(2,), got {key.dtype} of shape {key.shape}")
+    return jnp.asarray(key)
+
+
+def available_memory() -> int:
+    """Bytes of memory a computation may use: the physical memory of this machine, and no more than the
+    default device's limit when JAX reports one (GPUs)."""
+    try:
+        limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        limit = 1 << 40
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # pragma: no cover - backends without memory stats
+        stats = {}
+    if stats.get("bytes_limit"):
+        limit = min(limit, int(stats["bytes_limit"]))
+    return int(limit)
+
+
+def _bytes(n: int | float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"  # pragma: no cover
+
+
+def check_memory(names: str, nbytes: int | float, what: str) -> None:
+    """Refuse, before allocating anything, a computation whose estimated memory `nbytes` exceeds the
+    memory available (`available_memory`); `names` are the arguments that set the size, `what` says what
+    would be allocated."""
+    limit = available_memory()
+    if nbytes > limit:
+        raise ValueError(f"{names}: {what} needs about {_bytes(nbytes)}, more than the {_bytes(limit)} of memory "
+                         "available; choose smaller sizes")
+
+
+def check_output_dir(name: str, path: Any) -> str:
+    """A folder that output will be written to: created if missing, then checked writable by creating
+    and removing a file in it. ValueError naming `name` (e.g. `--out`) if it is a file, lies under a file,
+    or cannot be written."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(f"{name} must be a folder path, got {_type_name(path)}")
+    path = os.fspath(path)
+    if not path:
+        raise ValueError(f"{name} must be a folder path, got ''")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{name} {path} is a file, not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, f".nam-write-test-{os.getpid()}")
+        with open(probe, "w") as f:
+            f.write("")
+        os.remove(probe)
+    except OSError as e:
+        raise ValueError(f"{name} {path} is not a writable folder ({e.strerror or e})") from None
+    return path
+
+
+def check_output_file(name: str, path: Any) -> str:
+    """A file that output will be written to: its folder is `check_output_dir`-ed, and the path itself
+    must not be a folder."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(f"`{name}` must be a file path, got {_type_name(path)}")
+    path = os.fspath(path)
+    if not path or os.path.isdir(path):
+        raise ValueError(f"`{name}` must be a file path, got {path!r}" + (" (a folder)" if path else ""))
+    check_output_dir(f"the folder of `{name}`", os.path.dirname(os.path.abspath(path)))
+    return path
+
+
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"`{name}` must be one of {list(choices)}, got {_type_name(value)} {value!r}")
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {list(choices)}, got {value!r}")
     return value
@@ -132,7 +284,7 @@ def check_mask(name: str, mask: Any, k: int) -> jax.Array:
     if arr.shape != (k,):
         raise ValueError(f"`{name}` must have shape ({k},) (one flag per memory), got {arr.shape}")
     if arr.dtype != bool:
-        raise ValueError(f"`{name}` must be boolean, got dtype {arr.dtype}")
+        raise ArgumentTypeError(f"`{name}` must be boolean, got dtype {arr.dtype}")
     if is_concrete(arr) and not bool(np.any(np.asarray(arr))):
         raise ValueError(f"`{name}` must select at least one memory")
     return arr

@@ -5,6 +5,8 @@
 `nam gordleeva`: the spiking neuron-astrocyte memory experiments of Gordleeva et al. (2021).
 `nam learn`: learn an astrocyte tensor for correlated memories (the digits) and compare it with Hebbian.
 `nam astrosnn retention|lm|generate`: AstroSNN (Shen et al.) against LIF-SNN, LSTM and transformer baselines.
+`nam --version`: the installed version. Every `--help` lists each option's choices and default (`_HelpFormatter`),
+and the long commands print a run header (`_run_header`: what runs, sizes, devices) before they start.
 """
 
 import argparse
@@ -26,8 +28,78 @@ def _fraction(text):
     return value
 
 
+def _finite_float(text):
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def _interrupted(command: str, message: str) -> int:
+    """Ctrl-C: one line saying what was saved and how to resume; exit status 130 (128 + SIGINT)."""
+    print(f"\nnam {command}: interrupted; {message}", file=sys.stderr, flush=True)
+    return 130
+
+
+def _check_out(command: str, path) -> bool:
+    """The output folder is created and checked writable before any compute; one line on stderr if not."""
+    from ._checks import check_output_dir
+
+    try:
+        check_output_dir("--out", path)
+    except ValueError as e:
+        print(f"nam {command}: {e}", file=sys.stderr)
+        return False
+    return True
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" to every option's help unless the help already says its default, the
+    default is None (the help then says what it falls back to), or the option is a flag."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text.lower() or action.default is None or action.default is argparse.SUPPRESS
+                or isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction))):
+            return text
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every `nam` parser and subparser (subparsers inherit the class) lists choices and defaults."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nam")
+    except PackageNotFoundError:  # running from a checkout that is not installed
+        from . import __version__
+
+        return __version__
+
+
+def _run_header(command: str, details: dict) -> None:
+    """Print what is about to run, its sizes and the devices, before long work starts."""
+    import jax
+
+    devices = jax.devices()
+    kinds = sorted({f"{d.platform}" + (f" ({d.device_kind})" if d.platform != "cpu" else "") for d in devices})
+    lines = [f"nam {_version()}: {command}"]
+    lines += [f"  {key}: {value}" for key, value in details.items()]
+    lines.append(f"  devices: {len(devices)} x {', '.join(kinds)} (jax {jax.__version__}, "
+                 f"{'float64' if jax.config.jax_enable_x64 else 'float32'})")
+    print("\n".join(lines), flush=True)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nam", description="Neuron-astrocyte associative memory toolkit.")
+    p = _Parser(prog="nam", description="Neuron-astrocyte associative memory toolkit.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="store random memories in every model and retrieve them from corrupted cues")
     d.add_argument("--n", type=_positive_int, default=100, help="neurons N (default 100)")
@@ -35,41 +107,59 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--rho", type=_fraction, default=0.15,
                    help="fraction of bits flipped in each cue, an exact count round(rho N) (default 0.15)")
     d.add_argument("--trials", type=_positive_int, default=16, help="cues per model (default 16)")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--seed", type=int, default=0, help="random seed")
     d.add_argument("--out", default="nam_output/demo", help="output folder (default nam_output/demo)")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    w = sub.add_parser("sweep", help="capacity-scaling sweep: K*(N) per model, fitted exponents, figures")
-    w.add_argument("--preset", default="default", help="default (a minute or two on 2 CPU cores) or full")
-    w.add_argument("--models", help="comma-separated subset of the preset's models")
-    w.add_argument("--n", help="comma-separated N grid for every selected model (overrides the preset)")
-    w.add_argument("--rho", type=_fraction, help="fraction of bits flipped in each cue (exact count)")
-    w.add_argument("--trials", type=_positive_int, help="cues per measured load")
-    w.add_argument("--batch", type=_positive_int, help="trials per compiled batch (divides --trials)")
-    w.add_argument("--criterion", choices=["retrieved", "fixed_point"], help="what defines K*")
-    w.add_argument("--seed", type=int)
-    w.add_argument("--out", default="nam_output/sweep", help="output folder (default nam_output/sweep); "
-                                                                "re-running resumes an interrupted sweep")
+    from .sweep._registry import REGISTRY
+    from .sweep._spec import PRESETS
+
+    w = sub.add_parser("sweep", help="capacity-scaling sweep: K*(N) per model, fitted laws, figures",
+                       description="Measure K*(N), the load at which half the cues are retrieved exactly, for "
+                                   "each model and N, fit its law, and draw the figures. Models: "
+                                   + "; ".join(f"{m} ({REGISTRY[m].label})" for m in REGISTRY) + ".")
+    w.add_argument("--preset", default="default", choices=sorted(PRESETS),
+                   help="default: about two minutes on 2 CPU cores; full: sized for one GPU")
+    w.add_argument("--models", help=f"comma-separated models (default: the preset's); any of {', '.join(REGISTRY)}")
+    w.add_argument("--n", action="append", metavar="[MODEL=]N1,N2,...",
+                   help="N grid: MODEL=16,32,64 for one model (repeatable), or 16,32,64 for every selected "
+                        "model (default: the preset's grids)")
+    w.add_argument("--rho", type=_fraction, help="fraction of bits flipped in each cue, an exact count round(rho N) "
+                                                 "(default: the preset's, 0.125)")
+    w.add_argument("--trials", type=_positive_int, help="cues per measured load (default: the preset's)")
+    w.add_argument("--batch", type=_positive_int, help="trials per compiled batch, divides --trials "
+                                                       "(default: the preset's, or --trials if smaller)")
+    w.add_argument("--criterion", choices=["retrieved", "fixed_point"],
+                   help="what defines K*: exact retrieval from the cue, or the memory an exact fixed point "
+                        "(default: retrieved)")
+    w.add_argument("--seed", type=int, help="random seed of every trial (default: 0)")
+    w.add_argument("--out", default="nam_output/sweep",
+                   help="output folder; re-running with the same options resumes an interrupted sweep")
+    w.add_argument("--plan", action="store_true",
+                   help="print each (model, N)'s estimated work, peak memory and programs, and exit")
+    w.add_argument("--report-only", action="store_true",
+                   help="redraw the summary and figures of the finished sweep in --out, computing nothing")
     w.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     g = sub.add_parser("gordleeva", help="spiking neuron-astrocyte memory (Gordleeva et al. 2021): accuracy vs "
                                          "noise, two patterns, ablation, memory lifetime, figures")
     g.add_argument("--experiments", default="noise,two,lifetime",
                    help="comma-separated subset of noise (1 and 3: one digit, with and without astrocytes), "
-                        "two (two digits), lifetime (accuracy vs delay); default all")
+                        "two (two digits), lifetime (accuracy vs delay)")
     g.add_argument("--trials", type=_positive_int, default=20, help="trials per noise level or delay (default 20)")
     g.add_argument("--noise", choices=["flip", "salt_and_pepper"], default="flip",
                    help="flip: the chosen fraction of pixels is inverted; salt_and_pepper: replaced by coin "
                         "flips (about half change). Default flip")
-    g.add_argument("--delay-ms", type=float, default=1000.0,
+    g.add_argument("--delay-ms", type=_finite_float, default=1000.0,
                    help="delay from the end of training to the test (default 1000 ms)")
-    g.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1, at most 0.5)")
+    g.add_argument("--dt", type=_finite_float, default=0.1, help="time step in ms (default 0.1, at most 0.5)")
     g.add_argument("--trigger", choices=["retrigger", "rising_edge"], default="retrigger",
                    help="how the neuron -> astrocyte condition starts IP3 pulses (default retrigger)")
     g.add_argument("--rate-rule", choices=["per_neuron", "mean"], default="per_neuron",
                    help="how the 17.5 Hz condition is read (default per_neuron)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, default=0, help="random seed")
     g.add_argument("--out", default="nam_output/gordleeva", help="output folder (default nam_output/gordleeva)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     lp = sub.add_parser("learn", help="learn an astrocyte tensor for 10 correlated digit memories by "
                                       "differentiating through the dynamics; compare with the Hebbian tensor")
@@ -77,33 +167,38 @@ def _parser() -> argparse.ArgumentParser:
                     help="digits: learned vs Hebbian tensor on 10 correlated digits (default); inpainting: the "
                          "Appendix E model trained by BPTT to fill masked image patches; gain: train the neurons' "
                          "gain beta alone")
-    lp.add_argument("--steps", type=_positive_int, help="Adam steps (default 300 digits, 2000 inpainting)")
-    lp.add_argument("--lr", type=float, help="learning rate (default 0.01 digits, 0.003 inpainting)")
-    lp.add_argument("--batch", type=_positive_int, help="cues or patches per step (default 32 digits, 64 inpainting)")
+    lp.add_argument("--steps", type=_positive_int, help="Adam steps (default 300 digits, 2000 inpainting, 60 gain)")
+    lp.add_argument("--lr", type=_finite_float, help="learning rate (default 0.01 digits, 0.003 inpainting, 0.05 gain)")
+    lp.add_argument("--batch", type=_positive_int, help="cues or patches per step (default 32 digits, 64 inpainting, "
+                                                         "32 gain)")
     lp.add_argument("--adjoint", choices=["recursive", "implicit"], default="recursive",
                     help="gradients by backpropagation through the solve or implicitly at the steady state")
     lp.add_argument("--trials", type=_positive_int, default=200, help="held-out cues per flip level (default 200)")
-    lp.add_argument("--seed", type=int, default=0)
+    lp.add_argument("--seed", type=int, default=0, help="random seed")
     lp.add_argument("--out", default="nam_output/learn", help="output folder (default nam_output/learn); its "
                                                                "checkpoint makes a re-run resume")
     lp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    lp.add_argument("--restart", action="store_true", help="start afresh over a checkpoint in --out written with "
+                                                           "other options (otherwise such a run is refused)")
 
     a = sub.add_parser("astrosnn", help="AstroSNN (astrocyte-modulated spiking units) against LIF-SNN, LSTM and "
                                         "transformer baselines at equal parameters: retention, language modelling")
     asub = a.add_subparsers(dest="task", required=True)
     models_help = "comma-separated subset of astrosnn,lif,lstm,gru,transformer (default astrosnn,lif,lstm,transformer)"
     r = asub.add_parser("retention", help="accuracy vs delay (0..256) on associative recall and delayed copy")
-    r.add_argument("--tasks", default="recall,copy", help="comma-separated subset of recall,copy (default both)")
+    r.add_argument("--tasks", default="recall,copy", help="comma-separated subset of recall,copy")
     r.add_argument("--models", default="astrosnn,lif,lstm,transformer", help=models_help)
     r.add_argument("--max-delay", type=int, default=256, help="longest delay in tokens (default 256)")
     r.add_argument("--d", type=_positive_int, default=64, help="AstroSNN width; the others match its parameter count")
     r.add_argument("--steps", type=_positive_int, default=1000, help="training steps per model (default 1000)")
     r.add_argument("--decay", choices=["retnet", "wide"], default="retnet",
                    help="start of the astrocyte decays: retnet (0.969-0.999, default) or wide (0.5-0.998)")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--seed", type=int, default=0, help="random seed")
     r.add_argument("--out", default="nam_output/astrosnn_retention",
                    help="output folder (default nam_output/astrosnn_retention); a re-run resumes")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--restart", action="store_true", help="start afresh: discard the results and checkpoints in "
+                                                          "--out (otherwise a run with other options is refused)")
     m = asub.add_parser("lm", help="character language model on Tiny Shakespeare: validation bits per char, "
                                    "samples, spike rates")
     m.add_argument("--models", default="astrosnn,lif,lstm,transformer", help=models_help)
@@ -113,20 +208,23 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--steps", type=_positive_int, default=1000, help="training steps per model (default 1000)")
     m.add_argument("--batch", type=_positive_int, default=16, help="sequences per step (default 16)")
     m.add_argument("--length", type=_positive_int, default=256, help="training sequence length (default 256)")
-    m.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    m.add_argument("--lr", type=_finite_float, default=2e-3, help="peak learning rate")
     m.add_argument("--decay", choices=["retnet", "wide"], default="wide",
                    help="start of the astrocyte decays: wide (0.5-0.998, default) or retnet (0.969-0.999)")
-    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--seed", type=int, default=0, help="random seed")
     m.add_argument("--out", default="nam_output/astrosnn_lm", help="output folder (default nam_output/astrosnn_lm); "
                                                                     "a re-run resumes")
     m.add_argument("--no-progress", action="store_true", help="no progress bar")
+    m.add_argument("--restart", action="store_true", help="start afresh: discard the results and checkpoints in "
+                                                          "--out (otherwise a run with other options is refused)")
     gen = asub.add_parser("generate", help="sample text from a trained character model checkpoint")
     gen.add_argument("checkpoint", help="a checkpoint written by `nam astrosnn lm` (e.g. nam_output/astrosnn_lm/"
                                         "lm_astrosnn.eqx)")
     gen.add_argument("--prompt", default="ROMEO:\n", help="text to start from (characters of the training data)")
     gen.add_argument("--chars", type=_positive_int, default=300, help="characters to generate (default 300)")
-    gen.add_argument("--temperature", type=float, default=0.8)
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--temperature", type=_finite_float, default=0.8, help="sampling temperature (1: the model's "
+                                                                     "distribution; lower: more conservative)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed of the sampling")
     return p
 
 
@@ -149,19 +247,36 @@ def _astrosnn(args) -> int:
         for x in models:
             if x not in ("astrosnn", "lif", "lstm", "gru", "transformer"):
                 raise ValueError(f"--models: unknown model {x!r}; expected astrosnn, lif, lstm, gru, transformer")
+        if not models:
+            raise ValueError(f"--models: no model named in {args.models!r}")
+        if not _check_out(f"astrosnn {args.task}", args.out):
+            return 2
         if args.task == "retention":
             tasks = tuple(x.strip() for x in args.tasks.split(",") if x.strip())
             if args.max_delay < 0:
                 raise ValueError(f"--max-delay must be >= 0, got {args.max_delay}")
+            _run_header("astrosnn retention", {
+                "tasks": ", ".join(tasks), "models": ", ".join(models),
+                "sizes": f"AstroSNN width d = {args.d}, the others matched to its parameter count; delays 0 to "
+                         f"{args.max_delay} tokens",
+                "training": f"{args.steps} steps per model and task, seed {args.seed}, decays {args.decay}",
+                "output": args.out})
             res = ex.run_retention(args.out, tasks=tasks, models=models, max_delay=args.max_delay, d=args.d,
                                    steps=args.steps, seed=args.seed, progress=not args.no_progress,
-                                   decay=args.decay)
+                                   decay=args.decay, restart=args.restart)
             print(ex.format_retention(res))
             print(f"wrote {ex.write_retention_figure(res, os.path.join(args.out, 'retention.png'))}")
         else:
+            _run_header("astrosnn lm (Tiny Shakespeare)", {
+                "models": ", ".join(models),
+                "sizes": f"AstroSNN width d = {args.d}, {args.layers} blocks, the others matched to its parameter "
+                         f"count",
+                "training": f"{args.steps} steps of {args.batch} x {args.length} characters, peak learning rate "
+                            f"{args.lr:g}, seed {args.seed}, decays {args.decay}",
+                "output": args.out})
             res = ex.run_lm(args.out, models=models, d=args.d, layers=args.layers, steps=args.steps,
                             batch=args.batch, length=args.length, learning_rate=args.lr, seed=args.seed,
-                            progress=not args.no_progress, decay=args.decay)
+                            progress=not args.no_progress, decay=args.decay, restart=args.restart)
             print(ex.format_lm(res))
             with open(os.path.join(args.out, "samples.txt"), "w") as f:
                 for r in res.values():
@@ -172,6 +287,11 @@ def _astrosnn(args) -> int:
     except (ValueError, FileNotFoundError, RuntimeError, KeyError) as e:  # RuntimeError: NonFiniteLoss, md5
         print(f"nam astrosnn {args.task}: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:
+        saved = f"{e}; " if str(e) else ""
+        again = "again without --restart" if getattr(args, "restart", False) else "the same command again"
+        return _interrupted(f"astrosnn {args.task}", f"{saved}finished models are kept in {args.out}; run {again} "
+                                                      "to resume")
     return 0
 
 
@@ -180,23 +300,35 @@ def _learn(args) -> int:
 
     from .learning._digits import format_digits, run_digits, write_digits_figure
     from .learning._inpainting import format_inpainting, run_inpainting, write_inpainting_figure
+    from ._io import atomic_write
     from .learning._train import NonFiniteLoss, make_optimizer
 
     if args.task == "gain":
         from .learning._scalars import fit_gain, format_gain, write_gain_figure
 
         out = args.out if args.out != "nam_output/learn" else "nam_output/learn_gain"
+        if not _check_out("learn", out):
+            return 2
         try:
             make_optimizer("adam", 5e-2 if args.lr is None else args.lr)
+            _run_header("learn --task gain", {
+                "model": "effective neuron-astrocyte network, Hebbian T, 40 random memories in N = 64 neurons, "
+                         "activation tanh(beta x) from beta = 1.5",
+                "training": f"beta alone, {args.steps or 60} Adam steps of {args.batch or 32} cues (25% of bits "
+                            f"flipped), learning rate {5e-2 if args.lr is None else args.lr:g}, seed {args.seed}",
+                "output": out})
             beta, history = fit_gain(steps=args.steps or 60, learning_rate=5e-2 if args.lr is None else args.lr,
                                      batch=args.batch or 32, seed=args.seed, progress=not args.no_progress)
         except (ValueError, NonFiniteLoss) as e:
             print(f"nam learn: {e}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            return _interrupted("learn", "the gain task keeps no checkpoint, nothing was saved; run it again")
         print(format_gain(beta, history))
-        os.makedirs(out, exist_ok=True)
-        with open(os.path.join(out, "results.json"), "w") as f:
-            json.dump({"beta": beta, "history": history}, f, indent=1)
+        settings = {"task": "gain", "steps": args.steps or 60, "learning_rate": 5e-2 if args.lr is None else args.lr,
+                    "batch": args.batch or 32, "seed": args.seed}
+        atomic_write(os.path.join(out, "results.json"),
+                     json.dumps({"settings": settings, "beta": beta, "history": history}, indent=1))
         print(f"wrote {os.path.join(out, 'results.json')}")
         print(f"wrote {write_gain_figure(history, out)}")
         return 0
@@ -205,24 +337,42 @@ def _learn(args) -> int:
     lr = args.lr if args.lr is not None else (1e-2 if digits else 3e-3)
     batch = args.batch if args.batch is not None else (32 if digits else 64)
     out = args.out if digits or args.out != "nam_output/learn" else "nam_output/learn_inpainting"
+    if not _check_out("learn", out):
+        return 2
+    checkpoint = os.path.join(out, "checkpoint.eqx")
     try:
         make_optimizer("adam", lr)  # checks the learning rate before any work
-        os.makedirs(out, exist_ok=True)
-        checkpoint = os.path.join(out, "checkpoint.eqx")
+        if digits:
+            _run_header("learn --task digits", {
+                "model": "effective neuron-astrocyte network, 10 digit memories of N = 64 bits (8 x 8), learnable "
+                         "astrocyte tensor (SymmetricKronecker, R = 10) against Hebbian",
+                "training": f"{steps} Adam steps of {batch} cues, learning rate {lr:g}, {args.adjoint} gradients, "
+                            f"seed {args.seed}",
+                "evaluation": f"{args.trials} held-out cues per flip level",
+                "output": f"{out} (resumes from {out}/checkpoint.eqx)"})
+        else:
+            _run_header("learn --task inpainting", {
+                "model": "Appendix E neuron-astrocyte model, N = 256 (16 x 16 grey patches), 20 Euler steps "
+                         "of dt = 0.1",
+                "training": f"{steps} Adam steps of {batch} patches, learning rate {lr:g}, BPTT, seed {args.seed}",
+                "output": f"{out} (resumes from {out}/checkpoint.eqx)"})
         if digits:
             result, _ = run_digits(steps=steps, learning_rate=lr, batch=batch, adjoint=args.adjoint,
                                    seed=args.seed, trials=args.trials, progress=not args.no_progress,
-                                   checkpoint=checkpoint)
+                                   checkpoint=checkpoint, restart=args.restart)
         else:
             result, net = run_inpainting(steps=steps, learning_rate=lr, batch=batch, seed=args.seed,
-                                         progress=not args.no_progress, checkpoint=checkpoint)
+                                         progress=not args.no_progress, checkpoint=checkpoint, restart=args.restart)
     except (ValueError, NonFiniteLoss) as e:
         print(f"nam learn: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:
+        saved = f"{e}; " if str(e) else f"the checkpoint {checkpoint} holds the completed steps; "
+        again = "again without --restart" if args.restart else "the same command again"
+        return _interrupted("learn", f"{saved}run {again} to resume")
     print(format_digits(result) if digits else format_inpainting(result))
     path = os.path.join(out, "results.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1)
+    atomic_write(path, json.dumps(result, indent=1))  # the settings of the run whose checkpoint it used
     print(f"wrote {path}")
     figure = write_digits_figure(result, out) if digits else write_inpainting_figure(result, net, out, args.seed)
     print(f"wrote {figure}")
@@ -246,50 +396,159 @@ def _gordleeva(args) -> int:
     except ValueError as e:
         print(f"nam gordleeva: {e}", file=sys.stderr)
         return 2
-    results, example = run_experiments(network, which=which, trials=args.trials, protocol=protocol, seed=args.seed)
-    print(format_results(results))
-    os.makedirs(args.out, exist_ok=True)
+    if not _check_out("gordleeva", args.out):
+        return 2
+    from ._io import atomic_write
+    from .spiking._experiments import DELAYS_MS, count_trials
+
+    # a re-run with the same settings resumes: experiments finished before (saved as each one ends) are reused
     path = os.path.join(args.out, "results.json")
-    with open(path, "w") as f:
-        json.dump({"settings": vars(args), **results}, f, indent=1)
+    settings = {k: v for k, v in vars(args).items() if k not in ("command", "no_progress")}
+    same = lambda saved: {k: v for k, v in saved.items() if k not in ("out", "experiments")} == {
+        k: v for k, v in settings.items() if k not in ("out", "experiments")}
+    done = {}
+    if os.path.exists(path):
+        try:
+            with open(path) as f:
+                previous = json.load(f)
+            if not isinstance(previous, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as e:
+            print(f"nam gordleeva: {path} is not a readable results file ({e}); delete it to start afresh",
+                  file=sys.stderr)
+            return 2
+        if isinstance(previous.get("settings"), dict) and same(previous["settings"]):
+            done = {k: v for k, v in previous.items() if k in ("noise_curve", "two_patterns", "lifetime")}
+
+    def save(results, complete=False):
+        atomic_write(path, json.dumps({"settings": settings, "complete": complete, **results}, indent=1))
+
+    longest = protocol.t_end_ms(2 if "two" in which else 1)
+    if "lifetime" in which:
+        longest = max(longest, protocol.t_end_ms(1) - protocol.delay_ms + max(DELAYS_MS))
+    _run_header("gordleeva (Gordleeva et al. 2021)", {
+        "experiments": ", ".join(which),
+        "network": f"{network.side} x {network.side} Izhikevich neurons, {network.astro_side} x {network.astro_side} "
+                   f"Li-Rinzel astrocytes, dt {args.dt:g} ms",
+        "trials": f"{count_trials(which, args.trials)} simulated trials ({args.trials} per noise level or delay) "
+                  f"of up to {longest / 1000:.2f} s simulated time each, plus one recorded example",
+        "output": args.out})
+    try:
+        results, example = run_experiments(network, which=which, trials=args.trials, protocol=protocol,
+                                           seed=args.seed, progress=not args.no_progress, done=done, on_result=save)
+    except KeyboardInterrupt:
+        return _interrupted("gordleeva", f"finished experiments are saved in {path}; run the same command again "
+                                         "to run the rest")
+    print(format_results(results))
+    save(results, complete=True)
     print(f"wrote {path}")
     for path in write_figures(results, example, args.out):
         print(f"wrote {path}")
     return 0
 
 
+def _compilation_cache() -> None:
+    """jax's persistent compilation cache for repeated sweeps: $NAM_COMPILATION_CACHE, by default
+    ~/.cache/nam/jax; set it to an empty string to turn the cache off. (The CLI is the application, so it
+    sets the process-wide option; the library never does.)"""
+    import jax
+
+    path = os.environ.get("NAM_COMPILATION_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "nam", "jax"))
+    if path:
+        jax.config.update("jax_compilation_cache_dir", path)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
+def _sweep_grid(args, preset_grid: dict) -> dict:
+    """The N grid from --models and --n (per-model MODEL=N1,N2 entries, or one grid for every model)."""
+    from .sweep._registry import REGISTRY
+
+    grid = dict(preset_grid)
+    if args.models is not None:
+        names = [m.strip() for m in args.models.split(",") if m.strip()]
+        if not names:
+            raise ValueError("--models is empty; expected a comma-separated list of " + ", ".join(REGISTRY))
+        unknown = [m for m in names if m not in REGISTRY]
+        if unknown:
+            raise ValueError(f"--models: unknown model(s) {', '.join(unknown)}; expected any of {', '.join(REGISTRY)}")
+        grid = {m: preset_grid.get(m) for m in names}
+    shared, per_model = None, {}
+    for entry in args.n or []:
+        name, _, values = entry.rpartition("=")
+        try:
+            ns = tuple(int(x) for x in values.split(",") if x.strip())
+        except ValueError:
+            raise ValueError(f"--n {entry!r}: expected [MODEL=]N1,N2,... with integer N") from None
+        if not ns:
+            raise ValueError(f"--n {entry!r}: no N given")
+        if name:
+            if name not in REGISTRY:
+                raise ValueError(f"--n {entry!r}: unknown model {name!r}; expected any of {', '.join(REGISTRY)}")
+            per_model[name] = ns
+            if args.models is None and name not in grid:
+                grid[name] = ns
+        else:
+            shared = ns
+    for name in grid:
+        if name in per_model:
+            grid[name] = per_model[name]
+        elif shared is not None:
+            grid[name] = shared
+        elif grid[name] is None:
+            raise ValueError(f"--models: {name} has no N grid in this preset; give one with --n {name}=N1,N2,...")
+    extra = [m for m in per_model if m not in grid]
+    if extra:
+        raise ValueError(f"--n names {', '.join(extra)}, which --models does not select")
+    return grid
+
+
 def _sweep(args) -> int:
-    from .sweep._engine import SpecMismatch, run_sweep
+    from .sweep._engine import SpecMismatch, SweepInterrupted, load_sweep, run_sweep
+    from .sweep._plan import format_plan, plan_sweep
     from .sweep._report import format_summary, write_figures
     from .sweep._spec import PRESETS, preset
 
+    if args.report_only:
+        try:
+            result = load_sweep(args.out)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"nam sweep: {e}", file=sys.stderr)
+            return 2
+        print(format_summary(result))
+        for path in write_figures(result, args.out):
+            print(f"wrote {path}")
+        return 0
     try:
-        if args.preset not in PRESETS:
-            raise ValueError(f"--preset must be one of {sorted(PRESETS)}, got {args.preset!r}")
         overrides = {k: getattr(args, k) for k in ("rho", "trials", "batch", "criterion", "seed")
                      if getattr(args, k) is not None}
-        grid = dict(PRESETS[args.preset]["n_grid"])
-        if args.models:
-            names = [m.strip() for m in args.models.split(",") if m.strip()]
-            grid = {m: grid.get(m, ()) for m in names}
-        if args.n:
-            ns = tuple(int(x) for x in args.n.split(","))
-            grid = {m: ns for m in grid}
+        grid = _sweep_grid(args, PRESETS[args.preset]["n_grid"])
         if "trials" in overrides and "batch" not in overrides:
             overrides["batch"] = min(overrides["trials"], PRESETS[args.preset]["batch"])
         spec = preset(args.preset, n_grid=grid, **overrides)
-        result = run_sweep(spec, args.out, progress=not args.no_progress)
-    except (ValueError, SpecMismatch) as e:
+    except ValueError as e:
         print(f"nam sweep: {e}", file=sys.stderr)
         return 2
+    if args.plan:
+        print(format_plan(spec, plan_sweep(spec)))
+        return 0
+    if not _check_out("sweep", args.out):
+        return 2
+    _run_header("sweep", {
+        "preset": args.preset, "models": ", ".join(spec.n_grid),
+        "N": "; ".join(f"{m} {','.join(map(str, ns))}" for m, ns in spec.n_grid.items()),
+        "trials per load": f"{spec.trials} (batches of {spec.batch})", "rho": f"{spec.rho} (round(rho N) bits flipped)",
+        "criterion": spec.criterion, "seed": spec.seed, "out": args.out})
+    try:
+        result = run_sweep(spec, args.out, progress=not args.no_progress)
+    except (ValueError, SpecMismatch, MemoryError, OSError) as e:
+        print(f"nam sweep: {e}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, SweepInterrupted):
+        return _interrupted("sweep", f"every finished row is in {os.path.join(args.out, 'rows.csv')}; run the "
+                                     "same command again to resume")
     print(format_summary(result))
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    print(f"peak resident memory of this process: {peak:.0f} MiB")
-    for path in [os.path.join(args.out, f) for f in ("rows.csv", "summary.csv", "fits.csv")]:
-        print(f"wrote {path}")
-    for path in write_figures(result, args.out):
+    written = [os.path.join(args.out, f) for f in ("rows.csv", "summary.csv", "fits.csv", "run.json")]
+    for path in [p for p in written if os.path.exists(p)] + write_figures(result, args.out):
         print(f"wrote {path}")
     return 0
 
@@ -297,6 +556,7 @@ def _sweep(args) -> int:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sweep":
+        _compilation_cache()
         return _sweep(args)
     if args.command == "gordleeva":
         return _gordleeva(args)
@@ -310,8 +570,16 @@ def main(argv=None) -> int:
             return 2
         from ._demo import format_table, run_demo, write_outputs
 
-        rows, example = run_demo(n=args.n, k=args.k, rho=args.rho, trials=args.trials, seed=args.seed,
-                                 progress=not args.no_progress)
+        if not _check_out("demo", args.out):
+            return 2
+        try:
+            rows, example = run_demo(n=args.n, k=args.k, rho=args.rho, trials=args.trials, seed=args.seed,
+                                     progress=not args.no_progress)
+        except ValueError as e:  # sizes that cannot fit in memory
+            print(f"nam demo: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return _interrupted("demo", "the demo keeps no partial results, nothing was saved; run it again")
         print(format_table(rows))
         for path in write_outputs(rows, example, args.out):
             print(f"wrote {path}")

@@ -13,12 +13,13 @@ import jax.random as jr
 import numpy as np
 from tqdm import tqdm
 
+from ._checks import ArgumentTypeError, check_int, check_memory, check_number
 from ._io import atomic_write
 from ._patterns import flip_bits, random_patterns
 from .dynamics._binary import retrieve_binary
 from .dynamics._config import SolverConfig
 from .dynamics._retrieve import retrieve_batch
-from .dynamics._status import Status
+from .dynamics._status import Status, status_ok
 from .models._astrocyte_tensor import HebbianTensor
 from .models._dense import DenseAssociativeMemory
 from .models._hidden import HiddenNeuronDAM
@@ -35,7 +36,7 @@ class DemoRow:
     k: int
     rho: float
     trials: int
-    retrieved: float  # fraction of cues whose read-out equals the memory exactly
+    retrieved: float  # fraction of cues that finished cleanly (nam.status_ok) with the memory as read-out
     mean_overlap: float  # mean of read-out . memory / N
     mean_steps: float
     status: dict  # Status name -> count
@@ -56,10 +57,14 @@ def run_demo(n: int = 100, k: int = 10, rho: float = 0.15, trials: int = 16, see
              config: SolverConfig | None = None, progress: bool = True):
     """Store K random memories of N bits in every model; retrieve `trials` cues with round(rho N) flipped
     bits. Returns (rows, example) where `example` holds one full-model energy trace for plotting."""
-    if not 0.0 <= rho < 0.5:
-        raise ValueError(f"`rho` must be in [0, 0.5), got {rho}")
-    if trials < 1:
-        raise ValueError(f"`trials` must be >= 1, got {trials}")
+    n, k = check_int("n", n, 2), check_int("k", k)
+    trials, seed = check_int("trials", trials), check_int("seed", seed, 0)
+    rho = check_number("rho", rho, minimum=0.0, maximum=0.5, open_max=True)
+    # the memories and cues, and one cue of the full model (N + 2 N^2 numbers) in about 12 solver copies
+    check_memory("`n`, `k`, `trials`", 8 * (2 * k * n + 2 * trials * n + 12 * (2 * n * n + n)),
+                 "the demo (memories, cues and the full model's state)")
+    if config is not None and not isinstance(config, SolverConfig):
+        raise ArgumentTypeError(f"`config` must be a nam.SolverConfig, got {type(config).__name__}")
     config = SolverConfig("tsit5", t1=50.0, max_steps=4000) if config is None else config
     key = jr.PRNGKey(seed)
     xi = random_patterns(jr.fold_in(key, 0), k, n)
@@ -81,8 +86,9 @@ def run_demo(n: int = 100, k: int = 10, rho: float = 0.15, trials: int = 16, see
                 example = {"ts": np.asarray(ts), "energies": np.asarray(out.energies[0])}
         jax.block_until_ready(out)
         seconds = time.perf_counter() - t0
-        pattern = np.asarray(out.pattern)
         codes = np.asarray(out.status)
+        ok = np.asarray(status_ok(codes, time_limit_ok=not dynamics.startswith("binary") and not config.steady_state))
+        pattern = np.where(ok[:, None], np.asarray(out.pattern), 0.0)  # a sample that did not finish counts as lost
         rows.append(DemoRow(
             model=name, dynamics=dynamics, n=n, k=k, rho=rho, trials=trials,
             retrieved=float(np.mean(np.all(pattern == np.asarray(targets), axis=1))),
@@ -111,24 +117,37 @@ def write_outputs(rows, example, out_dir: str) -> list[str]:
     table = os.path.join(out_dir, "demo.json")
     atomic_write(table, json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
 
-    fig = Figure(figsize=(12, 4.2))
-    axes = fig.subplots(1, 2)
+    fig = Figure(figsize=(12, 4.6))
+    axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.1, 1)})
     names = [r.model for r in rows]
-    axes[0].barh(names, [r.retrieved for r in rows], color="tab:blue", label="retrieved exactly")
-    axes[0].barh(names, [r.mean_overlap for r in rows], color="none", edgecolor="k", label="mean overlap")
-    axes[0].set_xlim(-1, 1)
-    axes[0].axvline(0, color="k", lw=0.5)
+    y = np.arange(len(rows))
+    h = 0.38
+    axes[0].barh(y - h / 2, [r.retrieved for r in rows], height=h, color="tab:blue", label="retrieved exactly")
+    axes[0].barh(y + h / 2, [r.mean_overlap for r in rows], height=h, color="tab:orange",
+                 label="mean overlap with the memory")
+    for yi, r in zip(y, rows):
+        axes[0].text(max(r.retrieved, 0.0) + 0.01, yi - h / 2, f"{r.retrieved:.2f}", va="center", fontsize=7)
+        axes[0].text(max(r.mean_overlap, 0.0) + 0.01, yi + h / 2, f"{r.mean_overlap:.3f}", va="center", fontsize=7)
+    low = min(0.0, min(r.mean_overlap for r in rows))
+    axes[0].set_xlim(low - (0.05 if low < 0 else 0.0), 1.15)
+    if low < 0:
+        axes[0].axvline(0, color="k", lw=0.5)
+    axes[0].set_yticks(y, names)
+    axes[0].set_xlabel("fraction of cues, or overlap xi . sign(x) / N (dimensionless)")
     r0 = rows[0]
-    axes[0].set_title(f"N={r0.n}, K={r0.k}, {round(r0.rho * r0.n)} bits flipped, {r0.trials} cues")
-    axes[0].legend(loc="lower left", fontsize=8)
+    axes[0].set_title(f"N={r0.n}, K={r0.k}, {round(r0.rho * r0.n)} bits flipped, {r0.trials} cues", fontsize=10)
+    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
     axes[0].invert_yaxis()
     if example:
         e = example["energies"]
         ok = np.isfinite(e)
-        axes[1].plot(example["ts"][ok], e[ok])
-        axes[1].set_xlabel("time (tau_n)")
-        axes[1].set_ylabel("energy E(t)")
-        axes[1].set_title("full neuron-astrocyte network: energy along one retrieval")
+        axes[1].plot(example["ts"][ok], e[ok], label="neuron-astrocyte full")
+        axes[1].set_xlabel("time (units of the neuron time constant tau_n)")
+        axes[1].set_ylabel("energy E(t) (dimensionless)")
+        axes[1].set_title("full neuron-astrocyte network: energy along one retrieval", fontsize=10)
+        axes[1].legend(fontsize=8)
+    else:
+        axes[1].set_axis_off()
     fig.tight_layout()
     png = os.path.join(out_dir, "demo.png")
     fig.savefig(png, dpi=110)

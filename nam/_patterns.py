@@ -2,25 +2,62 @@
 
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
+
+from ._checks import ArgumentTypeError, as_float_array, check_int, check_key, check_memory, is_concrete
 
 
 def random_patterns(key: PRNGKeyArray, k: int, n: int) -> Float[Array, "k n"]:
-    """K independent, unbiased +-1 patterns of N bits (the setting of every capacity theory)."""
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"`k` must be a positive integer, got {k!r}")
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"`n` must be an integer >= 2, got {n!r}")
+    """K independent, unbiased +-1 patterns of N bits (the setting of every capacity theory).
+
+    **Raises:** TypeError for a key that is not a JAX PRNG key or sizes that are not integers; ValueError
+    for K < 1, N < 2, or K x N patterns that cannot fit in memory (refused before allocating).
+    """
+    key = check_key("key", key)
+    k, n = check_int("k", k), check_int("n", n, 2)
+    itemsize = jnp.dtype(jnp.result_type(float)).itemsize
+    # the random bits (4 bytes), the booleans (1) and the patterns (itemsize) per entry
+    check_memory("`k`, `n`", float(k) * n * (5 + itemsize), f"{k} x {n} random patterns")
     return jnp.where(jr.bernoulli(key, 0.5, (k, n)), 1.0, -1.0)
 
 
-def flip_bits(key: PRNGKeyArray, pattern: Float[Array, " n"], fraction) -> Float[Array, " n"]:
-    """Flip exactly round(fraction * N) distinct bits, chosen uniformly (not independent coin flips).
+def _check_fraction(fraction) -> Array:
+    if isinstance(fraction, bool) or fraction is None or isinstance(fraction, (str, complex)):
+        raise ArgumentTypeError(f"`fraction` must be a real number in [0, 1], got {fraction!r}")
+    arr = jnp.asarray(fraction)
+    real = jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)
+    if arr.dtype == jnp.bool_ or not real:
+        raise ArgumentTypeError(f"`fraction` must be a real number in [0, 1], got dtype {arr.dtype}")
+    if arr.shape != ():
+        raise ValueError(f"`fraction` must be a scalar (vmap for several), got shape {arr.shape}")
+    if is_concrete(arr):
+        value = float(arr)
+        if not 0.0 <= value <= 1.0:  # also refuses NaN
+            raise ValueError(f"`fraction` must be a fraction of bits in [0, 1], got {value}")
+    return arr
 
-    Works under jit and vmap (the fraction may be traced).
+
+def flip_bits(key: PRNGKeyArray, pattern: Float[Array, " n"], fraction) -> Float[Array, " n"]:
+    """Flip exactly round(fraction * N) distinct bits of a +-1 `pattern` (N,), chosen uniformly (not
+    independent coin flips).
+
+    Works under jit and vmap (the fraction may be traced; values are checked when concrete).
+
+    **Raises:** TypeError for a key that is not a JAX PRNG key, a pattern that is not a real array, or a
+    fraction that is not a real number; ValueError for a pattern that is not 1-d or not +-1, and a
+    fraction outside [0, 1] (or NaN).
     """
+    key = check_key("key", key)
+    if not isinstance(pattern, (Array, np.ndarray)):
+        raise ArgumentTypeError(f"`pattern` must be a JAX or NumPy array of +-1, got {type(pattern).__name__}")
+    pattern = as_float_array("pattern", pattern)
+    if pattern.ndim != 1 or pattern.shape[0] < 1:
+        raise ValueError(f"`pattern` must have shape (N,) with N >= 1 (vmap for batches), got {pattern.shape}")
+    if is_concrete(pattern) and not bool(np.all(np.abs(np.asarray(pattern)) == 1)):
+        raise ValueError("`pattern` must contain only +1 and -1 entries")
+    fraction = _check_fraction(fraction)
     n = pattern.shape[-1]
-    fraction = jnp.asarray(fraction)
     n_flip = jnp.round(fraction * n).astype(jnp.int32)
     ranks = jnp.argsort(jr.uniform(key, (n,)))
     flip = ranks < n_flip
@@ -28,5 +65,8 @@ def flip_bits(key: PRNGKeyArray, pattern: Float[Array, " n"], fraction) -> Float
 
 
 def overlap(a: Float[Array, " n"], b: Float[Array, " n"]) -> Float[Array, ""]:
-    """m = a.b / N, in [-1, 1] for +-1 patterns."""
+    """m = a.b / N, in [-1, 1] for +-1 patterns. `a` and `b` are (N,) real arrays of the same shape."""
+    a, b = as_float_array("a", a, ndim=1), as_float_array("b", b, ndim=1)
+    if a.shape != b.shape or a.shape[0] < 1:
+        raise ValueError(f"`a` and `b` must have the same shape (N,) with N >= 1, got {a.shape} and {b.shape}")
     return jnp.dot(a, b) / a.shape[-1]

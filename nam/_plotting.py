@@ -18,3 +18,35 @@ def save_figure(fig, ax, path: str, *, xlabel: str, ylabel: str, title: str, log
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     return path
+
+
+def moving_average(values, window: int):
+    """Trailing moving average of a 1-d sequence, the same length as `values`: entry i is the mean of
+    values[max(0, i - window + 1) : i + 1] (the first entries average what there is so far)."""
+    import numpy as np
+
+    x = np.asarray(values, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"`values` must be 1-d, got shape {x.shape}")
+    if not isinstance(window, int) or window < 1:
+        raise ValueError(f"`window` must be a positive integer, got {window!r}")
+    c = np.cumsum(np.insert(x, 0, 0.0))
+    i = np.arange(1, x.size + 1)
+    lo = np.maximum(0, i - window)
+    return (c[i] - c[lo]) / (i - lo)
+
+
+def plot_loss(ax, steps, losses, *, label: str, ylabel: str, color: str = "C0", log: bool = True):
+    """A training-loss panel: the raw per-step loss faint, its moving average (window about 1/20 of the
+    run, at least 5 steps) on top, both labelled."""
+    import numpy as np
+
+    losses = np.asarray(losses, dtype=np.float64)
+    window = max(5, len(losses) // 20)
+    ax.plot(steps, losses, lw=0.6, alpha=0.3, color=color, label=f"{label}, per step")
+    ax.plot(steps, moving_average(losses, window), lw=1.6, color=color, label=f"{label}, mean of last {window} steps")
+    ax.set_xlabel("training step (Adam updates)")
+    ax.set_ylabel(ylabel)
+    if log and np.all(losses > 0):
+        ax.set_yscale("log")
+    ax.legend(fontsize=7)

@@ -21,6 +21,8 @@ EXPECTED_OUTPUT = {
     "05_astrosnn_memory_retention.ipynb": ["AstroSNN beats LIF-SNN at delay 32: True"],
     "06_astrosnn_language_model.ipynb": ["both spiking models beat the unigram baseline: True",
                                          "recurrent form equals the parallel form: True"],
+    "07_self_coupling.ipynb": ["signal + crosstalk + self equals the eq. 10 field: True",
+                               "distinct indices beat eq. 10 at beta = 5 and 25: True"],
 }
 
 

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 import nam
-from nam.sweep._engine import TRACES, SweepInterrupted, bucket_size, measure_row
+from nam.sweep._engine import TRACES, SweepInterrupted, measure_row
 
 SMALL = dict(n_grid={"hopfield": (20, 30), "dam3": (8, 10)}, trials=16, batch=8, rel_tol=0.2)
 
@@ -47,12 +47,16 @@ def test_changed_spec_is_refused(tmp_path):
                       progress=False)
 
 
-def test_no_recompile_across_k_within_a_bucket():
-    spec = nam.SweepSpec(n_grid={"dam3": (9,)}, trials=4, batch=4)
-    assert bucket_size(9) == bucket_size(12) == bucket_size(16) == 16
-    for k in (9, 12, 16):
-        measure_row(spec, "dam3", 9, k, 0)
-    assert TRACES[("dam3", 9, 16, 4)] == 1
+def test_one_binary_program_serves_every_n_and_k():
+    """N and K are traced: the binary model compiles once for its capacity and word count."""
+    spec = nam.SweepSpec(n_grid={"dam3": (9, 16, 24)}, trials=4, batch=4)
+    key = ("dam3", 1, 64, 4)
+    before = TRACES.get(key, 0)
+    rows = [measure_row(spec, "dam3", n, k, 0, cap=64, words=1) for n, k in ((9, 5), (16, 30), (24, 64), (24, 7))]
+    assert TRACES[key] - before == 1
+    assert [r["cap"] for r in rows] == [64] * 4 and all(r["converged"] + r["sweep_limit"] == 4 for r in rows)
+    with pytest.raises(ValueError, match="capacity"):
+        measure_row(spec, "dam3", 9, 65, 0, cap=64)
 
 
 def test_table_is_identical_with_four_devices(tmp_path):

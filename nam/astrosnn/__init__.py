@@ -9,6 +9,8 @@ delayed copy; `_text.py`: Tiny Shakespeare and its vocabulary; `_experiments.py`
 from ._amsu import AMSU as AMSU
 from ._experiments import (
     bits_per_char as bits_per_char,
+    format_lm as format_lm,
+    format_retention as format_retention,
     load_model as load_model,
     make_sequence_optimizer as make_sequence_optimizer,
     retention_accuracy as retention_accuracy,
@@ -16,6 +18,8 @@ from ._experiments import (
     sequence_loss as sequence_loss,
     train_lm as train_lm,
     train_retention as train_retention,
+    write_lm_figure as write_lm_figure,
+    write_retention_figure as write_retention_figure,
 )
 from ._models import (
     MODEL_KINDS as MODEL_KINDS,

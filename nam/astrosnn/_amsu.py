@@ -38,7 +38,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_choice, check_int
+from .._checks import ArgumentTypeError, check_choice, check_int, check_number
 from ._surrogate import SURROGATES, spike
 
 
@@ -82,7 +82,11 @@ class AMSU(eqx.Module):
             h = np.arange(heads)
             decay = (1.0 - 2.0 ** -(5.0 + 7.0 * h / heads) if decay == "retnet"
                      else 1.0 - 2.0 ** -(np.linspace(1.0, 9.0, heads) if heads > 1 else np.array([5.0])))
-        decay = np.asarray(decay, dtype=np.float64)
+        decay = np.asarray(decay)  # a host value: the model may be built under eqx.filter_eval_shape
+        real = np.issubdtype(decay.dtype, np.floating) or np.issubdtype(decay.dtype, np.integer)
+        if decay.dtype == bool or not real:
+            raise ArgumentTypeError(f"`decay` must be real numbers in (0, 1] or a name, got dtype {decay.dtype}")
+        decay = decay.astype(np.float64)
         if decay.ndim > 1 or decay.size not in (1, heads):
             raise ValueError(f"`decay` must be a scalar or one value per head ({heads}), got shape {decay.shape}")
         decay = np.broadcast_to(decay, (heads,))
@@ -99,8 +103,10 @@ class AMSU(eqx.Module):
         self.read_gain = jnp.full(d_out, float(read_gain_init)) if read_norm else None
         if not astrocyte:  # the plain LIF layer holds (and counts) no astrocyte parameters
             self.w_k = self.w_v = self.w_q = self.decay_raw = self.read_gain = None
-        self.beta, self.theta = jnp.asarray(float(beta)), jnp.asarray(float(theta))
-        self.alpha = float(alpha)  # the surrogate width shapes gradients only: not trained
+        self.beta = jnp.asarray(check_number("beta", beta, minimum=0.0, maximum=1.0))
+        self.theta = jnp.asarray(check_number("theta", theta, minimum=0.0, open_min=True))
+        # the surrogate width shapes gradients only: not trained
+        self.alpha = check_number("alpha", alpha, minimum=0.0, open_min=True)
         self.heads, self.normalise, self.kq_spiking, self.astrocyte = heads, normalise, kq_spiking, astrocyte
         self.key_shift = key_shift
 

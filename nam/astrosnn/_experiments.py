@@ -2,8 +2,9 @@
 character-level language modelling, for AstroSNN and its baselines at a matched parameter count.
 
 Training uses `nam.learning.train` (optax, one jitted step, progress bar, atomic checkpoints that resume
-bit for bit, deterministic from the seed). Each checkpoint has a `<checkpoint>.config.json` beside it
-with the model configuration and vocabulary; resuming or loading with another one is refused.
+bit for bit, deterministic from the seed). Each checkpoint holds the model configuration and vocabulary
+with its SHA-256 checksum; a corrupt checkpoint, or resuming with another configuration, is refused
+(`restart=True` starts afresh).
 """
 
 import json
@@ -18,9 +19,11 @@ import jax.random as jr
 import numpy as np
 import optax
 
-from .._checks import check_choice
+from .._checks import (ArgumentTypeError, check_bool, check_choice, check_int, check_memory, check_number,
+                       check_output_dir, is_concrete)
 from .._io import atomic_write
 from ..learning import train
+from ..learning._train import CheckpointError, TrainState, checkpoint_config, load_checkpoint
 from ._models import MODEL_KINDS, build_model, generate, match_width, parameter_count
 from ._tasks import RetentionTask
 from ._text import CharData, Vocab, load_text
@@ -28,7 +31,11 @@ from ._text import CharData, Vocab, load_text
 
 def sequence_loss(model, tokens, targets, mask=None, form: str = "parallel"):
     """Mean cross-entropy (nats) over the masked positions of a batch (B, T), with the accuracy and the
-    mean spike rate of the spiking layers (nan for models without spikes) as aux."""
+    mean spike rate of the spiking layers (nan for models without spikes) as aux.
+
+    `tokens`, `targets`: (B, T) integer ids in [0, vocab); `mask`: None or (B, T) booleans (or 0/1).
+    Shapes, dtypes and (when concrete) the id range are checked before anything runs."""
+    _check_batch(model, tokens, targets, mask)
     logits, rates = jax.vmap(lambda t: model(t, form))(tokens)
     ce = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
     m = jnp.ones_like(ce) if mask is None else mask.astype(ce.dtype)
@@ -38,12 +45,54 @@ def sequence_loss(model, tokens, targets, mask=None, form: str = "parallel"):
     return jnp.sum(ce * m) / n, {"accuracy": acc, "spike_rate": rate}
 
 
+def _check_batch(model, tokens, targets, mask):
+    vocab = getattr(model, "vocab", None)
+    if not isinstance(vocab, int):
+        raise ArgumentTypeError(f"`model` must be a nam.astrosnn sequence model, got {type(model).__name__}")
+    for name, x in (("tokens", tokens), ("targets", targets)):
+        if not isinstance(x, (jax.Array, np.ndarray)):
+            raise ArgumentTypeError(f"`{name}` must be a (B, T) integer array, got {type(x).__name__}")
+        if x.dtype == bool or not jnp.issubdtype(x.dtype, jnp.integer):
+            raise ArgumentTypeError(f"`{name}` must hold integer token ids, got dtype {x.dtype}")
+        if x.ndim != 2 or 0 in x.shape:
+            raise ValueError(f"`{name}` must have shape (B, T) with B, T >= 1, got {x.shape}")
+        if is_concrete(x):
+            lo, hi = int(np.min(x)), int(np.max(x))
+            if lo < 0 or hi >= vocab:
+                raise ValueError(f"`{name}` must be ids in [0, {vocab}) (the model's vocabulary), got {lo}..{hi}")
+    if targets.shape != tokens.shape:
+        raise ValueError(f"`targets` must have the shape of `tokens` {tokens.shape}, got {targets.shape}")
+    if mask is not None:
+        if not isinstance(mask, (jax.Array, np.ndarray)):
+            raise ArgumentTypeError(f"`mask` must be None or a (B, T) array, got {type(mask).__name__}")
+        if mask.shape != tokens.shape:
+            raise ValueError(f"`mask` must have the shape of `tokens` {tokens.shape}, got {mask.shape}")
+        if jnp.issubdtype(mask.dtype, jnp.complexfloating):
+            raise ArgumentTypeError(f"`mask` must be boolean or 0/1, got dtype {mask.dtype}")
+
+
+def _check_sizes(name, kind, vocab, d, layers, heads, chunk, batch, length, target_params):
+    """Validate the sizes of a sequence-model run and refuse one that cannot fit in memory."""
+    vocab = check_int("vocab", vocab)
+    d, layers, heads, chunk = check_int("d", d), check_int("layers", layers), check_int("heads", heads), check_int(
+        "chunk", chunk)
+    batch, length = check_int("batch", batch), check_int("length", length)
+    if target_params is not None:
+        check_int("target_params", target_params)
+    # parameters, gradients and the two Adam moments (4 copies), and the activations of one batch
+    width = d if target_params is None else max(d, int(math.sqrt(target_params)))
+    params = (vocab * width * 2 + layers * 14 * width * width) if target_params is None else 2 * target_params
+    nbytes = 4 * (4 * params + batch * length * (layers * 24 * width + 2 * vocab))
+    check_memory(name, nbytes, f"training the {kind} model")
+
+
 def make_sequence_optimizer(learning_rate: float, steps: int, *, warmup: int = 100, clip: float = 1.0,
                             weight_decay: float = 0.01) -> optax.GradientTransformation:
     """AdamW with linear warm-up and cosine decay to 10 %, global-norm clipping; weight decay on matrices only."""
-    if isinstance(learning_rate, bool) or not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate)
-                                                   and learning_rate > 0):
-        raise ValueError(f"`learning_rate` must be a positive finite number, got {learning_rate!r}")
+    learning_rate = check_number("learning_rate", learning_rate, minimum=0.0, open_min=True)
+    steps, warmup = check_int("steps", steps), check_int("warmup", warmup, 0)
+    clip = check_number("clip", clip, minimum=0.0, open_min=True)
+    weight_decay = check_number("weight_decay", weight_decay, minimum=0.0)
     schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(warmup, max(steps // 10, 1)),
                                                   max(steps, 2), learning_rate / 10)
     decay_mask = lambda p: jax.tree.map(lambda x: x.ndim >= 2, p)
@@ -51,35 +100,30 @@ def make_sequence_optimizer(learning_rate: float, steps: int, *, warmup: int = 1
                                                                      mask=decay_mask))
 
 
-def _write_config(checkpoint, config):
-    """Save the configuration beside a checkpoint, or refuse one that differs from the saved one."""
-    if checkpoint is None:
+def _check_saved_vocab(checkpoint, config, restart):
+    """A checkpoint of a character model trained on another vocabulary is refused with the characters that
+    differ (the configuration check of `train` would only say that the configurations differ)."""
+    if checkpoint is None or restart or not os.path.exists(checkpoint):
         return
-    path = f"{checkpoint}.config.json"
-    if os.path.exists(path) and os.path.exists(checkpoint):
-        with open(path) as f:
-            saved = json.load(f)
-        if "vocab" in saved and "vocab" in config:
-            Vocab(config["vocab"]).check_matches(Vocab(saved["vocab"]))
-        diff = {k: (saved.get(k), v) for k, v in config.items() if saved.get(k) != v}
-        if diff:
-            raise ValueError(f"checkpoint {checkpoint} was written with another configuration "
-                             f"(saved, now): {diff}; use another checkpoint path")
-        return
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(config, f, indent=1)
+    saved = checkpoint_config(checkpoint).get("run", {})
+    if "vocab" in saved and "vocab" in config:
+        Vocab(config["vocab"]).check_matches(Vocab(saved["vocab"]))
 
 
 def load_model(checkpoint: str, vocab: Vocab | None = None):
-    """The trained model of a `train_lm`/`train_retention` checkpoint and its config dict. With `vocab`,
-    a checkpoint trained on another vocabulary is refused."""
-    from ..learning._train import TrainState
+    """The trained model of a `train_lm`/`train_retention` checkpoint and its config dict, verified by the
+    checkpoint's SHA-256 checksum. With `vocab`, a checkpoint trained on another vocabulary is refused.
 
-    if not os.path.exists(checkpoint) or not os.path.exists(f"{checkpoint}.config.json"):
-        raise FileNotFoundError(f"no checkpoint {checkpoint} with its {checkpoint}.config.json")
-    with open(f"{checkpoint}.config.json") as f:
-        config = json.load(f)
+    **Raises:** FileNotFoundError if there is no such file; `nam.learning.CheckpointError` (one line
+    naming the file) if it is corrupt, truncated, empty or not a sequence-model checkpoint."""
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise ArgumentTypeError(f"`checkpoint` must be a file path, got {type(checkpoint).__name__}")
+    checkpoint = os.fspath(checkpoint)
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f"no checkpoint {checkpoint}")
+    config = checkpoint_config(checkpoint).get("run", {})
+    if not {"model", "vocab_size", "d", "layers", "heads", "chunk", "learning_rate", "steps"} <= set(config):
+        raise CheckpointError(f"checkpoint {checkpoint} is not a checkpoint of `nam astrosnn` (no model configuration)")
     if vocab is not None:
         if "vocab" not in config:
             raise ValueError(f"checkpoint {checkpoint} is not a character model (no vocabulary saved)")
@@ -89,8 +133,7 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
     opt = make_sequence_optimizer(config["learning_rate"], config["steps"])
     state = TrainState(params=template, opt_state=opt.init(eqx.filter(template, eqx.is_array)),
                        step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(0))
-    with open(checkpoint, "rb") as f:
-        state = eqx.tree_deserialise_leaves(f, state)
+    state, _, _ = load_checkpoint(checkpoint, state)
     return state.params, config
 
 
@@ -118,7 +161,10 @@ def _accuracy_at(model, task, key, delay, trials):
 
 def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256, seed: int = 1234) -> dict:
     """Accuracy at each delay over `trials` fresh sequences (recall: the answer; copy: per symbol)."""
+    if not isinstance(task, RetentionTask):
+        raise ArgumentTypeError(f"`task` must be a nam.astrosnn.RetentionTask, got {type(task).__name__}")
     delays = [task.check_delay(d) for d in delays]
+    trials, seed = check_int("trials", trials), check_int("seed", seed, 0)
     key = jr.PRNGKey(seed)
     return {d: float(_accuracy_at(model, task, jr.fold_in(key, d), jnp.asarray(d), trials)) for d in delays}
 
@@ -126,11 +172,18 @@ def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256,
 def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int = 2, heads: int = 4, chunk: int = 32,
                     target_params: int | None = None, steps: int = 1500, batch: int = 32,
                     learning_rate: float = 3e-3, seed: int = 0, checkpoint: str | None = None, progress: bool = True,
-                    stop_after: int | None = None, decay="retnet"):
+                    stop_after: int | None = None, decay="retnet", restart: bool = False):
     """Train one model on `task` with delays drawn uniformly from 0..max_delay. With `target_params`, the
-    width is chosen to match that parameter count. `checkpoint` makes a re-run resume; `stop_after` stops
-    (with `nam.learning.TrainInterrupted`) after that many steps. Returns (model, history, config)."""
+    width is chosen to match that parameter count. `checkpoint` makes a re-run resume (one written with
+    another configuration is refused unless `restart`); `stop_after` stops (with
+    `nam.learning.TrainInterrupted`) after that many steps. Returns (model, history, config)."""
     kind = check_choice("model", kind, MODEL_KINDS)
+    if not isinstance(task, RetentionTask):
+        raise ArgumentTypeError(f"`task` must be a nam.astrosnn.RetentionTask, got {type(task).__name__}")
+    _check_sizes("`d`, `layers`, `batch`, `target_params`", kind, task.vocab, d, layers, heads, chunk, batch,
+                 task.length, target_params)
+    steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
+    check_bool("restart", restart)
     if task.length % chunk:
         raise ValueError(f"the task's sequence length ({task.length}) must be a multiple of `chunk` ({chunk})")
     model, d = _model_for(kind, task.vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
@@ -140,10 +193,10 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
               "task": task.kind, "max_delay": task.max_delay, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
     optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
-    _write_config(checkpoint, config)
     loss_fn = lambda m, b: sequence_loss(m, *b)
     model, history = train(model, loss_fn, optimizer, lambda k: task.batch(k, batch),
-                           steps=steps, seed=seed, checkpoint=checkpoint, progress=progress, stop_after=stop_after)
+                           steps=steps, seed=seed, checkpoint=checkpoint, progress=progress, stop_after=stop_after,
+                           config=config, restart=restart)
     return model, history, config
 
 
@@ -158,6 +211,11 @@ def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int 
                   batch: int = 32) -> dict:
     """Validation bits per character over all consecutive windows of `length` (each from a fresh state;
     the last batch may be smaller), and the spike rate (the mean over windows of `sequence_loss`'s rate)."""
+    if not isinstance(data, CharData):
+        raise ArgumentTypeError(f"`data` must be a nam.astrosnn.CharData, got {type(data).__name__}")
+    length, batch = check_int("length", length), check_int("batch", batch)
+    if max_windows is not None:
+        check_int("max_windows", max_windows)
     x, y = data.val_windows(length, max_windows)
     n = x.shape[0]
     if n == 0:
@@ -177,14 +235,24 @@ def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int 
 def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads: int = 4, chunk: int = 64,
              target_params: int | None = None, steps: int = 2000, batch: int = 32, length: int = 256,
              learning_rate: float = 2e-3, seed: int = 0, checkpoint: str | None = None, eval_every: int = 0,
-             eval_windows: int = 64, progress: bool = True, stop_after: int | None = None, decay="wide"):
+             eval_windows: int = 64, progress: bool = True, stop_after: int | None = None, decay="wide",
+             restart: bool = False):
     """Train a character model on `data`; returns (model, history, config). `eval_every` > 0 records the
     validation bpc on `eval_windows` windows along the way. `decay`: the AM-SU decays' start (see `AMSU`);
     "wide" by default here (0.5 to 0.998 for 4 heads), because short heads helped: in a 400-step
     comparison (d = 96, 2 blocks, 128 validation windows) decays (0.5, 0.84, 0.95, 0.986) gave 1.930
     nats/char against 1.962 for "retnet" and 1.938 for the LIF-SNN. Retention uses "retnet": its copy task
-    fell to 0.31 accuracy with "wide" (0.85-0.93 with "retnet"; two slow heads per block are too few)."""
+    fell to 0.31 accuracy with "wide" (0.85-0.93 with "retnet"; two slow heads per block are too few).
+    `checkpoint` makes a re-run resume; one written with another configuration or vocabulary is refused
+    unless `restart`."""
     kind = check_choice("model", kind, MODEL_KINDS)
+    if not isinstance(data, CharData):
+        raise ArgumentTypeError(f"`data` must be a nam.astrosnn.CharData, got {type(data).__name__}")
+    _check_sizes("`d`, `layers`, `batch`, `length`, `target_params`", kind, len(data.vocab), d, layers, heads, chunk,
+                 batch, length, target_params)
+    steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
+    eval_every, eval_windows = check_int("eval_every", eval_every, 0), check_int("eval_windows", eval_windows)
+    check_bool("restart", restart)
     if length % chunk:
         raise ValueError(f"the sequence length ({length}) must be a multiple of `chunk` ({chunk})")
     vocab = len(data.vocab)
@@ -195,22 +263,25 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
               "vocab": data.vocab.chars, "length": length, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
     optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
-    _write_config(checkpoint, config)
+    _check_saved_vocab(checkpoint, config, restart)
     loss_fn = lambda m, b: sequence_loss(m, *b)
     eval_fn = (lambda m: bits_per_char(m, data, length=length, max_windows=eval_windows)) if eval_every else None
     model, history = train(model, loss_fn, optimizer, lambda k: data.batch(k, batch, length), steps=steps, seed=seed,
                            checkpoint=checkpoint, eval_fn=eval_fn, eval_every=eval_every, progress=progress,
-                           stop_after=stop_after)
+                           stop_after=stop_after, config=config, restart=restart)
     return model, history, config
 
 
 def sample_text(model, vocab: Vocab, prompt: str, n: int = 300, *, seed: int = 0, temperature: float = 0.8) -> str:
     """`n` characters generated after `prompt` one token at a time (the recurrent form / the KV cache)."""
+    if not isinstance(vocab, Vocab):
+        raise ArgumentTypeError(f"`vocab` must be a nam.astrosnn.Vocab, got {type(vocab).__name__}")
+    if not isinstance(prompt, str):
+        raise ArgumentTypeError(f"`prompt` must be a string, got {type(prompt).__name__}")
     if not prompt:
         raise ValueError("`prompt` must hold at least one character")
-    if isinstance(temperature, bool) or not (isinstance(temperature, (int, float)) and math.isfinite(temperature)
-                                             and temperature > 0):
-        raise ValueError(f"`temperature` must be a positive finite number, got {temperature!r}")
+    n, seed = check_int("n", n), check_int("seed", seed, 0)
+    temperature = check_number("temperature", temperature, minimum=0.0, open_min=True)
     if model.vocab != len(vocab):
         raise ValueError(f"vocabulary mismatch: the model has {model.vocab} tokens, the vocabulary {len(vocab)}")
     ids = jnp.asarray(vocab.encode(prompt))
@@ -225,46 +296,79 @@ DELAYS = (0, 16, 32, 64, 128, 192, 256)
 
 
 def _load_json(path):
-    if os.path.exists(path):
+    if not os.path.exists(path):
+        return {}
+    try:
         with open(path) as f:
-            return json.load(f)
-    return {}
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path} is not a readable results file ({e}); delete it or use --restart") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a results file of nam astrosnn (not a JSON object); delete it or use "
+                         "--restart")
+    return data
 
 
-def _same_options(result, options, name, path):
-    """A finished result is reused only if it was made with the same options."""
-    saved = result.get("options")
-    if saved is not None and saved != options:
-        diff = {k: (saved.get(k), v) for k, v in options.items() if saved.get(k) != v}
-        raise ValueError(f"{path} holds {name} made with other options (saved, now): {diff}; use another --out")
+def _check_options(results, options, path):
+    """Finished results are reused only if they were made with the same options: checked for all of them
+    before anything is trained, so one results file never mixes two configurations."""
+    for name, result in results.items():
+        saved = result.get("options") if isinstance(result, dict) else None
+        if saved != options:
+            saved = saved or {}
+            diff = {k: (saved.get(k), v) for k, v in options.items() if saved.get(k) != v}
+            raise ValueError(f"{path} holds {name} made with other options (saved, now): {diff}; use another --out, "
+                             "or --restart (restart=True) to start afresh")
+
+
+def _start(out, filename, options, restart, models):
+    """Checks before any compute: the models, the output folder (writable), earlier results' options."""
+    check_bool("restart", restart)
+    for kind in models:
+        check_choice("models", kind, MODEL_KINDS)
+    if isinstance(models, str) or not models:
+        raise ValueError(f"`models` must be a non-empty sequence of {list(MODEL_KINDS)}, got {models!r}")
+    out = check_output_dir("`out`", out)
+    path = os.path.join(out, filename)
+    results = {} if restart else _load_json(path)
+    _check_options(results, options, path)
+    return path, results
 
 
 def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_delay: int = 256, d: int = 64,
                   layers: int = 2, steps: int = 1000, batch: int = 32, learning_rate: float = 3e-3,
-                  delays=DELAYS, trials: int = 512, seed: int = 0, progress: bool = True, decay="retnet") -> dict:
+                  delays=DELAYS, trials: int = 512, seed: int = 0, progress: bool = True, decay="retnet",
+                  restart: bool = False) -> dict:
     """Accuracy vs delay for every task and model, AstroSNN of width `d` the reference and every other model
     at its parameter count. Results go to `out/retention.json` as each model finishes; a re-run resumes
-    (finished models are skipped, an interrupted one continues from its checkpoint)."""
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "retention.json")
-    results = _load_json(path)
+    (finished models are skipped, an interrupted one continues from its checkpoint). Results or
+    checkpoints made with other options are refused, unless `restart` (start afresh, overwrite them)."""
+    for kind in tasks:
+        check_choice("tasks", kind, ("recall", "copy"))
+    if isinstance(tasks, str) or not tasks:
+        raise ValueError(f"`tasks` must be a non-empty sequence of 'recall', 'copy', got {tasks!r}")
+    max_delay, trials = check_int("max_delay", max_delay, 0), check_int("trials", trials)
+    delays = [check_int("delays", x, 0) for x in delays]
     options = {"max_delay": max_delay, "d": d, "layers": layers, "steps": steps, "batch": batch,
                "learning_rate": learning_rate, "trials": trials, "seed": seed,
                "decay": _decay_label(decay)}
+    path, results = _start(out, "retention.json", options, restart, models)
     for task_kind in tasks:
         task = RetentionTask(task_kind, max_delay)
-        reference = parameter_count(build_model("astrosnn", task.vocab, d, layers, key=jr.PRNGKey(seed)))
+        _check_sizes("`d`, `layers`, `batch`, `max_delay`", "astrosnn", task.vocab, d, layers, 4, 32, batch,
+                     task.length, None)
+        reference = parameter_count(eqx.filter_eval_shape(build_model, "astrosnn", task.vocab, d, layers,
+                                                          key=jr.PRNGKey(seed)))
         for kind in models:
             name = f"{task_kind}/{kind}"
             if name in results:
-                _same_options(results[name], options, name, path)
                 continue
             if progress:
                 print(f"[{name}] training {steps} steps", flush=True)
             model, history, config = train_retention(
                 kind, task, d=d, layers=layers, target_params=None if kind == "astrosnn" else reference, steps=steps,
                 batch=batch, learning_rate=learning_rate, seed=seed, progress=progress, decay=decay,
-                checkpoint=os.path.join(out, f"{task_kind}_{kind}.eqx"))
+                checkpoint=os.path.join(out, f"{task_kind}_{kind}.eqx"), restart=restart)
             acc = retention_accuracy(model, task, [x for x in delays if x <= max_delay], trials=trials)
             results[name] = {"task": task_kind, "model": kind, "options": options, "params": config["params"],
                              "d": config["d"], "steps": steps, "chance": task.chance, "accuracy": acc,
@@ -312,22 +416,25 @@ def write_retention_figure(results: dict, path: str) -> str:
 
 def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: int = 1000, batch: int = 16,
            length: int = 256, learning_rate: float = 2e-3, eval_every: int = 250, seed: int = 0,
-           sample_chars: int = 400, progress: bool = True, data: CharData | None = None, decay="wide") -> dict:
+           sample_chars: int = 400, progress: bool = True, data: CharData | None = None, decay="wide",
+           restart: bool = False) -> dict:
     """Character LM on Tiny Shakespeare for every model at the parameter count of an AstroSNN of width `d`,
     the same steps and batch; validation bpc over the whole validation split, samples, spike rates, wall
-    time. Results go to `out/lm.json` per model (a re-run resumes, as `run_retention`)."""
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "lm.json")
-    results = _load_json(path)
-    data = data or CharData(load_text())
-    vocab = len(data.vocab)
-    reference = parameter_count(build_model("astrosnn", vocab, d, layers, key=jr.PRNGKey(seed)))
+    time. Results go to `out/lm.json` per model (a re-run resumes, as `run_retention`; other options are
+    refused unless `restart`)."""
+    sample_chars = check_int("sample_chars", sample_chars)
+    if data is not None and not isinstance(data, CharData):
+        raise ArgumentTypeError(f"`data` must be a nam.astrosnn.CharData or None, got {type(data).__name__}")
     options = {"d": d, "layers": layers, "steps": steps, "batch": batch, "length": length,
                "learning_rate": learning_rate, "seed": seed,
                "decay": _decay_label(decay)}
+    path, results = _start(out, "lm.json", options, restart, models)
+    data = data or CharData(load_text())
+    vocab = len(data.vocab)
+    _check_sizes("`d`, `layers`, `batch`, `length`", "astrosnn", vocab, d, layers, 4, 64, batch, length, None)
+    reference = parameter_count(eqx.filter_eval_shape(build_model, "astrosnn", vocab, d, layers, key=jr.PRNGKey(seed)))
     for kind in models:
         if kind in results:
-            _same_options(results[kind], options, kind, path)
             continue
         if progress:
             print(f"[{kind}] training {steps} steps", flush=True)
@@ -336,7 +443,7 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
         model, history, config = train_lm(kind, data, d=d, layers=layers, target_params=None if kind == "astrosnn"
                                           else reference, steps=steps, batch=batch, length=length,
                                           learning_rate=learning_rate, seed=seed, checkpoint=checkpoint,
-                                          eval_every=eval_every, progress=progress, decay=decay)
+                                          eval_every=eval_every, progress=progress, decay=decay, restart=restart)
         seconds = time.perf_counter() - start
         final = bits_per_char(model, data, length=length)
         prompt = "ROMEO:\n"

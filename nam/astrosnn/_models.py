@@ -26,7 +26,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_choice, check_int, is_concrete
+from .._checks import ArgumentTypeError, check_choice, check_int, check_key, check_number, is_concrete
 from ._amsu import AMSU
 from ._surrogate import spike
 
@@ -36,6 +36,8 @@ MODEL_KINDS = ("astrosnn", "lif", "lstm", "gru", "transformer")
 def parameter_count(model) -> int:
     """Trainable floating-point entries of `model` (static fields such as widths are not counted); `model`
     may also be its `eqx.filter_eval_shape` (shapes only)."""
+    if not isinstance(model, eqx.Module):
+        raise ArgumentTypeError(f"`model` must be an equinox Module (a nam.astrosnn model), got {type(model).__name__}")
     return int(sum(math.prod(x.shape) for x in jax.tree.leaves(model)
                    if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.inexact)))
 
@@ -49,16 +51,20 @@ def _plus_bias(a, b):
     return a + b.reshape((1,) * (a.ndim - 1) + b.shape)
 
 
-def _check_tokens(tokens, vocab):
+def _check_tokens(tokens, vocab, name="tokens"):
     """Shape and dtype always; the id range when the tokens are concrete (a traced id out of range would be
     clamped by the embedding gather)."""
-    if not hasattr(tokens, "ndim") or tokens.ndim != 1 or not jnp.issubdtype(tokens.dtype, jnp.integer):
-        raise ValueError(f"`tokens` must be a 1-D integer array (one sequence; vmap for batches), got "
-                         f"{getattr(tokens, 'shape', type(tokens).__name__)} {getattr(tokens, 'dtype', '')}")
+    if not hasattr(tokens, "ndim") or not hasattr(tokens, "dtype") or tokens.dtype == bool or not jnp.issubdtype(
+            tokens.dtype, jnp.integer):
+        raise ArgumentTypeError(f"`{name}` must be a 1-D integer array (one sequence; vmap for batches), got "
+                                f"{getattr(tokens, 'shape', type(tokens).__name__)} {getattr(tokens, 'dtype', '')}")
+    if tokens.ndim != 1:
+        raise ValueError(f"`{name}` must be a 1-D integer array (one sequence; vmap for batches), got shape "
+                         f"{tokens.shape}")
     if is_concrete(tokens) and tokens.size:
         lo, hi = int(np.min(tokens)), int(np.max(tokens))
         if lo < 0 or hi >= vocab:
-            raise ValueError(f"`tokens` must be ids in [0, {vocab}), got {lo}..{hi}")
+            raise ValueError(f"`{name}` must be ids in [0, {vocab}), got {lo}..{hi}")
 
 
 class _Embedded(eqx.Module):
@@ -328,6 +334,9 @@ def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int =
 
 def match_width(kind: str, vocab: int, target: int, layers: int, *, heads: int = 4, **kwargs) -> int:
     """The width d (a multiple of lcm(heads, 2)) whose `kind` model has the parameter count nearest `target`."""
+    kind = check_choice("model", kind, MODEL_KINDS)
+    vocab, target, layers, heads = (check_int("vocab", vocab), check_int("target", target), check_int("layers", layers),
+                                    check_int("heads", heads))
     step = math.lcm(heads, 2)
     best, best_err = step, None
     for d in range(step, 4096 + 1, step):
@@ -341,10 +350,38 @@ def match_width(kind: str, vocab: int, target: int, layers: int, *, heads: int =
     return best
 
 
-@eqx.filter_jit
 def generate(model, prompt, steps: int, key, temperature=1.0):
     """Sample `steps` tokens after `prompt` (1-D ints) one at a time with `model.step`; returns the new
-    tokens (steps,). The transformer's KV cache holds len(prompt) + steps positions."""
+    tokens (steps,). The transformer's KV cache holds len(prompt) + steps positions.
+
+    `temperature` divides the logits: a positive finite number (or a 0-d array, so another value does not
+    recompile; checked when concrete).
+
+    **Raises:** TypeError for a model that is not one of `MODEL_KINDS`, a prompt that is not an integer
+    array, a key that is not a PRNG key; ValueError for an empty prompt, token ids outside the model's
+    vocabulary, `steps` < 1, a temperature <= 0, NaN or inf."""
+    if not isinstance(model, (AstroSNN, RNNLM, TransformerLM)):
+        raise ArgumentTypeError(f"`model` must be a nam.astrosnn sequence model, got {type(model).__name__}")
+    if not isinstance(prompt, (jax.Array, np.ndarray)):
+        raise ArgumentTypeError(f"`prompt` must be a 1-D integer array of token ids, got {type(prompt).__name__}")
+    _check_tokens(prompt, model.vocab, "prompt")
+    if prompt.shape[0] < 1:
+        raise ValueError("`prompt` must hold at least one token")
+    steps = check_int("steps", steps)
+    key = check_key("key", key)
+    if isinstance(temperature, (bool, complex, str)) or temperature is None:
+        raise ArgumentTypeError(f"`temperature` must be a positive finite number, got {temperature!r}")
+    temp = jnp.asarray(temperature)
+    if temp.shape != () or temp.dtype == bool or not (jnp.issubdtype(temp.dtype, jnp.floating)
+                                                     or jnp.issubdtype(temp.dtype, jnp.integer)):
+        raise ArgumentTypeError(f"`temperature` must be a real scalar, got {temperature!r}")
+    if is_concrete(temp):
+        check_number("temperature", float(temp), minimum=0.0, open_min=True)
+    return _generate(model, jnp.asarray(prompt), steps, key, temp.astype(model.embed.dtype))
+
+
+@eqx.filter_jit
+def _generate(model, prompt, steps: int, key, temperature):
     state = model.init_state(prompt.shape[0] + steps)
 
     def feed(state, tok):

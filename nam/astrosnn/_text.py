@@ -11,6 +11,8 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
+from .._checks import ArgumentTypeError, check_number
+
 DATA = os.path.join(os.path.dirname(__file__), "data", "tinyshakespeare.txt")
 TINY_SHAKESPEARE_MD5 = "6fb458f1232090904fb40fe944165e91"
 
@@ -19,8 +21,10 @@ class Vocab:
     """The sorted distinct characters of a text; `encode` raises on characters outside it."""
 
     def __init__(self, chars: str):
-        if not isinstance(chars, str) or not chars or len(set(chars)) != len(chars):
-            raise ValueError("`chars` must be a non-empty string of distinct characters")
+        if not isinstance(chars, str):
+            raise ArgumentTypeError(f"`chars` must be a string of distinct characters, got {type(chars).__name__}")
+        if not chars or len(set(chars)) != len(chars):
+            raise ValueError(f"`chars` must be a non-empty string of distinct characters, got {chars!r}")
         self.chars = chars
         self._index = {c: i for i, c in enumerate(chars)}
 
@@ -74,8 +78,14 @@ class CharData(eqx.Module):
     vocab: Vocab = eqx.field(static=True)
 
     def __init__(self, text: str, train_fraction: float = 0.9, vocab: Vocab | None = None):
-        if not 0.0 < train_fraction < 1.0:
-            raise ValueError(f"`train_fraction` must lie in (0, 1), got {train_fraction!r}")
+        if not isinstance(text, str):
+            raise ArgumentTypeError(f"`text` must be a string, got {type(text).__name__}")
+        if len(text) < 2:
+            raise ValueError(f"`text` must hold at least 2 characters (a training and a validation split), "
+                             f"got {text!r}")
+        check_number("train_fraction", train_fraction, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
+        if vocab is not None and not isinstance(vocab, Vocab):
+            raise ArgumentTypeError(f"`vocab` must be a nam.astrosnn.Vocab or None, got {type(vocab).__name__}")
         self.vocab = vocab or Vocab.from_text(text)
         ids = self.vocab.encode(text)
         cut = int(train_fraction * len(ids))

@@ -5,7 +5,11 @@ error probability, the no-error capacity of McEliece et al. 1987 and Krotov & Ho
 Amit-Gutfreund-Sompolinsky 0.138 N) and the statistics a capacity sweep needs (a power-law fit with
 a t-distribution interval, a percentile bootstrap). `_criteria.py` holds the single-sample retrieval
 criteria (one-step bit stability, exact fixed points, retrieval from a corrupted cue), which jit and
-vmap; `_search.py` the adaptive K* search. Use them as `nam.capacity.<name>`.
+vmap; `_search.py` the adaptive K* search; `_self_coupling.py` the mean-field K* ~ N^2 of the continuous
+neuron-astrocyte memory whose Hebbian tensor keeps its repeated indices (eq. 10 as printed). The theory
+functions take `distinct_indices=True` for the memory on pairwise distinct indices
+(`nam.HebbianTensor(xi, distinct_indices=True)`), whose no-error load is N^3 / (12 ln N). Use them as
+`nam.capacity.<name>`.
 """
 
 from ._criteria import (
@@ -14,6 +18,7 @@ from ._criteria import (
     retrieval_outcome as retrieval_outcome,
 )
 from ._search import CrossingResult as CrossingResult, find_crossing as find_crossing
+from ._self_coupling import self_coupling_capacity as self_coupling_capacity
 from ._theory import (
     amit_capacity as amit_capacity,
     bit_error_probability as bit_error_probability,

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray, Real
 
-from .._checks import is_concrete
+from .._checks import ArgumentTypeError, check_key, is_concrete
 from .._patterns import flip_bits
 from ..dynamics._binary import retrieve_binary
 from ..models._base import AbstractBinaryModel
@@ -35,18 +35,20 @@ from ..models._base import AbstractBinaryModel
 
 def _check_model(model) -> None:
     if not isinstance(model, AbstractBinaryModel):
-        raise ValueError(f"`model` must be a binary nam model (ClassicalHopfield, DenseAssociativeMemory), "
+        raise ArgumentTypeError(f"`model` must be a binary nam model (ClassicalHopfield, DenseAssociativeMemory), "
                          f"got {type(model).__name__}")
 
 
 def _check_mu(model, mu) -> jax.Array:
     """A scalar integer index of an active memory (mask True) of `model`, checked when concrete."""
     k = model.patterns.shape[0]
-    if isinstance(mu, bool):
-        raise ValueError(f"`mu` must be an integer memory index, got {mu!r}")
+    if isinstance(mu, bool) or mu is None or isinstance(mu, (str, float, complex)):
+        raise ArgumentTypeError(f"`mu` must be an integer memory index, got {mu!r}")
     arr = jnp.asarray(mu)
-    if arr.shape != () or not jnp.issubdtype(arr.dtype, jnp.integer):
-        raise ValueError(f"`mu` must be a scalar integer memory index, got {mu!r}")
+    if arr.dtype == jnp.bool_ or not jnp.issubdtype(arr.dtype, jnp.integer):
+        raise ArgumentTypeError(f"`mu` must be an integer memory index, got dtype {arr.dtype}")
+    if arr.shape != ():
+        raise ValueError(f"`mu` must be a scalar memory index (vmap for several), got shape {arr.shape}")
     if is_concrete(arr):
         if not 0 <= int(arr) < k:
             raise ValueError(f"`mu` must be in [0, {k}) (K = {k} memories), got {int(arr)}")
@@ -105,10 +107,15 @@ def retrieval_outcome(model, mu: int | Int[ArrayLike, ""], key: PRNGKeyArray,
     """
     _check_model(model)
     mu = _check_mu(model, mu)
+    key = check_key("key", key)
+    if isinstance(rho, (bool, str, complex)) or rho is None:
+        raise ArgumentTypeError(f"`rho` must be a real scalar, got {rho!r}")
     rho_arr = jnp.asarray(rho)
-    if rho_arr.shape != () or not (jnp.issubdtype(rho_arr.dtype, jnp.floating)
-                                   or jnp.issubdtype(rho_arr.dtype, jnp.integer)):
-        raise ValueError(f"`rho` must be a real scalar, got {rho!r}")
+    if rho_arr.dtype == jnp.bool_ or not (jnp.issubdtype(rho_arr.dtype, jnp.floating)
+                                          or jnp.issubdtype(rho_arr.dtype, jnp.integer)):
+        raise ArgumentTypeError(f"`rho` must be a real scalar, got {rho!r}")
+    if rho_arr.shape != ():
+        raise ValueError(f"`rho` must be a scalar (vmap for several), got shape {rho_arr.shape}")
     if is_concrete(rho_arr) and not 0.0 <= float(rho_arr) <= 1.0:
         raise ValueError(f"`rho` must be a fraction of bits in [0, 1], got {float(np.asarray(rho_arr))}")
     xi = model.patterns[mu]

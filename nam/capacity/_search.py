@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._checks import check_callable, check_int, check_number
+
 
 class CrossingResult(NamedTuple):
     """Outcome of `find_crossing`.
@@ -79,17 +81,16 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
     Doubling/halving from `k0` to a bracket within [k_min, k_max], then bisection in log K until
     k_hi - k_lo <= max(1, rel_tol * k_lo) or `max_evals` measurements.
     """
+    check_callable("evaluate", evaluate)
     for name, value in (("k0", k0), ("k_min", k_min), ("k_max", k_max), ("max_evals", max_evals),
                         ("n_boot", n_boot)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+        check_int(name, value)
+    check_int("seed", seed, 0)
     if not k_min <= k0 <= k_max:
         raise ValueError(f"`k0` must lie in [k_min, k_max] = [{k_min}, {k_max}], got {k0}")
     for name, value in (("level", level), ("ci_level", ci_level)):
-        if not 0.0 < value < 1.0:
-            raise ValueError(f"`{name}` must be in (0, 1), got {value}")
-    if not rel_tol >= 0.0:
-        raise ValueError(f"`rel_tol` must be >= 0, got {rel_tol}")
+        check_number(name, value, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
+    check_number("rel_tol", rel_tol, minimum=0.0)
 
     measured: dict[int, tuple[int, int]] = {}
     order: list[int] = []

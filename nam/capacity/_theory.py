@@ -43,6 +43,23 @@ Finite N, three corrections, each measured in tests/test_capacity_theory.py:
   (1 - E_m p(m))^N because (1 - p)^N is convex: 0.928 against 0.921 for Hopfield at N = 400, K = 33.
   The per-bit error rate is unaffected.
 
+Distinct indices (`distinct_indices=True`): the energy -sum_mu n! e_n(xi_mu * sigma) keeps only
+the products of n pairwise distinct bits (e_n the elementary symmetric polynomial), as the
+neuron-astrocyte network does with `nam.HebbianTensor(xi, distinct_indices=True)` (Kozachkov, Slotine
+& Krotov, eq. 10 restricted to distinct i, j, k, l; then n = 4). Bit i's stability field is then
+xi_1i sum_mu xi_mu,i (n-1)! e_(n-1)(a_mu without a_i), a_mu = xi_mu * sigma: no term contains bit i,
+and the crosstalk of memory mu is (n-1)! e_(n-1) of N - 1 random signs, whose products of distinct
+signs are orthonormal, so E[noise^2] = ((n-1)!)^2 C(N-1, n-1) exactly. With the signal
+(n-1)! C(N-1, n-1), the exact first two moments give S = C(N-1, n-1) / (K - 1), to leading order
+
+    S = N^(n-1) / (K (n-1)!),      no-error capacity N^(n-1) / (2 (n-1)! ln N)   (N^3 / (12 ln N), n = 4).
+
+The plain rule's F(h + 1) - F(h - 1) keeps the terms of h^(n-1) in which some bit j != i repeats:
+they carry no signal but add crosstalk ((2n-3)!! against (n-1)!: 15 against 6 for n = 4), so the
+distinct-index memory's no-error load is 2.5 times larger at n = 4 (both are the Hopfield network at
+n = 2). For
+degree 4 the lattice form is exact: with h the sum of the N - 1 signs, 6 e_3 = h^3 - (3N - 5) h.
+
 Functions take numpy scalars or arrays for N and K and return numpy values; none of them jits.
 """
 
@@ -124,7 +141,15 @@ def _exact_moment_ratio(n: int, degree: int) -> float:
     return float(signal**2 / np.sum(p * _flip_difference(h, degree) ** 2))
 
 
-def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False) -> np.ndarray | float:
+def _noise_moment(degree: int, distinct_indices: bool) -> int:
+    """E[noise^2] / N^(degree-1) to leading order: (2 degree - 3)!!, or (degree - 1)! on distinct indices."""
+    if not isinstance(distinct_indices, (bool, np.bool_)):
+        raise ValueError(f"`distinct_indices` must be True or False, got {distinct_indices!r}")
+    return math.factorial(degree - 1) if distinct_indices else double_factorial(2 * degree - 3)
+
+
+def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
+        distinct_indices: bool = False) -> np.ndarray | float:
     """Signal-to-noise ratio S of one bit's stability field at a stored memory.
 
     Leading order (Krotov & Hopfield 2016, sec. 2; Hopfield 1982 for degree 2):
@@ -136,16 +161,26 @@ def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False) -> np
     and `nam.ClassicalHopfield(xi)` (zero diagonal): S = D(N-1)^2 / ((K-1) E[D(h)^2]); for degree 2
     this is (N - 1) / (K - 1). It needs integer N and is infinite at K = 1 (no crosstalk).
 
+    With `distinct_indices=True`, the memory on pairwise distinct indices (see the module docstring;
+    `nam.HebbianTensor(xi, distinct_indices=True)` for degree 4): S = N^(degree-1) / (K (degree-1)!),
+    exactly C(N-1, degree-1) / (K - 1) with `finite_size=True`.
+
     `n` (>= 2) and `k` (>= 1) broadcast as numpy arrays; returns a float or an array.
     """
     degree = _check_degree(degree)
+    moment = _noise_moment(degree, distinct_indices)
     n_arr = _real_array("n", n, 2.0)
     k_arr = _real_array("k", k, 1.0)
     if not finite_size:
-        return _scalar_or_array(n_arr ** (degree - 1) / (k_arr * double_factorial(2 * degree - 3)))
+        return _scalar_or_array(n_arr ** (degree - 1) / (k_arr * moment))
     if not np.all(n_arr == np.round(n_arr)):
         raise ValueError(f"`n` must be integer-valued with finite_size=True, got {n!r}")
-    ratio = np.vectorize(lambda m: _exact_moment_ratio(int(m), degree), otypes=[np.float64])(n_arr)
+    if distinct_indices:
+        if not np.all(n_arr >= degree):
+            raise ValueError(f"`n` must be >= degree = {degree} with distinct_indices=True, got {n!r}")
+        ratio = np.vectorize(lambda m: float(math.comb(int(m) - 1, degree - 1)), otypes=[np.float64])(n_arr)
+    else:
+        ratio = np.vectorize(lambda m: _exact_moment_ratio(int(m), degree), otypes=[np.float64])(n_arr)
     with np.errstate(divide="ignore"):
         return _scalar_or_array(np.where(k_arr > 1, ratio / np.maximum(k_arr - 1.0, 0.0), np.inf))
 
@@ -156,16 +191,16 @@ def normal_cdf(x: _Real) -> np.ndarray | float:
     return _scalar_or_array(np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2.0)), otypes=[np.float64])(x_arr))
 
 
-def bit_error_probability(n: _Real, k: _Real, degree: int = 2, *,
-                          finite_size: bool = False) -> np.ndarray | float:
+def bit_error_probability(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
+                          distinct_indices: bool = False) -> np.ndarray | float:
     """P_err = Phi(-sqrt(S)): the probability that one bit of a stored memory flips in one update,
     in the Gaussian approximation of the crosstalk (Krotov & Hopfield 2016, sec. 2). See `snr`."""
-    s = np.asarray(snr(n, k, degree, finite_size=finite_size))
+    s = np.asarray(snr(n, k, degree, finite_size=finite_size, distinct_indices=distinct_indices))
     return normal_cdf(-np.sqrt(s))
 
 
-def fixed_point_fraction(n: _Real, k: _Real, degree: int = 2, *,
-                         finite_size: bool = False) -> np.ndarray | float:
+def fixed_point_fraction(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
+                         distinct_indices: bool = False) -> np.ndarray | float:
     """(1 - P_err)^N: the predicted fraction of stored memories that are exact one-step fixed points,
     treating the N bits as independent.
 
@@ -173,27 +208,32 @@ def fixed_point_fraction(n: _Real, k: _Real, degree: int = 2, *,
     memory with larger overlaps has more unstable bits. Averaging (1 - p)^N over the overlaps gives a
     larger fraction than (1 - P_err)^N (Jensen); the gap is 0.008 for Hopfield at N = 400, K = 33 with
     the exact P_err. It vanishes only slowly with N: for Hopfield the noise variance of a memory's bits
-    is sum_mu m_mu^2, whose relative spread is sqrt(2 / (K - 1)) (see the module docstring)."""
+    is sum_mu m_mu^2, whose relative spread is sqrt(2 / (K - 1)) (see the module docstring).
+    `distinct_indices`: see `snr`."""
     n_arr = _real_array("n", n, 2.0)
-    p = np.asarray(bit_error_probability(n, k, degree, finite_size=finite_size))
+    p = np.asarray(bit_error_probability(n, k, degree, finite_size=finite_size, distinct_indices=distinct_indices))
     return _scalar_or_array(np.exp(n_arr * np.log1p(-p)))
 
 
-def no_error_capacity(n: _Real, degree: int = 2) -> np.ndarray | float:
+def no_error_capacity(n: _Real, degree: int = 2, *, distinct_indices: bool = False) -> np.ndarray | float:
     """K = N^(degree-1) / (2 (2 degree - 3)!! ln N): the load at which S = 2 ln N.
 
     McEliece, Posner, Rodemich & Venkatesh 1987 (N / (2 ln N) for Hopfield); Krotov & Hopfield 2016,
     sec. 2 (N^3 / (30 ln N) for F = z^4). At this load N P_err -> 0 only as 1/sqrt(ln N): a
     fraction exp(-1/sqrt(4 pi ln N)) of the memories are exact fixed points (see
     `fixed_point_fraction_at_no_error_load`), not all of them.
+
+    With `distinct_indices=True`: K = N^(degree-1) / (2 (degree-1)! ln N), N^3 / (12 ln N) for the
+    neuron-astrocyte tensor on distinct indices (degree 4; see `snr` and the module docstring).
     """
     degree = _check_degree(degree)
+    moment = _noise_moment(degree, distinct_indices)
     n_arr = _real_array("n", n, 2.0)
-    return _scalar_or_array(n_arr ** (degree - 1) / (2.0 * double_factorial(2 * degree - 3) * np.log(n_arr)))
+    return _scalar_or_array(n_arr ** (degree - 1) / (2.0 * moment * np.log(n_arr)))
 
 
-def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5,
-                         finite_size: bool = True) -> np.ndarray | float:
+def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5, finite_size: bool = True,
+                         distinct_indices: bool = False) -> np.ndarray | float:
     """The load K at which `fixed_point_fraction(N, K, degree)` falls to `level` (default 0.5): the
     theory for the K* a sweep measures with `criterion="fixed_point"`.
 
@@ -201,13 +241,16 @@ def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5,
     at finite N: the no-error load keeps P_err N -> 0, while the 50 % crossing sits at N P_err = ln 2,
     and the two scale differently over a finite N range (for Hopfield on N = 100..400, local slopes
     0.73 against 0.81). Solved by bisection in log K (K real, > 1); `n` may be an array.
+    `distinct_indices`: see `snr`.
     """
     degree = _check_degree(degree)
     level = _check_level(level)
+    _noise_moment(degree, distinct_indices)
     n_arr = _real_array("n", n, 2.0)
 
     def solve(m: float) -> float:
-        frac = lambda k: float(fixed_point_fraction(m, k, degree, finite_size=finite_size))
+        frac = lambda k: float(fixed_point_fraction(m, k, degree, finite_size=finite_size,
+                                                    distinct_indices=distinct_indices))
         lo, hi = 1.0 + 1e-9, 2.0
         while frac(hi) > level:
             lo, hi = hi, 2.0 * hi

@@ -6,7 +6,7 @@ import equinox as eqx
 import lineax as lx
 from jaxtyping import Array, Float
 
-from .._checks import check_choice, check_scalar
+from .._checks import check_bool, check_choice, check_int, check_number, check_scalar
 
 SOLVERS = {
     "euler": diffrax.Euler,
@@ -44,6 +44,10 @@ class SolverConfig(eqx.Module):
       Only valid when the solve ends at a steady state, so it needs `steady_state=True`; gradients
       of samples that stopped at t1 or on max_steps are then not the true ones (check the status).
     - `adjoint_rtol`, `adjoint_atol`, `adjoint_max_steps`: tolerances and iteration budget of that GMRES solve.
+    - `divergence_factor`: a solve that stops early (step budget or solver failure) on a state whose
+      max-norm exceeds `divergence_factor` * max(1, max-norm of the initial state) and that still moves
+      outwards (y . dy/dt > 0) gets status DIVERGED instead of MAX_STEPS / SOLVER_FAILED: a finite-time
+      blow-up, which an adaptive solver chases with ever smaller steps until the budget runs out.
     """
 
     solver: str = eqx.field(static=True)
@@ -60,42 +64,38 @@ class SolverConfig(eqx.Module):
     atol: Float[Array, ""]
     steady_rtol: Float[Array, ""]
     steady_atol: Float[Array, ""]
+    divergence_factor: Float[Array, ""]
 
     def __init__(self, solver: str = "tsit5", *, adaptive: bool = True, dt0=0.05, t1=200.0, rtol=1e-5,
                  atol=1e-7, steady_state: bool = True, steady_rtol=1e-4, steady_atol=1e-6,
                  max_steps: int = 20_000, adjoint: str = "recursive", adjoint_rtol: float = 1e-8,
-                 adjoint_atol: float = 1e-10, adjoint_max_steps: int = 500):
+                 adjoint_atol: float = 1e-10, adjoint_max_steps: int = 500, divergence_factor=100.0):
         self.solver = check_choice("solver", solver, tuple(SOLVERS))
         if adaptive and solver in _NO_ERROR_ESTIMATE:
             raise ValueError(f"`adaptive=True` needs an error estimate, which solver {solver!r} lacks; "
                              "use adaptive=False or a solver such as 'heun' or 'tsit5'")
-        self.adaptive = bool(adaptive)
-        self.steady_state = bool(steady_state)
-        if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1:
-            raise ValueError(f"`max_steps` must be a positive integer, got {max_steps!r}")
-        self.max_steps = max_steps
+        self.adaptive = check_bool("adaptive", adaptive)
+        self.steady_state = check_bool("steady_state", steady_state)
+        self.max_steps = check_int("max_steps", max_steps)
         self.adjoint = check_choice("adjoint", adjoint, ("recursive", "implicit"))
         if adjoint == "implicit" and not steady_state:
             raise ValueError("`adjoint='implicit'` differentiates the steady state, so it needs `steady_state=True`")
-        if not isinstance(adjoint_max_steps, int) or isinstance(adjoint_max_steps, bool) or adjoint_max_steps < 1:
-            raise ValueError(f"`adjoint_max_steps` must be a positive integer, got {adjoint_max_steps!r}")
-        for name, value in (("adjoint_rtol", adjoint_rtol), ("adjoint_atol", adjoint_atol)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-                raise ValueError(f"`{name}` must be a positive number, got {value!r}")
-        self.adjoint_max_steps = adjoint_max_steps
-        self.adjoint_rtol, self.adjoint_atol = float(adjoint_rtol), float(adjoint_atol)
+        self.adjoint_max_steps = check_int("adjoint_max_steps", adjoint_max_steps)
+        self.adjoint_rtol = check_number("adjoint_rtol", adjoint_rtol, minimum=0.0, open_min=True)
+        self.adjoint_atol = check_number("adjoint_atol", adjoint_atol, minimum=0.0, open_min=True)
         self.dt0 = check_scalar("dt0", dt0, positive=True)
         self.t1 = check_scalar("t1", t1, positive=True)
         self.rtol = check_scalar("rtol", rtol, nonnegative=True)
         self.atol = check_scalar("atol", atol, nonnegative=True)
         self.steady_rtol = check_scalar("steady_rtol", steady_rtol, nonnegative=True)
         self.steady_atol = check_scalar("steady_atol", steady_atol, nonnegative=True)
+        self.divergence_factor = check_scalar("divergence_factor", divergence_factor, positive=True)
 
     @classmethod
     def fixed_euler(cls, dt=0.05, steps: int = 1000, *, steady_state: bool = False) -> "SolverConfig":
         """Forward Euler with `steps` constant steps of `dt` (the authors' tutorial: dt 0.05, 1000 steps)."""
-        if not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"`steps` must be a positive integer, got {steps!r}")
+        steps = check_int("steps", steps)
+        dt = check_number("dt", dt, minimum=0.0, open_min=True)
         return cls("euler", adaptive=False, dt0=dt, t1=float(dt) * steps, steady_state=steady_state,
                    max_steps=steps + 1)
 

@@ -7,19 +7,21 @@ import equinox as eqx
 import lineax as lx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, Int, PyTree
+from jaxtyping import Array, Bool, Float, Int, PyTree
 
-from .._checks import as_float_array, check_finite, check_vector
+from .._checks import ArgumentTypeError, as_float_array, check_bool, check_finite, check_int, check_memory, check_vector
 from ..models._base import AbstractEnergyModel
 from ._config import SolverConfig
-from ._status import Status
+from ._status import Status, status_ok
 
 
 class Retrieval(eqx.Module):
     """Result of `retrieve` for one sample (every field gains a leading axis under vmap).
 
     - `state`: the final state (at the steady state, or at t1).
-    - `pattern`: the +-1 read-out, sign of the neuron activations.
+    - `pattern`: the +-1 read-out, sign of the neuron activations; 0 for a neuron whose activation is
+      NaN or inf, and 0 everywhere when `status` is NON_FINITE or DIVERGED (such a read-out is never a
+      pattern). Count a sample only where `ok()` holds.
     - `energy`: E at the final state.
     - `t_final`: time reached; `num_steps`: accepted solver steps.
     - `status`: a `nam.Status` code for the main solve; `settle_status`: that of the clamped relaxation
@@ -37,28 +39,75 @@ class Retrieval(eqx.Module):
     energy_ts: Float[Array, " t"] | None
     energies: Float[Array, " t"] | None
 
+    def ok(self, *, time_limit_ok: bool = False) -> Bool[Array, "..."]:
+        """True for each sample that may be counted: `status` is CONVERGED (or TIME_LIMIT when
+        `time_limit_ok`, for runs asked to stop at t1) and the clamped relaxation, if any, converged.
+        A count of retrieved memories is `sum(ok & (pattern == target).all(-1))`; samples that are not ok
+        are reported apart (by status), never as retrieved or not retrieved. See `nam.status_ok`."""
+        return status_ok(self.status, time_limit_ok=time_limit_ok) & status_ok(self.settle_status)
+
+
+def _max_abs(x):
+    """max |x| over every entry (inf if any entry is inf, NaN if any is NaN; 0 for an empty array)."""
+    return jnp.max(jnp.abs(x), initial=0.0)
+
 
 def _rms(x):
-    return jnp.sqrt(jnp.mean(x * x))
+    """sqrt(mean(x^2)) computed as m sqrt(mean((x / m)^2)) with m = max |x|, so it never overflows for a
+    finite x (x.x overflows float32 at |x| ~ 1e19 and float64 at ~1e154); non-finite x gives inf or NaN."""
+    m = _max_abs(x)
+    finite = jnp.isfinite(m)
+    safe = jnp.where(finite & (m > 0), m, 1.0)
+    scaled = safe * jnp.sqrt(jnp.mean(jnp.square(x / safe)))
+    return jnp.where(finite, jnp.where(m > 0, scaled, 0.0), m)
+
+
+def _all_finite(tree) -> Bool[Array, ""]:
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
 
 
 def _steady_cond(residual: Callable, config: SolverConfig):
+    """The steady-state event: every block's residual rms is finite and within tolerance. A non-finite
+    residual or state never counts as steady (inf <= tol * inf would otherwise hold)."""
+
+    def block_ok(r, yy):
+        finite = jnp.all(jnp.isfinite(r)) & jnp.all(jnp.isfinite(yy))
+        return finite & (_rms(r) <= config.steady_atol + config.steady_rtol * _rms(yy))
+
     def cond_fn(t, y, args, **kwargs):
         del t, args, kwargs
-        ok = jax.tree.map(lambda r, yy: _rms(r) <= config.steady_atol + config.steady_rtol * _rms(yy), residual(y), y)
-        return jnp.all(jnp.stack(jax.tree.leaves(ok)))
+        return jnp.all(jnp.stack(jax.tree.leaves(jax.tree.map(block_ok, residual(y), y))))
 
     return cond_fn
 
 
-def _status(sol: diffrax.Solution, y1: PyTree[Array], steady: bool) -> Int[Array, ""]:
-    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(y1)]))
-    event_hit = sol.event_mask if steady else jnp.asarray(False)
+def _tree_max_abs(tree):
+    return jnp.max(jnp.stack([_max_abs(leaf).astype(jnp.result_type(float)) for leaf in jax.tree.leaves(tree)]))
+
+
+def _outward(y, f) -> Bool[Array, ""]:
+    """d|y|^2/dt = 2 y.f > 0 (computed on max-scaled copies, so it cannot overflow); True if f is not finite."""
+    my, mf = _tree_max_abs(y), _tree_max_abs(f)
+    sy = jnp.where(my > 0, my, 1.0)
+    sf = jnp.where((mf > 0) & jnp.isfinite(mf), mf, 1.0)
+    dot = sum(jnp.vdot(a / sy, b / sf) for a, b in zip(jax.tree.leaves(y), jax.tree.leaves(f)))
+    return (dot > 0) | ~jnp.isfinite(mf)
+
+
+def _status(sol: diffrax.Solution, y0: PyTree[Array], y1: PyTree[Array], vf: Callable,
+            config: SolverConfig) -> Int[Array, ""]:
+    """The Status of a solve. Any non-finite entry of the final state is NON_FINITE, whatever the solver
+    said; an early stop (step budget, solver failure) on a state that grew by more than
+    `config.divergence_factor` (max-norm, relative to max(1, initial max-norm)) and still moves outwards is
+    DIVERGED."""
+    event_hit = sol.event_mask if config.steady_state else jnp.asarray(False)
     ok = (sol.result == diffrax.RESULTS.successful) | (sol.result == diffrax.RESULTS.event_occurred)
     code = jnp.where(event_hit, Status.CONVERGED, Status.TIME_LIMIT)
     code = jnp.where(ok, code, jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Status.MAX_STEPS,
                                          Status.SOLVER_FAILED))
-    return jnp.where(finite, code, Status.NON_FINITE).astype(jnp.int32)
+    grown = _tree_max_abs(y1) > config.divergence_factor * jnp.maximum(1.0, _tree_max_abs(y0))
+    code = jnp.where(~ok & grown & _outward(y1, vf(y1)), Status.DIVERGED, code)
+    return jnp.where(_all_finite(y1), code, Status.NON_FINITE).astype(jnp.int32)
 
 
 def _solve(vf: Callable, taus, energy: Callable | None, y0, config: SolverConfig, energy_ts):
@@ -83,7 +132,7 @@ def _solve(vf: Callable, taus, energy: Callable | None, y0, config: SolverConfig
     )
     y1 = jax.tree.map(lambda a: a[-1], sol.ys[0])
     t_final = sol.ts[0][-1]
-    status = _status(sol, y1, config.steady_state)
+    status = _status(sol, y0, y1, vf, config)
     # on MAX_STEPS / SOLVER_FAILED the t1 slot holds the last accepted state (finite unless it diverged)
     saved = None
     if energy_ts is not None:
@@ -119,18 +168,34 @@ def _implicit_bwd(residuals, g, perturbed, model, y_star, config):
 
 def _check_model(model):
     if not isinstance(model, AbstractEnergyModel):
-        raise ValueError(f"`model` must be a continuous nam energy model, got {type(model).__name__}")
+        raise ArgumentTypeError(f"`model` must be a continuous nam energy model, got {type(model).__name__}")
 
 
 def _check_config(config):
     if config is None:
         return SolverConfig()
     if not isinstance(config, SolverConfig):
-        raise ValueError(f"`config` must be a nam.SolverConfig, got {type(config).__name__}")
+        raise ArgumentTypeError(f"`config` must be a nam.SolverConfig, got {type(config).__name__}")
     return config
 
 
-@eqx.filter_jit
+def _check_options(settle_blocks, energy_ts):
+    check_bool("settle_blocks", settle_blocks)
+    if energy_ts is not None:
+        energy_ts = as_float_array("energy_ts", energy_ts, ndim=1)
+        check_finite("energy_ts", energy_ts)
+    return energy_ts
+
+
+def _check_state(model, state0, name):
+    """A full state of `model`'s structure and shapes, as float arrays (shapes and dtypes at trace time)."""
+    ref = jax.eval_shape(model.init_state, jnp.zeros((model.n,)))
+    if jax.tree.structure(state0) != jax.tree.structure(ref) or any(
+            jnp.shape(a) != b.shape for a, b in zip(jax.tree.leaves(state0), jax.tree.leaves(ref))):
+        raise ValueError(f"`{name}` must match the model's state structure and shapes {ref}")
+    return jax.tree.map(lambda a: as_float_array(name, a), state0)
+
+
 def settle(model, state, config: SolverConfig | None = None):
     """Relax the non-neuron blocks with the neurons clamped, to the algebraic fixed point of their
     equations (Kozachkov et al. Appendix D). Returns (state, status).
@@ -140,6 +205,14 @@ def settle(model, state, config: SolverConfig | None = None):
     """
     _check_model(model)
     config = _check_config(config)
+    state = _check_state(model, state, "state")
+    for leaf in jax.tree.leaves(state):
+        check_finite("state", leaf)
+    return _settle(model, state, config)
+
+
+@eqx.filter_jit
+def _settle(model, state, config):
     y1, _, _, status, _ = _solve(model.clamped_vector_field, model.time_constants(), None, state, config, None)
     return y1, status
 
@@ -165,11 +238,15 @@ def retrieve(model, cue=None, *, state0=None, config: SolverConfig | None = None
     config = _check_config(config)
     if (cue is None) == (state0 is None):
         raise ValueError("pass exactly one of `cue` (an (N,) array) and `state0` (a full model state)")
+    energy_ts = _check_options(settle_blocks, energy_ts)
     if cue is not None:
         cue = check_vector("cue", cue, model.n)  # values checked here when concrete, before jit
     else:
-        for leaf in jax.tree.leaves(state0):
-            check_finite("state0", as_float_array("state0", leaf))
+        for leaf in jax.tree.leaves(_check_state(model, state0, "state0")):
+            check_finite("state0", leaf)
+    state = jax.eval_shape(model.init_state, jnp.zeros((model.n,)))
+    check_memory("the model size", 12.0 * sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(state)),
+                 "one retrieval (about 12 copies of the state)")
     return _retrieve(model, cue, state0, config, settle_blocks, energy_ts)
 
 
@@ -178,14 +255,10 @@ def _retrieve(model, cue, state0, config, settle_blocks, energy_ts):
     if cue is not None:
         state0 = model.init_state(cue)
     else:
-        ref = jax.eval_shape(model.init_state, jnp.zeros((model.n,)))
-        if jax.tree.structure(state0) != jax.tree.structure(ref) or any(
-                jnp.shape(a) != b.shape for a, b in zip(jax.tree.leaves(state0), jax.tree.leaves(ref))):
-            raise ValueError(f"`state0` must match the model's state structure and shapes {ref}")
-        state0 = jax.tree.map(lambda a: as_float_array("state0", a), state0)
+        state0 = _check_state(model, state0, "state0")
     settle_status = jnp.asarray(Status.CONVERGED, jnp.int32)
     if settle_blocks:
-        state0, settle_status = settle(model, state0, config)
+        state0, settle_status = _settle(model, state0, config)
     if energy_ts is not None:
         energy_ts = as_float_array("energy_ts", energy_ts, ndim=1)
     if config.adjoint == "implicit":
@@ -197,7 +270,9 @@ def _retrieve(model, cue, state0, config, settle_blocks, energy_ts):
     else:
         y1, t_final, num_steps, status, energies = _solve(model.vector_field, model.time_constants(), model.energy,
                                                           state0, config, energy_ts)
-    return Retrieval(state=y1, pattern=model.readout(y1), energy=model.energy(y1), t_final=t_final,
+    meaningless = (status == Status.NON_FINITE) | (status == Status.DIVERGED)
+    pattern = jnp.where(meaningless, 0.0, model.readout(y1))
+    return Retrieval(state=y1, pattern=pattern, energy=model.energy(y1), t_final=t_final,
                      num_steps=num_steps, status=status, settle_status=settle_status, energy_ts=energy_ts,
                      energies=energies)
 
@@ -213,15 +288,21 @@ def retrieve_batch(model, cues, *, config: SolverConfig | None = None, settle_bl
     _check_model(model)
     config = _check_config(config)
     cues = as_float_array("cues", cues, ndim=2)
-    if cues.shape[1] != model.n:
-        raise ValueError(f"`cues` must have shape (B, {model.n}), got {cues.shape}")
+    if cues.shape[1] != model.n or cues.shape[0] < 1:
+        raise ValueError(f"`cues` must have shape (B, {model.n}) with B >= 1, got {cues.shape}")
     check_finite("cues", cues)
+    energy_ts = _check_options(settle_blocks, energy_ts)
     if chunk_size is None:
         state = jax.eval_shape(model.init_state, cues[0])
         nbytes = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(state))
         chunk_size = max(1, (4 << 20) // nbytes)
-    elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
-        raise ValueError(f"`chunk_size` must be a positive integer, got {chunk_size!r}")
+    else:
+        chunk_size = check_int("chunk_size", chunk_size)
+    # one chunk of states in about 12 solver copies (stages, error estimate, saved t1 state)
+    state = jax.eval_shape(model.init_state, cues[0])
+    nbytes = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(state))
+    check_memory("`cues`, `chunk_size`", 12.0 * nbytes * min(chunk_size, cues.shape[0]),
+                 f"retrieving {min(chunk_size, cues.shape[0])} cues at once")
     return _retrieve_batch(model, cues, config, settle_blocks, energy_ts, min(chunk_size, cues.shape[0]))
 
 

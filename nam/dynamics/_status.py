@@ -2,6 +2,11 @@
 
 import enum
 
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Bool
+
+from .._checks import ArgumentTypeError, check_bool
+
 
 class Status(enum.IntEnum):
     """Outcome of one retrieval.
@@ -9,11 +14,15 @@ class Status(enum.IntEnum):
     CONVERGED: the steady-state criterion was met (continuous) or no bit changed in a sweep (binary).
     TIME_LIMIT: reached t1 without meeting the steady-state criterion (or no criterion was asked for).
     MAX_STEPS: the solver hit `max_steps` before t1.
-    NON_FINITE: the final state has NaN or inf (divergence); its read-out is meaningless.
+    NON_FINITE: the final state has NaN or inf (divergence); its read-out is meaningless (all 0).
     SOLVER_FAILED: the solver stopped for another reason (e.g. step size collapsed).
     SWEEP_LIMIT: binary dynamics still changing bits after `max_sweeps`.
     CYCLE: synchronous binary dynamics entered a 2-cycle.
     COMPLETED: a fixed-duration simulation (the spiking networks) ran to its end with a finite state.
+    DIVERGED: the solver stopped early (step budget or failure) on a finite state that ran away: it grew
+      by more than `SolverConfig.divergence_factor` over the initial state and was still moving outwards
+      (a finite-time blow-up, which an adaptive solver chases with ever smaller steps). Its read-out is
+      meaningless (all 0).
     """
 
     CONVERGED = 0
@@ -24,3 +33,66 @@ class Status(enum.IntEnum):
     SWEEP_LIMIT = 5
     CYCLE = 6
     COMPLETED = 7
+    DIVERGED = 8
+
+    # A member prints by name (`str(Status.CONVERGED) == "CONVERGED"`, also in f-strings) and still
+    # compares equal to its code (`Status.CONVERGED == 0`); `Status.names` names arrays of codes.
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"Status.{self.name}"
+
+    def __format__(self, spec: str) -> str:
+        # numeric format specs ("d", "3d", "x", ...) format the code; anything else formats the name
+        if spec and spec[-1] in "bcdoxXn":
+            return format(int(self), spec)
+        return format(self.name, spec)
+
+    @classmethod
+    def names(cls, codes):
+        """The name of each status code: `nam.Status.names(r.status)` gives `'CONVERGED'` for a
+        single retrieval, and an array of names for a batched one.
+
+        **Arguments:** `codes`: one code (an int, a `Status`, or a 0-d integer array such as
+        `nam.Retrieval.status`), or an integer array of codes of any shape.
+
+        **Returns:** a `str` for a single code; otherwise a numpy array of names with the shape of `codes`.
+
+        **Raises:** `TypeError` if `codes` is not integer; `ValueError` if a code is not a `nam.Status` value.
+        """
+        import numpy as np
+
+        arr = np.asarray(codes)
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(f"`codes` must hold integer nam.Status codes, got dtype {arr.dtype}")
+        known = {int(s): s.name for s in cls}
+        unknown = sorted({int(c) for c in np.unique(arr)} - set(known))
+        if unknown:
+            raise ValueError(f"`codes` holds values that are not nam.Status codes: {unknown}")
+        if arr.ndim == 0:
+            return known[int(arr)]
+        return np.array([known[int(c)] for c in arr.ravel()], dtype=str).reshape(arr.shape)
+
+
+def status_ok(status: ArrayLike, *, time_limit_ok: bool = False) -> Bool[Array, "..."]:
+    """Whether each status code marks a result that may be counted: CONVERGED (retrievals) or COMPLETED
+    (fixed-duration spiking simulations); also TIME_LIMIT when `time_limit_ok` (a run asked to stop at t1,
+    `SolverConfig(steady_state=False)`, e.g. the fixed-step Euler of `SolverConfig.fixed_euler`).
+
+    Every other code (MAX_STEPS, NON_FINITE, SOLVER_FAILED, SWEEP_LIMIT, CYCLE, DIVERGED) is a sample that
+    did not finish cleanly: count it apart, never as retrieved or not retrieved. Elementwise, jit- and
+    vmap-able; works on `nam.Retrieval.status`, `nam.BinaryRetrieval.status` and `SpikingRun.status`.
+
+    **Arguments:** `status`: an integer array of `nam.Status` codes (any shape). `time_limit_ok`: a Python bool.
+
+    **Returns:** a boolean array of the shape of `status`.
+    """
+    check_bool("time_limit_ok", time_limit_ok)
+    status = jnp.asarray(status)
+    if status.dtype == jnp.bool_ or not jnp.issubdtype(status.dtype, jnp.integer):
+        raise ArgumentTypeError(f"`status` must hold integer nam.Status codes, got dtype {status.dtype}")
+    ok = (status == Status.CONVERGED) | (status == Status.COMPLETED)
+    if time_limit_ok:
+        ok = ok | (status == Status.TIME_LIMIT)
+    return ok

@@ -6,6 +6,7 @@
 `_digits.py`: the correlated-digits demonstration (`nam learn`).
 """
 
+from ._digits import digit_patterns as digit_patterns
 from ._loss import LossAux as LossAux, build_model as build_model, retrieval_loss as retrieval_loss
 from ._tensors import (
     SymmetricKronecker as SymmetricKronecker,
@@ -13,9 +14,12 @@ from ._tensors import (
     parameter_count as parameter_count,
 )
 from ._train import (
+    CheckpointError as CheckpointError,
     NonFiniteLoss as NonFiniteLoss,
     TrainInterrupted as TrainInterrupted,
     TrainState as TrainState,
+    checkpoint_config as checkpoint_config,
+    load_checkpoint as load_checkpoint,
     make_optimizer as make_optimizer,
     train as train,
 )

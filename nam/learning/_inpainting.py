@@ -30,7 +30,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_int
+from .._checks import check_int, check_memory, check_number
 from ._train import make_optimizer, train
 
 
@@ -127,12 +127,21 @@ def masked_rms(outputs, images, masks):
 
 def run_inpainting(*, steps: int = 2000, learning_rate: float = 3e-3, batch: int = 64, euler_steps: int = 20,
                    dt: float = 0.1, masked_weight: float = 1.0, seed: int = 0, checkpoint: str | None = None,
-                   progress: bool = True):
+                   progress: bool = True, restart: bool = False):
     """Train on training patches with fresh random masks per batch; report the RMS over masked pixels of
     the test patches at every network step, against mean fill. The least-squares loss weighs masked
-    pixels by `masked_weight` (1: plain least squares over the image, as the paper). Returns
+    pixels by `masked_weight` (1: plain least squares over the image, as the paper). `checkpoint` makes a
+    re-run resume; one written with other settings is refused unless `restart`. Returns
     (results dict, trained net)."""
-    check_int("batch", batch)
+    steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
+    batch = check_int("batch", batch)
+    euler_steps = check_int("euler_steps", euler_steps)
+    dt = check_number("dt", dt, minimum=0.0, open_min=True)
+    masked_weight = check_number("masked_weight", masked_weight, minimum=0.0, open_min=True)
+    # BPTT through `euler_steps` steps of (x, s, p), 3 N = 768 numbers per patch, forward and backward
+    check_memory("`batch`, `euler_steps`", batch * (euler_steps + 1) * 768 * 8 * 4, "one training batch")
+    settings = dict(steps=steps, learning_rate=learning_rate, batch=batch, euler_steps=euler_steps, dt=dt,
+                    masked_weight=masked_weight, seed=seed)
     train_x, test_x = (jnp.asarray(a) for a in image_patches())
     n = train_x.shape[1]
     net = ReducedAstrocyteNet(n, key=jr.PRNGKey(seed))
@@ -149,7 +158,8 @@ def run_inpainting(*, steps: int = 2000, learning_rate: float = 3e-3, batch: int
         return jnp.sum(weights * (outputs - images) ** 2) / jnp.sum(weights), None
 
     trained, history = train(net, loss_fn, make_optimizer("adam", learning_rate), sample, steps=steps, seed=seed,
-                             checkpoint=checkpoint, progress=progress)
+                             checkpoint=checkpoint, progress=progress, config={"task": "inpainting", **settings},
+                             restart=restart)
     masks = random_masks(jr.PRNGKey(seed + 10**6), test_x.shape[0])
     trajectories = jax.vmap(lambda x0: trained.run(x0, steps=euler_steps, dt=dt))(masked_input(test_x, masks))
     rms_t = jax.vmap(lambda ys, img, m: masked_rms(ys, img[None], m[None]))(trajectories, test_x, masks)
@@ -160,8 +170,7 @@ def run_inpainting(*, steps: int = 2000, learning_rate: float = 3e-3, batch: int
         "mean_fill_rms": float(baseline.mean()), "test_patches": int(test_x.shape[0]),
         "train_patches": int(train_x.shape[0]), "masked_fraction": float(masks.mean()),
         "loss_first": history[0]["loss"], "loss_last": history[-1]["loss"],
-        "settings": dict(steps=steps, learning_rate=learning_rate, batch=batch, euler_steps=euler_steps, dt=dt,
-                         masked_weight=masked_weight, seed=seed),
+        "settings": settings,
     }, trained
 
 
@@ -201,10 +210,10 @@ def write_inpainting_figure(result, net, out_dir: str, seed: int = 0) -> str:
     for ax in axes[:, 4]:
         ax.remove()
     ax = fig.add_subplot(gs[:, 4])
-    ax.plot(result["network_time"], result["rms_over_time"], "o-", ms=3, label="network")
-    ax.axhline(result["mean_fill_rms"], color="k", ls="--", label="mean fill")
-    ax.set_xlabel("network time (tau)")
-    ax.set_ylabel("RMS over masked pixels")
+    ax.plot(result["network_time"], result["rms_over_time"], "o-", ms=3, label="Appendix E neuron-astrocyte model")
+    ax.axhline(result["mean_fill_rms"], color="k", ls="--", label="mean fill (baseline)")
+    ax.set_xlabel("network time (units of tau)")
+    ax.set_ylabel("RMS error over masked pixels (grey level, 0-1)")
     ax.legend(fontsize=7)
     ax.set_title("as Fig. 4", fontsize=8)
     fig.tight_layout()

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._checks import check_choice
+from .._checks import ArgumentTypeError, as_float_array, check_choice, check_finite, check_scalar, is_concrete
 from ..dynamics._config import SolverConfig
 from ..dynamics._retrieve import retrieve
 from ..models._astrocyte_tensor import AbstractAstrocyteTensor
@@ -16,7 +16,9 @@ from ..models._neuron_astrocyte import NeuronAstrocyte, NeuronAstrocyteEffective
 
 class LossAux(eqx.Module):
     """Per-batch diagnostics of `retrieval_loss`: mean overlap of the read-out with the target, the
-    fraction retrieved exactly, and the per-sample solver status codes."""
+    fraction retrieved exactly, and the per-sample solver status codes. A sample whose status is not ok
+    (`nam.Retrieval.ok`: not CONVERGED with `steady_state=True`, not CONVERGED or TIME_LIMIT without it)
+    counts as overlap 0 and not retrieved."""
 
     overlap: Float[Array, ""]
     exact: Float[Array, ""]
@@ -29,8 +31,11 @@ def build_model(tensor, *, model: str = "effective", lagrangian=None, model_kwar
     and process Lagrangians of the full model: with the default tanh(5 z) they saturate at the steady
     state, which then hardly depends on T)."""
     if not isinstance(tensor, AbstractAstrocyteTensor):
-        raise ValueError(f"`tensor` must be a nam astrocyte tensor, got {type(tensor).__name__}")
+        raise ArgumentTypeError(f"`tensor` must be a nam astrocyte tensor, got {type(tensor).__name__}")
     check_choice("model", model, ("effective", "full"))
+    if model_kwargs is not None and not isinstance(model_kwargs, dict):
+        raise ArgumentTypeError(f"`model_kwargs` must be a dict of constructor arguments, got "
+                                f"{type(model_kwargs).__name__}")
     cls = NeuronAstrocyteEffective if model == "effective" else NeuronAstrocyte
     return cls(tensor, lagrangian, **(model_kwargs or {}))
 
@@ -53,10 +58,25 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     Differentiable in `tensor` (and the Lagrangian), by BPTT or implicitly, as `config.adjoint` says.
     """
     config = SolverConfig() if config is None else config
+    if not isinstance(config, SolverConfig):
+        raise ArgumentTypeError(f"`config` must be a nam.SolverConfig, got {type(config).__name__}")
     net = build_model(tensor, model=model, lagrangian=lagrangian, model_kwargs=model_kwargs)
+    check_choice("kind", kind, ("mse", "hinge"))
+    cues = as_float_array("cues", cues, ndim=2)
+    if cues.shape[0] < 1 or cues.shape[1] != tensor.n:
+        raise ValueError(f"`cues` must have shape (B, {tensor.n}) with B >= 1, got {cues.shape}")
+    check_finite("cues", cues)
+    targets = as_float_array("targets", targets)
+    if targets.shape != cues.shape:
+        raise ValueError(f"`targets` must have the shape of `cues` {cues.shape}, got {targets.shape}")
+    check_finite("targets", targets)
+    for name, value in (("state_margin", state_margin), ("margin", margin)):
+        check_scalar(name, value)
+    check_scalar("stability_weight", stability_weight, nonnegative=True)
+    if is_concrete(jnp.asarray(stability_weight)) and float(stability_weight) and patterns is None:
+        raise ValueError("`stability_weight` needs the stored `patterns`")
     out = jax.vmap(lambda c: retrieve(net, c, config=config))(cues)
     phi = jax.vmap(net.neuron_activation)(out.state)
-    check_choice("kind", kind, ("mse", "hinge"))
     if kind == "mse":
         loss = jnp.mean((phi - targets) ** 2) / 4.0
     else:
@@ -68,7 +88,10 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
         h = jax.vmap(tensor.cubic_field)(patterns)
         h = h / jnp.sqrt(jnp.mean(h * h, axis=1, keepdims=True) + 1e-30)
         loss = loss + stability_weight * jnp.mean(jax.nn.relu(margin - patterns * h))
-    aux = LossAux(overlap=jnp.mean(jnp.sum(jnp.sign(phi) * targets, axis=1) / targets.shape[1]),
-                  exact=jnp.mean(jnp.all(jnp.sign(phi) == targets, axis=1).astype(phi.dtype)),
+    # only samples whose solve finished cleanly count (a diverged or cut-short sample is not retrieved)
+    ok = out.ok(time_limit_ok=not config.steady_state)
+    sign = jnp.where(ok[:, None], jnp.sign(phi), 0.0)
+    aux = LossAux(overlap=jnp.mean(jnp.sum(sign * targets, axis=1) / targets.shape[1]),
+                  exact=jnp.mean(jnp.all(sign == targets, axis=1).astype(phi.dtype)),
                   status=out.status)
     return loss, aux

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float
 
+from .._checks import check_int, check_memory, check_number
 from .._lagrangians import LogCosh
 from .._patterns import flip_bits, random_patterns
 from ..dynamics._config import SolverConfig
@@ -32,6 +33,11 @@ def fit_gain(*, n: int = 64, k: int = 40, beta0: float = 1.5, rho: float = 0.25,
              learning_rate: float = 5e-2, batch: int = 32, seed: int = 0, progress: bool = False):
     """Train beta from `beta0`; returns (final beta, the held-out "exact" and "beta" at steps 0, 10, ...
     and at the end)."""
+    n, k, batch, seed = check_int("n", n, 2), check_int("k", k), check_int("batch", batch), check_int("seed", seed, 0)
+    beta0 = check_number("beta0", beta0, minimum=0.0, open_min=True)
+    rho = check_number("rho", rho, minimum=0.0, maximum=1.0)
+    # the loss runs `batch` cues of N neurons through a 2000-step solve with reverse-mode checkpoints
+    check_memory("`batch`, `n`", float(batch) * n * 8 * 70 * 4, "the retrieval loss of one batch")
     xi = random_patterns(jr.PRNGKey(seed), k, n)
     config = SolverConfig("tsit5", t1=100.0, max_steps=2000)
     tensor = HebbianTensor(xi)
@@ -72,14 +78,16 @@ def write_gain_figure(history, out_dir: str) -> str:
     fig = Figure(figsize=(6, 3.6))
     ax = fig.subplots()
     steps = [h["step"] for h in history]
-    ax.plot(steps, [h["beta"] for h in history], "o-", label="beta")
-    ax.set_xlabel("Adam step")
-    ax.set_ylabel("beta")
+    ax.plot(steps, [h["beta"] for h in history], "o-", label="gain beta of tanh(beta x)")
+    ax.set_xlabel("training step (Adam updates)")
+    ax.set_ylabel("gain beta (dimensionless)")
     bx = ax.twinx()
-    bx.plot(steps, [h["exact"] for h in history], "s--", color="C1", label="retrieved (held out)")
-    bx.set_ylabel("fraction retrieved exactly")
+    bx.plot(steps, [h["exact"] for h in history], "s--", color="C1",
+            label="effective neuron-astrocyte, held-out cues retrieved")
+    bx.set_ylabel("fraction of held-out cues retrieved exactly")
     ax.set_title("gradient through the dynamics trains the neurons' gain", fontsize=9)
-    fig.legend(fontsize=7, loc="lower right")
+    (h1, l1), (h2, l2) = ax.get_legend_handles_labels(), bx.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=7, loc="center right")
     fig.tight_layout()
     path = os.path.join(out_dir, "gain.png")
     fig.savefig(path, dpi=100)

@@ -21,6 +21,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._checks import (
+    ArgumentTypeError,
     as_float_array,
     check_choice,
     check_finite,
@@ -75,6 +76,7 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
         k, n = xi.shape
         rank = k if rank is None else rank
         check_int("rank", rank)
+        noise = float(check_scalar("noise", noise, nonnegative=True))
         rows = xi[:rank] if rank <= k else jnp.concatenate([xi, jnp.zeros((rank - k, n), xi.dtype)])
         coeffs = (jnp.arange(rank) < k).astype(xi.dtype)
         if key is not None:
@@ -161,4 +163,5 @@ def parameter_count(tensor) -> int:
         return int(np.prod(tensor.params.shape) + tensor.coeffs.size)
     if isinstance(tensor, SymmetrizedDense):
         return int(tensor.raw.size)
-    raise ValueError(f"`tensor` must be a learnable nam tensor, got {type(tensor).__name__}")
+    raise ArgumentTypeError(f"`tensor` must be a learnable nam tensor (SymmetricKronecker, SymmetrizedDense), got "
+                            f"{type(tensor).__name__}")

@@ -1,21 +1,29 @@
 """A training loop for nam models with optax: one jitted step (batch, loss, gradient, update),
-progress bar, periodic evaluation, atomic checkpoints of parameters + optimizer state, resume.
+progress bar, periodic evaluation, atomic self-verifying checkpoints of parameters + optimizer state
+(SHA-256 checksum and the run's configuration in the file), resume, Ctrl-C saves what is complete.
 
 Determinism: the batch of step s is drawn from `jax.random.fold_in(key, s)`, so a run that is
 interrupted and resumed from its checkpoint replays exactly the batches of an uninterrupted run and
 ends with the same parameters, bit for bit (tested).
 """
 
+import hashlib
+import io
 import json
 import math
 import os
+import re
+import shutil
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 import optax
 from jaxtyping import Array, Int, PRNGKeyArray, PyTree
 from tqdm import tqdm
+
+from .._checks import ArgumentTypeError, check_bool, check_callable, check_int, check_number, check_output_file
 
 
 class NonFiniteLoss(RuntimeError):
@@ -38,64 +46,237 @@ class TrainState(eqx.Module):
 def make_optimizer(name="adam", learning_rate=1e-2, **kwargs) -> optax.GradientTransformation:
     """An optax optimizer by name ("adam", "adamw", "sgd", "rmsprop", ...: any `optax.<name>`), with a
     checked learning rate."""
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not (
-            math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"`learning_rate` must be a positive number, got {learning_rate!r}")
-    factory = getattr(optax, name, None)
-    if not callable(factory):
+    learning_rate = check_number("learning_rate", learning_rate, minimum=0.0, open_min=True)
+    if not isinstance(name, str):
+        raise ArgumentTypeError(f"`optimizer` must name an optax optimizer (e.g. 'adam', 'sgd'), got {name!r}")
+    factory = getattr(optax, name, None) if not name.startswith("_") else None
+    if not callable(factory) or isinstance(factory, type):
         raise ValueError(f"`optimizer` must name an optax optimizer (e.g. 'adam', 'sgd'), got {name!r}")
     return factory(learning_rate, **kwargs)
 
 
-def _save(path: str, state: TrainState, history: list) -> None:
+# --- checkpoints that verify themselves ----------------------------------------------------------------------
+#
+# One file: MAGIC, the header length (8 bytes, little-endian), a JSON header (format, step, history, the
+# run's configuration, the payload length), the payload (`eqx.tree_serialise_leaves` of the TrainState), then
+# the SHA-256 of everything before it. A flipped byte anywhere, a truncated or an empty file fails the
+# checksum and is refused; a file is written to a temporary name, read back and verified, and only then
+# renamed over the checkpoint (atomic on POSIX), after the checkpoint it replaces has been kept as
+# `<checkpoint>.prev` (if it verifies).
+
+_MAGIC = b"NAM-CHECKPOINT v1\n"
+_DIGEST = 32
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: corrupt, truncated, empty, not a nam checkpoint, or written by a
+    run with another configuration. The message is one line naming the file."""
+
+
+def _blob(state: TrainState, history: list, config: dict) -> bytes:
+    buf = io.BytesIO()
+    eqx.tree_serialise_leaves(buf, state)
+    payload = buf.getvalue()
+    header = json.dumps({"format": 1, "step": int(state.step), "config": config, "history": history,
+                         "payload_bytes": len(payload)}).encode()
+    body = _MAGIC + len(header).to_bytes(8, "little") + header + payload
+    return body + hashlib.sha256(body).digest()
+
+
+def _parse(path: str, data: bytes) -> tuple[dict, bytes]:
+    """(header, payload) of a checkpoint's bytes, or a CheckpointError naming `path`."""
+    if not data:
+        raise CheckpointError(f"checkpoint {path} is empty (0 bytes)")
+    if not data.startswith(_MAGIC):
+        raise CheckpointError(f"checkpoint {path} is not a nam checkpoint (no header; written by another program "
+                              "or an older nam without checksums)")
+    start = len(_MAGIC) + 8
+    if len(data) < start + _DIGEST:
+        raise CheckpointError(f"checkpoint {path} is truncated ({len(data)} bytes)")
+    n_header = int.from_bytes(data[len(_MAGIC):start], "little")
+    if hashlib.sha256(data[:-_DIGEST]).digest() != data[-_DIGEST:]:
+        if start + n_header + _DIGEST > len(data):
+            raise CheckpointError(f"checkpoint {path} is truncated ({len(data)} bytes) or corrupt: checksum mismatch")
+        raise CheckpointError(f"checkpoint {path} is corrupt: SHA-256 checksum mismatch")
+    try:
+        header = json.loads(data[start:start + n_header])
+        payload = data[start + n_header:-_DIGEST]
+        ok = (isinstance(header, dict) and header.get("format") == 1 and header.get("payload_bytes") == len(payload)
+              and isinstance(header.get("config"), dict) and isinstance(header.get("history"), list)
+              and isinstance(header.get("step"), int))
+    except ValueError:
+        ok = False
+    if not ok:
+        raise CheckpointError(f"checkpoint {path} has an unreadable header")
+    return header, payload
+
+
+def _read(path: str) -> tuple[dict, bytes]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise CheckpointError(f"checkpoint {path} cannot be read ({e.strerror or e})") from None
+    return _parse(path, data)
+
+
+def _verifies(path: str) -> bool:
+    try:
+        _read(path)
+    except CheckpointError:
+        return False
+    return True
+
+
+def checkpoint_config(path: str) -> dict:
+    """The configuration saved in a checkpoint written by `train` (verified by its checksum first).
+
+    **Raises:** `CheckpointError` (one line naming the file) if the file is corrupt, truncated, empty or
+    not a nam checkpoint; FileNotFoundError if there is none."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no checkpoint {path}")
+    return _read(path)[0]["config"]
+
+
+def load_checkpoint(path: str, template: TrainState) -> tuple[TrainState, list, dict]:
+    """(state, history, config) of a checkpoint written by `train`, verified against its SHA-256 checksum
+    and deserialised into the structure of `template` (a TrainState of the same model and optimizer).
+
+    **Raises:** `CheckpointError` (one line naming the file) if it is corrupt, truncated, empty, not a nam
+    checkpoint, or holds arrays of other shapes than `template`."""
+    if not isinstance(template, TrainState):
+        raise ArgumentTypeError(f"`template` must be a nam.learning.TrainState, got {type(template).__name__}")
+    header, payload = _read(path)
+    try:
+        state = eqx.tree_deserialise_leaves(io.BytesIO(payload), template)
+    except Exception as e:  # equinox/numpy raise several types for a mismatched structure
+        raise CheckpointError(f"checkpoint {path} does not match this model and optimizer "
+                              f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    if int(state.step) != header["step"]:
+        raise CheckpointError(f"checkpoint {path} is inconsistent: header step {header['step']}, "
+                              f"state step {int(state.step)}")
+    history = [h for h in header["history"] if h["step"] < int(state.step)]
+    return state, history, header["config"]
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(path: str, state: TrainState, history: list, config: dict) -> None:
+    """Write a verified checkpoint atomically; the one it replaces is kept as `<path>.prev` if it verifies.
+    The new file is read back and checked before it replaces anything, so a failed write (full disk, I/O
+    error) leaves the previous checkpoint in place."""
+    blob = _blob(state, history, config)
     tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        eqx.tree_serialise_leaves(f, state)
-        f.flush()
-        os.fsync(f.fileno())
-    meta_tmp = f"{path}.json.tmp{os.getpid()}"
-    with open(meta_tmp, "w") as f:
-        json.dump({"step": int(state.step), "history": history}, f)
-    os.replace(meta_tmp, f"{path}.json")
-    os.replace(tmp, path)  # the state file is replaced last: a present state file always has its meta
+    try:
+        with open(tmp, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        _read(tmp)  # what reached the disk verifies
+        if os.path.exists(path) and _verifies(path):
+            prev_tmp = f"{path}.prev.tmp{os.getpid()}"
+            try:
+                os.link(path, prev_tmp)
+            except OSError:
+                shutil.copyfile(path, prev_tmp)
+            os.replace(prev_tmp, f"{path}.prev")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    _fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 
-def _load(path: str, template: TrainState) -> tuple[TrainState, list]:
-    with open(path, "rb") as f:
-        state = eqx.tree_deserialise_leaves(f, template)
-    with open(f"{path}.json") as f:
-        meta = json.load(f)
-    history = [h for h in meta["history"] if h["step"] < int(state.step)]
-    return state, history
+def _structure(state: TrainState) -> str:
+    """A fingerprint of the arrays a checkpoint holds (tree structure, shapes, dtypes)."""
+    arrays, _ = eqx.partition(state, eqx.is_array)
+    leaves, treedef = jax.tree.flatten(arrays)
+    # memory addresses (of functions held in static fields) differ between processes: left out
+    text = re.sub(r"0x[0-9a-fA-F]+", "", str(treedef)) + ";" + ";".join(f"{x.shape}{x.dtype}" for x in leaves)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _config_diff(saved: dict, now: dict) -> dict:
+    keys = sorted(set(saved) | set(now))
+    return {k: (saved.get(k), now.get(k)) for k in keys if saved.get(k) != now.get(k)}
 
 
 def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint=None, checkpoint_every=50,
-          eval_fn=None, eval_every=0, progress=True, stop_after=None):
+          eval_fn=None, eval_every=0, progress=True, stop_after=None, config=None, restart=False):
     """Minimise `loss_fn(params, batch) -> (loss, aux)` for `steps` optax steps.
 
     - `params`: any pytree/equinox Module; its floating arrays are trained.
     - `sample_batch(key) -> batch`: draws the batch of one step (jit-able).
-    - `checkpoint`: a file path. If it exists, training resumes from it (same result as an uninterrupted
-      run); it is rewritten atomically every `checkpoint_every` steps and at the end.
+    - `checkpoint`: a file path (its folder is created if missing). If it exists, training resumes from it
+      (same result as an uninterrupted run); it is rewritten atomically every `checkpoint_every` steps and
+      at the end, and verified on load (SHA-256): a corrupt, truncated or empty checkpoint is refused with
+      `CheckpointError`, never used. The checkpoint it replaces is kept as `<checkpoint>.prev`.
+    - `config`: a JSON-able dict describing the run (hyperparameters, data); it is saved in the checkpoint
+      with `steps`, `seed` and the shapes of the trained arrays, and a checkpoint saved with another one is
+      refused (`CheckpointError`) unless `restart=True`, which starts afresh and overwrites it.
     - `eval_fn(params) -> dict of floats`, run on the parameters of every step s with s % `eval_every`
       == 0 (0: never) and on the final parameters (a last record with "step" = `steps` and no "loss").
     - A non-finite loss stops training with `NonFiniteLoss`; the checkpoint then holds the last
       state whose loss was finite, and the bad update is not applied.
+    - Ctrl-C (KeyboardInterrupt) saves every completed step to the checkpoint, then re-raises
+      KeyboardInterrupt with a message saying where the run stopped; calling `train` again resumes.
 
     Returns (params, history): one dict per step s with "step", "loss" (of the parameters before update
     s) and the eval results, plus the final eval record.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"`steps` must be a positive integer, got {steps!r}")
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 1:
-        raise ValueError(f"`checkpoint_every` must be a positive integer, got {checkpoint_every!r}")
+    steps = check_int("steps", steps)
+    seed = check_int("seed", seed, 0)
+    checkpoint_every = check_int("checkpoint_every", checkpoint_every)
+    eval_every = check_int("eval_every", eval_every, 0)
+    if stop_after is not None:
+        check_int("stop_after", stop_after, 0)
+    check_bool("progress", progress)
+    check_bool("restart", restart)
+    check_callable("loss_fn", loss_fn)
+    check_callable("sample_batch", sample_batch)
+    if eval_fn is not None:
+        check_callable("eval_fn", eval_fn)
     if not isinstance(optimizer, optax.GradientTransformation):
-        raise ValueError(f"`optimizer` must be an optax GradientTransformation, got {type(optimizer).__name__}")
+        raise ArgumentTypeError(f"`optimizer` must be an optax GradientTransformation, got {type(optimizer).__name__}")
+    if not jax.tree.leaves(eqx.filter(params, eqx.is_inexact_array)):
+        raise ValueError("`params` must hold at least one floating-point array to train")
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise ArgumentTypeError(f"`config` must be a dict, got {type(config).__name__}")
+    try:
+        config = json.loads(json.dumps(config))  # as it will read back from the checkpoint (tuples -> lists)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"`config` must be JSON-serialisable ({e})") from None
+    if checkpoint is not None:
+        checkpoint = check_output_file("checkpoint", checkpoint)
     state = TrainState(params=params, opt_state=optimizer.init(eqx.filter(params, eqx.is_array)),
                        step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(seed))
+    saved_config = {"run": config, "train": {"steps": steps, "seed": seed, "arrays": _structure(state)}}
     history: list = []
-    if checkpoint is not None and os.path.exists(checkpoint):
-        state, history = _load(checkpoint, state)
+    if checkpoint is not None and os.path.exists(checkpoint) and not restart:
+        header = _read(checkpoint)[0]
+        diff = _config_diff(header["config"].get("run", {}), config)
+        diff.update(_config_diff(header["config"].get("train", {}), saved_config["train"]))
+        if diff:
+            raise CheckpointError(f"checkpoint {checkpoint} was written with another configuration (saved, now): "
+                                  f"{diff}; use another path, or restart=True (--restart) to overwrite it")
+        state, history, _ = load_checkpoint(checkpoint, state)
+
+    def save(state, history):
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, state, history, saved_config)
 
     @eqx.filter_jit
     def step_fn(state):
@@ -111,30 +292,36 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
     try:
         while int(state.step) < steps:
             if stop_after is not None and done_now >= stop_after:
-                if checkpoint is not None:
-                    _save(checkpoint, state, history)
+                save(state, history)
                 raise TrainInterrupted(f"stopped after {done_now} steps (step {int(state.step)})")
             new_state, loss = step_fn(state)
             loss = float(loss)
             if not math.isfinite(loss):
-                if checkpoint is not None:
-                    _save(checkpoint, state, history)
+                save(state, history)
                 where = f"; the last good state (step {int(state.step)}) is in {checkpoint}" if checkpoint else ""
                 raise NonFiniteLoss(f"the loss became {loss} at step {int(state.step)}{where}")
             record = {"step": int(state.step), "loss": loss}  # the loss of the parameters before this update
             if eval_fn is not None and eval_every and int(state.step) % eval_every == 0:
                 record.update({k: float(v) for k, v in eval_fn(state.params).items()})
+            # the record first: interrupted between the two lines, the loaded history drops it (step >= state.step)
+            history.append(record)
             state = new_state
             done_now += 1
-            history.append(record)
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.4g}")
-            if checkpoint is not None and int(state.step) % checkpoint_every == 0:
-                _save(checkpoint, state, history)
+            if int(state.step) % checkpoint_every == 0:
+                save(state, history)
+    except KeyboardInterrupt:
+        bar.close()
+        if checkpoint is None:
+            raise KeyboardInterrupt(f"training interrupted at step {int(state.step)} of {steps} (no checkpoint: "
+                                    "nothing saved)") from None
+        save(state, history)
+        raise KeyboardInterrupt(f"training interrupted at step {int(state.step)} of {steps}; the completed steps are "
+                                f"saved in {checkpoint}") from None
     finally:
         bar.close()
-    if eval_fn is not None:  # step records hold pre-update steps and _load drops a final record: no duplicate
+    if eval_fn is not None:  # step records hold pre-update steps and load drops a final record: no duplicate
         history.append({"step": int(state.step), **{k: float(v) for k, v in eval_fn(state.params).items()}})
-    if checkpoint is not None:
-        _save(checkpoint, state, history)
+    save(state, history)
     return state.params, history

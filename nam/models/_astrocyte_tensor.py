@@ -3,7 +3,8 @@
 The energy needs the symmetries T_ijkl = T_klij = T_jikl = T_ijlk. Three parameterisations keep
 them by construction or check them:
 
-- `HebbianTensor`: T_ijkl = scale * sum_mu xi_i xi_j xi_k xi_l (eq. 10), never built densely: every
+- `HebbianTensor`: T_ijkl = scale * sum_mu xi_i xi_j xi_k xi_l (eq. 10), or the same sum on pairwise
+  distinct indices only (`distinct_indices=True`, no self-coupling), never built densely: every
   contraction goes through the K patterns, O(K N^2) for a matrix argument, O(K N) for a rank-one one.
 - `KroneckerTensor`: T = scale * sum_r c_r M_r (x) M_r with symmetric M_r. Every tensor with the
   symmetries has this form (diagonalise T as a symmetric operator on symmetric matrices, see
@@ -12,7 +13,8 @@ them by construction or check them:
 
 Normalisation: `scale` multiplies T. The authors' public tutorial divides T by N^3 so that the
 neuron field sum_jkl T_ijkl phi_j phi_k phi_l stays O(1) per memory; `HebbianTensor` uses that as
-its default (`scale=None`), pass `scale=1.0` for eq. 10 verbatim.
+its default (`scale=None`; 1 / ((N-1)(N-2)(N-3)), the number of distinct-index terms, on distinct
+indices), pass `scale=1.0` for eq. 10 verbatim.
 """
 
 import abc
@@ -59,46 +61,149 @@ class AbstractAstrocyteTensor(eqx.Module):
 
 
 class HebbianTensor(AbstractAstrocyteTensor):
-    """T_ijkl = scale * sum_mu xi_mu,i xi_mu,j xi_mu,k xi_mu,l (eq. 10), held as the patterns.
+    """T_ijkl = scale * sum_mu xi_mu,i xi_mu,j xi_mu,k xi_mu,l (Kozachkov, Slotine & Krotov, eq. 10),
+    held as the patterns; with `distinct_indices=True` the same sum restricted to pairwise distinct
+    i, j, k, l (zero whenever two indices coincide).
 
-    `patterns`: (K, N) memories of +-1. `scale`: None (default) gives 1 / N^3, the authors' tutorial
-    normalisation; pass 1.0 for eq. 10 as printed. `mask`: (K,) bool of active memories (False rows
-    are padding and contribute nothing).
+    **Arguments:**
+
+    - `patterns`: (K, N) memories of +-1.
+    - `scale`: None (default) gives 1 / N^3, the authors' tutorial normalisation, or
+      1 / ((N-1)(N-2)(N-3)) with `distinct_indices=True`: either way the field of a single stored
+      memory on itself is exactly xi (sum_jkl T_ijkl xi_j xi_k xi_l = xi_i), so the gain of tanh(beta x)
+      means the same for both tensors. Pass 1.0 for eq. 10 as printed.
+    - `mask`: (K,) bool of active memories (False rows are padding and contribute nothing).
+    - `distinct_indices`: False (default): eq. 10 as printed. True: drop every term with a repeated
+      index. Needs N >= 4 (with fewer neurons no four indices are distinct and T would vanish).
+
+    **Raises:** `ValueError` for non-+-1 patterns, a badly shaped mask, or `distinct_indices=True`
+    with N < 4.
+
+    **Why distinct indices.** With eq. 10 the effective field sum_jkl T_ijkl phi_j phi_k phi_l
+    = scale sum_mu xi_mu,i m_mu^3 (m_mu = xi_mu . phi) contains the terms with j, k or l equal to i.
+    Writing m_mu = xi_mu,i phi_i + h_mu, they give every neuron a self-excitation
+    scale sum_mu (3 h_mu^2 + phi_i^2) phi_i ~ 3 scale K N <phi^2> phi_i, which holds each bit at its
+    current sign once K ~ N^2 (see `nam.capacity.self_coupling_capacity`). The binary flip-difference
+    rule of a Dense Associative Memory cancels the terms with an index equal to i; the tensor on
+    distinct indices removes them from the continuous dynamics too, so that its effective model is a
+    quartic DAM (eq. 11) without self-coupling. It keeps every symmetry (T_ijkl = T_klij = T_jikl =
+    T_ijlk: the index condition is symmetric). It also drops the terms with j = k != i, which the
+    binary rule keeps and which carry crosstalk but no signal: its no-error load is N^3 / (12 ln N)
+    against N^3 / (30 ln N) (`nam.capacity.no_error_capacity(n, 4, distinct_indices=True)`).
+    The memory state of the effective model with tanh(beta x) needs a minimum gain: with one memory and
+    every bit at its sign, x = scale S_N tanh(beta x)^3 has a non-zero solution iff beta scale S_N >= 2.017
+    (= min_u u / tanh^3 u), S_N = (N-1)(N-2)(N-3) here and N^3 for eq. 10, i.e. beta >= 2.017 with
+    the default scales (with 1 / N^3 the distinct tensor would need beta >= 2.017 N^3 / S_N: 4.9 at
+    N = 8, 2.6 at N = 24). Below it the neurons decay to 0 (their signs, and so a sign read-out, can
+    still match the memory). Eq. 10's self-excitation lowers this threshold as K grows.
+
+    **Contractions on distinct indices** (derived for +-1 patterns, xi^2 = 1; K_w = sum_mu w_mu, w the
+    mask). Per memory let a_i = xi_mu,i phi_i and p_r = sum_i a_i^r the power sums: p_1 = m_mu,
+    p_2 = P_2 = sum_i phi_i^2, p_3 = r_mu = xi_mu . phi^3, p_4 = P_4 = sum_i phi_i^4 (p_2, p_4 do not
+    depend on mu because xi^2 = 1). The sum over distinct (i, j, k, l) of a_i a_j a_k a_l is 24 e_4(a),
+    e_4 the elementary symmetric polynomial; Newton's identities give
+
+        quartic     sum_ijkl T_ijkl phi_i phi_j phi_k phi_l
+                  = scale sum_mu w_mu [m^4 - 6 m^2 P_2 + 3 P_2^2 + 8 m r - 6 P_4].
+
+    The field is a quarter of its gradient, 6 e_3 of the a's without a_i:
+    6 e_3(a without a_i) = (p_1^3 - 3 p_1 p_2 + 2 p_3) - 3 a_i (p_1^2 - p_2) + 6 a_i^2 p_1 - 6 a_i^3, so
+
+        cubic_field sum_jkl T_ijkl phi_j phi_k phi_l
+                  = scale [ sum_mu w_mu xi_mu,i (m^3 - 3 m P_2 + 2 r) - 3 phi_i sum_mu w_mu (m^2 - P_2)
+                            + 6 phi_i^2 sum_mu w_mu xi_mu,i m - 6 K_w phi_i^3 ],
+
+    both O(K N). The first term is eq. 10's field sum_mu xi_mu,i m^3 less its repeated-index part.
+    For a matrix psi (symmetrised first: T_ijkl = T_ijlk, so only its symmetric part counts), with
+    B_kl = xi_k psi_kl xi_l, sum_{k != l, k, l not in {i, j}} B_kl by inclusion-exclusion over the
+    events k in {i, j}, l in {i, j} (no triple overlaps, since k != l and i != j) is
+    q - t - 2 (xi_i y_i + xi_j y_j) + 2 (psi_ii + psi_jj) + 2 B_ij, with q_mu = xi_mu^T psi xi_mu,
+    t = trace(psi) and y_mu = psi xi_mu. Times xi_i xi_j and summed over mu, for i != j:
+
+        contract    sum_kl T_ijkl psi_kl
+                  = scale (1 - delta_ij) [ sum_mu w_mu (q_mu - t) xi_mu,i xi_mu,j
+                            - 2 sum_mu w_mu (y_mu,i xi_mu,j + xi_mu,i y_mu,j)
+                            + 2 (psi_ii + psi_jj) H_ij + 2 K_w psi_ij ],     H = sum_mu w_mu xi_mu xi_mu^T,
+
+    O(K N^2); `quadratic` is sum_ij psi_ij contract(psi)_ij. None of them builds T (O(N^4)).
+    The formulas use xi^2 = 1: patterns are checked to be +-1 when concrete (inside `jax.jit` the
+    caller vouches for them).
     """
 
     patterns: Float[Array, "k n"]
     mask: Bool[Array, " k"]
     scale: Float[Array, ""]
+    distinct_indices: bool = eqx.field(static=True)
 
-    def __init__(self, patterns, scale=None, mask=None):
+    def __init__(self, patterns, scale=None, mask=None, distinct_indices=False):
         self.patterns = check_patterns("patterns", patterns, binary=True)
         k, n = self.patterns.shape
+        if not isinstance(distinct_indices, (bool, np.bool_)):
+            raise ValueError(f"`distinct_indices` must be True or False, got {distinct_indices!r}")
+        if distinct_indices and n < 4:
+            raise ValueError(f"`distinct_indices=True` needs N >= 4 neurons (four pairwise distinct indices), "
+                             f"got `patterns` with N = {n}")
+        self.distinct_indices = bool(distinct_indices)
         self.mask = check_mask("mask", mask, k)
-        self.scale = check_scalar("scale", 1.0 / float(n) ** 3 if scale is None else scale)
+        if scale is None:
+            scale = 1.0 / ((n - 1.0) * (n - 2.0) * (n - 3.0)) if distinct_indices else 1.0 / float(n) ** 3
+        self.scale = check_scalar("scale", scale)
 
     @property
     def n(self) -> int:
         return self.patterns.shape[1]
 
+    def _weights(self) -> Float[Array, " k"]:
+        return self.mask.astype(self.patterns.dtype)
+
     def _q(self, psi):
         """q_mu = xi_mu^T psi xi_mu, zero for masked-out memories."""
         return jnp.where(self.mask, jnp.sum((self.patterns @ psi) * self.patterns, axis=1), 0.0)
 
-    def contract(self, psi):
-        # sum_mu xi_i xi_j (xi^T psi xi): O(K N^2)
-        return self.scale * (self.patterns.T * self._q(psi)[None, :]) @ self.patterns
+    def contract(self, psi: Float[Array, "n n"]) -> Float[Array, "n n"]:
+        if not self.distinct_indices:
+            # sum_mu xi_i xi_j (xi^T psi xi): O(K N^2)
+            return self.scale * (self.patterns.T * self._q(psi)[None, :]) @ self.patterns
+        xi, w = self.patterns, self._weights()
+        psi = 0.5 * (psi + psi.T)
+        y = xi @ psi  # (K, N): y_mu = psi xi_mu
+        diag = jnp.diagonal(psi)
+        q = jnp.sum(y * xi, axis=1)
+        xiw = xi * w[:, None]
+        hebb = xiw.T @ xi  # H
+        cross = xiw.T @ y  # sum_mu w xi_mu,i y_mu,j
+        out = ((xi.T * (w * (q - jnp.trace(psi)))[None, :]) @ xi - 2.0 * (cross + cross.T)
+               + 2.0 * (diag[:, None] + diag[None, :]) * hebb + 2.0 * jnp.sum(w) * psi)
+        return self.scale * jnp.where(jnp.eye(self.n, dtype=bool), 0.0, out)
 
-    def quadratic(self, psi):
-        q = self._q(psi)
-        return self.scale * jnp.sum(q * q)
+    def quadratic(self, psi: Float[Array, "n n"]) -> Float[Array, ""]:
+        if not self.distinct_indices:
+            q = self._q(psi)
+            return self.scale * jnp.sum(q * q)
+        return jnp.sum(psi * self.contract(psi))
 
-    def cubic_field(self, phi):
-        m = jnp.where(self.mask, self.patterns @ phi, 0.0)
-        return self.scale * (self.patterns.T @ (m * m * m))
+    def cubic_field(self, phi: Float[Array, " n"]) -> Float[Array, " n"]:
+        if not self.distinct_indices:
+            m = jnp.where(self.mask, self.patterns @ phi, 0.0)
+            return self.scale * (self.patterns.T @ (m * m * m))
+        xi, w = self.patterns, self._weights()
+        m = xi @ phi
+        r = xi @ (phi * phi * phi)
+        p2 = jnp.sum(phi * phi)
+        return self.scale * (xi.T @ (w * (m * m * m - 3.0 * p2 * m + 2.0 * r))
+                             - 3.0 * phi * jnp.sum(w * (m * m - p2))
+                             + 6.0 * phi * phi * (xi.T @ (w * m))
+                             - 6.0 * jnp.sum(w) * phi * phi * phi)
 
-    def quartic(self, phi):
-        m = jnp.where(self.mask, self.patterns @ phi, 0.0)
-        return self.scale * jnp.sum(m**4)
+    def quartic(self, phi: Float[Array, " n"]) -> Float[Array, ""]:
+        if not self.distinct_indices:
+            m = jnp.where(self.mask, self.patterns @ phi, 0.0)
+            return self.scale * jnp.sum(m**4)
+        xi, w = self.patterns, self._weights()
+        m = xi @ phi
+        r = xi @ (phi * phi * phi)
+        p2, p4 = jnp.sum(phi * phi), jnp.sum(phi**4)
+        return self.scale * jnp.sum(w * (m**4 - 6.0 * m * m * p2 + 3.0 * p2 * p2 + 8.0 * m * r - 6.0 * p4))
 
 
 class KroneckerTensor(AbstractAstrocyteTensor):

@@ -61,8 +61,10 @@ class AbstractEnergyModel(eqx.Module):
         return jax.tree.map(lambda d, tau: d / tau, self.drive(state), self.time_constants())
 
     def readout(self, state: PyTree[Array]) -> Float[Array, " n"]:
-        """The retrieved +-1 pattern: sign of the neuron activations (0 reads as +1)."""
-        return jnp.where(self.neuron_activation(state) >= 0, 1.0, -1.0)
+        """The retrieved +-1 pattern: sign of the neuron activations (0 reads as +1); a NaN or inf
+        activation reads as 0, which matches no pattern."""
+        a = self.neuron_activation(state)
+        return jnp.where(jnp.isfinite(a), jnp.where(a >= 0, 1.0, -1.0), 0.0)
 
     def clamped_vector_field(self, state: PyTree[Array]) -> PyTree[Array]:
         """The vector field with the neurons held fixed (used for Appendix D initialisation)."""

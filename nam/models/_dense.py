@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from .._checks import check_mask, check_patterns, check_scalar, check_vector, optional_vector
+from .._checks import ArgumentTypeError, check_mask, check_patterns, check_scalar, check_vector, optional_vector
 from .._lagrangians import AbstractLagrangian, LogCosh
 from ._base import AbstractBinaryModel, AbstractEnergyModel
 from ._separation import AbstractSeparation, Polynomial
@@ -41,10 +41,10 @@ class DenseAssociativeMemory(AbstractEnergyModel, AbstractBinaryModel):
         self.mask = check_mask("mask", mask, k)
         self.separation = Polynomial(3) if separation is None else separation
         if not isinstance(self.separation, AbstractSeparation):
-            raise ValueError(f"`separation` must be an AbstractSeparation, got {type(separation).__name__}")
+            raise ArgumentTypeError(f"`separation` must be an AbstractSeparation, got {type(separation).__name__}")
         self.lagrangian = LogCosh(5.0) if lagrangian is None else lagrangian
         if not isinstance(self.lagrangian, AbstractLagrangian):
-            raise ValueError(f"`lagrangian` must be an AbstractLagrangian, got {type(lagrangian).__name__}")
+            raise ArgumentTypeError(f"`lagrangian` must be an AbstractLagrangian, got {type(lagrangian).__name__}")
         self.scale = check_scalar("scale", self.separation.default_scale(n) if scale is None else scale,
                                   positive=True)
         self.tau = check_scalar("tau", tau, positive=True)

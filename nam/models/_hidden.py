@@ -4,7 +4,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._checks import check_patterns, check_scalar, check_vector, optional_vector
+from .._checks import ArgumentTypeError, check_patterns, check_scalar, check_vector, optional_vector
 from .._lagrangians import AbstractLagrangian, LogCosh, LogSumExp
 from ._base import AbstractEnergyModel
 
@@ -47,7 +47,7 @@ class HiddenNeuronDAM(AbstractEnergyModel):
         self.hidden_lagrangian = LogSumExp(1.0) if hidden_lagrangian is None else hidden_lagrangian
         for name, lag in (("feature_lagrangian", self.feature_lagrangian), ("hidden_lagrangian", self.hidden_lagrangian)):
             if not isinstance(lag, AbstractLagrangian):
-                raise ValueError(f"`{name}` must be an AbstractLagrangian, got {type(lag).__name__}")
+                raise ArgumentTypeError(f"`{name}` must be an AbstractLagrangian, got {type(lag).__name__}")
         self.tau_f = check_scalar("tau_f", tau_f, positive=True)
         self.tau_h = check_scalar("tau_h", tau_h, positive=True)
         self.inputs = optional_vector("inputs", inputs, n)

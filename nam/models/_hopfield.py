@@ -4,7 +4,8 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from .._checks import check_mask, check_patterns, check_scalar, check_vector, optional_vector
+from .._checks import (ArgumentTypeError, check_bool, check_mask, check_patterns, check_scalar, check_vector,
+                       optional_vector)
 from .._lagrangians import AbstractLagrangian, LogCosh
 from ._base import AbstractBinaryModel, AbstractEnergyModel
 
@@ -38,8 +39,8 @@ class ClassicalHopfield(AbstractEnergyModel, AbstractBinaryModel):
         self.mask = check_mask("mask", mask, k)
         self.lagrangian = LogCosh(5.0) if lagrangian is None else lagrangian
         if not isinstance(self.lagrangian, AbstractLagrangian):
-            raise ValueError(f"`lagrangian` must be an AbstractLagrangian, got {type(lagrangian).__name__}")
-        self.zero_diagonal = bool(zero_diagonal)
+            raise ArgumentTypeError(f"`lagrangian` must be an AbstractLagrangian, got {type(lagrangian).__name__}")
+        self.zero_diagonal = check_bool("zero_diagonal", zero_diagonal)
         self.tau = check_scalar("tau", tau, positive=True)
         self.b = optional_vector("b", b, n)
 

@@ -4,7 +4,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._checks import check_scalar, check_vector, optional_square, optional_vector
+from .._checks import ArgumentTypeError, check_scalar, check_vector, optional_square, optional_vector
 from .._lagrangians import AbstractLagrangian, LogCosh
 from ._astrocyte_tensor import AbstractAstrocyteTensor
 from ._base import AbstractEnergyModel
@@ -13,13 +13,13 @@ from ._base import AbstractEnergyModel
 def _check_lagrangian(name, lag):
     lag = LogCosh(5.0) if lag is None else lag
     if not isinstance(lag, AbstractLagrangian):
-        raise ValueError(f"`{name}` must be an AbstractLagrangian, got {type(lag).__name__}")
+        raise ArgumentTypeError(f"`{name}` must be an AbstractLagrangian, got {type(lag).__name__}")
     return lag
 
 
 def _check_tensor(tensor):
     if not isinstance(tensor, AbstractAstrocyteTensor):
-        raise ValueError(f"`tensor` must be an AbstractAstrocyteTensor (HebbianTensor, KroneckerTensor, "
+        raise ArgumentTypeError(f"`tensor` must be an AbstractAstrocyteTensor (HebbianTensor, KroneckerTensor, "
                          f"DenseTensor), got {type(tensor).__name__}")
     return tensor
 

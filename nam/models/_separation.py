@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from .._checks import check_scalar
+from .._checks import check_int, check_scalar
 
 
 class AbstractSeparation(eqx.Module):
@@ -44,9 +44,7 @@ class Polynomial(AbstractSeparation):
     degree: int = eqx.field(static=True)
 
     def __init__(self, degree=3):
-        if not isinstance(degree, int) or isinstance(degree, bool) or degree < 2:
-            raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
-        self.degree = degree
+        self.degree = check_int("degree", degree, 2)
 
     def __call__(self, z, mask):
         return jnp.sum(jnp.where(mask, jax.lax.integer_pow(z, self.degree), 0.0))
@@ -68,9 +66,7 @@ class RectifiedPolynomial(AbstractSeparation):
     degree: int = eqx.field(static=True)
 
     def __init__(self, degree=3):
-        if not isinstance(degree, int) or isinstance(degree, bool) or degree < 2:
-            raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
-        self.degree = degree
+        self.degree = check_int("degree", degree, 2)
 
     def __call__(self, z, mask):
         return jnp.sum(jnp.where(mask, jax.lax.integer_pow(jnp.maximum(z, 0.0), self.degree), 0.0))

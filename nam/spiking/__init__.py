@@ -25,3 +25,4 @@ from ._protocol import (
     run_trials as run_trials,
 )
 from ._units import Izhikevich as Izhikevich, LiRinzel as LiRinzel
+from ._experiments import without_astrocytes as without_astrocytes

@@ -33,7 +33,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from .._checks import as_float_array, check_choice, check_scalar, is_concrete
+from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_int, check_memory, check_number,
+                       check_scalar, is_concrete)
 from ..dynamics._status import Status
 from ._units import Izhikevich, LiRinzel
 
@@ -73,9 +74,9 @@ class GordleevaNetwork(eqx.Module):
         self.neuron = Izhikevich() if neuron is None else neuron
         self.astrocyte = LiRinzel() if astrocyte is None else astrocyte
         if not isinstance(self.neuron, Izhikevich):
-            raise ValueError(f"`neuron` must be a nam.Izhikevich, got {type(neuron).__name__}")
+            raise ArgumentTypeError(f"`neuron` must be a nam.Izhikevich, got {type(neuron).__name__}")
         if not isinstance(self.astrocyte, LiRinzel):
-            raise ValueError(f"`astrocyte` must be a nam.LiRinzel, got {type(astrocyte).__name__}")
+            raise ArgumentTypeError(f"`astrocyte` must be a nam.LiRinzel, got {type(astrocyte).__name__}")
         self.i_app = check_scalar("i_app", i_app)
         self.i_astro = check_scalar("i_astro", i_astro)
         self.i_neuro = check_scalar("i_neuro", i_neuro, nonnegative=True)
@@ -84,22 +85,20 @@ class GordleevaNetwork(eqx.Module):
         self.pulse_ms = check_scalar("pulse_ms", pulse_ms, nonnegative=True)
         self.activity_window_ms = check_scalar("activity_window_ms", activity_window_ms, positive=True)
         for name, value in (("side", side), ("block", block), ("stride", stride)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+            check_int(name, value)
         if block > side or (side - block) % stride:
             raise ValueError(f"`side` - `block` must be a non-negative multiple of `stride` so the astrocyte "
                              f"blocks tile the layer, got side={side}, block={block}, stride={stride}")
-        if not isinstance(min_active, int) or isinstance(min_active, bool) or not 0 <= min_active < block * block:
-            raise ValueError(f"`min_active` must be an integer in [0, {block * block}), got {min_active!r}")
+        check_int("min_active", min_active, 0, block * block - 1)
         self.min_active = jnp.asarray(min_active, dtype=jnp.int32)
         self.side, self.block, self.stride = side, block, stride
-        dt_ms = float(dt_ms)
+        dt_ms = check_number("dt_ms", dt_ms)
         if not 0 < dt_ms <= MAX_DT_MS:
             raise ValueError(f"`dt_ms` must be in (0, {MAX_DT_MS}] ms: Izhikevich's scheme uses 0.5 ms half-steps, "
                              f"larger forward-Euler steps misplace spikes (linear stability alone allows "
                              f"{self.neuron.max_stable_dt():.2g} ms); got {dt_ms}")
         self.dt_ms = dt_ms
-        window_ms = float(window_ms)
+        window_ms = check_number("window_ms", window_ms)
         if not window_ms >= dt_ms:
             raise ValueError(f"`window_ms` must be at least one step `dt_ms` = {dt_ms} ms, got {window_ms}")
         if is_concrete(self.activity_window_ms) and float(self.activity_window_ms) < dt_ms:
@@ -163,6 +162,8 @@ class Stimulus(eqx.Module):
                                  "(nam.spiking.load_digit does)")
         if is_concrete(onsets) and is_concrete(durations):
             on, du = np.asarray(onsets), np.asarray(durations)
+            if not (np.all(np.isfinite(on)) and np.all(np.isfinite(du))):
+                raise ValueError("`onsets_ms` and `durations_ms` must be finite, got NaN or inf")
             if np.any(du < 0) or np.any(on < 0):
                 raise ValueError("`onsets_ms` and `durations_ms` must be >= 0")
             order = np.argsort(on)
@@ -173,6 +174,15 @@ class Stimulus(eqx.Module):
 
 def stack_stimuli(stimuli) -> Stimulus:
     """Stack Stimuli of equal shapes along a new leading (trial) axis, for `simulate_batch`."""
+    stimuli = list(stimuli) if not isinstance(stimuli, Stimulus) else stimuli
+    if isinstance(stimuli, Stimulus) or not all(isinstance(x, Stimulus) for x in stimuli):
+        raise ArgumentTypeError("`stimuli` must be a sequence of nam.Stimulus")
+    if not stimuli:
+        raise ValueError("`stimuli` must hold at least one Stimulus")
+    shapes = {jax.tree_util.tree_map(jnp.shape, x).images + jax.tree_util.tree_map(jnp.shape, x).onsets_ms
+              for x in stimuli}
+    if len(shapes) != 1:
+        raise ValueError(f"`stimuli` must all have the same shapes (images, onsets), got {sorted(shapes)}")
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *stimuli)
 
 
@@ -205,30 +215,30 @@ class SpikingRun(eqx.Module):
 
 
 def _check_windows(name, windows, t_end_ms):
-    arr = np.asarray(windows if windows is not None else np.zeros((0, 2)), dtype=np.float64)
+    arr = np.asarray(as_float_array(name, windows if windows is not None else np.zeros((0, 2))), dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise ValueError(f"`{name}` must be a list of (start_ms, end_ms) pairs, got shape {arr.shape}")
-    if np.any(arr[:, 1] <= arr[:, 0]) or np.any(arr < 0):
+    if not np.all(np.isfinite(arr)) or np.any(arr[:, 1] <= arr[:, 0]) or np.any(arr < 0):
         raise ValueError(f"`{name}`: each window needs 0 <= start_ms < end_ms, got {arr.tolist()}")
     return arr
 
 
 def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot_ms, trace_neurons):
     if not isinstance(network, GordleevaNetwork):
-        raise ValueError(f"`network` must be a nam.GordleevaNetwork, got {type(network).__name__}")
+        raise ArgumentTypeError(f"`network` must be a nam.GordleevaNetwork, got {type(network).__name__}")
     if not isinstance(stimulus, Stimulus):
-        raise ValueError(f"`stimulus` must be a nam.Stimulus, got {type(stimulus).__name__}")
+        raise ArgumentTypeError(f"`stimulus` must be a nam.Stimulus, got {type(stimulus).__name__}")
     if stimulus.images.shape[-1] != network.side:
         raise ValueError(f"`stimulus` images must be {network.side} x {network.side} (the neuron layer), "
                          f"got {stimulus.images.shape[-2:]}")
     dt = network.dt_ms
-    t_end_ms = float(t_end_ms)
+    t_end_ms = check_number("t_end_ms", t_end_ms)
     if not t_end_ms >= dt:
         raise ValueError(f"`t_end_ms` must be at least one step ({dt} ms), got {t_end_ms}")
     if record_every_ms is None:
         per_record, records = int(round(t_end_ms / dt)), 0
     else:
-        record_every_ms = float(record_every_ms)
+        record_every_ms = check_number("record_every_ms", record_every_ms, minimum=0.0, open_min=True)
         per_record = int(round(record_every_ms / dt))
         if per_record < 1 or abs(per_record * dt - record_every_ms) > 1e-6 * record_every_ms:
             raise ValueError(f"`record_every_ms` must be a positive multiple of dt_ms = {dt}, got {record_every_ms}")
@@ -236,12 +246,20 @@ def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot
         if abs(records * record_every_ms - t_end_ms) > 1e-6 * t_end_ms:
             raise ValueError(f"`t_end_ms` ({t_end_ms}) must be a multiple of `record_every_ms` ({record_every_ms})")
     readouts = _check_windows("readouts_ms", readouts_ms, t_end_ms)
-    snaps = np.asarray([] if snapshot_ms is None else snapshot_ms, dtype=np.float64).reshape(-1)
-    if np.any(snaps < 0) or np.any(snaps > t_end_ms):
+    snaps = np.asarray(as_float_array("snapshot_ms", [] if snapshot_ms is None else snapshot_ms),
+                       dtype=np.float64).reshape(-1)
+    if not np.all((snaps >= 0) & (snaps <= t_end_ms)):  # NaN fails too
         raise ValueError(f"`snapshot_ms` must lie in [0, t_end_ms = {t_end_ms}], got {snaps.tolist()}")
     neurons = tuple(int(i) for i in (trace_neurons or ()))
     if any(not 0 <= i < network.side**2 for i in neurons):
         raise ValueError(f"`trace_neurons` must be flat neuron indices in [0, {network.side ** 2}), got {neurons}")
+    a = network.astro_side
+    # per trial: the window's delay line (booleans), the recorded traces and snapshots (8-byte numbers)
+    per_trial = (network.window_steps * network.side**2 + 8 * records * (len(neurons) + 5 * a * a + 1)
+                 + 8 * snaps.size * (network.side**2 + a * a) + 8 * len(readouts) * network.side**2)
+    trials = stimulus.images.shape[0] if stimulus.images.ndim == 4 else 1
+    check_memory("`t_end_ms`, `record_every_ms`, the number of trials", float(trials) * per_trial,
+                 f"simulating {trials} trial(s)")
     rest = jnp.asarray(network.neuron.rest_state() + network.astrocyte.rest_state(), stimulus.images.dtype)
     return dict(rest=rest, steps_per_record=per_record, records=records, readouts=jnp.asarray(readouts),
                 snap_steps=jnp.asarray(np.round(snaps / dt).astype(np.int32)), trace_neurons=neurons)
@@ -261,9 +279,14 @@ def simulate(network, stimulus, t_end_ms, *, record_every_ms=None, readouts_ms=N
 
 def simulate_batch(network, stimuli, t_end_ms, **kwargs) -> SpikingRun:
     """`simulate` vmapped over the leading (trial) axis of a stacked Stimulus (`stack_stimuli`)."""
-    if not isinstance(stimuli, Stimulus) or stimuli.images.ndim != 4:
-        raise ValueError("`stimuli` must be a Stimulus with a leading trial axis (use nam.stack_stimuli)")
+    if not isinstance(stimuli, Stimulus):
+        raise ArgumentTypeError(f"`stimuli` must be a nam.Stimulus with a leading trial axis (use "
+                                f"nam.stack_stimuli), got {type(stimuli).__name__}")
+    if stimuli.images.ndim != 4 or stimuli.images.shape[0] < 1:
+        raise ValueError(f"`stimuli` must be a Stimulus with a leading trial axis of at least one trial (use "
+                         f"nam.stack_stimuli), got images of shape {stimuli.images.shape}")
     single = jax.tree_util.tree_map(lambda x: x[0], stimuli)
+    single = eqx.tree_at(lambda s: s.images, single, stimuli.images)  # the trial count, for the memory check
     prep = _prepare(network, single, t_end_ms, kwargs.pop("record_every_ms", None), kwargs.pop("readouts_ms", None),
                     kwargs.pop("snapshot_ms", None), kwargs.pop("trace_neurons", None))
     if kwargs:

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from .._checks import check_choice
+from .._checks import ArgumentTypeError, as_float_array, check_choice, check_int, check_number, is_concrete
 from ._network import GordleevaNetwork, Stimulus, simulate, simulate_batch
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -40,10 +40,8 @@ def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
     name = DIGITS[digit] if isinstance(digit, int) and not isinstance(digit, bool) and 0 <= digit <= 9 else digit
     if name not in DIGITS:
         raise ValueError(f"`digit` must be 0-9 or one of {list(DIGITS)}, got {digit!r}")
-    if not isinstance(side, int) or isinstance(side, bool) or side < 4:
-        raise ValueError(f"`side` must be an integer >= 4, got {side!r}")
-    if not 0.0 < float(threshold) < 1.0:
-        raise ValueError(f"`threshold` must be in (0, 1), got {threshold!r}")
+    side = check_int("side", side, 4)
+    check_number("threshold", threshold, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
     from matplotlib.image import imread  # Pillow reads the JPEG
 
     path = resources.files("nam.spiking").joinpath("data").joinpath("digits").joinpath(f"{name}.jpg")
@@ -57,7 +55,12 @@ def add_noise(key, image, level, noise: str = "flip"):
     """A noisy copy of a 0/1 image: exactly round(level * pixels) pixels chosen at random are flipped
     (`noise="flip"`) or replaced by a fair coin (`noise="salt_and_pepper"`). Jit- and vmap-able."""
     check_choice("noise", noise, ("flip", "salt_and_pepper"))
-    image = jnp.asarray(image)
+    image = as_float_array("image", image)
+    level_arr = as_float_array("level", level)
+    if level_arr.shape != ():
+        raise ValueError(f"`level` must be a scalar (vmap for several), got shape {level_arr.shape}")
+    if is_concrete(level_arr) and not 0.0 <= float(level_arr) <= 1.0:  # NaN fails too
+        raise ValueError(f"`level` must be a fraction of pixels in [0, 1], got {float(level_arr)}")
     flat = image.reshape(-1)
     n = flat.shape[0]
     level = jnp.asarray(level, flat.dtype)
@@ -72,10 +75,20 @@ def add_noise(key, image, level, noise: str = "flip"):
 
 
 def balanced_accuracy(response, target):
-    """(TPR + TNR) / 2 of a boolean response map against a 0/1 target map (last two axes)."""
-    r = jnp.asarray(response) > 0
-    t = jnp.asarray(target) > 0.5
-    shape = jnp.broadcast_shapes(r.shape, t.shape)
+    """(TPR + TNR) / 2 of a boolean response map against a 0/1 target map (last two axes). `response`
+    (booleans or spike counts) and `target` must broadcast together and have at least two axes."""
+    r, t = jnp.asarray(response), jnp.asarray(target)
+    for name, x in (("response", r), ("target", t)):
+        real = x.dtype == jnp.bool_ or jnp.issubdtype(x.dtype, jnp.number)
+        if jnp.issubdtype(x.dtype, jnp.complexfloating) or not real:
+            raise ArgumentTypeError(f"`{name}` must be a real or boolean map, got dtype {x.dtype}")
+        if x.ndim < 2:
+            raise ValueError(f"`{name}` must be a map with at least two axes (side, side), got shape {x.shape}")
+    try:
+        shape = jnp.broadcast_shapes(r.shape, t.shape)
+    except ValueError:
+        raise ValueError(f"`response` {r.shape} and `target` {t.shape} must have broadcastable shapes") from None
+    r, t = r > 0, t > 0.5
     r, t = jnp.broadcast_to(r, shape), jnp.broadcast_to(t, shape)
     tp = jnp.sum(r & t, axis=(-2, -1))
     tn = jnp.sum(~r & ~t, axis=(-2, -1))
@@ -98,20 +111,18 @@ class Protocol:
     readout_ms: tuple = (4.4, 11.6, 20.0)
 
     def __post_init__(self):
-        if not isinstance(self.n_samples, int) or self.n_samples < 1:
-            raise ValueError(f"`n_samples` must be a positive integer, got {self.n_samples!r}")
-        if not 0.0 <= self.train_noise <= 1.0:
-            raise ValueError(f"`train_noise` must be in [0, 1], got {self.train_noise}")
-        for name in ("present_ms", "test_ms"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"`{name}` must be > 0, got {getattr(self, name)}")
+        check_int("n_samples", self.n_samples)
+        check_number("train_noise", self.train_noise, minimum=0.0, maximum=1.0)
+        for name in ("present_ms", "test_ms"):  # finite: an infinite time would never end the simulation
+            check_number(name, getattr(self, name), minimum=0.0, open_min=True)
         for name in ("gap_ms", "delay_ms", "after_ms"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)}")
+            check_number(name, getattr(self, name), minimum=0.0)
         check_choice("order", self.order, ("blocked", "interleaved"))
         check_choice("noise", self.noise, ("flip", "salt_and_pepper"))
-        if not self.readout_ms or any(not t > 0 for t in self.readout_ms):
-            raise ValueError(f"`readout_ms` must be a non-empty list of positive times, got {self.readout_ms}")
+        if isinstance(self.readout_ms, (str, bytes)) or not hasattr(self.readout_ms, "__len__") or not self.readout_ms:
+            raise ValueError(f"`readout_ms` must be a non-empty list of positive times, got {self.readout_ms!r}")
+        for t in self.readout_ms:
+            check_number("readout_ms", t, minimum=0.0, open_min=True)
 
     def train_end_ms(self, n_patterns: int) -> float:
         return n_patterns * self.n_samples * (self.present_ms + self.gap_ms) - self.gap_ms
@@ -129,8 +140,22 @@ class Protocol:
 
 def make_stimulus(key, patterns, test_index, test_noise, protocol: Protocol) -> Stimulus:
     """The training presentations of every pattern and one test presentation of `patterns[test_index]`
-    with noise `test_noise`, as a Stimulus. Jit- and vmap-able in `key` and `test_noise`."""
-    patterns = jnp.asarray(patterns)
+    with noise `test_noise`, as a Stimulus. Jit- and vmap-able in `key` and `test_noise` (checked when
+    concrete). `patterns` (P, side, side) of 0/1."""
+    if not isinstance(protocol, Protocol):
+        raise ArgumentTypeError(f"`protocol` must be a nam.spiking.Protocol, got {type(protocol).__name__}")
+    patterns = as_float_array("patterns", patterns)
+    if patterns.ndim != 3 or patterns.shape[1] != patterns.shape[2]:
+        raise ValueError(f"`patterns` must have shape (P, side, side), got {patterns.shape}")
+    if is_concrete(patterns) and not bool(np.all((np.asarray(patterns) == 0) | (np.asarray(patterns) == 1))):
+        raise ValueError("`patterns` must be binary (0/1); threshold them first (nam.spiking.load_digit does)")
+    if not isinstance(test_index, (int, np.integer)) or isinstance(test_index, bool):
+        raise ArgumentTypeError(f"`test_index` must be an integer, got {test_index!r}")
+    if not 0 <= test_index < patterns.shape[0]:
+        raise ValueError(f"`test_index` must be in [0, {patterns.shape[0]}), got {test_index}")
+    noise_arr = as_float_array("test_noise", test_noise)
+    if noise_arr.shape != () or (is_concrete(noise_arr) and not 0.0 <= float(noise_arr) <= 1.0):
+        raise ValueError(f"`test_noise` must be a fraction of pixels in [0, 1], got {test_noise!r}")
     n_pat = patterns.shape[0]
     per = protocol.n_samples
     if protocol.order == "blocked":
@@ -147,8 +172,22 @@ def make_stimulus(key, patterns, test_index, test_noise, protocol: Protocol) -> 
     return Stimulus(jnp.concatenate([train, test[None]]), onsets, durations)
 
 
+def _check_run(network, protocol, patterns, test_index):
+    """The checks `run_trials` and `example_run` share: (protocol, patterns as (P, side, side), test_index)."""
+    if not isinstance(network, GordleevaNetwork):
+        raise ArgumentTypeError(f"`network` must be a nam.spiking.GordleevaNetwork, got {type(network).__name__}")
+    protocol = Protocol() if protocol is None else protocol
+    if not isinstance(protocol, Protocol):
+        raise ArgumentTypeError(f"`protocol` must be a nam.spiking.Protocol or None, got {type(protocol).__name__}")
+    pats = _check_patterns(patterns, network.side)
+    test_index = check_int("test_index", test_index, 0)
+    if test_index >= pats.shape[0]:
+        raise ValueError(f"`test_index` must be in [0, {pats.shape[0]}), got {test_index}")
+    return protocol, pats, test_index
+
+
 def _check_patterns(patterns, side):
-    arr = np.asarray(patterns, dtype=np.float64)
+    arr = np.asarray(as_float_array("patterns", patterns), dtype=np.float64)
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3 or arr.shape[1:] != (side, side):
@@ -160,22 +199,19 @@ def _check_patterns(patterns, side):
 
 
 def run_trials(network: GordleevaNetwork, patterns, test_noise, *, trials: int = 20, test_index: int = 0,
-               protocol: Protocol | None = None, seed: int = 0, chunk: int = 64):
+               protocol: Protocol | None = None, seed: int = 0, chunk: int = 64, progress=None):
     """Accuracy of retrieving `patterns[test_index]` for each test noise level, `trials` independent
     trials each (fresh training and test noise per trial), batched with vmap in chunks of `chunk`.
+    `progress`, if given, is a tqdm-like bar whose `update(n)` is called with the trials of each chunk.
 
     Returns a dict: `noise` (L,), `accuracy` (L, trials, R) per read-out time, `input_accuracy`
     (L, trials) of the noisy test image itself, `status` (L, trials).
     """
-    protocol = Protocol() if protocol is None else protocol
-    pats = _check_patterns(patterns, network.side)
-    if not 0 <= test_index < pats.shape[0]:
-        raise ValueError(f"`test_index` must be in [0, {pats.shape[0]}), got {test_index}")
-    levels = np.atleast_1d(np.asarray(test_noise, dtype=np.float64))
-    if levels.ndim != 1 or np.any(levels < 0) or np.any(levels > 1):
-        raise ValueError(f"`test_noise` must be levels in [0, 1], got {test_noise!r}")
-    if not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"`trials` must be a positive integer, got {trials!r}")
+    protocol, pats, test_index = _check_run(network, protocol, patterns, test_index)
+    levels = np.atleast_1d(np.asarray(as_float_array("test_noise", test_noise), dtype=np.float64))
+    if levels.ndim != 1 or levels.size == 0 or not np.all((levels >= 0) & (levels <= 1)):  # NaN fails too
+        raise ValueError(f"`test_noise` must be a non-empty list of levels in [0, 1], got {test_noise!r}")
+    trials, seed, chunk = check_int("trials", trials), check_int("seed", seed, 0), check_int("chunk", chunk)
     n_pat = pats.shape[0]
     keys = jr.split(jr.PRNGKey(seed), levels.size * trials).reshape(levels.size, trials, 2)
     flat_keys = keys.reshape(-1, 2)
@@ -190,6 +226,8 @@ def run_trials(network: GordleevaNetwork, patterns, test_noise, *, trials: int =
         acc.append(np.asarray(balanced_accuracy(run.readout_counts, pats[test_index])))
         inp.append(np.asarray(balanced_accuracy(stim.images[:, -1], pats[test_index])))
         status.append(np.asarray(run.status))
+        if progress is not None:
+            progress.update(int(min(chunk, flat_levels.size - start)))
     shape = (levels.size, trials)
     return {"noise": levels, "accuracy": np.concatenate(acc).reshape(*shape, len(windows)),
             "input_accuracy": np.concatenate(inp).reshape(shape), "status": np.concatenate(status).reshape(shape),
@@ -200,8 +238,10 @@ def example_run(network: GordleevaNetwork, patterns, *, test_noise: float = 0.4,
                 protocol: Protocol | None = None, seed: int = 0, record_every_ms: float = 1.0):
     """One trial recorded for figures: the test stimulus, V and Ca maps at each read-out time, Ca
     traces of every astrocyte, V traces of a neuron inside and one outside the pattern."""
-    protocol = Protocol() if protocol is None else protocol
-    pats = _check_patterns(patterns, network.side)
+    protocol, pats, test_index = _check_run(network, protocol, patterns, test_index)
+    test_noise = check_number("test_noise", test_noise, minimum=0.0, maximum=1.0)
+    seed = check_int("seed", seed, 0)
+    record_every_ms = check_number("record_every_ms", record_every_ms, minimum=0.0, open_min=True)
     n_pat = pats.shape[0]
     stim = make_stimulus(jr.PRNGKey(seed), jnp.asarray(pats), test_index, test_noise, protocol)
     target = pats[test_index]

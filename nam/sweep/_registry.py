@@ -1,5 +1,10 @@
 """The models a capacity sweep can measure, each with its theory and its compute units, in one place.
 
+Adding a sweep model means adding one `SweepModel` to `REGISTRY`: a binary model names its
+flip-difference rule (`kind="binary"`, a polynomial degree or the exponential), a continuous one
+gives `build(patterns, mask)` returning a `nam.AbstractEnergyModel` and the Runge-Kutta step its sweep
+uses (checked against a tight Tsit5 solve in tests/test_sweep_engine.py).
+
 Compute units (Kozachkov, Slotine & Krotov, Discussion): the physical elements that carry state.
 - classical Hopfield: N neurons + N^2 synapses;
 - neuron-astrocyte network (full, and the effective model it implements): N neurons + N^2 synapses +
@@ -8,6 +13,18 @@ Compute units (Kozachkov, Slotine & Krotov, Discussion): the physical elements t
 - abstract Dense Associative Memories (F = z^n, exponential): no physical implementation is implied by
   the energy alone, so no unit count (NaN); their quartic case is the effective neuron-astrocyte model,
   whose units are those of the network that implements it.
+
+Theory per model (`theory_k`, the "theory" column of the summary; `asymptotic` the large-N exponent):
+- binary F = z^n and the hidden-neuron DAM: the no-error load N^(n-1) / (2 (2n-3)!! ln N) of Krotov &
+  Hopfield 2016, asymptotic exponent n - 1 (N^3 / (30 ln N) for the quartic);
+- the continuous neuron-astrocyte models with the tensor on distinct indices (no self-coupling): the
+  quartic no-error load of that tensor, N^3 / (12 ln N) (its crosstalk lacks the repeated-index terms
+  the binary rule keeps, so S = C(N-1, 3) / (K - 1); `nam.capacity.no_error_capacity(...,
+  distinct_indices=True)`), asymptotic exponent 3;
+- the continuous neuron-astrocyte models with the tensor of eq. 10 as printed (repeated indices
+  included): the self-coupling of every neuron, ~3 scale K N <phi^2> phi_i, pins wrong bits once
+  K ~ N^2, so K* ~ c N^2 (`nam.capacity.self_coupling_capacity`), asymptotic exponent 2;
+- the exponential DAM: K* grows as exp(alpha N) (Demircigil et al. 2017); it gets an exponential fit.
 """
 
 import dataclasses
@@ -17,49 +34,86 @@ from collections.abc import Callable
 import jax.numpy as jnp
 
 from .._lagrangians import LogCosh, RectifiedPower
+from ..capacity._self_coupling import self_coupling_capacity
 from ..capacity._theory import double_factorial, fixed_point_capacity, no_error_capacity
 from ..models._astrocyte_tensor import HebbianTensor
-from ..models._dense import DenseAssociativeMemory
 from ..models._hidden import HiddenNeuronDAM
 from ..models._neuron_astrocyte import NeuronAstrocyte, NeuronAstrocyteEffective
-from ..models._hopfield import ClassicalHopfield
-from ..models._separation import ExponentialSeparation, Polynomial
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepModel:
-    """A sweepable model: `build(patterns, mask)` gives the model (binary: sign dynamics; continuous: a
-    diffrax retrieval); `degree` the interaction order n of the signal-to-noise theory (None: no
-    polynomial theory); `units(N, K)` its compute units."""
+    """A sweepable model.
+
+    - `kind`: "binary" (asynchronous flip-difference sign dynamics in the sweep's integer kernel) or
+      "continuous" (`build(patterns, mask)` -> an energy model, integrated by the fixed-step Runge-Kutta
+      `method` with step `dt` for at most `max_steps` steps, stopping at its steady state).
+    - `degree`: the interaction order n of F = z^n (binary) or of the signal-to-noise theory; None for
+      the exponential DAM (`beta` is its F = exp(beta z)).
+    - `units(N, K)`: compute units; `asymptotic`: the large-N exponent of K*(N) (NaN: not a power law).
+    - `theory(N, rho)`: the theory K* (the summary's "theory" column and the search's first guess).
+    - `fit`: "power" (log K* against log N) or "exponential" (log K* against N).
+    """
 
     name: str
     label: str
-    build: Callable
+    kind: str
     degree: int | None
     units: Callable[[int, float], float]
+    asymptotic: float
+    theory: Callable[[int, float], float]
+    build: Callable | None = None
+    beta: float = 1.0
+    fit: str = "power"
+    distinct_indices: bool = False
     max_n: int | None = None
     min_n: int = 4
-    continuous: bool = False
+    dt: float = 0.5
+    max_steps: int = 400
+    method: str = "rk4"
 
-    def theory_k(self, n: int) -> float:
-        """The no-error load N^(n-1) / (2 (2n-3)!! ln N) (Krotov & Hopfield 2016), the search's start."""
-        if self.degree is None:
-            return float(n)
-        return float(no_error_capacity(n, self.degree))
+    @property
+    def continuous(self) -> bool:
+        return self.kind == "continuous"
+
+    def theory_k(self, n: int, rho: float = 0.1) -> float:
+        return float(self.theory(n, rho))
 
     def fixed_point_k(self, n: int) -> float:
         """The load where half the stored memories are exact one-step fixed points, (1 - P_err)^N = 1/2
         with the exact finite-N P_err of the binary rule of this degree: the theory for
         `criterion="fixed_point"` (for a continuous model, that of its binary counterpart)."""
-        return float(fixed_point_capacity(n, self.degree)) if self.degree else math.nan
+        if not self.degree:
+            return math.nan
+        return float(fixed_point_capacity(n, self.degree, distinct_indices=self.distinct_indices))
 
     def retrieval_theory(self, n: int) -> float:
-        """A 50%-retrieval load scale for the collapse plot: K / N^(n-1) * (2n-3)!!."""
-        return float(n) ** (self.degree - 1) / double_factorial(2 * self.degree - 3) if self.degree else math.nan
+        """A 50%-retrieval load scale for the collapse plot: N^(n-1) / (2n-3)!! (power laws), or 1."""
+        if self.degree is None:
+            return 1.0
+        if self.asymptotic == 2 and self.degree == 4:  # self-coupled: K ~ N^2
+            return float(n) ** 2
+        return float(n) ** (self.degree - 1) / double_factorial(2 * self.degree - 3)
 
 
 def _nan(n, k):
     return math.nan
+
+
+def _no_error(degree, distinct=False):
+    return lambda n, rho: float(no_error_capacity(n, degree, distinct_indices=distinct))
+
+
+def _exponential_theory(n, rho):
+    """Demircigil et al. 2017: F = exp retrieves from rho-corrupted cues up to K = exp(alpha N) with
+    alpha = I(1 - 2 rho) / 2, I(x) = ((1+x) ln(1+x) + (1-x) ln(1-x)) / 2 (a lower bound: a start)."""
+    x = 1.0 - 2.0 * rho
+    info = 0.5 * ((1 + x) * math.log1p(x) + ((1 - x) * math.log(1 - x) if x < 1 else 0.0))
+    return math.exp(0.5 * info * n)
+
+
+def _self_coupled(n, rho):
+    return float(self_coupling_capacity(n, rho=rho))
 
 
 def _hidden(xi, mask):
@@ -69,25 +123,32 @@ def _hidden(xi, mask):
     return HiddenNeuronDAM(jnp.where(mask[:, None], xi, 0.0) * n ** -0.75, LogCosh(5.0), RectifiedPower(4.0))
 
 
+def _effective(distinct):
+    return lambda xi, mask: NeuronAstrocyteEffective(HebbianTensor(xi, mask=mask, distinct_indices=distinct))
+
+
+def _full(distinct):
+    return lambda xi, mask: NeuronAstrocyte(HebbianTensor(xi, mask=mask, distinct_indices=distinct))
+
+
+_NA_UNITS = lambda n, k: n + 2 * n * n  # noqa: E731
+
 REGISTRY: dict[str, SweepModel] = {
     m.name: m for m in (
-        SweepModel("hopfield", "classical Hopfield", lambda xi, mask: ClassicalHopfield(xi, mask=mask), 2,
-                   lambda n, k: n + n * n),
-        SweepModel("dam3", "DAM F=z^3", lambda xi, mask: DenseAssociativeMemory(xi, Polynomial(3), mask=mask), 3,
-                   _nan),
-        SweepModel("dam4", "DAM F=z^4 (effective neuron-astrocyte, binary)",
-                   lambda xi, mask: DenseAssociativeMemory(xi, Polynomial(4), mask=mask), 4,
-                   lambda n, k: n + 2 * n * n),
-        SweepModel("dam_exp", "DAM F=exp", lambda xi, mask: DenseAssociativeMemory(xi, ExponentialSeparation(1.0),
-                                                                                  mask=mask), None,
-                   _nan, max_n=40),
-        SweepModel("na_effective", "neuron-astrocyte, effective (continuous)",
-                   lambda xi, mask: NeuronAstrocyteEffective(HebbianTensor(xi, mask=mask)), 4,
-                   lambda n, k: n + 2 * n * n, continuous=True),
-        SweepModel("na_full", "neuron-astrocyte, full (continuous)",
-                   lambda xi, mask: NeuronAstrocyte(HebbianTensor(xi, mask=mask)), 4,
-                   lambda n, k: n + 2 * n * n, max_n=32, continuous=True),
-        SweepModel("hidden_dam", "hidden-neuron DAM (continuous)", _hidden, 4, lambda n, k: n + k,
-                   continuous=True),
+        SweepModel("hopfield", "classical Hopfield", "binary", 2, lambda n, k: n + n * n, 1.0, _no_error(2)),
+        SweepModel("dam3", "DAM F=z^3", "binary", 3, _nan, 2.0, _no_error(3)),
+        SweepModel("dam4", "DAM F=z^4 (binary neuron-astrocyte)", "binary", 4, _NA_UNITS, 3.0, _no_error(4)),
+        SweepModel("dam_exp", "DAM F=exp", "binary", None, _nan, math.nan, _exponential_theory, fit="exponential",
+                   max_n=40),
+        SweepModel("na_effective", "neuron-astrocyte, effective, eq. 10 T", "continuous", 4, _NA_UNITS, 2.0,
+                   _self_coupled, build=_effective(False)),
+        SweepModel("na_effective_distinct", "neuron-astrocyte, effective, distinct-index T", "continuous", 4,
+                   _NA_UNITS, 3.0, _no_error(4, True), build=_effective(True), distinct_indices=True),
+        SweepModel("na_full", "neuron-astrocyte, full, eq. 10 T", "continuous", 4, _NA_UNITS, 2.0, _self_coupled,
+                   build=_full(False), max_n=48, dt=0.1, max_steps=4000),
+        SweepModel("na_full_distinct", "neuron-astrocyte, full, distinct-index T", "continuous", 4, _NA_UNITS, 3.0,
+                   _no_error(4, True), build=_full(True), max_n=48, dt=0.1, max_steps=4000, distinct_indices=True),
+        SweepModel("hidden_dam", "hidden-neuron DAM", "continuous", 4, lambda n, k: n + k, 3.0, _no_error(4),
+                   build=_hidden, dt=0.2, max_steps=2000),
     )
 }

@@ -2,11 +2,15 @@
 
 Why finite-N slopes sit below n - 1: the no-error capacity K = N^(n-1) / (2 (2n-3)!! ln N) has the
 local log-log slope d log K / d log N = (n - 1) - 1 / ln N, e.g. 0.78 for classical Hopfield between
-N = 50 and 200. A fitted exponent is therefore compared with the same fit of a theory curve over the
-same N, not with n - 1: the no-error load (`theory_exponent_same_n`) and, for `criterion="fixed_point"`,
-the load where half the memories are exact fixed points, (1 - P_err)^N = 1/2
-(`theory_fixed_point_exponent_same_n`, `nam.capacity.fixed_point_capacity`), which is the theory of that
-criterion's K* and matches it (tests/test_capacity_scaling.py).
+N = 50 and 200. A fitted exponent is therefore compared with the same fit of the theory curve over the
+same N (`theory_exponent_same_n`), not with n - 1.
+
+Memories per compute unit and the crossover: the neuron-astrocyte network stores K ~ N^3 / (30 ln N)
+memories (quartic law) in N + 2 N^2 units, so K / units ~ N / (60 ln N) grows without bound; the
+hidden-neuron DAM with the same quartic capacity uses N + K units (one hidden neuron per memory), so
+its K / units stays below 1. The two curves cross where K(N) = 2 N^2, N = 60 ln N, about N = 350
+(`crossover_n`). With the eq. 10 tensor as printed, the continuous network's self-coupling caps K at
+~c N^2 and its K / units at ~c / 2: no crossover.
 """
 
 import math
@@ -15,18 +19,27 @@ import os
 import numpy as np
 
 from .._plotting import save_figure
-from ..capacity._theory import amit_capacity, bit_error_probability, fixed_point_capacity, no_error_capacity
+from ..capacity._theory import bit_error_probability, fixed_point_capacity
 from ._registry import REGISTRY
+
+STATUS_TEXT = {
+    "bracketed": "the 50% crossing was bracketed between two measured loads and interpolated",
+    "below_range": "below 50% already at K = 1 (no capacity in range)",
+    "above_range": "still above 50% at the largest load allowed (k_max)",
+    "budget_exhausted": "max_evals loads measured without bracketing the crossing",
+}
+_CRITERION_TEXT = {"retrieved": "50% exact retrieval from the cue",
+                   "fixed_point": "50% of stored memories exact one-step fixed points"}
 
 
 def _fmt(x, digits=3):
     if isinstance(x, float):
-        return f"{x:.{digits}g}" if math.isfinite(x) else str(x)  # nan, inf, -inf
+        return f"{x:.{digits}g}" if math.isfinite(x) else "-"
     return str(x)
 
 
-_CRITERION_TEXT = {"retrieved": "50% exact retrieval from the cue",
-                   "fixed_point": "50% of stored memories exact one-step fixed points"}
+def _units(x) -> str:
+    return f"{int(round(x))}" if isinstance(x, (int, float)) and math.isfinite(x) else "-"
 
 
 def _criterion(result) -> str:
@@ -34,36 +47,111 @@ def _criterion(result) -> str:
 
 
 def format_summary(result) -> str:
-    """K* per model and N (with its bootstrap interval, the no-error load and the 50%-fixed-point load of
-    theory), memories per compute unit, fitted exponents beside the same fits of both theory curves."""
-    lines = [f"{'model':<13} {'N':>5} {'K*':>8} {'95% CI':>17} {'no-error':>9} {'fp 50%':>8} {'units':>7} "
-             f"{'K*/unit':>9}  status", "-" * 92]
+    """The run line (compile and run time), K* per model and N with its bootstrap interval and theory,
+    memories per compute unit, the fitted law per model beside the same fit of the theory, and a
+    legend explaining every column and status word."""
+    lines = []
+    rec = getattr(result, "record", None) or {}
+    if rec:
+        lines.append(f"run: {rec.get('wall_seconds', math.nan):.1f} s wall = {rec.get('compile_seconds', math.nan):.1f} s "
+                     f"compiling {rec.get('programs', 0)} programs + {rec.get('run_seconds', math.nan):.1f} s running; "
+                     f"{rec.get('backend', '?')} x{rec.get('device_count', '?')}; "
+                     f"{rec.get('rows_measured', 0)} rows measured, {rec.get('rows_reused', 0)} reused")
+        lines.append("")
+    lines += [f"{'model':<22} {'N':>5} {'K*':>8} {'95% CI':>17} {'theory':>9} {'fp 50%':>8} {'units':>7} "
+              f"{'K*/unit':>8}  status", "-" * 100]
     for s in result.summary:
         ci = f"[{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]"
-        lines.append(f"{s['model']:<13} {s['n']:>5} {_fmt(s['k_star']):>8} {ci:>17} {_fmt(s['theory_no_error']):>9} "
-                     f"{_fmt(s['theory_fixed_point']):>8} {_fmt(s['units'], 5):>7} {_fmt(s['k_star_per_unit']):>9}  "
+        lines.append(f"{s['model']:<22} {s['n']:>5} {_fmt(s['k_star']):>8} {ci:>17} {_fmt(s['theory']):>9} "
+                     f"{_fmt(s['theory_fixed_point']):>8} {_units(s['units']):>7} {_fmt(s['k_star_per_unit']):>8}  "
                      f"{s['status']}")
-    lines += ["", f"{'model':<13} {'exponent':>9} {'95% CI':>19} {'no-error, same N':>17} {'fp 50%, same N':>15} "
-              f"{'asymptotic':>11}", "-" * 91]
+    lines += ["", f"{'model':<22} {'law':<12} {'exponent':>9} {'95% CI':>18} {'theory, same N':>15} "
+              f"{'asymptotic':>11}", "-" * 92]
     for f in result.fits:
-        ci = f"[{_fmt(f['ci_low'])}, {_fmt(f['ci_high'])}]"
-        lines.append(f"{f['model']:<13} {_fmt(f['exponent']):>9} {ci:>19} {_fmt(f['theory_exponent_same_n']):>17} "
-                     f"{_fmt(f['theory_fixed_point_exponent_same_n']):>15} {_fmt(f['asymptotic_exponent']):>11}")
-    lines.append(f"(K* = {_CRITERION_TEXT[_criterion(result)]}; no-error = N^(n-1) / (2 (2n-3)!! ln N); fp 50% = "
-                 "the load where (1 - P_err)^N = 1/2, the theory for --criterion fixed_point; two-point fits have "
-                 "no interval)")
+        if math.isfinite(f["ci_low"]):
+            ci = f"[{_fmt(f['ci_low'])}, {_fmt(f['ci_high'])}]"
+        else:
+            ci = "2 points: no CI"
+        law = "K ~ N^a" if f["law"] == "power" else "K ~ e^(a N)"
+        lines.append(f"{f['model']:<22} {law:<12} {_fmt(f['exponent']):>9} {ci:>18} "
+                     f"{_fmt(f['theory_exponent_same_n']):>15} {_fmt(f['asymptotic_exponent']):>11}")
+    lines += ["", f"K* = the load at {_CRITERION_TEXT[_criterion(result)]}, from a logistic fit of the measured "
+              "fractions; 95% CI by parametric bootstrap.",
+              "theory = no-error load N^(n-1) / (2 (2n-3)!! ln N) (binary rules, distinct-index tensor, hidden DAM); "
+              "self-coupling load c N^2 (eq. 10 tensor, continuous); exp DAM: Demircigil's lower bound.",
+              "fp 50% = load where (1 - P_err)^N = 1/2, the theory of --criterion fixed_point. units = neurons + "
+              "synapses + processes (or hidden neurons); - = none defined.",
+              "exponent: least squares of log K* on log N (exp DAM: on N, a rate per neuron); CI: t interval.",
+              "status: " + "; ".join(f"{k} = {v}" for k, v in STATUS_TEXT.items()) + "."]
     return "\n".join(lines)
 
 
-def _finish(fig, ax, path, ylabel, title, xlabel="neurons N") -> str:
-    """Log-log axes, labels, legend, saved as PNG."""
-    return save_figure(fig, ax, path, xlabel=xlabel, ylabel=ylabel, title=title, loglog=True, dpi=110)
+# ---------------------------------------------------------------------------------------------- figures
+
+
+def per_unit_theory(name: str, n, rho: float = 0.1) -> np.ndarray:
+    """The theory K / units of a sweep model at each N (NaN where the model has no units)."""
+    sm = REGISTRY[name]
+    out = []
+    for m in np.atleast_1d(np.asarray(n, float)):
+        k = sm.theory_k(int(round(m)), rho)
+        out.append(k / sm.units(m, k))
+    return np.asarray(out)
+
+
+def crossover_n(rho: float = 0.1, a: str = "dam4", b: str = "hidden_dam") -> float:
+    """The N where the theory memories per unit of model `a` first exceed those of model `b` (NaN if
+    not below N = 10^5): by default the quartic neuron-astrocyte network (binary rule) against the
+    hidden-neuron DAM, where N^3 / (30 ln N) = 2 N^2, about N = 350; for the continuous network with
+    the distinct-index tensor (N^3 / (12 ln N) = 2 N^2) about N = 110."""
+    grid = np.unique(np.round(np.geomspace(8, 1e5, 600)))
+    diff = per_unit_theory(a, grid, rho) - per_unit_theory(b, grid, rho)
+    idx = np.nonzero(diff > 0)[0]
+    if not idx.size or idx[0] == 0:
+        return math.nan
+    i = idx[0]
+    lo, hi = grid[i - 1], grid[i]
+    d0, d1 = diff[i - 1], diff[i]
+    return float(lo + (hi - lo) * (-d0) / (d1 - d0))
+
+
+def _colors():
+    import matplotlib
+
+    cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    return {name: cycle[i % len(cycle)] for i, name in enumerate(REGISTRY)}
+
+
+def _n_ticks(ax, ns):
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    ticks = []
+    for n in sorted(set(int(n) for n in ns)):  # no two labels closer than a factor 1.25
+        if not ticks or n >= 1.25 * ticks[-1]:
+            ticks.append(n)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(lambda x, pos: f"{int(round(x))}")
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _panels(names):
+    from matplotlib.figure import Figure
+
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig = Figure(figsize=(4.2 * cols, 3.3 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    return fig, axes
 
 
 def write_figures(result, out_dir: str) -> list[str]:
-    """capacity.png (K* vs N, log-log, fits and theory), collapse.png (the criterion's fraction vs
-    K (2n-3)!! / N^(n-1)), bit_errors.png (criterion 1, the measured per-bit one-step error against
-    Phi(-sqrt(S)), binary models), per_unit.png (K* per compute unit vs N)."""
+    """capacity.png (K* vs N with intervals, fits and theory, one legend entry per model), collapse.png
+    (one panel per model: the criterion's fraction vs K over the model's theory scale, N by colour),
+    bit_errors.png (binary models: measured per-bit one-step error against Phi(-sqrt(S))), per_unit.png
+    (K* per compute unit vs N for every model on one axis, theory out to the predicted crossover)."""
     import matplotlib
     from matplotlib.figure import Figure  # object API: no pyplot state, no backend switch
 
@@ -71,88 +159,130 @@ def write_figures(result, out_dir: str) -> list[str]:
     paths = []
     criterion = _criterion(result)
     column = {"retrieved": "retrieved", "fixed_point": "fixed_points"}[criterion]
-    colors = dict(zip(REGISTRY, matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]))
+    colors = _colors()
+    rho = result.rows[0]["rho"] if result.rows else 0.1
+    models = list(dict.fromkeys(s["model"] for s in result.summary))
+    all_n = [s["n"] for s in result.summary]
 
-    fig = Figure(figsize=(6.5, 4.8))
+    # capacity.png
+    fig = Figure(figsize=(7.5, 5.2))
     ax = fig.subplots()
-    for name in dict.fromkeys(s["model"] for s in result.summary):
+    for name in models:
+        sm = REGISTRY[name]
         pts = [s for s in result.summary if s["model"] == name and math.isfinite(s["k_star"])]
         if not pts:
             continue
         n = np.array([s["n"] for s in pts], float)
         k = np.array([s["k_star"] for s in pts])
         err = np.array([[s["k_star"] - s["ci_low"], s["ci_high"] - s["k_star"]] for s in pts]).T
-        c = colors.get(name)
-        ax.errorbar(n, k, yerr=err, fmt="o", color=c, label=REGISTRY[name].label, capsize=3)
+        c = colors[name]
         fit = next((f for f in result.fits if f["model"] == name), None)
+        label = sm.label
+        if fit:
+            label += (f": K ~ N^{fit['exponent']:.2f}" if fit["law"] == "power" else f": K ~ e^({fit['exponent']:.2f} N)")
+        ax.errorbar(n, k, yerr=np.maximum(err, 0), fmt="o", ms=4, color=c, label=label, capsize=2)
         grid = np.geomspace(n.min(), n.max(), 50)
         if fit:
-            line = np.exp(np.log(k).mean() + fit["exponent"] * (np.log(grid) - np.log(n).mean()))
-            ax.plot(grid, line, "-", color=c, lw=1, label=f"  fit: slope {fit['exponent']:.2f}")
-        degree = REGISTRY[name].degree
-        if degree:
-            ax.plot(grid, no_error_capacity(grid, degree), ":", color=c, lw=1)
-            if criterion == "fixed_point":
-                ax.plot(n, fixed_point_capacity(n, degree), "-.", color=c, lw=1)
-        if name == "hopfield" and criterion == "retrieved":
-            ax.plot(grid, amit_capacity(grid), "--", color=c, lw=1, label="  0.138 N")
-    paths.append(_finish(fig, ax, os.path.join(out_dir, "capacity.png"), f"K* ({_CRITERION_TEXT[criterion]})",
-                         "capacity vs N (dotted: N^(n-1) / (2 (2n-3)!! ln N)"
-                         + ("; dash-dot: (1 - P_err)^N = 1/2)" if criterion == "fixed_point" else ")")))
-
-    fig = Figure(figsize=(6.5, 4.8))
-    ax = fig.subplots()
-    for name in dict.fromkeys(r["model"] for r in result.rows):
-        scale_n = REGISTRY[name].retrieval_theory
-        for n in sorted({r["n"] for r in result.rows if r["model"] == name}):
-            rs = sorted((r for r in result.rows if r["model"] == name and r["n"] == n), key=lambda r: r["k"])
-            ks = sorted({r["k"] for r in rs})
-            frac = [sum(r[column] for r in rs if r["k"] == k) / sum(r["trials"] for r in rs if r["k"] == k)
-                    for k in ks]
-            scale = scale_n(n)
-            x = np.array(ks) / scale if math.isfinite(scale) else np.array(ks, float)
-            ax.plot(x, frac, "o-", ms=3, color=colors.get(name), alpha=0.4 + 0.6 * n / max(
-                r["n"] for r in result.rows if r["model"] == name), label=f"{name} N={n}")
-    ax.set_xscale("log")
-    ax.set_xlabel("K (2n-3)!! / N^(n-1)   (exp DAM: K)")
-    ax.set_ylabel({"retrieved": "fraction retrieved exactly", "fixed_point": "fraction of exact fixed points"}[criterion])
-    ax.axhline(0.5, color="k", lw=0.5)
-    ax.set_title("retrieval vs scaled load: curves collapse if the scaling holds")
-    ax.legend(fontsize=6, ncol=2)
-    fig.tight_layout()
-    paths.append(os.path.join(out_dir, "collapse.png"))
+            x, gx = (np.log(n), np.log(grid)) if fit["law"] == "power" else (n, grid)
+            ax.plot(grid, np.exp(np.log(k).mean() + fit["exponent"] * (gx - x.mean())), "-", color=c, lw=1)
+        ax.plot(grid, [sm.theory_k(int(round(g)), rho) for g in grid], ":", color=c, lw=1)
+        if criterion == "fixed_point" and sm.degree:
+            ax.plot(n, fixed_point_capacity(n, sm.degree), "-.", color=c, lw=1)
+    ax.plot([], [], "k-", lw=1, label="least-squares fit (solid)")
+    ax.plot([], [], "k:", lw=1, label="theory (dotted; see the summary's legend)")
+    paths.append(save_figure(fig, ax, os.path.join(out_dir, "capacity.png"), xlabel="neurons N",
+                             ylabel=f"K* (memories at {_CRITERION_TEXT[criterion]})",
+                             title="capacity K* vs N (error bars: 95% bootstrap CI)", loglog=True, dpi=110))
+    _n_ticks(ax, all_n)
     fig.savefig(paths[-1], dpi=110)
 
-    fig = Figure(figsize=(6.5, 4.8))
-    ax = fig.subplots()
-    for name in dict.fromkeys(r["model"] for r in result.rows):
-        sweep_model = REGISTRY[name]
-        if sweep_model.continuous:  # criterion 1 is a one-step rule; continuous models have none
-            continue
-        ns = sorted({r["n"] for r in result.rows if r["model"] == name})
-        for n in ns:
-            ks = sorted({r["k"] for r in result.rows if r["model"] == name and r["n"] == n})
-            err = [1.0 - np.mean([r["stable_bits"] for r in result.rows
-                                  if r["model"] == name and r["n"] == n and r["k"] == k]) for k in ks]
-            shade = 0.4 + 0.6 * n / max(ns)
-            ax.plot(ks, np.maximum(err, 1e-6), "o", ms=3, color=colors.get(name), alpha=shade,
-                    label=f"{name} N={n}")
-            if sweep_model.degree:
-                grid = np.geomspace(max(2, min(ks)), max(ks), 40)
-                ax.plot(grid, bit_error_probability(n, grid, sweep_model.degree, finite_size=True), "-",
-                        lw=1, color=colors.get(name), alpha=shade)
-    ax.set_ylim(1e-5, 1)
-    paths.append(_finish(fig, ax, os.path.join(out_dir, "bit_errors.png"), "per-bit one-step error 1 - stable bits",
-                         "criterion 1: measured (points) and Phi(-sqrt(S)) with exact finite-N S (lines)",
-                         xlabel="stored memories K"))
+    # collapse.png
+    names = list(dict.fromkeys(r["model"] for r in result.rows))
+    if names:
+        fig, axes = _panels(names)
+        cmap = matplotlib.colormaps["viridis"]
+        for ax, name in zip(axes, names):
+            sm = REGISTRY[name]
+            ns = sorted({r["n"] for r in result.rows if r["model"] == name})
+            for j, n in enumerate(ns):
+                rs = [r for r in result.rows if r["model"] == name and r["n"] == n]
+                ks = sorted({r["k"] for r in rs})
+                frac = [sum(r[column] for r in rs if r["k"] == k) / sum(r["trials"] for r in rs if r["k"] == k)
+                        for k in ks]
+                scale = sm.theory_k(n, rho)
+                ax.plot(np.array(ks) / scale, frac, "o-", ms=3, lw=1, color=cmap(j / max(1, len(ns) - 1)),
+                        label=f"N={n}")
+            ax.set_xscale("log")
+            ax.axhline(0.5, color="k", lw=0.5)
+            ax.set_title(sm.label, fontsize=8)
+            ax.set_xlabel("K / theory K*(N)", fontsize=8)
+            ax.set_ylabel("fraction retrieved" if criterion == "retrieved" else "fraction fixed points", fontsize=8)
+            ax.legend(fontsize=6)
+        fig.suptitle("fraction vs load over the theory load: curves collapse if the theory's N-scaling holds",
+                     fontsize=9)
+        fig.tight_layout()
+        paths.append(os.path.join(out_dir, "collapse.png"))
+        fig.savefig(paths[-1], dpi=100)
 
-    fig = Figure(figsize=(6.5, 4.8))
+    # bit_errors.png
+    names = [m for m in dict.fromkeys(r["model"] for r in result.rows)
+             if REGISTRY[m].kind == "binary" and REGISTRY[m].degree]
+    if names:
+        fig, axes = _panels(names)
+        cmap = matplotlib.colormaps["viridis"]
+        for ax, name in zip(axes, names):
+            sm = REGISTRY[name]
+            ns = sorted({r["n"] for r in result.rows if r["model"] == name})
+            for j, n in enumerate(ns):
+                c = cmap(j / max(1, len(ns) - 1))
+                ks = sorted({r["k"] for r in result.rows if r["model"] == name and r["n"] == n})
+                err = [1.0 - np.nanmean([r["stable_bits"] for r in result.rows
+                                         if r["model"] == name and r["n"] == n and r["k"] == k]) for k in ks]
+                ax.plot(ks, np.maximum(err, 1e-6), "o", ms=3, color=c, label=f"N={n}")
+                grid = np.geomspace(max(2, min(ks)), max(ks), 40)
+                ax.plot(grid, bit_error_probability(n, grid, sm.degree, finite_size=True), "-", lw=1, color=c)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_ylim(1e-5, 1)
+            ax.set_title(sm.label, fontsize=8)
+            ax.set_xlabel("stored memories K", fontsize=8)
+            ax.set_ylabel("per-bit one-step error", fontsize=8)
+            ax.legend(fontsize=6)
+        fig.suptitle("criterion 1: measured (points) and Phi(-sqrt(S)), exact finite-N S (lines)", fontsize=9)
+        fig.tight_layout()
+        paths.append(os.path.join(out_dir, "bit_errors.png"))
+        fig.savefig(paths[-1], dpi=100)
+
+    # per_unit.png
+    fig = Figure(figsize=(7.5, 5.2))
     ax = fig.subplots()
-    for name in dict.fromkeys(s["model"] for s in result.summary):
+    with_units = [m for m in models if any(math.isfinite(s["k_star_per_unit"]) for s in result.summary
+                                           if s["model"] == m)]
+    crosses = {m: crossover_n(rho, m) for m in ("dam4", "na_effective_distinct") if m in with_units}
+    cross = max([c for c in crosses.values() if math.isfinite(c)], default=math.nan)
+    n_lo = min(all_n) if all_n else 8
+    n_hi = max(max(all_n) if all_n else 8, 1.3 * cross if math.isfinite(cross) else 0)
+    grid = np.unique(np.round(np.geomspace(n_lo, n_hi, 80)))
+    for name in with_units:
+        sm = REGISTRY[name]
         pts = [s for s in result.summary if s["model"] == name and math.isfinite(s["k_star_per_unit"])]
-        if pts:
-            ax.plot([s["n"] for s in pts], [s["k_star_per_unit"] for s in pts], "o-", color=colors.get(name),
-                    label=REGISTRY[name].label)
-    paths.append(_finish(fig, ax, os.path.join(out_dir, "per_unit.png"), "memories per compute unit, K* / units",
-                         "memories per compute unit (units defined in nam/sweep/_registry.py)"))
+        n = np.array([s["n"] for s in pts], float)
+        y = np.array([s["k_star_per_unit"] for s in pts])
+        lo = np.array([s["ci_low"] / sm.units(s["n"], s["ci_low"]) for s in pts])
+        hi = np.array([s["ci_high"] / sm.units(s["n"], s["ci_high"]) for s in pts])
+        ax.errorbar(n, y, yerr=np.maximum([y - lo, hi - y], 0), fmt="o", ms=4, capsize=2, color=colors[name],
+                    label=f"{sm.label} (measured)")
+        ax.plot(grid, per_unit_theory(name, grid, rho), ":", lw=1, color=colors[name])
+    ax.plot([], [], "k:", lw=1, label="theory K / units (dotted)")
+    for j, (m, c) in enumerate(crosses.items()):
+        if math.isfinite(c):
+            ax.axvline(c, color=colors[m], lw=0.8, ls="--")
+            ax.annotate(f"{m} passes hidden_dam\nin theory at N = {c:.0f}", (c, 0.25 ** j * 0.004), fontsize=7,
+                        ha="left", xytext=(3, 0), textcoords="offset points", color=colors[m])
+    paths.append(save_figure(fig, ax, os.path.join(out_dir, "per_unit.png"), xlabel="neurons N",
+                             ylabel="memories per compute unit, K* / units",
+                             title="memories per compute unit (units: neurons + synapses + processes, "
+                                   "or + hidden neurons)", loglog=True, dpi=110))
+    _n_ticks(ax, list(all_n))
+    fig.savefig(paths[-1], dpi=110)
     return paths

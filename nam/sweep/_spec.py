@@ -20,10 +20,11 @@ class SweepSpec:
       memory after convergence, criterion 3) or "fixed_point" (the stored memory is an exact one-step
       fixed point, criterion 2).
     - `rel_tol`: the K bracket is narrowed until k_hi - k_lo <= max(1, rel_tol k_lo).
+    - `max_evals`: loads measured per search at most; `k_max`: the largest load a search may try.
     """
 
     n_grid: dict
-    rho: float = 0.1
+    rho: float = 0.125
     trials: int = 64
     batch: int = 64
     seed: int = 0
@@ -31,6 +32,7 @@ class SweepSpec:
     level: float = 0.5
     rel_tol: float = 0.1
     max_evals: int = 16
+    k_max: int = 2**22
 
     def __post_init__(self):
         if not isinstance(self.n_grid, dict) or not self.n_grid:
@@ -52,7 +54,7 @@ class SweepSpec:
         object.__setattr__(self, "n_grid", dict(sorted(grid.items())))  # canonical order: the run order
         if not 0.0 <= self.rho < 0.5:
             raise ValueError(f"`rho` must be in [0, 0.5), got {self.rho}")
-        for name in ("trials", "batch", "max_evals"):
+        for name in ("trials", "batch", "max_evals", "k_max"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
@@ -64,8 +66,22 @@ class SweepSpec:
             raise ValueError(f"`level` must be in (0, 1), got {self.level}")
         if not self.rel_tol >= 0.0:
             raise ValueError(f"`rel_tol` must be >= 0, got {self.rel_tol}")
-        if not isinstance(self.seed, int):
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ValueError(f"`seed` must be an integer, got {self.seed!r}")
+
+    def differences(self, other: "SweepSpec") -> str:
+        """The fields in which `other` differs from this spec, as `field: this != other` lines joined by
+        '; ' (for n_grid, per model)."""
+        parts = []
+        for f in dataclasses.fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if f.name == "n_grid":
+                for name in sorted(set(a) | set(b)):
+                    if a.get(name) != b.get(name):
+                        parts.append(f"n_grid[{name!r}]: {list(a.get(name, ()))} != {list(b.get(name, ()))}")
+            elif a != b:
+                parts.append(f"{f.name}: {a!r} != {b!r}")
+        return "; ".join(parts) if parts else "no differences"
 
     def to_json(self) -> str:
         d = dataclasses.asdict(self)
@@ -78,16 +94,21 @@ class SweepSpec:
 
 
 PRESETS = {
-    # about two minutes on 2 CPU cores. N grids are chosen so that round(rho N) grows with N (at rho = 0.1,
-    # N = 13 and N = 16 would both flip 1-2 bits and give non-monotone K*)
-    "default": dict(n_grid={"hopfield": (50, 100, 200), "dam3": (20, 30, 40), "dam4": (10, 20, 30),
-                            "dam_exp": (10, 12, 14), "na_effective": (10, 20), "na_full": (10, 12),
-                            "hidden_dam": (10, 20)}, trials=64, batch=64),
-    # for accelerators
-    "full": dict(n_grid={"hopfield": (100, 200, 400, 800, 1600), "dam3": (20, 30, 45, 64, 90),
-                         "dam4": (10, 20, 30, 40, 50), "dam_exp": (12, 16, 20, 24),
-                         "na_effective": (10, 20, 30, 40), "na_full": (10, 20, 30), "hidden_dam": (10, 20, 30, 40)},
-                 trials=1024, batch=256, rel_tol=0.05),
+    # about two minutes on 2 CPU cores: at least four N per model, far enough for the laws to separate.
+    # Every N is a multiple of 8, so that rho N = N / 8 bits are flipped exactly (a grid whose round(rho N)
+    # jumps unevenly gives non-monotone K*)
+    "default": dict(n_grid={"hopfield": (128, 256, 512, 1024, 2048), "dam3": (24, 32, 48, 64, 96),
+                            "dam4": (16, 24, 32, 48, 64, 96), "dam_exp": (8, 16, 24, 32),
+                            "na_effective": (16, 24, 32, 48, 64), "na_effective_distinct": (16, 24, 32, 40, 48),
+                            "na_full": (8, 16, 24, 32), "hidden_dam": (16, 24, 32, 48)},
+                    trials=64, batch=64),
+    # one GPU: dam4 past the predicted crossover with the hidden-neuron DAM (N ~ 350)
+    "full": dict(n_grid={"hopfield": (400, 800, 1600, 3200, 6400), "dam3": (32, 64, 96, 128, 192, 256),
+                         "dam4": (32, 48, 64, 96, 128, 192, 256, 384), "dam_exp": (8, 16, 24, 32, 40),
+                         "na_effective": (16, 32, 48, 64, 96, 128), "na_effective_distinct": (16, 32, 48, 64, 96, 128),
+                         "na_full": (8, 16, 24, 32, 40, 48), "na_full_distinct": (8, 16, 24, 32, 40, 48),
+                         "hidden_dam": (16, 24, 32, 48, 64, 96)},
+                 trials=256, batch=64, rel_tol=0.05),
 }
 
 

@@ -1,0 +1,225 @@
+"""MkDocs hook: the benchmark tables of the docs are read from `benchmarks/results/*.json` at build time.
+
+A page writes `<!-- results:NAME -->`; the build replaces it with the tables of
+`benchmarks/results/NAME.json` and the machine they were measured on. A file that is missing, or whose
+layout a renderer does not know, becomes a visible note on the page (never a stale number copied by hand).
+"""
+
+import json
+import logging
+import math
+import os
+import re
+import statistics
+
+log = logging.getLogger("mkdocs.hooks.nam_results")
+MARKER = re.compile(r"<!--\s*results:([A-Za-z0-9_]+)\s*-->")
+
+
+# ---------------------------------------------------------------------------------------------- formatting
+def _num(x, digits=3):
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return f"{x:,}"
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return "-" if math.isnan(x) else str(x)
+        return f"{x:,.0f}" if abs(x) >= 10 ** digits else f"{x:.{digits}g}"
+    return str(x)
+
+
+def _ms(seconds):
+    return "-" if seconds is None else f"{_num(1e3 * seconds)} ms"
+
+
+def _ratio(x):
+    return "-" if x is None else f"{x:.2g}x" if x < 10 else f"{x:.3g}x"
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _env(data):
+    env = data.get("env") or {}
+    keys = ("platform", "cpu_count", "devices", "jax", "torch", "python", "git_commit", "loadavg_start",
+            "loadavg_start_end")
+    parts = [f"{k} `{env[k]}`" for k in keys if k in env]
+    wall = data.get("total_wall_s")
+    if wall is not None:
+        parts.append(f"benchmark wall time {wall:.0f} s")
+    return ("Measured on: " + ", ".join(parts) + ".") if parts else ""
+
+
+# ---------------------------------------------------------------------------------------------- renderers
+def _neuron_astrocyte(d):
+    out = []
+    rows = []
+    for r in d["full"]:
+        rows.append([r["n"], r["k"], _ms(r.get("nam_single_s")), _ms(r.get("torch_single_s")),
+                     _ratio(r.get("speedup_single")), _num(r.get("nam_batch_traj_per_s")),
+                     _num(r.get("torch_seq_traj_per_s")), _num(r.get("torch_batched_traj_per_s")),
+                     _ratio(r.get("speedup_batch_vs_torch_seq")), _ratio(r.get("speedup_batch_vs_torch_batched"))])
+    out.append("**Full network, Euler dt = 0.05 for 1000 steps, against a PyTorch loop of the same equations**\n\n"
+               + _table(["N", "K", "nam, one cue", "torch loop, one cue", "ratio", "nam batch traj/s",
+                         "torch loop traj/s", "torch batched traj/s", "nam / torch loop", "nam / torch batched"],
+                        rows))
+    rows = []
+    for r in d.get("effective", []):
+        a, f = r["tsit5_adaptive_steady"], r["euler_fixed_1000"]
+        rows.append([r["n"], r["k"], r.get("batch", "-"), f"{_ms(a['batch_s'])} ({a['mean_steps']:.0f} steps)",
+                     _ms(f["batch_s"]), _ratio(r.get("speedup_adaptive_vs_fixed")),
+                     f"{a['exact_fraction']:.2f} / {f['exact_fraction']:.2f}"])
+    if rows:
+        out.append("**Effective network: adaptive Tsit5 with a steady-state stop against 1000 fixed Euler steps** "
+                   "(one batch)\n\n" + _table(["N", "K", "batch", "Tsit5 + steady-state stop", "Euler, 1000 steps",
+                                              "speed-up", "retrieved exactly (Tsit5 / Euler)"], rows))
+    targets = d.get("targets") or {}
+    if targets:
+        out.append(_table(["target", "measured", "asked for", "met"],
+                          [[k, _ratio(v.get("value")), _ratio(v.get("target")), _num(v.get("met"))]
+                           for k, v in targets.items()]))
+    agreement = d.get("agreement") or {}
+    if agreement:
+        out.append(f"Agreement check at N = {agreement.get('n')}: same read-out "
+                   f"{_num(agreement.get('same_pattern'))}, max |x_nam - x_torch| = "
+                   f"{_num(agreement.get('max_abs_diff_x'))}, max |S| difference "
+                   f"{_num(agreement.get('max_abs_diff_S'))}, all checks passed {_num(agreement.get('ok'))}.")
+    return out
+
+
+def _sweep(d):
+    rows = [[r["model"], r["n"], f"{r['k']} ({r.get('bucket', '-')})", r["batch"], _num(r["batched_trials_per_s"], 4),
+             _num(r["loop_trials_per_s"], 4), _ratio(r["ratio"]), _num(r.get("per_trial_equal"))]
+            for r in d["results"]]
+    out = [_table(["model", "N", "K (bucket)", "batch", "engine trials/s", "per-trial loop trials/s", "ratio",
+                   "same outcomes"], rows)]
+    if "target_ratio" in d:
+        out.append(f"Target: {_ratio(d['target_ratio'])} on CPU; met: {_num(d.get('target_met'))}.")
+    return out
+
+
+def _gordleeva(d):
+    res = d["results"]
+    nam = res["nam"]
+    rows = [["nam (JAX, float32, jit)", f"{nam['single_trial_median_s']:.3f} s", "1",
+             f"{nam['single_trials_per_s']:.3g} (batch of {nam.get('batch')}: {nam['batch_trials_per_s']:.3g})", "-"]]
+    for key, label in (("brian2_auto", "Brian2, default target"), ("brian2_numpy", "Brian2, numpy target")):
+        b = res.get(key)
+        if not b:
+            continue
+        rows.append([f"{label} ({', '.join(b.get('codeobject_classes', []))})", f"{b['run_median_s']:.3f} s",
+                     _ratio(b.get("single_ratio_brian2_over_nam")), f"{b['trials_per_s']:.3g}",
+                     _ratio(b.get("batch_ratio_nam_over_brian2"))])
+    out = [_table(["simulator", "one 1 s trial", "time / nam's", "trials/s", "nam batch throughput / this"], rows)]
+    agree = []
+    for key, per in (d.get("agreement") or {}).items():
+        if not isinstance(per, dict):
+            continue
+        for which, a in per.items():
+            if isinstance(a, dict) and "neurons" in a:
+                agree.append([f"{which} ({key})", f"{a['neurons_with_equal_counts']} / {a['neurons']}",
+                              a.get("steps_with_different_population_spikes"), _num(a.get("within_tolerance"))])
+    if agree:
+        out.append(_table(["comparison", "neurons with equal spike counts", "steps with different population count",
+                           "within tolerance"], agree))
+    return out
+
+
+def _learning(d):
+    rows = []
+    for r in d["results"]:
+        m, mem = r["median_s"], r.get("memory", {})
+        mib = lambda k: f"{mem[k]['temp_bytes'] / 2**20:.3g} MiB" if k in mem else "-"  # noqa: E731
+        rows.append([r["model"], r["n"], r.get("state_size", "-"), _ms(m["forward"]),
+                     f"{_ms(m['bptt'])} ({_ratio(r.get('bptt_over_forward'))})",
+                     f"{_ms(m['implicit'])} ({_ratio(r.get('implicit_over_forward'))})", mib("bptt"), mib("implicit")])
+    return [_table(["model", "N", "state size", "forward", "BPTT gradient (x forward)",
+                    "implicit gradient (x forward)", "BPTT temp memory", "implicit temp memory"], rows)]
+
+
+def _astrosnn(d):
+    out = []
+    head = d.get("headline") or {}
+    if head:
+        out.append("**Training step, parallel against recurrent form**\n\n" + _table(
+            ["sequence length", "parallel tokens/s (best chunk)", "recurrent tokens/s", "parallel / recurrent"],
+            [[k.lstrip("T"), f"{_num(v['parallel_tokens_per_s'], 5)} (chunk {v.get('best_chunk')})",
+              _num(v["recurrent_tokens_per_s"], 5), _ratio(v["ratio"])] for k, v in head.items()]))
+    gen = d.get("generation") or {}
+    if gen.get("rows"):
+        out.append("**Generation, one token at context length L: AstroSNN state against a transformer's KV cache**"
+                   "\n\n" + _table(
+                       ["context L", "AstroSNN us/token", "transformer us/token", "AstroSNN state",
+                        "transformer KV cache"],
+                       [[r["L"], f"{1e6 * r['latency_scan_s_per_token']['astrosnn']:.0f}",
+                         f"{1e6 * r['latency_scan_s_per_token']['transformer']:.0f}",
+                         f"{r['state_bytes']['astrosnn']:,} B", f"{r['state_bytes']['transformer']:,} B"]
+                        for r in gen["rows"]]))
+    return out
+
+
+def _astrosnn_retention(d):
+    out = []
+    tasks = sorted({v["task"] for v in d.values()})
+    for task in tasks:
+        runs = [v for v in d.values() if v["task"] == task]
+        delays = sorted({int(k) for v in runs for k in v["accuracy"]})
+        rows = [[v["model"], f"{v['params']:,}"] + [f"{v['accuracy'].get(str(t), math.nan):.3f}" for t in delays]
+                for v in runs]
+        chance = runs[0].get("chance")
+        out.append(f"**{task}** (chance {chance:.3f}): accuracy against delay (tokens)\n\n"
+                   + _table(["model", "parameters"] + [str(t) for t in delays], rows))
+    return out
+
+
+def _astrosnn_lm(d):
+    rows = [[k, f"{v['params']:,}", f"{v['val_nats']:.3f}", f"{v['val_bpc']:.3f}",
+             _num(v.get("spike_rate")),
+             f"{v.get('steps')} x {v.get('batch')} x {v.get('length')}",
+             f"{v['train_seconds_this_run'] / 60:.0f} min" if v.get("train_seconds_this_run") else "-"]
+            for k, v in d.items()]
+    return [_table(["run", "parameters", "val nats/char", "val bits/char", "spike rate",
+                    "steps x batch x length", "training wall time"], rows)]
+
+
+RENDERERS = {
+    "neuron_astrocyte": _neuron_astrocyte,
+    "sweep": _sweep,
+    "gordleeva": _gordleeva,
+    "learning": _learning,
+    "astrosnn": _astrosnn,
+    "astrosnn_retention": _astrosnn_retention,
+    "astrosnn_lm": _astrosnn_lm,
+}
+
+
+def render(name: str, root: str) -> str:
+    """The markdown for `<!-- results:name -->`: tables, the machine, and where the numbers come from."""
+    rel = f"benchmarks/results/{name}.json"
+    path = os.path.join(root, rel)
+    if not os.path.exists(path):
+        return f'!!! note "Not measured yet"\n    `{rel}` is not in this checkout.\n'
+    with open(path) as f:
+        data = json.load(f)
+    renderer = RENDERERS.get(name)
+    try:
+        if renderer is None:
+            raise KeyError(f"no renderer for {name!r}")
+        parts = renderer(data)
+    except (KeyError, TypeError, ValueError, AttributeError, statistics.StatisticsError) as e:
+        log.info("results table %s not rendered: %r", rel, e)
+        return (f'!!! warning "Table not rendered"\n    The layout of `{rel}` is not one the docs know '
+                f"({type(e).__name__}: {e}); see the file itself.\n")
+    env = _env(data) if isinstance(data, dict) else ""
+    return "\n\n".join(parts + ([env] if env else []) + [f"*Source: `{rel}`, read when these docs were built.*"]) + "\n"
+
+
+def on_page_markdown(markdown, page, config, files):
+    root = os.path.dirname(os.path.abspath(config["config_file_path"]))
+    return MARKER.sub(lambda m: render(m.group(1), root), markdown)

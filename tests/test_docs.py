@@ -1,0 +1,59 @@
+"""The docs site builds without a warning (`mkdocs build --strict`), and the README's Python example prints
+what the README says it prints."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_docs_build_strict(tmp_path):
+    pytest.importorskip("mkdocs", reason="mkdocs is not installed: `pip install -e .[docs]` (it is in [dev])")
+    pytest.importorskip("material", reason="mkdocs-material is not installed: `pip install -e .[docs]`")
+    pytest.importorskip("mkdocstrings_handlers.python", reason="mkdocstrings[python] is not installed: "
+                                                                "`pip install -e .[docs]`")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's banner about its successor
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site"),
+                           "--config-file", str(REPO_ROOT / "mkdocs.yml")],
+                          cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    site = tmp_path / "site"
+    # the API reference is generated from the docstrings of the re-exported public names
+    api = (site / "api" / "nam" / "index.html").read_text()
+    for name in ("nam.retrieve", "nam.NeuronAstrocyte", "nam.SolverConfig", "nam.Status"):
+        assert f'id="{name}"' in api, name
+    # the benchmark tables are read from benchmarks/results/*.json at build time
+    bench = (site / "benchmarks" / "index.html").read_text()
+    assert "benchmarks/results/neuron_astrocyte.json" in bench and "<table>" in bench
+    assert "Table not rendered" not in bench
+
+
+def _blocks(text: str, lang: str) -> list[str]:
+    """The contents of the fenced code blocks of `text` whose info string is `lang` ("" for plain blocks)."""
+    blocks, current, info = [], None, None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            if current is None:
+                current, info = [], line[3:].strip()
+            else:
+                if info == lang:
+                    blocks.append("".join(current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def test_readme_example_prints_what_the_readme_says(tmp_path):
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## A short example", 1)[1].split("\n## ", 1)[0]
+    code, printed = _blocks(section, "python")[0], _blocks(section, "")[0]
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == printed
+    # the docs' getting-started page shows the same example
+    assert code in (REPO_ROOT / "docs" / "index.md").read_text()
