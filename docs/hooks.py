@@ -94,13 +94,23 @@ def _neuron_astrocyte(d):
 
 
 def _sweep(d):
-    rows = [[r["model"], r["n"], f"{r['k']} ({r.get('bucket', '-')})", r["batch"], _num(r["batched_trials_per_s"], 4),
-             _num(r["loop_trials_per_s"], 4), _ratio(r["ratio"]), _num(r.get("per_trial_equal"))]
-            for r in d["results"]]
-    out = [_table(["model", "N", "K (bucket)", "batch", "engine trials/s", "per-trial loop trials/s", "ratio",
-                   "same outcomes"], rows)]
-    if "target_ratio" in d:
-        out.append(f"Target: {_ratio(d['target_ratio'])} on CPU; met: {_num(d.get('target_met'))}.")
+    rows = [[r["model"], r["n"], r["k"], r["batch"], f"{1e3 * r['seconds']['new']:.1f} ms",
+             f"{1e3 * r['seconds']['previous']:.1f} ms", _ratio(r["speedup_vs_previous"]),
+             f"{1e3 * r['seconds']['loop']:.1f} ms", _ratio(r["speedup_vs_loop"]),
+             f"{r['memory_spin_updates_per_s'] / 1e9:.2f}", _num(r.get("outputs_equal"))]
+            for r in d["engines"]]
+    out = [_table(["model", "N", "K", "batch", "new engine", "previous engine", "speed-up", "per-trial loop",
+                   "speed-up", "G memory-spin updates/s", "same outputs"], rows)]
+    out.append(f"Measured int32 vector rate of the machine: {d['int32_vector_rate_per_s'] / 1e9:.2f} G elements/s "
+               "(x * 3 + 1 on a cache-resident array).")
+    t = d.get("targets") or {}
+    if t:
+        out.append(f"Targets for dam4 at N = 64: >= {_ratio(t.get('dam4_n64_vs_previous'))} the previous engine "
+                   f"(met: {_num(t.get('met_previous'))}), >= {_ratio(t.get('dam4_n64_vs_loop'))} the per-trial loop "
+                   f"(met: {_num(t.get('met_loop'))}).")
+    for label, rec in (d.get("nam_sweep") or {}).items():
+        out.append(f"`nam sweep` {label}: {rec['wall_seconds']} s sweep wall, {rec['compile_seconds']} s compiling "
+                   f"{rec['programs']} programs ({100 * rec['compile_share']:.0f} %), {rec['run_seconds']} s running.")
     return out
 
 

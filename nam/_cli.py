@@ -448,12 +448,12 @@ def _gordleeva(args) -> int:
 
 
 def _compilation_cache() -> None:
-    """jax's persistent compilation cache for repeated sweeps: $NAM_COMPILATION_CACHE, by default
-    ~/.cache/nam/jax; set it to an empty string to turn the cache off. (The CLI is the application, so it
-    sets the process-wide option; the library never does.)"""
+    """jax's persistent compilation cache for repeated sweeps, when $NAM_COMPILATION_CACHE names a folder
+    (off by default: a cold run compiles everything). The CLI is the application, so it may set this
+    process-wide option; the library never does."""
     import jax
 
-    path = os.environ.get("NAM_COMPILATION_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "nam", "jax"))
+    path = os.environ.get("NAM_COMPILATION_CACHE", "")
     if path:
         jax.config.update("jax_compilation_cache_dir", path)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)

@@ -24,3 +24,14 @@ def getkey():
 # first failing example instead of shrinking it.
 settings.register_profile("nam", deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.load_profile("nam")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _free_compiled_programs():
+    """Drop every compiled program after each test module. A full run compiles thousands of XLA programs;
+    kept alive in one process they exhaust its memory mappings, and the compiler then aborts."""
+    yield
+    jax.clear_caches()
+    from nam.sweep import _engine
+
+    _engine._COMPILED.clear()

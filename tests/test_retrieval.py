@@ -171,3 +171,21 @@ def test_chunked_batches_equal_vmapped_batches(getkey):
         nam.retrieve_batch(model, cues, chunk_size=0)
     with pytest.raises(ValueError, match="`cues`"):
         nam.retrieve_batch(model, cues[:, :5])
+
+
+def test_solver_config_takes_diffrax_objects():
+    import diffrax
+
+    xi = nam.random_patterns(jax.random.PRNGKey(0), 3, 16)
+    model = nam.DenseAssociativeMemory(xi)
+    cue = nam.flip_bits(jax.random.PRNGKey(1), xi[0], 0.125)
+    by_name = nam.retrieve(model, cue, config=nam.SolverConfig("tsit5", rtol=1e-6, atol=1e-8))
+    by_object = nam.retrieve(model, cue, config=nam.SolverConfig(
+        diffrax.Tsit5(), stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-8)))
+    assert jnp.array_equal(by_name.pattern, by_object.pattern) and int(by_name.num_steps) == int(by_object.num_steps)
+    with pytest.raises(TypeError, match="solver"):
+        nam.SolverConfig(3)
+    with pytest.raises(ValueError, match="error estimate"):
+        nam.SolverConfig(diffrax.Euler())
+    fixed = nam.SolverConfig(diffrax.Euler(), stepsize_controller=diffrax.ConstantStepSize(), dt0=0.1, t1=50.0)
+    assert nam.Status.names(nam.retrieve(model, cue, config=fixed).status) in ("CONVERGED", "TIME_LIMIT")

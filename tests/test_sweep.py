@@ -132,3 +132,50 @@ def test_continuous_models_measure_rows(name, n):
     if name != "na_full":
         high = measure_row(spec, name, n, 200, 0)
         assert high["retrieved"] <= 2
+
+
+def test_corrupt_rows_table_is_refused_naming_file_and_line(tmp_path):
+    spec = nam.SweepSpec(n_grid={"hopfield": (16,)}, trials=8, batch=8)
+    nam.run_sweep(spec, str(tmp_path), progress=False)
+    path = tmp_path / "rows.csv"
+    text = path.read_text()
+    path.write_text(text[: len(text) - 30])  # a row truncated mid-line
+    n_lines = len(path.read_text().splitlines())
+    with pytest.raises(ValueError, match=rf"rows.csv: line {n_lines}: expected"):
+        nam.run_sweep(spec, str(tmp_path), progress=False)
+
+
+def test_load_sweep_and_report_only_recompute_the_stored_result(tmp_path, capsys):
+    from nam._cli import main
+
+    spec = nam.SweepSpec(n_grid={"hopfield": (16, 24), "dam3": (8,)}, trials=8, batch=8, rel_tol=0.3)
+    out = str(tmp_path / "s")
+    done = nam.run_sweep(spec, out, progress=False)
+    loaded = nam.load_sweep(out)
+    assert json.dumps(loaded.summary) == json.dumps(done.summary) and json.dumps(loaded.fits) == json.dumps(done.fits)
+    assert loaded.record["programs"] == done.record["programs"] and loaded.record["rows_measured"] == len(done.rows)
+    assert main(["sweep", "--report-only", "--out", out]) == 0
+    assert "compiling" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError):
+        nam.load_sweep(str(tmp_path / "none"))
+
+
+def test_cli_per_model_grids_and_refusals(tmp_path, capsys):
+    from nam._cli import main
+
+    out = str(tmp_path / "g")
+    assert main(["sweep", "--models", "hopfield,dam3", "--n", "hopfield=16,24", "--n", "dam3=8,12", "--trials", "8",
+                 "--out", out, "--no-progress"]) == 0
+    read = lambda name: json.loads((tmp_path / "g" / name).read_text())  # noqa: E731
+    assert read("spec.json")["n_grid"] == {"dam3": [8, 12], "hopfield": [16, 24]}
+    assert {"compile_seconds", "run_seconds", "programs", "device_kind"} <= set(read("run.json"))
+    capsys.readouterr()
+    for argv, msg in ((["--models", ""], "--models is empty"), (["--models", "bogus"], "unknown model"),
+                      (["--n", "dam_exp=60"], "N <= 40"), (["--n", "x=1"], "unknown model")):
+        assert main(["sweep", *argv, "--out", str(tmp_path / "bad"), "--no-progress"]) == 2
+        assert msg in capsys.readouterr().err
+    assert main(["sweep", "--models", "hopfield,dam3", "--n", "hopfield=16,24", "--n", "dam3=8,16", "--trials", "8",
+                 "--out", out, "--no-progress"]) == 2
+    assert "n_grid['dam3']: [8, 16] != [8, 12]" in capsys.readouterr().err
+    assert main(["sweep", "--plan", "--models", "dam4"]) == 0
+    assert "peak MiB" in capsys.readouterr().out

@@ -24,7 +24,10 @@ _NO_ERROR_ESTIMATE = ("euler",)
 class SolverConfig(eqx.Module):
     """How to integrate a model from its initial state.
 
-    - `solver`: one of "euler", "heun", "midpoint", "ralston", "bosh3", "tsit5", "dopri5", "dopri8".
+    - `solver`: one of "euler", "heun", "midpoint", "ralston", "bosh3", "tsit5", "dopri5", "dopri8", or a
+      diffrax solver object (e.g. `diffrax.Tsit5()`).
+    - `stepsize_controller`: a diffrax step-size controller object used instead of the one `adaptive`,
+      `rtol` and `atol` describe (None: PID with `rtol`/`atol` when adaptive, constant steps otherwise).
     - `adaptive`: PID step control with `rtol`/`atol` (True) or constant steps of `dt0` (False).
     - `t1`: time limit (in units of the models' time constants).
     - `steady_state`: stop once every state block b satisfies
@@ -50,8 +53,9 @@ class SolverConfig(eqx.Module):
       blow-up, which an adaptive solver chases with ever smaller steps until the budget runs out.
     """
 
-    solver: str = eqx.field(static=True)
+    solver: str | diffrax.AbstractSolver = eqx.field(static=True)
     adaptive: bool = eqx.field(static=True)
+    stepsize_controller: diffrax.AbstractStepSizeController | None = eqx.field(static=True)
     steady_state: bool = eqx.field(static=True)
     max_steps: int = eqx.field(static=True)
     adjoint: str = eqx.field(static=True)
@@ -66,12 +70,27 @@ class SolverConfig(eqx.Module):
     steady_atol: Float[Array, ""]
     divergence_factor: Float[Array, ""]
 
-    def __init__(self, solver: str = "tsit5", *, adaptive: bool = True, dt0=0.05, t1=200.0, rtol=1e-5,
-                 atol=1e-7, steady_state: bool = True, steady_rtol=1e-4, steady_atol=1e-6,
+    def __init__(self, solver: str | diffrax.AbstractSolver = "tsit5", *, adaptive: bool = True, dt0=0.05,
+                 t1=200.0, rtol=1e-5, atol=1e-7, steady_state: bool = True, steady_rtol=1e-4, steady_atol=1e-6,
                  max_steps: int = 20_000, adjoint: str = "recursive", adjoint_rtol: float = 1e-8,
-                 adjoint_atol: float = 1e-10, adjoint_max_steps: int = 500, divergence_factor=100.0):
-        self.solver = check_choice("solver", solver, tuple(SOLVERS))
-        if adaptive and solver in _NO_ERROR_ESTIMATE:
+                 adjoint_atol: float = 1e-10, adjoint_max_steps: int = 500, divergence_factor=100.0,
+                 stepsize_controller: diffrax.AbstractStepSizeController | None = None):
+        if isinstance(solver, diffrax.AbstractSolver):
+            self.solver = solver
+            has_estimate = isinstance(solver, diffrax.AbstractAdaptiveSolver)
+        elif isinstance(solver, str):
+            self.solver = check_choice("solver", solver, tuple(SOLVERS))
+            has_estimate = solver not in _NO_ERROR_ESTIMATE
+        else:
+            raise TypeError(f"`solver` must be a solver name ({', '.join(SOLVERS)}) or a diffrax.AbstractSolver, "
+                            f"got {type(solver).__name__}")
+        if stepsize_controller is not None and not isinstance(stepsize_controller, diffrax.AbstractStepSizeController):
+            raise TypeError("`stepsize_controller` must be a diffrax.AbstractStepSizeController or None, got "
+                            f"{type(stepsize_controller).__name__}")
+        self.stepsize_controller = stepsize_controller
+        adaptive_control = (adaptive if stepsize_controller is None
+                            else not isinstance(stepsize_controller, diffrax.ConstantStepSize))
+        if adaptive_control and not has_estimate:
             raise ValueError(f"`adaptive=True` needs an error estimate, which solver {solver!r} lacks; "
                              "use adaptive=False or a solver such as 'heun' or 'tsit5'")
         self.adaptive = check_bool("adaptive", adaptive)
@@ -100,7 +119,8 @@ class SolverConfig(eqx.Module):
                    max_steps=steps + 1)
 
     def make_solver(self) -> diffrax.AbstractSolver:
-        return SOLVERS[self.solver]()
+        """The diffrax solver: the object given, or a new one of the named family."""
+        return self.solver if isinstance(self.solver, diffrax.AbstractSolver) else SOLVERS[self.solver]()
 
     def make_linear_solver(self) -> lx.AbstractLinearSolver:
         """The matrix-free solver of the adjoint system J^T lambda = g at the steady state (implicit)."""
@@ -108,6 +128,9 @@ class SolverConfig(eqx.Module):
                         restart=min(50, self.adjoint_max_steps))
 
     def make_controller(self) -> diffrax.AbstractStepSizeController:
+        """The step-size controller: the object given, else PID with `rtol`/`atol` (adaptive) or constant."""
+        if self.stepsize_controller is not None:
+            return self.stepsize_controller
         if self.adaptive:
             return diffrax.PIDController(rtol=self.rtol, atol=self.atol)
         return diffrax.ConstantStepSize()

@@ -85,8 +85,10 @@ def draw_trials(entropy: tuple, batch: int, n: int, k: int, cap: int, words: int
 
 def unpack(words: UInt32[Array, "w b c"], i, k, c0, chunk: int) -> Int[Array, "b chunk"]:
     """Bit i of memories c0 .. c0 + chunk - 1 of every trial as +-1 (int32), 0 for memories >= k."""
-    w = jax.lax.dynamic_index_in_dim(words, i >> 5, 0, False)
-    w = jax.lax.dynamic_slice_in_dim(w, c0, chunk, 1)
+    b = words.shape[1]
+    row = jnp.asarray(i >> 5)
+    start = (row, jnp.zeros((), row.dtype), jnp.asarray(c0).astype(row.dtype))
+    w = jax.lax.dynamic_slice(words, start, (1, b, chunk))[0]  # one slice, not the whole (B, cap) row
     a = ((w >> (i & 31).astype(jnp.uint32)) & jnp.uint32(1)).astype(jnp.int32) * 2 - 1
     return jnp.where((c0 + jnp.arange(chunk))[None, :] < k, a, 0)
 

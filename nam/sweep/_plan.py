@@ -21,7 +21,7 @@ from ._registry import REGISTRY
 from ._spec import SweepSpec
 
 LOADS = 6
-SWEEPS = 3.5
+SWEEPS = 2.5
 STEPS = {"hidden_dam": 110}
 DEFAULT_STEPS = 30
 
