@@ -512,3 +512,15 @@ def test_criteria_validation():
         retrieval_outcome(model, 0, key, 0.25, mode="parallel")
     with pytest.raises(ValueError, match="`max_sweeps`"):
         retrieval_outcome(model, 0, key, 0.25, max_sweeps=0)
+
+
+def test_theory_refuses_sizes_it_cannot_compute_and_undefined_double_factorials():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="`n` must be <= 1e\\+06"):
+        nam.capacity.fixed_point_capacity(10**9)
+    assert time.perf_counter() - t0 < 1.0  # refused at once, not after an unbounded computation
+    with pytest.raises(ValueError, match="`m` must be >= -1"):
+        nam.capacity.double_factorial(-7)
+    assert [nam.capacity.double_factorial(m) for m in (-1, 0, 1, 5, 6)] == [1, 1, 1, 15, 48]

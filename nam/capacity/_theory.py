@@ -71,6 +71,8 @@ import jax
 import numpy as np
 from jaxtyping import ArrayLike
 
+from .._checks import ArgumentTypeError
+
 # numbers, numpy or JAX arrays, or lists / tuples of numbers
 _Real = ArrayLike | list | tuple
 
@@ -111,13 +113,18 @@ def _scalar_or_array(x: np.ndarray | np.generic) -> np.ndarray | float:
 # formulas
 
 
+MAX_EXACT_N = 10**6  # the largest N of the exact finite-N theory (fixed_point_capacity)
+
+
 def double_factorial(m: int) -> int:
     """m!! = m (m-2) (m-4) ... down to 1 or 2, exactly; 1 for m <= 0 (so (2n-3)!! = 1 for n = 2).
 
     Used with odd m: (2n-3)!! = E[g^(2n-2)] for a standard normal g, the moment behind the DAM noise.
     """
     if not isinstance(m, (int, np.integer)) or isinstance(m, bool):
-        raise ValueError(f"`m` must be an integer, got {m!r}")
+        raise ArgumentTypeError(f"`m` must be an integer, got {m!r}")
+    if m < -1:
+        raise ValueError(f"`m` must be >= -1 (m!! is 1 for m = -1 and 0, undefined below), got {m}")
     return math.prod(range(int(m), 0, -2)) if m > 0 else 1
 
 
@@ -247,6 +254,9 @@ def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5, finit
     level = _check_level(level)
     _noise_moment(degree, distinct_indices)
     n_arr = _real_array("n", n, 2.0)
+    if np.any(n_arr > MAX_EXACT_N):
+        raise ValueError(f"`n` must be <= {MAX_EXACT_N:.0e} for fixed_point_capacity (its exact finite-N crosstalk "
+                         f"distribution costs O(N) per evaluation), got {np.max(n_arr):.3g}")
 
     def solve(m: float) -> float:
         frac = lambda k: float(fixed_point_fraction(m, k, degree, finite_size=finite_size,
