@@ -164,7 +164,9 @@ def _bit_errors(frac, n):
 
 
 def test_double_factorial():
-    assert [double_factorial(m) for m in (-3, -1, 0, 1, 2, 3, 5, 7, 9)] == [1, 1, 1, 1, 2, 3, 15, 105, 945]
+    assert [double_factorial(m) for m in (-1, 0, 1, 2, 3, 5, 7, 9)] == [1, 1, 1, 2, 3, 15, 105, 945]
+    with pytest.raises(ValueError, match="`m` must be >= -1"):
+        double_factorial(-3)
     assert double_factorial(21) == math.prod(range(1, 22, 2))
 
 

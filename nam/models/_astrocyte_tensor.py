@@ -147,7 +147,7 @@ class HebbianTensor(AbstractAstrocyteTensor):
         self.mask = check_mask("mask", mask, k)
         if scale is None:
             scale = 1.0 / ((n - 1.0) * (n - 2.0) * (n - 3.0)) if distinct_indices else 1.0 / float(n) ** 3
-        self.scale = check_scalar("scale", scale, positive=True)
+        self.scale = check_scalar("scale", scale, nonnegative=True)
 
     @property
     def n(self) -> int:
