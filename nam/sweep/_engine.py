@@ -325,22 +325,23 @@ def _model_guess(spec: SweepSpec, name: str) -> float:
     return REGISTRY[name].theory_k(max(spec.n_grid[name]), spec.rho)
 
 
-def _record(wall: float) -> dict:
+def _record(wall: float, stats: dict) -> dict:
+    """The run record: versions, devices, this run's wall/compile/run seconds and programs (`stats`), peak
+    memory of the process (and of the device where it reports one)."""
     from .. import __version__
 
     devices = jax.devices()
     peak = None
     try:
-        stats = devices[0].memory_stats() or {}
-        peak = stats.get("peak_bytes_in_use")
+        peak = (devices[0].memory_stats() or {}).get("peak_bytes_in_use")
     except Exception:  # noqa: BLE001 - not every backend reports memory
         peak = None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
     return {
         "nam_version": __version__, "jax_version": jax.__version__, "python": platform.python_version(),
         "backend": jax.default_backend(), "device_kind": devices[0].device_kind, "device_count": len(devices),
-        "wall_seconds": round(wall, 2), "compile_seconds": round(STATS["compile_seconds"], 2),
-        "run_seconds": round(STATS["run_seconds"], 2), "programs": STATS["programs"],
+        "wall_seconds": round(wall, 2), "compile_seconds": round(stats["compile_seconds"], 2),
+        "run_seconds": round(stats["run_seconds"], 2), "programs": stats["programs"],
         "peak_rss_bytes": rss, "peak_device_bytes": peak,
     }
 
@@ -454,9 +455,7 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
         })
     fits = fit_laws(summary, spec.rho)
     wall = time.perf_counter() - t_start
-    record = _record(wall)
-    for key in ("compile_seconds", "run_seconds", "programs"):  # this run's share of the process totals
-        record[key] = round(STATS[key] - stats0[key], 2) if key != "programs" else STATS[key] - stats0[key]
+    record = _record(wall, {key: STATS[key] - stats0[key] for key in STATS})
     record["rows_measured"] = new_rows
     record["rows_reused"] = len(rows) - new_rows
     if out_dir is not None and write:

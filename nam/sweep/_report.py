@@ -147,6 +147,33 @@ def _panels(names):
     return fig, axes
 
 
+def _per_model_panels(result, names, draw, path, title, *, xlabel, ylabel):
+    """One log-x panel per model, one curve per N (viridis by N): `draw(ax, sweep_model, n, rows, color)`
+    plots the rows of one (model, N). Returns (figure, axes, path), or None when `names` is empty."""
+    import matplotlib
+    from matplotlib.ticker import NullFormatter
+
+    if not names:
+        return None
+    fig, axes = _panels(names)
+    cmap = matplotlib.colormaps["viridis"]
+    for ax, name in zip(axes, names):
+        sm = REGISTRY[name]
+        ns = sorted({r["n"] for r in result.rows if r["model"] == name})
+        for j, n in enumerate(ns):
+            draw(ax, sm, n, [r for r in result.rows if r["model"] == name and r["n"] == n],
+                 cmap(j / max(1, len(ns) - 1)))
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log range overlap
+        ax.set_title(sm.label, fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.legend(fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig, axes, path
+
+
 def write_figures(result, out_dir: str) -> list[str]:
     """capacity.png (K* vs N with intervals, fits and theory, one legend entry per model), collapse.png
     (one panel per model: the criterion's fraction vs K over the model's theory scale, N by colour),
@@ -198,60 +225,41 @@ def write_figures(result, out_dir: str) -> list[str]:
 
     # collapse.png
     names = list(dict.fromkeys(r["model"] for r in result.rows))
-    if names:
-        fig, axes = _panels(names)
-        cmap = matplotlib.colormaps["viridis"]
-        for ax, name in zip(axes, names):
-            sm = REGISTRY[name]
-            ns = sorted({r["n"] for r in result.rows if r["model"] == name})
-            for j, n in enumerate(ns):
-                rs = [r for r in result.rows if r["model"] == name and r["n"] == n]
-                ks = sorted({r["k"] for r in rs})
-                frac = [sum(r[column] for r in rs if r["k"] == k) / sum(r["trials"] for r in rs if r["k"] == k)
-                        for k in ks]
-                scale = sm.theory_k(n, rho)
-                ax.plot(np.array(ks) / scale, frac, "o-", ms=3, lw=1, color=cmap(j / max(1, len(ns) - 1)),
-                        label=f"N={n}")
-            ax.set_xscale("log")
+
+    def collapse(ax, sm, n, rows, color):
+        ks = sorted({r["k"] for r in rows})
+        frac = [sum(r[column] for r in rows if r["k"] == k) / sum(r["trials"] for r in rows if r["k"] == k) for k in ks]
+        ax.plot(np.array(ks) / sm.theory_k(n, rho), frac, "o-", ms=3, lw=1, color=color, label=f"N={n}")
+
+    path = _per_model_panels(result, names, collapse, os.path.join(out_dir, "collapse.png"),
+                             "fraction vs load over the theory load: curves collapse if the theory's N-scaling holds",
+                             xlabel="K / theory K*(N)",
+                             ylabel="fraction retrieved" if criterion == "retrieved" else "fraction fixed points")
+    if path:
+        for ax in path[1]:
             ax.axhline(0.5, color="k", lw=0.5)
-            ax.set_title(sm.label, fontsize=8)
-            ax.set_xlabel("K / theory K*(N)", fontsize=8)
-            ax.set_ylabel("fraction retrieved" if criterion == "retrieved" else "fraction fixed points", fontsize=8)
-            ax.legend(fontsize=6)
-        fig.suptitle("fraction vs load over the theory load: curves collapse if the theory's N-scaling holds",
-                     fontsize=9)
-        fig.tight_layout()
-        paths.append(os.path.join(out_dir, "collapse.png"))
-        fig.savefig(paths[-1], dpi=100)
+        path[0].savefig(path[2], dpi=100)
+        paths.append(path[2])
 
     # bit_errors.png
     names = [m for m in dict.fromkeys(r["model"] for r in result.rows)
              if REGISTRY[m].kind == "binary" and REGISTRY[m].degree]
-    if names:
-        fig, axes = _panels(names)
-        cmap = matplotlib.colormaps["viridis"]
-        for ax, name in zip(axes, names):
-            sm = REGISTRY[name]
-            ns = sorted({r["n"] for r in result.rows if r["model"] == name})
-            for j, n in enumerate(ns):
-                c = cmap(j / max(1, len(ns) - 1))
-                ks = sorted({r["k"] for r in result.rows if r["model"] == name and r["n"] == n})
-                err = [1.0 - np.nanmean([r["stable_bits"] for r in result.rows
-                                         if r["model"] == name and r["n"] == n and r["k"] == k]) for k in ks]
-                ax.plot(ks, np.maximum(err, 1e-6), "o", ms=3, color=c, label=f"N={n}")
-                grid = np.geomspace(max(2, min(ks)), max(ks), 40)
-                ax.plot(grid, bit_error_probability(n, grid, sm.degree, finite_size=True), "-", lw=1, color=c)
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.set_ylim(1e-5, 1)
-            ax.set_title(sm.label, fontsize=8)
-            ax.set_xlabel("stored memories K", fontsize=8)
-            ax.set_ylabel("per-bit one-step error", fontsize=8)
-            ax.legend(fontsize=6)
-        fig.suptitle("criterion 1: measured (points) and Phi(-sqrt(S)), exact finite-N S (lines)", fontsize=9)
-        fig.tight_layout()
-        paths.append(os.path.join(out_dir, "bit_errors.png"))
-        fig.savefig(paths[-1], dpi=100)
+
+    def bit_errors(ax, sm, n, rows, color):
+        ks = sorted({r["k"] for r in rows})
+        err = [1.0 - np.nanmean([r["stable_bits"] for r in rows if r["k"] == k]) for k in ks]
+        ax.plot(ks, np.maximum(err, 1e-6), "o", ms=3, color=color, label=f"N={n}")
+        grid = np.geomspace(max(2, min(ks)), max(ks), 40)
+        ax.plot(grid, bit_error_probability(n, grid, sm.degree, finite_size=True), "-", lw=1, color=color)
+        ax.set_yscale("log")
+        ax.set_ylim(1e-5, 1)
+
+    path = _per_model_panels(result, names, bit_errors, os.path.join(out_dir, "bit_errors.png"),
+                             "criterion 1: measured (points) and Phi(-sqrt(S)), exact finite-N S (lines)",
+                             xlabel="stored memories K", ylabel="per-bit one-step error")
+    if path:
+        path[0].savefig(path[2], dpi=100)
+        paths.append(path[2])
 
     # per_unit.png
     fig = Figure(figsize=(7.5, 5.2))
