@@ -52,27 +52,20 @@ Usage:
 """
 
 import argparse
-import json
 import os
-import platform
-import resource
-import statistics
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+from _harness import (MiB, compile_timed, environment, interleaved, loadavg, medians, memory_analysis, peak_rss_mib,
+                      result_path, write_result)
 
-import equinox as eqx  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import jax.random as jr  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-
-from nam.astrosnn import TransformerLM, build_model, match_width, parameter_count, sequence_loss  # noqa: E402
+from nam.astrosnn import TransformerLM, build_model, match_width, parameter_count, sequence_loss
 
 VOCAB = 65
 D = 128
@@ -88,47 +81,6 @@ QUICK_CONTEXTS = (128, 512, 2048)
 SCAN_TOKENS = 32
 SCAN_RUNS = 5  # scans per model per repeat in the per-token latency
 CALLS = 40  # Python calls per repeat in the per-call latency
-MiB = 2.0**20
-
-
-def load():
-    return list(os.getloadavg())
-
-
-def rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def mem_analysis(compiled):
-    try:
-        ma = compiled.memory_analysis()
-    except (AttributeError, NotImplementedError, RuntimeError) as e:  # a backend without the analysis
-        return {"error": repr(e)}
-    if ma is None:
-        return {"error": "memory_analysis() returned None"}
-    return {"temp_bytes": int(ma.temp_size_in_bytes), "argument_bytes": int(ma.argument_size_in_bytes),
-            "output_bytes": int(ma.output_size_in_bytes), "alias_bytes": int(ma.alias_size_in_bytes)}
-
-
-def compile_jit(fn, *args, donate=()):
-    """jax.jit(fn) lowered and compiled for `args` (arrays / pytrees of arrays only); (compiled, seconds)."""
-    t0 = time.perf_counter()
-    compiled = jax.jit(fn, donate_argnums=donate).lower(*args).compile()
-    return compiled, time.perf_counter() - t0
-
-
-def interleaved(progs, reps):
-    """progs: name -> zero-argument callable returning arrays. One warm-up each, then `reps` rounds in which
-    every program runs once (in order); returns name -> list of seconds."""
-    for p in progs.values():
-        jax.block_until_ready(p())
-    times = {name: [] for name in progs}
-    for _ in range(reps):
-        for name, p in progs.items():
-            t0 = time.perf_counter()
-            jax.block_until_ready(p())
-            times[name].append(time.perf_counter() - t0)
-    return times
 
 
 def astro(chunk=DEFAULT_CHUNK, kind="astrosnn"):
@@ -154,8 +106,8 @@ def train_programs(T, chunks, opt):
             updates, s = opt.update(g, s, p)
             return optax.apply_updates(p, updates), s, l
 
-        c_step, t_step = compile_jit(step, params, opt_state, x, y)
-        c_fwd, t_fwd = compile_jit(loss, params, x, y)
+        c_step, t_step = compile_timed(jax.jit(step), params, opt_state, x, y)
+        c_fwd, t_fwd = compile_timed(jax.jit(loss), params, x, y)
         return (c_step, (params, opt_state, x, y), t_step), (c_fwd, (params, x, y), t_fwd)
 
     progs = {}
@@ -177,14 +129,14 @@ def bench_training(T, chunks, reps, opt):
     # losses: the parallel and recurrent forms must agree (same parameters, same batch)
     losses = {name: float(c(*a)[-1] if not name.startswith("fwd") else c(*a)[0]) for name, (c, a, _) in progs.items()}
     times = interleaved(calls, reps)
-    med = {name: statistics.median(v) for name, v in times.items()}
+    med = medians(times)
     tps = {name: BATCH * T / m for name, m in med.items()}
     par = [f"parallel_c{c}" for c in chunks]
     best = max(par, key=lambda n: tps[n])
     res = {
         "T": T, "batch": BATCH, "repeats": reps, "times_s": times, "median_s": med, "tokens_per_s": tps,
         "compile_s": {name: t for name, (_, _, t) in progs.items()},
-        "memory": {name: mem_analysis(c) for name, (c, _, _) in progs.items()},
+        "memory": {name: memory_analysis(c) for name, (c, _, _) in progs.items()},
         "loss": losses,
         "best_chunk": int(best.split("_c")[1]),
         "train_ratio_parallel_over_recurrent_best_chunk": tps[best] / tps["recurrent"],
@@ -197,7 +149,7 @@ def bench_training(T, chunks, reps, opt):
         "amdahl_bound_recurrent_over_lif": med["recurrent"] / med["lif"],
         "loss_rel_diff_parallel_vs_recurrent": abs(losses[f"parallel_c{DEFAULT_CHUNK}"] - losses["recurrent"])
                                                / abs(losses["recurrent"]),
-        "peak_rss_mib_after": rss_mib(),
+        "peak_rss_mib_after": peak_rss_mib(),
     }
     del progs
     return res
@@ -251,14 +203,14 @@ def bench_parts(T, chunks, reps):
     fns["projections_ikvq_fwd_bwd"] = (projections_grad, (params, h))
     fns["lif_neuron_scan_fwd"] = (neurons, (params, current, o))
     fns["lif_neuron_scan_fwd_bwd"] = (neurons_grad, (params, current, o))
-    compiled = {name: compile_jit(f, *a) for name, (f, a) in fns.items()}
+    compiled = {name: compile_timed(jax.jit(f), *a) for name, (f, a) in fns.items()}
     calls = {name: (lambda c=c, a=fns[name][1]: c(*a)) for name, (c, _) in compiled.items()}
     # agreement of the two reads on these inputs
     r_rec = np.asarray(calls["read_recurrent_fwd"]())
     agree = {c: float(np.max(np.abs(np.asarray(calls[f"read_parallel_c{c}_fwd"]()) - r_rec))
                       / max(np.max(np.abs(r_rec)), 1e-30)) for c in chunks}
     times = interleaved(calls, reps)
-    med = {name: statistics.median(v) for name, v in times.items()}
+    med = medians(times)
     return {"T": T, "batch": BATCH, "layer": "blocks[0].unit", "heads": unit.heads,
             "d_head": int(k.shape[-1]), "repeats": reps, "times_s": times, "median_s": med,
             "compile_s": {name: t for name, (_, t) in compiled.items()},
@@ -296,8 +248,8 @@ def gen_programs(model, state, tok, k):
         return toks, (new[0] if split else new)
 
     args = (params, *state, tok) if split else (params, state, tok)
-    c_step, t_step = compile_jit(step, *args, donate=(1,))
-    c_scan, t_scan = compile_jit(scan, *args, donate=(1,))
+    c_step, t_step = compile_timed(jax.jit(step, donate_argnums=(1,)), *args)
+    c_scan, t_scan = compile_timed(jax.jit(scan, donate_argnums=(1,)), *args)
     return params, c_step, c_scan, t_step + t_scan
 
 
@@ -335,8 +287,8 @@ def bench_generation(contexts, reps, calls_per_rep):
         return m(toks, "recurrent")[0][-1], m(toks, "parallel")[0][-1]
 
     a_p, a_step, a_scan, a_compile = gen_programs(am, am.init_state(), tok, SCAN_TOKENS)
-    a_mem = mem_analysis(a_step)
-    a_scan_mem = mem_analysis(a_scan)
+    a_mem = memory_analysis(a_step)
+    a_scan_mem = memory_analysis(a_scan)
 
     # set-up of every context first (states, compiled transformer programs, agreement checks) ...
     setup = {}
@@ -377,26 +329,14 @@ def bench_generation(contexts, reps, calls_per_rep):
 
         return {"astrosnn": (call_astro, scan_astro), "transformer": (call_tf, scan_tf)}
 
-    fns = {L: progs(L) for L in contexts}
-    for L in contexts:  # warm-up
-        for call, scan in fns[L].values():
-            jax.block_until_ready(call())
-            jax.block_until_ready(scan())
-
-    # ... then every repeat runs every context and both models, so load drift hits every point alike
-    call_t = {L: {"astrosnn": [], "transformer": []} for L in contexts}
-    scan_t = {L: {"astrosnn": [], "transformer": []} for L in contexts}
-    for _ in range(reps):
-        for L in contexts:
-            for name, (call, scan) in fns[L].items():
-                for _ in range(calls_per_rep):
-                    t0 = time.perf_counter()
-                    jax.block_until_ready(call())
-                    call_t[L][name].append(time.perf_counter() - t0)
-                for _ in range(SCAN_RUNS):
-                    t0 = time.perf_counter()
-                    jax.block_until_ready(scan())
-                    scan_t[L][name].append((time.perf_counter() - t0) / SCAN_TOKENS)
+    fns = {(L, name, kind): fn for L in contexts for name, pair in progs(L).items()
+           for kind, fn in zip(("call", "scan"), pair)}
+    # ... then every repeat runs every context and both models (`calls_per_rep` calls, then `SCAN_RUNS` scans,
+    # each timed), so load drift hits every point alike
+    times = interleaved(fns, reps, calls={key: calls_per_rep if key[2] == "call" else SCAN_RUNS for key in fns})
+    call_t = {L: {name: times[L, name, "call"] for name in ("astrosnn", "transformer")} for L in contexts}
+    scan_t = {L: {name: [t / SCAN_TOKENS for t in times[L, name, "scan"]] for name in ("astrosnn", "transformer")}
+              for L in contexts}
 
     rows = []
     for L in contexts:
@@ -404,12 +344,12 @@ def bench_generation(contexts, reps, calls_per_rep):
         agree = st["agree"]
         row = {
             "L": L,
-            "latency_call_s": {n: statistics.median(v) for n, v in call_t[L].items()},
-            "latency_scan_s_per_token": {n: statistics.median(v) for n, v in scan_t[L].items()},
+            "latency_call_s": medians(call_t[L]),
+            "latency_scan_s_per_token": medians(scan_t[L]),
             "latency_call_all_s": call_t[L], "latency_scan_all_s_per_token": scan_t[L],
             "state_bytes": {"astrosnn": state_bytes(st["a_state"]), "transformer": state_bytes(st["t_state"])},
-            "xla_step_memory": {"astrosnn": a_mem, "transformer": mem_analysis(st["t_step"])},
-            "xla_scan_memory": {"astrosnn": a_scan_mem, "transformer": mem_analysis(st["t_scan"])},
+            "xla_step_memory": {"astrosnn": a_mem, "transformer": memory_analysis(st["t_step"])},
+            "xla_scan_memory": {"astrosnn": a_scan_mem, "transformer": memory_analysis(st["t_scan"])},
             "compile_s": {"astrosnn": a_compile if L == contexts[0] else 0.0, "transformer": st["t_compile"]},
             "astrosnn_logits_rel_diff": agree,
         }
@@ -599,7 +539,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="chunk 64 only, L = 128, 512, 2048, fewer repeats")
     ap.add_argument("--reps", type=int, default=None, help="timed repeats per configuration")
-    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "astrosnn.json"))
+    ap.add_argument("--out", default=result_path("astrosnn.json"))
     ap.add_argument("--figure", default=None, help="PNG path (default: astrosnn_generation.png beside --out)")
     args = ap.parse_args()
     chunks = QUICK_CHUNKS if args.quick else CHUNKS
@@ -607,11 +547,10 @@ def main():
     reps = args.reps or (2 if args.quick else 9)
     fig_path = args.figure or str(Path(args.out).parent / "astrosnn_generation.png")
 
-    devices = jax.devices()
-    gpu = any(d.platform == "gpu" for d in devices)
-    print(f"jax {jax.__version__}, equinox {eqx.__version__}, optax {optax.__version__}, devices: {devices} "
-          f"(GPU available: {gpu}); os.cpu_count() = {os.cpu_count()}; loadavg {load()}")
-    load0 = load()
+    env = environment(equinox=eqx.__version__, optax=optax.__version__)
+    print(f"jax {jax.__version__}, equinox {eqx.__version__}, optax {optax.__version__}, devices: {jax.devices()} "
+          f"(GPU available: {env['gpu_available']}); os.cpu_count() = {env['cpu_count']}; loadavg {loadavg()}")
+    load0 = loadavg()
     t_start = time.perf_counter()
     opt = optax.adam(1e-3)
 
@@ -634,13 +573,10 @@ def main():
     print("\nNotes:")
     for line in note_lines:
         print(f"- {line}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(fig_path).parent.mkdir(parents=True, exist_ok=True)
     figure(gen, fig_path)
     out = {
-        "env": {"jax": jax.__version__, "equinox": eqx.__version__, "optax": optax.__version__,
-                "devices": [str(d) for d in devices], "device_kind": devices[0].device_kind,
-                "gpu_available": gpu, "cpu_count": os.cpu_count(), "platform": platform.platform(),
-                "python": platform.python_version(), "loadavg_start_end": [load0, load()]},
+        "env": {**env, "loadavg_start_end": [load0, loadavg()]},
         "method": {"model": f"build_model('astrosnn', {VOCAB}, d={D}, layers={LAYERS}, heads={HEADS}, chunk=C), "
                             "float32, house defaults (kq_spiking, key_shift, read_norm)",
                    "train_step": "jax.value_and_grad(sequence_loss) + optax.adam(1e-3) update, one jitted program",
@@ -656,10 +592,10 @@ def main():
                                     "best_chunk": r["best_chunk"],
                                     "ratio": r["train_ratio_parallel_over_recurrent_best_chunk"]} for r in train},
         "figure": os.path.relpath(fig_path, Path(args.out).parent),
-        "peak_rss_mib": rss_mib(), "total_wall_s": wall,
+        "peak_rss_mib": peak_rss_mib(), "total_wall_s": wall,
     }
-    Path(args.out).write_text(json.dumps(out, indent=2))
-    print(f"\nwall {wall:.0f} s; peak RSS {rss_mib():.0f} MiB; loadavg start {load0}, end {load()}")
+    write_result(args.out, out)
+    print(f"\nwall {wall:.0f} s; peak RSS {peak_rss_mib():.0f} MiB; loadavg start {load0}, end {loadavg()}")
     print(f"wrote {args.out} and {fig_path}")
 
 

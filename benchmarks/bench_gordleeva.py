@@ -71,7 +71,6 @@ Usage:
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -81,8 +80,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _harness import environment, interleaved, loadavg, medians, result_path, write_result
 
-REPO = Path(__file__).resolve().parents[1]
 VENV_CMD = 'python -m venv /tmp/brian2env && /tmp/brian2env/bin/pip install brian2 "numpy<2.3" cython'
 T_END_MS = 1000.0
 DT_MS = 0.1
@@ -90,7 +89,7 @@ DELAY_MS = 500.0  # test presentation at 400 + 500 = 900 ms
 BATCH = 32
 TARGET_SINGLE = 1.0  # nam faster than Brian2's default codegen for one trial
 TARGET_BATCH = 20.0  # nam batched throughput >= 20x Brian2's
-LOAD0 = list(os.getloadavg())
+LOAD0 = loadavg()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -382,15 +381,6 @@ TOLERANCE = ("total spikes within max(1, 0.1%); per-neuron counts differ by at m
              "nam may shift a spike by a step")
 
 
-def timed(fn, reps):
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
-
-
 def run_brian2(python, in_path, target, reps, rebuild_reps, workdir):
     out_path = Path(workdir) / f"brian2_{target}.json"
     cmd = [python, str(Path(__file__).resolve()), "--brian2-worker", str(in_path), str(out_path),
@@ -413,18 +403,15 @@ def main():
     ap.add_argument("--reps", type=int, default=None, help="timed repeats per measurement")
     ap.add_argument("--brian2-python", default="/tmp/brian2env/bin/python")
     ap.add_argument("--no-numpy-target", action="store_true", help="skip Brian2's numpy target")
-    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "gordleeva.json"))
+    ap.add_argument("--out", default=result_path("gordleeva.json"))
     args = ap.parse_args()
     reps = args.reps or (2 if args.quick else 5)
     batch = 8 if args.quick else BATCH
     numpy_target = not (args.quick or args.no_numpy_target)
 
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
     import jax
     import jax.random as jr
 
-    import nam
     from nam.spiking import GordleevaNetwork, Protocol, load_digit, make_stimulus, simulate, simulate_batch, stack_stimuli
 
     devices = jax.devices()
@@ -482,15 +469,17 @@ def main():
     t0 = time.perf_counter()
     many()
     warm_batch = time.perf_counter() - t0
-    nam_one = timed(one, reps)
-    nam_batch = timed(many, max(2, reps // 2))
+    nam_reps = {"one": reps, "batch": max(2, reps // 2)}
+    t = interleaved({"one": one, "batch": many}, nam_reps, warmup=False)  # warmed up above
+    nam_one, nam_batch = t["one"], t["batch"]
     # breakdown (private API, informational): host-side argument preparation (`_prepare`, which computes
     # the rest states on the host every call) vs the compiled program alone
     from nam.spiking import _network
 
-    prep_s = timed(lambda: _network._prepare(net, stim, T_END_MS, None, None, None, None), reps)
     prep = _network._prepare(net, stim, T_END_MS, None, None, None, None)
-    kernel_s = timed(lambda: jax.block_until_ready(_network._simulate(net, stim, **prep).spike_counts), reps)
+    t = interleaved({"prepare": lambda: _network._prepare(net, stim, T_END_MS, None, None, None, None),
+                     "program": lambda: _network._simulate(net, stim, **prep).spike_counts}, reps, warmup=False)
+    prep_s, kernel_s = t["prepare"], t["program"]
     print(f"nam: one trial {statistics.median(nam_one) * 1e3:.0f} ms (first call incl. compile {warm_one:.1f} s; "
           f"of which host-side _prepare {statistics.median(prep_s) * 1e3:.0f} ms, compiled program alone "
           f"{statistics.median(kernel_s) * 1e3:.0f} ms); batch of {batch}: {statistics.median(nam_batch):.2f} s",
@@ -516,11 +505,11 @@ def main():
                   f"{r['per_run_overhead_estimate_s']:.2f} s + {r['per_simulated_second_estimate_s']:.2f} s per "
                   f"simulated second", flush=True)
         # nam again after Brian2 (the machine is shared: the medians pool both sides of the Brian2 runs)
-        nam_one += timed(one, reps)
-        nam_batch += timed(many, max(2, reps // 2))
+        t = interleaved({"one": one, "batch": many}, nam_reps, warmup=False)
+        nam_one, nam_batch = nam_one + t["one"], nam_batch + t["batch"]
 
-    t_one = statistics.median(nam_one)
-    t_batch = statistics.median(nam_batch)
+    med = medians({"one": nam_one, "batch": nam_batch})
+    t_one, t_batch = med["one"], med["batch"]
     nam_batch_tps = batch / t_batch
     res = {"nam": {"single_trial_s": nam_one, "single_trial_median_s": t_one, "first_call_with_compile_s": warm_one,
                    "batch": batch, "batch_s": nam_batch, "batch_median_s": t_batch, "batch_trials_per_s": nam_batch_tps,
@@ -583,12 +572,9 @@ def main():
     print(f"wall {wall:.0f} s")
 
     out = {
-        "env": {"jax": jax.__version__, "nam": getattr(nam, "__version__", None), "numpy": np.__version__,
-                "devices": [str(d) for d in devices], "cpu_count": os.cpu_count(), "platform": platform.platform(),
-                "python": platform.python_version(), "brian2_python": args.brian2_python,
-                "brian2_available": have_brian,
-                "brian2_versions": {k: {"brian2": v["brian2"], "numpy": v["numpy"]} for k, v in brian.items()},
-                "loadavg_start_end": [LOAD0, list(os.getloadavg())]},
+        "env": environment(brian2_python=args.brian2_python, brian2_available=have_brian,
+                           brian2_versions={k: {"brian2": v["brian2"], "numpy": v["numpy"]} for k, v in brian.items()},
+                           loadavg_start_end=[LOAD0, loadavg()]),
         "method": {
             "model": "GordleevaNetwork() defaults: 40x40 Izhikevich, 13x13 Li-Rinzel, dt 0.1 ms, window 400 ms, "
                      "rate_rule per_neuron, trigger retrigger; 1 s from the rest states",
@@ -611,8 +597,7 @@ def main():
         "schedules_float32_float64_equal": bool(np.array_equal(sched32, sched64)),
         "total_wall_s": wall,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2))
+    write_result(args.out, out)
     shutil.rmtree(workdir, ignore_errors=True)
     print(f"wrote {args.out}")
 
@@ -627,8 +612,6 @@ if __name__ == "__main__":
         wa = wp.parse_args()
         brian2_worker(wa.brian2_worker[0], wa.brian2_worker[1], wa.target, wa.reps, wa.rebuild_reps)
     elif len(sys.argv) > 1 and sys.argv[1] == "--nam-x64-worker":
-        if str(REPO) not in sys.path:
-            sys.path.insert(0, str(REPO))
         nam_x64_worker(sys.argv[2], sys.argv[3])
     else:
         main()

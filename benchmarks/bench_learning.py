@@ -27,9 +27,9 @@ Measured (interleaved: forward, BPTT, implicit, forward, ... so the three see th
   coarse, monotone check (it includes compilation);
 - agreement: relative 2-norm difference of the flattened BPTT and implicit gradients; loss values;
 - solver: accepted steps and status of every sample (preliminary `retrieve`, same config);
-- implicit diagnostics (a copy of `_implicit_steady_state`'s backward solve, per sample, outside the timed
-  program): GMRES iterations, whether lineax reports success at the configured adjoint tolerances, and the
-  relative residual ||J^T lambda + g|| / ||g||;
+- implicit diagnostics (the implicit backward pass's own linear solve, `_adjoint_solve`, per sample, outside
+  the timed program): GMRES iterations, whether lineax reports success at the configured adjoint tolerances,
+  and the relative residual ||J^T lambda + g|| / ||g||;
 - for the largest N of each model (not with --quick): BPTT's temp memory again at max_steps=20000 (the
   SolverConfig default), compile only, to show how its memory follows the step budget.
 
@@ -40,31 +40,23 @@ Usage:
 """
 
 import argparse
-import json
 import math
-import os
-import platform
-import resource
-import statistics
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import lineax as lx
+import numpy as np
+from _harness import (MiB, compile_timed, environment, interleaved, loadavg, medians, memory_analysis, peak_rss_mib,
+                      ratios, result_path, write_result)
+from jax.flatten_util import ravel_pytree
 
-import equinox as eqx  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import jax.random as jr  # noqa: E402
-import lineax as lx  # noqa: E402
-import numpy as np  # noqa: E402
-from jax.flatten_util import ravel_pytree  # noqa: E402
-
-import nam  # noqa: E402
-from nam.dynamics._status import Status  # noqa: E402
-from nam.learning import SymmetricKronecker, build_model, parameter_count, retrieval_loss  # noqa: E402
+import nam
+from nam.dynamics._retrieve import _adjoint_solve
+from nam.dynamics._status import Status
+from nam.learning import SymmetricKronecker, build_model, parameter_count, retrieval_loss
 
 GRID = {"effective": (32, 64, 128, 256), "full": (16, 32, 64, 128)}
 QUICK_GRID = {"effective": (32, 64), "full": (16, 32)}
@@ -73,21 +65,12 @@ FLIP = 0.1
 T1 = 100.0
 MAX_STEPS = 2000
 BIG_MAX_STEPS = 20_000
-MiB = 2.0**20
 LX_RESULTS = ("successful", "breakdown", "stagnation", "max_steps_reached", "singular")
 
 
 def bptt_checkpoints(max_steps: int) -> int:
     """The checkpoint count equinox's checkpointed while loop uses when none is given (O(sqrt(max_steps)))."""
     return 1 if max_steps == 1 else math.floor(-1.5 + math.sqrt(2 * max_steps + 0.25)) + 1
-
-
-def load():
-    return list(os.getloadavg())
-
-
-def rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def problem(model: str, n: int):
@@ -108,25 +91,9 @@ def neuron_x(state):
     return state.x if hasattr(state, "x") else state
 
 
-def memory(compiled):
-    ma = compiled.compiled.memory_analysis()
-    return {"temp_bytes": int(ma.temp_size_in_bytes), "argument_bytes": int(ma.argument_size_in_bytes),
-            "output_bytes": int(ma.output_size_in_bytes), "alias_bytes": int(ma.alias_size_in_bytes),
-            "generated_code_bytes": int(ma.generated_code_size_in_bytes)}
-
-
-def res_mem_ratio(compiled, checkpoints, batch_state_bytes):
-    return compiled.compiled.memory_analysis().temp_size_in_bytes / (checkpoints * batch_state_bytes)
-
-
-def compile_timed(fn, *args):
-    t0 = time.perf_counter()
-    compiled = eqx.filter_jit(fn).lower(*args).compile()
-    return compiled, time.perf_counter() - t0
-
-
 def gmres_diagnostics(model, tensor, states, targets, margin):
-    """The implicit backward solve of `nam.dynamics._retrieve._implicit_bwd`, per sample, with its stats."""
+    """The implicit backward pass's linear solve (`nam.dynamics._retrieve._adjoint_solve`, the one
+    `_implicit_bwd` runs), per sample, with its stats, and its relative residual ||J^T lambda + g|| / ||g||."""
     cfg = config("implicit")
     net = build_model(tensor, model=model)
     x_of = lambda s: neuron_x(s)
@@ -134,13 +101,10 @@ def gmres_diagnostics(model, tensor, states, targets, margin):
     g = jax.grad(lambda s: jnp.mean(jax.nn.relu(margin - targets * x_of(s))))(states)
 
     def one(y_star, g1):
-        _, vjp_y = jax.vjp(net.vector_field, y_star)
-        op = lx.FunctionLinearOperator(lambda v: vjp_y(v)[0], jax.eval_shape(lambda: y_star))
-        neg_g = jax.tree.map(lambda a: -a, g1)
-        sol = lx.linear_solve(op, neg_g, cfg.make_linear_solver(), throw=False)
-        resid = jax.tree.map(lambda a, b: a - b, op.mv(sol.value), neg_g)
-        rel = ravel_pytree(resid)[0]
-        ref = ravel_pytree(neg_g)[0]
+        sol = _adjoint_solve(net, y_star, g1, cfg)
+        _, vjp_y = jax.vjp(net.vector_field, y_star)  # J^T lambda, for the residual
+        rel = ravel_pytree(jax.tree.map(jnp.add, vjp_y(sol.value)[0], g1))[0]
+        ref = ravel_pytree(g1)[0]
         code = jnp.argmax(jnp.stack([sol.result == getattr(lx.RESULTS, r) for r in LX_RESULTS] + [True]))
         return sol.stats["num_steps"], code, jnp.linalg.norm(rel) / jnp.maximum(jnp.linalg.norm(ref), 1e-300)
 
@@ -168,20 +132,16 @@ def bench_config(model, n, reps, big_max_steps):
         return lambda t: retrieval_loss(t, cues, targets, model=model, kind="hinge", state_margin=margin,
                                         config=config(adjoint, max_steps))
 
-    fwd, c_fwd = compile_timed(loss_fn("recursive"), tensor)
-    bptt, c_bptt = compile_timed(eqx.filter_value_and_grad(loss_fn("recursive"), has_aux=True), tensor)
-    impl, c_impl = compile_timed(eqx.filter_value_and_grad(loss_fn("implicit"), has_aux=True), tensor)
+    fwd, c_fwd = compile_timed(eqx.filter_jit(loss_fn("recursive")), tensor)
+    bptt, c_bptt = compile_timed(eqx.filter_jit(eqx.filter_value_and_grad(loss_fn("recursive"), has_aux=True)), tensor)
+    impl, c_impl = compile_timed(eqx.filter_jit(eqx.filter_value_and_grad(loss_fn("implicit"), has_aux=True)), tensor)
     progs = {"forward": fwd, "bptt": bptt, "implicit": impl}
 
     # warm-up (and the outputs compared below)
     outs = {name: jax.block_until_ready(p(tensor)) for name, p in progs.items()}
-    times = {name: [] for name in progs}
-    for _ in range(reps):
-        for name, p in progs.items():
-            t0 = time.perf_counter()
-            jax.block_until_ready(p(tensor))
-            times[name].append(time.perf_counter() - t0)
-    med = {name: statistics.median(v) for name, v in times.items()}
+    times = interleaved({name: (lambda p=p: p(tensor)) for name, p in progs.items()}, reps, warmup=False)
+    med = medians(times)
+    over_forward = ratios(med, "forward")
 
     (l_b, aux_b), g_b = outs["bptt"]
     (l_i, aux_i), g_i = outs["implicit"]
@@ -196,15 +156,16 @@ def bench_config(model, n, reps, big_max_steps):
     vf_eval_s = med["forward"] / (6 * int(steps.max()))
     itemsize = jnp.dtype(cues.dtype).itemsize
     ck = bptt_checkpoints(MAX_STEPS)
+    memory = {name: memory_analysis(p) for name, p in progs.items()}
 
     res = {
         "model": model, "n": n, "k": k, "batch": BATCH, "state_size": state_size,
         "parameters": parameter_count(tensor), "state_margin": margin, "repeats": reps,
         "times_s": times, "median_s": med,
-        "bptt_over_forward": med["bptt"] / med["forward"], "implicit_over_forward": med["implicit"] / med["forward"],
-        "bptt_over_implicit": med["bptt"] / med["implicit"],
+        "bptt_over_forward": over_forward["bptt"], "implicit_over_forward": over_forward["implicit"],
+        "bptt_over_implicit": ratios(med, "implicit")["bptt"],
         "compile_s": {"forward": c_fwd, "bptt": c_bptt, "implicit": c_impl},
-        "memory": {name: memory(p) for name, p in progs.items()},
+        "memory": memory,
         "loss": {"forward": float(outs["forward"][0]), "bptt": float(l_b), "implicit": float(l_i)},
         "grad_norm": {"bptt": nb, "implicit": ni},
         "grad_rel_diff": rel_diff, "grad_rel_diff_definition": "||g_bptt - g_implicit|| / max(||g_bptt||, ||g_implicit||)",
@@ -213,7 +174,7 @@ def bench_config(model, n, reps, big_max_steps):
         "bptt_backward_in_vf_evals": (med["bptt"] - med["forward"]) / vf_eval_s,
         "implicit_backward_in_vf_evals": (med["implicit"] - med["forward"]) / vf_eval_s,
         "bptt_checkpoints": ck,
-        "bptt_temp_per_checkpoint_in_batch_states": res_mem_ratio(progs["bptt"], ck, BATCH * state_size * itemsize),
+        "bptt_temp_per_checkpoint_in_batch_states": memory["bptt"]["temp_bytes"] / (ck * BATCH * state_size * itemsize),
         "solver_steps": steps.tolist(), "t_final": np.asarray(pre.t_final).tolist(),
         "status_counts": {s.name: int(np.sum(status == s)) for s in Status if np.any(status == s)},
         "all_converged": bool(np.all(status == Status.CONVERGED)
@@ -222,12 +183,12 @@ def bench_config(model, n, reps, big_max_steps):
         "implicit_backward": gmres_diagnostics(model, tensor, pre.state, targets, margin),
     }
     if big_max_steps:
-        prog, c_big = compile_timed(eqx.filter_value_and_grad(loss_fn("recursive", BIG_MAX_STEPS), has_aux=True),
-                                    tensor)
+        prog, c_big = compile_timed(
+            eqx.filter_jit(eqx.filter_value_and_grad(loss_fn("recursive", BIG_MAX_STEPS), has_aux=True)), tensor)
         res["bptt_big_max_steps"] = {"max_steps": BIG_MAX_STEPS, "checkpoints": bptt_checkpoints(BIG_MAX_STEPS),
-                                     "compile_s": c_big, "memory": memory(prog)}
+                                     "compile_s": c_big, "memory": memory_analysis(prog)}
         del prog
-    res["peak_rss_mib_after"] = rss_mib()
+    res["peak_rss_mib_after"] = peak_rss_mib()
     return res
 
 
@@ -297,18 +258,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="effective N = 32, 64; full N = 16, 32; 3 repeats")
     ap.add_argument("--reps", type=int, default=None, help="timed repeats per configuration")
-    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "learning.json"))
+    ap.add_argument("--out", default=result_path("learning.json"))
     args = ap.parse_args()
     grid = QUICK_GRID if args.quick else GRID
     reps = args.reps or (3 if args.quick else 7)
 
-    devices = jax.devices()
-    gpu = any(d.platform == "gpu" for d in devices)
-    print(f"jax {jax.__version__}, equinox {eqx.__version__}, devices: {devices} (GPU available: {gpu}); "
-          f"os.cpu_count() = {os.cpu_count()}; loadavg {load()}")
+    env = environment(equinox=eqx.__version__)
+    gpu = env["gpu_available"]
+    print(f"jax {jax.__version__}, equinox {eqx.__version__}, devices: {jax.devices()} (GPU available: {gpu}); "
+          f"os.cpu_count() = {env['cpu_count']}; loadavg {loadavg()}")
     print(f"tsit5, t1 = {T1}, max_steps = {MAX_STEPS}, batch {BATCH}, {FLIP:.0%} flipped, float32\n")
 
-    load0 = load()
+    load0 = loadavg()
     t_start = time.perf_counter()
     results = []
     for model, ns in grid.items():
@@ -355,13 +316,11 @@ def main():
     worst_resid = max(max(r["implicit_backward"]["gmres_rel_residual"]) for r in results)
     print(f"\nall samples converged: {all_conv}; GMRES (adjoint_rtol 1e-8) results seen: {gmres_results}, largest "
           f"relative residual ||J^T lambda + g|| / ||g|| = {worst_resid:.1e}")
-    print(f"peak resident memory (ru_maxrss): {rss_mib():.0f} MiB; wall {wall:.0f} s; loadavg start {load0}, "
-          f"end {load()}; GPU available: {gpu}")
+    print(f"peak resident memory (ru_maxrss): {peak_rss_mib():.0f} MiB; wall {wall:.0f} s; loadavg start {load0}, "
+          f"end {loadavg()}; GPU available: {gpu}")
 
     out = {
-        "env": {"jax": jax.__version__, "equinox": eqx.__version__, "devices": [str(d) for d in devices],
-                "gpu_available": gpu, "cpu_count": os.cpu_count(), "platform": platform.platform(),
-                "python": platform.python_version(), "loadavg_start_end": [load0, load()]},
+        "env": {**env, "loadavg_start_end": [load0, loadavg()]},
         "method": {"solver": "tsit5", "t1": T1, "max_steps": MAX_STEPS, "batch": BATCH, "flip_fraction": FLIP,
                    "dtype": "float32", "loss": "retrieval_loss kind='hinge', state_margin = 1.5 x max target*x* "
                    "(every hinge term active)", "tensor": "SymmetricKronecker.from_patterns(xi, noise=0.1), "
@@ -372,10 +331,9 @@ def main():
                    "statistic": "median", "repeats": reps, "quick": args.quick},
         "results": results, "where_each_wins": wins, "all_converged": all_conv, "gmres_success_everywhere": gmres_ok,
         "gmres_results_seen": gmres_results, "gmres_worst_rel_residual": worst_resid,
-        "peak_rss_mib": rss_mib(), "total_wall_s": wall,
+        "peak_rss_mib": peak_rss_mib(), "total_wall_s": wall,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2))
+    write_result(args.out, out)
     print(f"wrote {args.out}")
 
 

@@ -36,24 +36,17 @@ loop is also timed with 1 thread, and the faster of the two settings is the head
 """
 
 import argparse
-import json
 import os
-import platform
-import statistics
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from _harness import environment, interleaved, loadavg, medians, result_path, write_result
 
-import equinox as eqx  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-import nam  # noqa: E402
+import nam
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see the module docstring (must precede torch import)
 
@@ -76,23 +69,8 @@ TARGET_BATCH = 50.0  # issue: >= 50x throughput with a batch
 
 
 # ---------------------------------------------------------------------------------------------- timing
-
-
-def _median(ts):
-    return float(statistics.median(ts))
-
-
-def interleaved(fns, repeats):
-    """Time each callable in `fns` (name -> fn) `repeats[name]` times, round-robin, so every entry
-    sees the same machine load. Returns name -> list of seconds."""
-    out = {k: [] for k in fns}
-    while any(len(out[k]) < repeats[k] for k in fns):
-        for k, fn in fns.items():
-            if len(out[k]) < repeats[k]:
-                t0 = time.perf_counter()
-                fn()
-                out[k].append(time.perf_counter() - t0)
-    return out
+# The sections time with `interleaved(..., warmup=False)`: each compiles and runs its programs once before
+# timing them (a batch at N=500 is too slow to run once more untimed).
 
 
 def _fmt_ms(s):
@@ -292,9 +270,8 @@ def matmul_rate(repeats):
     a = jax.random.normal(jax.random.PRNGKey(1), (1024, 1024), jnp.float32)
     b = jax.random.normal(jax.random.PRNGKey(2), (1024, 1024), jnp.float32)
     f = jax.jit(jnp.dot)
-    f(a, b).block_until_ready()
-    ts = interleaved({"mm": lambda: f(a, b).block_until_ready()}, {"mm": repeats})["mm"]
-    return 2 * 1024**3 / _median(ts) / 1e9, _median(ts)
+    t = medians(interleaved({"mm": lambda: f(a, b)}, repeats))["mm"]
+    return 2 * 1024**3 / t / 1e9, t
 
 
 # ---------------------------------------------------------------------------------------------- sections
@@ -329,10 +306,10 @@ def bench_full(n, batch, reps, seed=0):
     res["nam_single_retrieved"] = bool(jnp.all(r1.pattern == xi[0]))
 
     if torch is None:
-        ts = interleaved({"nam": nam_single}, {"nam": reps["nam_single"]})
-        res["nam_single_s"] = _median(ts["nam"])
-        tb = interleaved({"nam": nam_batch}, {"nam": reps["nam_batch"]})
-        res["nam_batch_s"] = _median(tb["nam"])
+        ts = interleaved({"nam": nam_single}, reps["nam_single"], warmup=False)
+        res["nam_single_s"] = medians(ts)["nam"]
+        tb = interleaved({"nam": nam_batch}, reps["nam_batch"], warmup=False)
+        res["nam_batch_s"] = medians(tb)["nam"]
         res["nam_batch_traj_per_s"] = batch / res["nam_batch_s"]
         res["nam_batch_exact_fraction"] = exact_fraction(last["nam_batch"].pattern, targets)
         return res
@@ -358,14 +335,15 @@ def bench_full(n, batch, reps, seed=0):
         if nt != 1:
             fns["torch_1t"] = with_threads(1, torch_single)
             rp["torch_1t"] = reps["torch_single"]
-        ts = interleaved(fns, rp)
-        res["nam_single_s"] = _median(ts["nam"])
+        ts = interleaved(fns, rp, warmup=False)
+        med = medians(ts)
+        res["nam_single_s"] = med["nam"]
         res["nam_single_all_s"] = ts["nam"]
-        res[f"torch_single_{nt}t_s"] = _median(ts["torch"])
+        res[f"torch_single_{nt}t_s"] = med["torch"]
         res[f"torch_single_{nt}t_all_s"] = ts["torch"]
-        best_nt, best = nt, _median(ts["torch"])
+        best_nt, best = nt, med["torch"]
         if nt != 1:
-            res["torch_single_1t_s"] = _median(ts["torch_1t"])
+            res["torch_single_1t_s"] = med["torch_1t"]
             res["torch_single_1t_all_s"] = ts["torch_1t"]
             if res["torch_single_1t_s"] < best:
                 best_nt, best = 1, res["torch_single_1t_s"]
@@ -378,15 +356,16 @@ def bench_full(n, batch, reps, seed=0):
         if reps["torch_seq"] > 0:
             fns["torch_seq"] = torch_seq
             rp["torch_seq"] = reps["torch_seq"]
-        tb = interleaved(fns, rp)
-        res["nam_batch_s"] = _median(tb["nam"])
+        tb = interleaved(fns, rp, warmup=False)
+        med = medians(tb)
+        res["nam_batch_s"] = med["nam"]
         # per-step cost is constant (fixed steps, no early stop): a truncated run scales exactly
-        res["torch_batched_s"] = _median(tb["torch_batched"]) * STEPS / bsteps
+        res["torch_batched_s"] = med["torch_batched"] * STEPS / bsteps
         res["torch_batched_steps_timed"] = bsteps
         res["nam_batch_all_s"] = tb["nam"]
         res["torch_batched_all_s"] = tb["torch_batched"]
         if reps["torch_seq"] > 0:
-            res["torch_seq_s"] = _median(tb["torch_seq"])
+            res["torch_seq_s"] = med["torch_seq"]
             res["torch_seq_estimated"] = False
         else:
             res["torch_seq_s"] = batch * res["torch_single_s"]
@@ -426,9 +405,8 @@ def bench_effective(n, k, batch, reps, seed=0):
             "status_counts": {nam.Status(int(s)).name: int((status == s).sum()) for s in np.unique(status)},
         }
         fns[name] = (lambda cfg=cfg: jax.block_until_ready(nam.retrieve_batch(model, cues, config=cfg)))
-    ts = interleaved(fns, {name: reps for name in fns})
-    for name in fns:
-        out[name]["batch_s"] = _median(ts[name])
+    for name, t in medians(interleaved(fns, reps, warmup=False)).items():
+        out[name]["batch_s"] = t
     out["speedup_adaptive_vs_fixed"] = out["euler_fixed_1000"]["batch_s"] / out["tsit5_adaptive_steady"]["batch_s"]
     return out
 
@@ -528,31 +506,18 @@ def report(results):
     return "\n".join(lines)
 
 
-def _git_state():
-    """The nam checkout measured: commit and whether nam/ had uncommitted changes."""
-    import subprocess
-
-    try:
-        run = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True, timeout=10).stdout
-        return {"git_commit": run("rev-parse", "HEAD").strip(),
-                "nam_dirty": bool(run("status", "--porcelain", "--", "nam").strip())}
-    except Exception:  # not a git checkout, or no git
-        return {}
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="N=100 only, batch 8, fewer repeats")
-    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "neuron_astrocyte.json"))
+    ap.add_argument("--out", default=result_path("neuron_astrocyte.json"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--torch-threads", type=int, default=None, help="torch threads (default: all cores)")
     args = ap.parse_args(argv)
 
     t_start = time.perf_counter()
     ncpu = os.cpu_count() or 1
-    env = {"python": platform.python_version(), "platform": platform.platform(), "cpu_count": ncpu,
-           "jax": jax.__version__, "jax_backend": jax.default_backend(), "numpy": np.__version__,
-           "loadavg_start": [round(x, 2) for x in os.getloadavg()], "quick": args.quick, **_git_state()}
+    # "jax_backend": the key of earlier neuron_astrocyte.json files
+    env = environment(jax_backend=jax.default_backend(), loadavg_start=loadavg(), quick=args.quick)
     results = {"env": env}
     if torch is None:
         msg = f"torch is not importable ({TORCH_ERROR}); install the peer with `pip install torch==2.13.0`"
@@ -619,14 +584,12 @@ def main(argv=None):
         print(f"[bench] effective model N={n} K={k} ...", file=sys.stderr)
         results["effective"].append(bench_effective(n, k, batch, eff_reps, args.seed))
 
-    env["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    env["loadavg_end"] = loadavg()
     results["total_wall_s"] = time.perf_counter() - t_start
     text = report(results)
     print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=float))
-    print(f"\n[bench] wrote {out}", file=sys.stderr)
+    write_result(args.out, results)
+    print(f"\n[bench] wrote {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -33,25 +33,19 @@ Usage:
 import argparse
 import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import jax
+import jax.numpy as jnp
+import numpy as np
+from _harness import compile_timed, environment, interleaved, medians, ratios, result_path, write_result
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-import nam  # noqa: E402
-from nam.sweep import _engine, _kernels  # noqa: E402
-from nam.sweep._registry import REGISTRY  # noqa: E402
+import nam
+from nam.sweep import _engine, _kernels
+from nam.sweep._registry import REGISTRY
 
 CONFIGS = [("hopfield", 800, 90), ("dam3", 64, 260), ("dam4", 64, 2300), ("dam4", 96, 8000), ("dam_exp", 14, 280)]
 TARGET_PREVIOUS, TARGET_LOOP = 8.0, 20.0  # dam4 at N = 64
@@ -101,13 +95,7 @@ def int32_vector_rate(repeats: int = 5) -> float:
     """int32 elements/s of x <- x * 3 + 1 over a 256 KiB array (cache-resident), 200 passes per call."""
     x = jnp.arange(65536, dtype=jnp.int32)
     f = jax.jit(lambda x: jax.lax.fori_loop(0, 200, lambda i, x: x * 3 + 1, x))
-    f(x).block_until_ready()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f(x).block_until_ready()
-        times.append(time.perf_counter() - t0)
-    return 200 * x.size / statistics.median(times)
+    return 200 * x.size / medians(interleaved({"rate": lambda: f(x)}, repeats))["rate"]
 
 
 def bench_engines(repeats: int, batch: int) -> list[dict]:
@@ -115,10 +103,10 @@ def bench_engines(repeats: int, batch: int) -> list[dict]:
     for name, n, k in CONFIGS:
         cap, words, bits, flips, xi_b, cue = _inputs(name, n, k, batch)
         args = (jnp.asarray(bits), jnp.asarray(flips), jnp.asarray(n, jnp.int32), jnp.asarray(k, jnp.int32))
-        new = jax.jit(_engine._binary_program(name, words, cap, batch)).lower(*args).compile()
+        new, _ = compile_timed(jax.jit(_engine._binary_program(name, words, cap, batch)), *args)
         one = previous_trial(name, k)
-        prev = jax.jit(jax.vmap(one)).lower(jnp.asarray(xi_b), jnp.asarray(cue)).compile()
-        single = jax.jit(one).lower(jnp.asarray(xi_b[0]), jnp.asarray(cue[0])).compile()
+        prev, _ = compile_timed(jax.jit(jax.vmap(one)), jnp.asarray(xi_b), jnp.asarray(cue))
+        single, _ = compile_timed(jax.jit(one), jnp.asarray(xi_b[0]), jnp.asarray(cue[0]))
         xs, cs = [jnp.asarray(x) for x in xi_b], [jnp.asarray(c) for c in cue]
 
         def run_new():
@@ -138,19 +126,15 @@ def bench_engines(repeats: int, batch: int) -> list[dict]:
         equal = (np.array_equal(exact, b[2]) and np.array_equal(status, b[4]) and np.allclose(overlap, b[3])
                  and np.allclose(stable, b[0]) and np.array_equal(fixed, b[1])
                  and all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(b, loop)))
-        times = {"new": [], "previous": [], "loop": []}
-        for _ in range(repeats):
-            for key, fn in (("new", run_new), ("previous", run_prev), ("loop", run_loop)):
-                t0 = time.perf_counter()
-                fn()
-                times[key].append(time.perf_counter() - t0)
-        med = {key: statistics.median(v) for key, v in times.items()}
+        # the calls above were the warm-up
+        med = medians(interleaved({"new": run_new, "previous": run_prev, "loop": run_loop}, repeats, warmup=False))
+        speedup = ratios(med, "new")
         updates = float(np.sum(work.astype(np.int64))) * k
         row = {"model": name, "n": n, "k": k, "batch": batch, "cap": cap, "outputs_equal": bool(equal),
                "retrieved": int(np.sum(exact & (status == 0))),
                "seconds": {key: round(v, 5) for key, v in med.items()},
-               "speedup_vs_previous": round(med["previous"] / med["new"], 2),
-               "speedup_vs_loop": round(med["loop"] / med["new"], 2),
+               "speedup_vs_previous": round(speedup["previous"], 2),
+               "speedup_vs_loop": round(speedup["loop"], 2),
                "memory_spin_updates_per_s": updates / med["new"]}
         out.append(row)
         print(f"{name:<9} N={n:<5} K={k:<6} new {med['new'] * 1e3:8.2f} ms  previous {med['previous'] * 1e3:8.2f} ms "
@@ -160,13 +144,17 @@ def bench_engines(repeats: int, batch: int) -> list[dict]:
 
 
 def bench_cli() -> dict:
+    """`nam sweep` (default preset) in fresh processes: cold with the default worker threads (one per CPU),
+    warm (a second run, new folder, the persistent compilation cache the first filled), and cold with one
+    worker. compile_share = compile seconds / (wall x workers): the share of the workers' time spent
+    compiling (with one worker, of the wall time)."""
     cache = tempfile.mkdtemp(prefix="nam_jax_cache_")
-    env = {**os.environ, "NAM_COMPILATION_CACHE": cache}
     runs = {}
-    for label in ("cold", "warm"):
+    for label, extra, use_cache in (("cold", [], True), ("warm", [], True), ("cold_one_worker", ["--workers", "1"], False)):
         out = tempfile.mkdtemp(prefix=f"nam_sweep_{label}_")
+        env = {**os.environ, "NAM_COMPILATION_CACHE": cache if use_cache else ""}
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "nam", "sweep", "--no-progress", "--out", out], env=env,
+        proc = subprocess.run([sys.executable, "-m", "nam", "sweep", "--no-progress", "--out", out, *extra], env=env,
                               capture_output=True, text=True)
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
@@ -174,11 +162,12 @@ def bench_cli() -> dict:
         with open(os.path.join(out, "run.json")) as f:
             rec = json.load(f)
         rec["process_wall_seconds"] = round(wall, 2)
-        rec["compile_share"] = round(rec["compile_seconds"] / rec["wall_seconds"], 3)
+        workers = rec.get("workers", 1)
+        rec["compile_share"] = round(rec["compile_seconds"] / (rec["wall_seconds"] * workers), 3)
         runs[label] = rec
-        print(f"nam sweep {label}: {wall:.1f} s process wall, sweep wall {rec['wall_seconds']} s, compile "
-              f"{rec['compile_seconds']} s ({100 * rec['compile_share']:.0f}%), run {rec['run_seconds']} s, "
-              f"{rec['programs']} programs", flush=True)
+        print(f"nam sweep {label}: {wall:.1f} s process wall, sweep wall {rec['wall_seconds']} s with {workers} "
+              f"worker(s), compile {rec['compile_seconds']} s ({100 * rec['compile_share']:.0f}% of worker time), run "
+              f"{rec['run_seconds']} s, {rec['programs']} programs", flush=True)
     return runs
 
 
@@ -188,7 +177,7 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--skip-cli", action="store_true")
-    p.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "sweep.json"))
+    p.add_argument("--out", default=result_path("sweep.json"))
     args = p.parse_args()
     repeats = 2 if args.quick else args.repeats
     rate = int32_vector_rate()
@@ -196,9 +185,7 @@ def main():
     engines = bench_engines(repeats, args.batch)
     dam4 = next(r for r in engines if r["model"] == "dam4" and r["n"] == 64)
     result = {
-        "env": {"machine": platform.machine(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                "jax": jax.__version__, "backend": jax.default_backend(), "device_kind": jax.devices()[0].device_kind,
-                "nam": nam.__version__},
+        "env": environment(cpus=os.cpu_count()),  # "cpus": the key of earlier sweep.json files
         "int32_vector_rate_per_s": rate,
         "engines": engines,
         "targets": {"dam4_n64_vs_previous": TARGET_PREVIOUS, "dam4_n64_vs_loop": TARGET_LOOP,
@@ -207,9 +194,7 @@ def main():
     }
     if not (args.quick or args.skip_cli):
         result["nam_sweep"] = bench_cli()
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
+    write_result(args.out, result)
     print(f"wrote {args.out}")
 
 

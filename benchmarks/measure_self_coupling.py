@@ -31,24 +31,17 @@ Usage:
 """
 
 import argparse
-import json
 import math
-import platform
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+from _harness import environment, result_path, write_result
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import jax.random as jr  # noqa: E402
-import numpy as np  # noqa: E402
-
-import nam  # noqa: E402
-from nam._io import atomic_write  # noqa: E402
+import nam
 
 CONFIG = dict(solver="tsit5", t1=100.0, max_steps=4000)
 
@@ -116,17 +109,6 @@ def measure(name, n, rho, trials, seed, k0, k_max):
     return {"k_star": res.k_star, "ci": list(res.ci), "status": res.status, "loads": log}
 
 
-def _strict(x):
-    """NaN / inf -> None, so the file is strict JSON."""
-    if isinstance(x, dict):
-        return {k: _strict(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_strict(v) for v in x]
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(float(x)) else None
-    return x
-
-
 def theory(n, rho):
     return {
         "self_coupling_capacity": float(nam.capacity.self_coupling_capacity(n, rho=rho)),
@@ -148,7 +130,7 @@ def main(argv=None):
                     help=f"comma-separated subset of {','.join(MODELS)} (default {','.join(DEFAULT_MODELS)})")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="N = 8, 12, 16; 64 / 32 cues")
-    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "self_coupling.json"))
+    ap.add_argument("--out", default=result_path("self_coupling.json"))
     args = ap.parse_args(argv)
     if args.quick:
         args.n_effective, args.n_full, args.trials, args.trials_full = "8,12,16", "8,12,16", 64, 32
@@ -163,8 +145,7 @@ def main(argv=None):
     out = {"command": "python benchmarks/measure_self_coupling.py " + " ".join(sys.argv[1:] if argv is None else argv),
            "rho": args.rho, "criterion": "exact retrieval of 50 % of cues (round(rho N) flipped bits)",
            "solver": CONFIG, "seed": args.seed,
-           "machine": {"platform": platform.platform(), "jax": jax.__version__,
-                       "devices": [str(d) for d in jax.devices()]},
+           "machine": environment(),
            "theory": {str(n): theory(n, args.rho) for n in sorted(set(n_eff + n_full))}, "models": {}}
     for name in names:
         full = name.startswith("full")
@@ -185,9 +166,9 @@ def main(argv=None):
         if len(grid) >= 2 and all(np.isfinite(ks)) and all(k > 0 for k in ks):
             fit = nam.capacity.fit_power_law(grid, ks)
             out["models"][name]["exponent"] = {"slope": fit.slope, "low": fit.slope_low, "high": fit.slope_high}
-        atomic_write(args.out, json.dumps(_strict(out), indent=1, allow_nan=False))
+        write_result(args.out, out, indent=1)
     out["seconds"] = round(time.perf_counter() - t_start, 1)
-    atomic_write(args.out, json.dumps(_strict(out), indent=1, allow_nan=False))
+    write_result(args.out, out, indent=1)
     print(f"\n{'K*':>29} " + " ".join(f"{'N=' + str(n):>9}" for n in sorted(set(n_eff + n_full))) + "  exponent")
     for name, m in out["models"].items():
         row = {int(n): r["k_star"] for n, r in m["results"].items()}

@@ -55,8 +55,11 @@ from .sweep._engine import (
     SweepInterrupted as SweepInterrupted,
     SweepResult as SweepResult,
     load_sweep as load_sweep,
+    merge_sweeps as merge_sweeps,
     run_sweep as run_sweep,
+    shard_pairs as shard_pairs,
 )
+from .sweep._distributed import initialize_distributed as initialize_distributed
 from .sweep._plan import format_plan as format_plan, plan_sweep as plan_sweep
 from .sweep._report import format_summary as format_summary, write_figures as write_figures
 from .sweep._spec import SweepSpec as SweepSpec, preset as preset

@@ -2,7 +2,9 @@
 
 One mechanism for the whole package: a wrong type raises `ArgumentTypeError` (a TypeError), a wrong
 value (shape, size, range, NaN/inf, unknown name) a ValueError; the message names the public argument
-and what was expected.
+and what was expected. Integers are Python or NumPy integers, never bools (`is_integer`); instances are
+checked by `check_instance`, which names the class as users import it (`public_name`); names from a fixed
+set by `check_choice` (one) and `check_choices` (a non-empty sequence).
 
 Shape and dtype checks always run. Value checks (finite, +-1, positive, symmetric) run only when the
 value is concrete; a model built inside `jax.jit` from traced arrays skips them (the caller vouched for
@@ -11,11 +13,15 @@ the values when they were concrete).
 
 import math
 import os
+import sys
+from collections.abc import Iterable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from ._io import atomic_write
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -33,6 +39,49 @@ def _type_name(x: Any) -> str:
     return "None" if x is None else type(x).__name__
 
 
+def is_integer(value: Any) -> bool:
+    """True for a Python or NumPy integer; False for a bool (True is not the integer 1 here) and for
+    anything else (floats, 0-d arrays)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def public_name(cls: type) -> str:
+    """The name users reach `cls` by: the shortest public module path that exports it, e.g.
+    "nam.spiking.GordleevaNetwork" for the class defined in `nam/spiking/_network.py`, "nam.SolverConfig"
+    for the one in `nam/dynamics/_config.py`, "optax.GradientTransformation"; the bare name for builtins."""
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    parts = cls.__module__.split(".")
+    for i in range(1, len(parts) + 1):
+        if parts[i - 1].startswith("_"):
+            break
+        module = sys.modules.get(".".join(parts[:i]))
+        if module is not None and getattr(module, cls.__qualname__, None) is cls:
+            return f"{module.__name__}.{cls.__qualname__}"
+    return cls.__qualname__
+
+
+def check_instance(name: str, value: Any, types: type | tuple[type, ...], expected: str | None = None) -> Any:
+    """`value` itself if it is an instance of `types` (a class or a tuple of classes); otherwise an
+    `ArgumentTypeError` naming `name` and what was expected: `expected`, or by default the public name of
+    each class (`public_name`), e.g. "`network` must be a nam.spiking.GordleevaNetwork, got dict"."""
+    if not isinstance(value, types):
+        if expected is None:
+            expected = " or ".join(f"a {public_name(t)}" for t in (types if isinstance(types, tuple) else (types,)))
+        raise ArgumentTypeError(f"`{name}` must be {expected}, got {_type_name(value)}")
+    return value
+
+
+def _check_real_dtype(name: str, dtype: Any) -> None:
+    if dtype == jnp.bool_:
+        raise ArgumentTypeError(f"`{name}` must be a real (float or integer) array, got booleans; "
+                                "convert with .astype(float) if 0/1 is meant")
+    if jnp.issubdtype(dtype, jnp.complexfloating):
+        raise ArgumentTypeError(f"`{name}` must be real, got complex dtype {dtype}")
+    if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
+        raise ArgumentTypeError(f"`{name}` must be a real array, got dtype {dtype}")
+
+
 def as_float_array(name: str, x: Any, ndim: int | None = None) -> jax.Array:
     """Convert to a floating JAX array, checking the number of dimensions. Integers are converted; None,
     strings, objects, booleans and complex numbers are refused (`ArgumentTypeError`)."""
@@ -42,18 +91,25 @@ def as_float_array(name: str, x: Any, ndim: int | None = None) -> jax.Array:
         arr = x if isinstance(x, jax.Array) else jnp.asarray(x)
     except (TypeError, ValueError) as e:
         raise ArgumentTypeError(f"`{name}` must be a real array, got {_type_name(x)}") from e
-    if arr.dtype == jnp.bool_:
-        raise ArgumentTypeError(f"`{name}` must be a real (float or integer) array, got booleans; "
-                                "convert with .astype(float) if 0/1 is meant")
-    if jnp.issubdtype(arr.dtype, jnp.complexfloating):
-        raise ArgumentTypeError(f"`{name}` must be real, got complex dtype {arr.dtype}")
-    if not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)):
-        raise ArgumentTypeError(f"`{name}` must be a real array, got dtype {arr.dtype}")
+    _check_real_dtype(name, arr.dtype)
     if not jnp.issubdtype(arr.dtype, jnp.floating):
         arr = arr.astype(jnp.result_type(float))
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"`{name}` must have {ndim} dimension(s), got shape {arr.shape}")
     return arr
+
+
+def as_float64_numpy(name: str, x: Any) -> np.ndarray:
+    """A real number or array as a float64 NumPy array, whatever JAX's precision (for numerical work done in
+    NumPy); refuses what `as_float_array` refuses (`ArgumentTypeError`). Values are not checked."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise ArgumentTypeError(f"`{name}` must be a real number or array, got {_type_name(x)}")
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise ArgumentTypeError(f"`{name}` must be a real number or array, got {_type_name(x)}") from e
+    _check_real_dtype(name, arr.dtype)
+    return arr.astype(np.float64)
 
 
 def check_finite(name: str, x: jax.Array) -> None:
@@ -141,7 +197,7 @@ def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = Non
     ValueError naming `name` if it lies outside [minimum, maximum]."""
     expected = "a positive integer" if minimum == 1 and maximum is None else (
         f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]")
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if not is_integer(value):
         raise ArgumentTypeError(f"`{name}` must be {expected}, got {_type_name(value)} {value!r}")
     if value < minimum or (maximum is not None and value > maximum):
         raise ValueError(f"`{name}` must be {expected}, got {value!r}")
@@ -248,8 +304,7 @@ def check_output_dir(name: str, path: Any) -> str:
     try:
         os.makedirs(path, exist_ok=True)
         probe = os.path.join(path, f".nam-write-test-{os.getpid()}")
-        with open(probe, "w") as f:
-            f.write("")
+        atomic_write(probe, "")
         os.remove(probe)
     except OSError as e:
         raise ValueError(f"{name} {path} is not a writable folder ({e.strerror or e})") from None
@@ -269,11 +324,25 @@ def check_output_file(name: str, path: Any) -> str:
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """One name from `choices`: `ArgumentTypeError` unless a string, ValueError if not among them."""
     if not isinstance(value, str):
         raise ArgumentTypeError(f"`{name}` must be one of {list(choices)}, got {_type_name(value)} {value!r}")
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {list(choices)}, got {value!r}")
     return value
+
+
+def check_choices(name: str, values: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """A non-empty sequence of names from `choices`, as a tuple: `ArgumentTypeError` for a single string
+    (not a sequence of names), anything that is not iterable, or an entry that is not a string;
+    ValueError for an empty sequence or a name not among `choices`."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ArgumentTypeError(f"`{name}` must be a sequence of names from {list(choices)} (a list or tuple), "
+                                f"got {_type_name(values)} {values!r}")
+    values = tuple(values)
+    if not values:
+        raise ValueError(f"`{name}` must name at least one of {list(choices)}, got {values!r}")
+    return tuple(check_choice(name, v, choices) for v in values)
 
 
 def check_mask(name: str, mask: Any, k: int) -> jax.Array:

@@ -140,6 +140,23 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--report-only", action="store_true",
                    help="redraw the summary and figures of the finished sweep in --out, computing nothing")
     w.add_argument("--no-progress", action="store_true", help="no progress bar")
+    w.add_argument("--workers", type=_positive_int,
+                   help="threads running independent (model, N) searches at once (default: the CPU count on a "
+                        "CPU, 1 on an accelerator); the tables do not depend on it")
+    w.add_argument("--shard", metavar="I/M",
+                   help="one task of a job array: measure only shard I of M of the (model, N) searches into "
+                        "--out; combine the M folders with `nam sweep merge OUT DIR...`")
+    w.add_argument("merge", nargs="*", metavar="merge OUT DIR",
+                   help="`nam sweep merge OUT DIR1 DIR2 ...`: combine shard folders into OUT (summary, fits, "
+                        "figures), computing nothing")
+    dist = w.add_argument_group("several processes (jax.distributed; docs/cluster.md)")
+    dist.add_argument("--distributed", action="store_true",
+                      help="join a multi-process sweep, reading the cluster's environment (SLURM, Open MPI...)")
+    dist.add_argument("--coordinator", metavar="HOST:PORT",
+                      help="process 0's address; with --num-processes and --process-id, for a launch jax does "
+                           "not detect (e.g. several processes on one machine)")
+    dist.add_argument("--num-processes", type=_positive_int, help="the number of processes (with --coordinator)")
+    dist.add_argument("--process-id", type=int, help="this process's id, 0-based (with --coordinator)")
 
     g = sub.add_parser("gordleeva", help="spiking neuron-astrocyte memory (Gordleeva et al. 2021): accuracy vs "
                                          "noise, two patterns, ablation, memory lifetime, figures")
@@ -171,12 +188,14 @@ def _parser() -> argparse.ArgumentParser:
     lp.add_argument("--lr", type=_finite_float, help="learning rate (default 0.01 digits, 0.003 inpainting, 0.05 gain)")
     lp.add_argument("--batch", type=_positive_int, help="cues or patches per step (default 32 digits, 64 inpainting, "
                                                          "32 gain)")
-    lp.add_argument("--adjoint", choices=["recursive", "implicit"], default="recursive",
-                    help="gradients by backpropagation through the solve or implicitly at the steady state")
-    lp.add_argument("--trials", type=_positive_int, default=200, help="held-out cues per flip level (default 200)")
+    lp.add_argument("--adjoint", choices=["recursive", "implicit"],
+                    help="gradients by backpropagation through the solve or implicitly at the steady state (digits "
+                         "and gain; default recursive)")
+    lp.add_argument("--trials", type=_positive_int, help="held-out cues: per flip level for digits (default 200), in "
+                                                         "all for gain (default: --batch)")
     lp.add_argument("--seed", type=int, default=0, help="random seed")
-    lp.add_argument("--out", default="nam_output/learn", help="output folder (default nam_output/learn); its "
-                                                               "checkpoint makes a re-run resume")
+    lp.add_argument("--out", help="output folder (default nam_output/learn, nam_output/learn_inpainting, "
+                                  "nam_output/learn_gain by task); its checkpoint makes a re-run resume")
     lp.add_argument("--no-progress", action="store_true", help="no progress bar")
     lp.add_argument("--restart", action="store_true", help="start afresh over a checkpoint in --out written with "
                                                            "other options (otherwise such a run is refused)")
@@ -296,39 +315,51 @@ def _astrosnn(args) -> int:
 
 
 def _learn(args) -> int:
-    import json
-
     from .learning._digits import format_digits, run_digits, write_digits_figure
     from .learning._inpainting import format_inpainting, run_inpainting, write_inpainting_figure
-    from ._io import atomic_write
+    from ._io import write_json
     from .learning._train import NonFiniteLoss, make_optimizer
 
+    # an explicit --out is used as given; without one, each task has its own folder
+    default_out = {"digits": "nam_output/learn", "inpainting": "nam_output/learn_inpainting",
+                   "gain": "nam_output/learn_gain"}
+    out = args.out if args.out is not None else default_out[args.task]
+    if args.task == "inpainting":
+        for flag, value in (("--adjoint", args.adjoint), ("--trials", args.trials)):
+            if value is not None:
+                print(f"nam learn: {flag} does not apply to --task inpainting (trained by backpropagation through its "
+                      "Euler steps, tested on every held-out patch); it applies to --task digits and gain",
+                      file=sys.stderr)
+                return 2
+    adjoint = args.adjoint or "recursive"
     if args.task == "gain":
         from .learning._scalars import fit_gain, format_gain, write_gain_figure
 
-        out = args.out if args.out != "nam_output/learn" else "nam_output/learn_gain"
         if not _check_out("learn", out):
             return 2
+        steps, batch = args.steps or 60, args.batch or 32
+        lr = 5e-2 if args.lr is None else args.lr
+        trials = batch if args.trials is None else args.trials
         try:
-            make_optimizer("adam", 5e-2 if args.lr is None else args.lr)
+            make_optimizer("adam", lr)
             _run_header("learn --task gain", {
                 "model": "effective neuron-astrocyte network, Hebbian T, 40 random memories in N = 64 neurons, "
                          "activation tanh(beta x) from beta = 1.5",
-                "training": f"beta alone, {args.steps or 60} Adam steps of {args.batch or 32} cues (25% of bits "
-                            f"flipped), learning rate {5e-2 if args.lr is None else args.lr:g}, seed {args.seed}",
+                "training": f"beta alone, {steps} Adam steps of {batch} cues (25% of bits flipped), learning rate "
+                            f"{lr:g}, {adjoint} gradients, seed {args.seed}",
+                "evaluation": f"{trials} held-out cues",
                 "output": out})
-            beta, history = fit_gain(steps=args.steps or 60, learning_rate=5e-2 if args.lr is None else args.lr,
-                                     batch=args.batch or 32, seed=args.seed, progress=not args.no_progress)
+            beta, history = fit_gain(steps=steps, learning_rate=lr, batch=batch, seed=args.seed, adjoint=adjoint,
+                                     trials=trials, progress=not args.no_progress)
         except (ValueError, NonFiniteLoss) as e:
             print(f"nam learn: {e}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             return _interrupted("learn", "the gain task keeps no checkpoint, nothing was saved; run it again")
         print(format_gain(beta, history))
-        settings = {"task": "gain", "steps": args.steps or 60, "learning_rate": 5e-2 if args.lr is None else args.lr,
-                    "batch": args.batch or 32, "seed": args.seed}
-        atomic_write(os.path.join(out, "results.json"),
-                     json.dumps({"settings": settings, "beta": beta, "history": history}, indent=1))
+        settings = {"task": "gain", "steps": steps, "learning_rate": lr, "batch": batch, "adjoint": adjoint,
+                    "trials": trials, "seed": args.seed}
+        write_json(os.path.join(out, "results.json"), {"settings": settings, "beta": beta, "history": history})
         print(f"wrote {os.path.join(out, 'results.json')}")
         print(f"wrote {write_gain_figure(history, out)}")
         return 0
@@ -336,7 +367,7 @@ def _learn(args) -> int:
     steps = args.steps if args.steps is not None else (300 if digits else 2000)
     lr = args.lr if args.lr is not None else (1e-2 if digits else 3e-3)
     batch = args.batch if args.batch is not None else (32 if digits else 64)
-    out = args.out if digits or args.out != "nam_output/learn" else "nam_output/learn_inpainting"
+    trials = args.trials if args.trials is not None else 200
     if not _check_out("learn", out):
         return 2
     checkpoint = os.path.join(out, "checkpoint.eqx")
@@ -346,9 +377,9 @@ def _learn(args) -> int:
             _run_header("learn --task digits", {
                 "model": "effective neuron-astrocyte network, 10 digit memories of N = 64 bits (8 x 8), learnable "
                          "astrocyte tensor (SymmetricKronecker, R = 10) against Hebbian",
-                "training": f"{steps} Adam steps of {batch} cues, learning rate {lr:g}, {args.adjoint} gradients, "
+                "training": f"{steps} Adam steps of {batch} cues, learning rate {lr:g}, {adjoint} gradients, "
                             f"seed {args.seed}",
-                "evaluation": f"{args.trials} held-out cues per flip level",
+                "evaluation": f"{trials} held-out cues per flip level",
                 "output": f"{out} (resumes from {out}/checkpoint.eqx)"})
         else:
             _run_header("learn --task inpainting", {
@@ -357,8 +388,8 @@ def _learn(args) -> int:
                 "training": f"{steps} Adam steps of {batch} patches, learning rate {lr:g}, BPTT, seed {args.seed}",
                 "output": f"{out} (resumes from {out}/checkpoint.eqx)"})
         if digits:
-            result, _ = run_digits(steps=steps, learning_rate=lr, batch=batch, adjoint=args.adjoint,
-                                   seed=args.seed, trials=args.trials, progress=not args.no_progress,
+            result, _ = run_digits(steps=steps, learning_rate=lr, batch=batch, adjoint=adjoint,
+                                   seed=args.seed, trials=trials, progress=not args.no_progress,
                                    checkpoint=checkpoint, restart=args.restart)
         else:
             result, net = run_inpainting(steps=steps, learning_rate=lr, batch=batch, seed=args.seed,
@@ -372,9 +403,9 @@ def _learn(args) -> int:
         return _interrupted("learn", f"{saved}run {again} to resume")
     print(format_digits(result) if digits else format_inpainting(result))
     path = os.path.join(out, "results.json")
-    atomic_write(path, json.dumps(result, indent=1))  # the settings of the run whose checkpoint it used
+    write_json(path, result)  # the settings of the run whose checkpoint it used
     print(f"wrote {path}")
-    figure = write_digits_figure(result, out) if digits else write_inpainting_figure(result, net, out, args.seed)
+    figure = write_digits_figure(result, out) if digits else write_inpainting_figure(result, net, out)
     print(f"wrote {figure}")
     return 0
 
@@ -398,7 +429,7 @@ def _gordleeva(args) -> int:
         return 2
     if not _check_out("gordleeva", args.out):
         return 2
-    from ._io import atomic_write
+    from ._io import null_to_nan, write_json
     from .spiking._experiments import DELAYS_MS, count_trials
 
     # a re-run with the same settings resumes: experiments finished before (saved as each one ends) are reused
@@ -418,10 +449,11 @@ def _gordleeva(args) -> int:
                   file=sys.stderr)
             return 2
         if isinstance(previous.get("settings"), dict) and same(previous["settings"]):
-            done = {k: v for k, v in previous.items() if k in ("noise_curve", "two_patterns", "lifetime")}
+            # written as strict JSON: an accuracy no trial produced (NaN) was saved as null
+            done = {k: null_to_nan(v) for k, v in previous.items() if k in ("noise_curve", "two_patterns", "lifetime")}
 
     def save(results, complete=False):
-        atomic_write(path, json.dumps({"settings": settings, "complete": complete, **results}, indent=1))
+        write_json(path, {"settings": settings, "complete": complete, **results})
 
     longest = protocol.t_end_ms(2 if "two" in which else 1)
     if "lifetime" in which:
@@ -502,12 +534,72 @@ def _sweep_grid(args, preset_grid: dict) -> dict:
     return grid
 
 
+def _parse_shard(text: str) -> tuple[int, int]:
+    index, sep, count = (text or "").partition("/")
+    try:
+        shard = (int(index), int(count)) if sep else None
+    except ValueError:
+        shard = None
+    if shard is None:
+        raise ValueError(f"--shard {text!r}: expected I/M with integers 1 <= I <= M, e.g. 2/8")
+    if not 1 <= shard[0] <= shard[1]:
+        raise ValueError(f"--shard {text}: expected 1 <= I <= M, got I = {shard[0]}, M = {shard[1]}")
+    return shard
+
+
+def _sweep_merge(args) -> int:
+    from .sweep._engine import SpecMismatch, merge_sweeps
+    from .sweep._report import format_summary, write_figures
+
+    if len(args.merge) < 3:
+        print("nam sweep merge: expected `nam sweep merge OUT DIR1 [DIR2 ...]`", file=sys.stderr)
+        return 2
+    out, dirs = args.merge[1], args.merge[2:]
+    try:
+        result = merge_sweeps(out, dirs)
+    except (ValueError, SpecMismatch, OSError) as e:
+        print(f"nam sweep merge: {e}", file=sys.stderr)
+        return 2
+    print(format_summary(result))
+    for path in _sweep_tables(result, out) + write_figures(result, out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _sweep_tables(result, out: str) -> list:
+    """The tables this run wrote: rows, the summary and the fits when it has them, the run record."""
+    names = ["rows.csv"] + (["summary.csv"] if result.summary else []) + (["fits.csv"] if result.fits else [])
+    return [os.path.join(out, f) for f in names + ["run.json"]]
+
+
+def _sweep_distributed(args) -> str | None:
+    """Join the multi-process run the flags ask for; an error message, or None."""
+    flags = (args.coordinator, args.num_processes, args.process_id)
+    if not args.distributed and all(f is None for f in flags):
+        return None
+    if any(f is not None for f in flags) and not all(f is not None for f in flags):
+        return "--coordinator, --num-processes and --process-id go together (or use --distributed alone)"
+    from .sweep._distributed import initialize_distributed
+
+    try:
+        initialize_distributed(*flags) if flags[0] is not None else initialize_distributed()
+    except (ValueError, RuntimeError) as e:
+        return f"could not join the multi-process run: {e}"
+    return None
+
+
 def _sweep(args) -> int:
     from .sweep._engine import SpecMismatch, SweepInterrupted, load_sweep, run_sweep
     from .sweep._plan import format_plan, plan_sweep
     from .sweep._report import format_summary, write_figures
     from .sweep._spec import PRESETS, preset
 
+    if args.merge:
+        if args.merge[0] != "merge":
+            print(f"nam sweep: unexpected argument {args.merge[0]!r}; the only subcommand is "
+                  "`nam sweep merge OUT DIR...`", file=sys.stderr)
+            return 2
+        return _sweep_merge(args)
     if args.report_only:
         try:
             result = load_sweep(args.out)
@@ -525,30 +617,51 @@ def _sweep(args) -> int:
         if "trials" in overrides and "batch" not in overrides:
             overrides["batch"] = min(overrides["trials"], PRESETS[args.preset]["batch"])
         spec = preset(args.preset, n_grid=grid, **overrides)
+        shard = None if args.shard is None else _parse_shard(args.shard)
     except ValueError as e:
         print(f"nam sweep: {e}", file=sys.stderr)
         return 2
     if args.plan:
         print(format_plan(spec, plan_sweep(spec)))
         return 0
-    if not _check_out("sweep", args.out):
+    error = _sweep_distributed(args)
+    if error:
+        print(f"nam sweep: {error}", file=sys.stderr)
         return 2
-    _run_header("sweep", {
+    import jax
+
+    lead = jax.process_index() == 0
+    if lead and not _check_out("sweep", args.out):
+        return 2
+    header = {
         "preset": args.preset, "models": ", ".join(spec.n_grid),
         "N": "; ".join(f"{m} {','.join(map(str, ns))}" for m, ns in spec.n_grid.items()),
         "trials per load": f"{spec.trials} (batches of {spec.batch})", "rho": f"{spec.rho} (round(rho N) bits flipped)",
-        "criterion": spec.criterion, "seed": spec.seed, "out": args.out})
+        "criterion": spec.criterion, "seed": spec.seed, "out": args.out}
+    if shard is not None:
+        header["shard"] = f"{shard[0]} of {shard[1]} (merge the folders with `nam sweep merge OUT DIR...`)"
+    if jax.process_count() > 1:
+        header["processes"] = f"{jax.process_count()} ({jax.device_count()} devices); process 0 writes"
+    if lead:
+        _run_header("sweep", header)
     try:
-        result = run_sweep(spec, args.out, progress=not args.no_progress)
+        result = run_sweep(spec, args.out, progress=not args.no_progress, shard=shard, workers=args.workers)
     except (ValueError, SpecMismatch, MemoryError, OSError) as e:
         print(f"nam sweep: {e}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, SweepInterrupted):
         return _interrupted("sweep", f"every finished row is in {os.path.join(args.out, 'rows.csv')}; run the "
                                      "same command again to resume")
+    if not lead:
+        return 0
     print(format_summary(result))
-    written = [os.path.join(args.out, f) for f in ("rows.csv", "summary.csv", "fits.csv", "run.json")]
-    for path in [p for p in written if os.path.exists(p)] + write_figures(result, args.out):
+    if shard is not None:
+        print(f"\nshard {shard[0]}/{shard[1]}: no fits (they need every N); combine the shards with "
+              f"`nam sweep merge OUT {args.out} ...`")
+        for path in _sweep_tables(result, args.out):
+            print(f"wrote {path}")
+        return 0
+    for path in _sweep_tables(result, args.out) + write_figures(result, args.out):
         print(f"wrote {path}")
     return 0
 

@@ -1,9 +1,7 @@
 """The retrieval demo: every model in the toolkit stores the same random memories and retrieves them
-from corrupted cues; a table is printed and figures are written. (The main job until the capacity
-sweep lands.)"""
+from corrupted cues; a table is printed and figures are written (`nam demo`)."""
 
 import dataclasses
-import json
 import os
 import time
 
@@ -13,8 +11,8 @@ import jax.random as jr
 import numpy as np
 from tqdm import tqdm
 
-from ._checks import ArgumentTypeError, check_int, check_memory, check_number
-from ._io import atomic_write
+from ._checks import check_instance, check_int, check_memory, check_number
+from ._io import write_json
 from ._patterns import flip_bits, random_patterns
 from .dynamics._binary import retrieve_binary
 from .dynamics._config import SolverConfig
@@ -63,9 +61,8 @@ def run_demo(n: int = 100, k: int = 10, rho: float = 0.15, trials: int = 16, see
     # the memories and cues, and one cue of the full model (N + 2 N^2 numbers) in about 12 solver copies
     check_memory("`n`, `k`, `trials`", 8 * (2 * k * n + 2 * trials * n + 12 * (2 * n * n + n)),
                  "the demo (memories, cues and the full model's state)")
-    if config is not None and not isinstance(config, SolverConfig):
-        raise ArgumentTypeError(f"`config` must be a nam.SolverConfig, got {type(config).__name__}")
-    config = SolverConfig("tsit5", t1=50.0, max_steps=4000) if config is None else config
+    config = (SolverConfig("tsit5", t1=50.0, max_steps=4000) if config is None
+              else check_instance("config", config, SolverConfig))
     key = jr.PRNGKey(seed)
     xi = random_patterns(jr.fold_in(key, 0), k, n)
     which = jnp.arange(trials) % k
@@ -115,7 +112,7 @@ def write_outputs(rows, example, out_dir: str) -> list[str]:
 
     os.makedirs(out_dir, exist_ok=True)
     table = os.path.join(out_dir, "demo.json")
-    atomic_write(table, json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
+    write_json(table, [dataclasses.asdict(r) for r in rows], indent=2)
 
     fig = Figure(figsize=(12, 4.6))
     axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.1, 1)})

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ._checks import check_scalar, is_concrete
+from ._checks import check_instance, check_scalar, is_concrete
 
 
 class AbstractLagrangian(eqx.Module):
@@ -174,3 +174,9 @@ class SphericalNorm(AbstractLagrangian):
 
     def activation(self, x):
         return x / jnp.sqrt(jnp.sum(x * x) + self.eps)
+
+
+def check_lagrangian(name: str, value, default: AbstractLagrangian) -> AbstractLagrangian:
+    """A model's Lagrangian argument: `default` when `value` is None, else `value` if it is an
+    `AbstractLagrangian` (a TypeError naming `name` otherwise)."""
+    return check_instance(name, default if value is None else value, AbstractLagrangian)

@@ -5,7 +5,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ._checks import ArgumentTypeError, as_float_array, check_int, check_key, check_memory, is_concrete
+from ._checks import ArgumentTypeError, as_float_array, check_instance, check_int, check_key, check_memory, is_concrete
 
 
 def random_patterns(key: PRNGKeyArray, k: int, n: int) -> Float[Array, "k n"]:
@@ -49,8 +49,7 @@ def flip_bits(key: PRNGKeyArray, pattern: Float[Array, " n"], fraction) -> Float
     fraction outside [0, 1] (or NaN).
     """
     key = check_key("key", key)
-    if not isinstance(pattern, (Array, np.ndarray)):
-        raise ArgumentTypeError(f"`pattern` must be a JAX or NumPy array of +-1, got {type(pattern).__name__}")
+    check_instance("pattern", pattern, (Array, np.ndarray), "a JAX or NumPy array of +-1")
     pattern = as_float_array("pattern", pattern)
     if pattern.ndim != 1 or pattern.shape[0] < 1:
         raise ValueError(f"`pattern` must have shape (N,) with N >= 1 (vmap for batches), got {pattern.shape}")

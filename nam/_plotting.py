@@ -1,10 +1,9 @@
 """The finishing steps every line figure of nam shares (matplotlib object API: no pyplot state)."""
 
 
-def save_figure(fig, ax, path: str, *, xlabel: str, ylabel: str, title: str, loglog: bool = False,
-                dpi: int = 100) -> str:
+def label_axes(ax, *, xlabel: str, ylabel: str, title: str, loglog: bool = False) -> None:
     """Label the axes, add the legend and the title, optionally make both axes logarithmic (decade
-    labels only on x: minor labels overlap), lay out and save as PNG. Returns `path`."""
+    labels only on x: minor labels overlap)."""
     if loglog:
         from matplotlib.ticker import NullFormatter
 
@@ -15,6 +14,12 @@ def save_figure(fig, ax, path: str, *, xlabel: str, ylabel: str, title: str, log
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
+
+
+def save_figure(fig, ax, path: str, *, xlabel: str, ylabel: str, title: str, loglog: bool = False,
+                dpi: int = 100) -> str:
+    """`label_axes` on `ax`, then lay out `fig` and save it as PNG. Returns `path`."""
+    label_axes(ax, xlabel=xlabel, ylabel=ylabel, title=title, loglog=loglog)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     return path
@@ -25,11 +30,12 @@ def moving_average(values, window: int):
     values[max(0, i - window + 1) : i + 1] (the first entries average what there is so far)."""
     import numpy as np
 
+    from ._checks import check_int
+
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"`values` must be 1-d, got shape {x.shape}")
-    if not isinstance(window, int) or window < 1:
-        raise ValueError(f"`window` must be a positive integer, got {window!r}")
+    window = check_int("window", window)
     c = np.cumsum(np.insert(x, 0, 0.0))
     i = np.arange(1, x.size + 1)
     lo = np.maximum(0, i - window)

@@ -3,6 +3,7 @@ form, parameter counts against their formula, the retention tasks against a plai
 definition, the character vocabulary, checkpoints (resume, vocabulary mismatch), bad input, and one
 learning result with a known answer (associative recall over a short delay is solved)."""
 
+import math
 import os
 
 import equinox as eqx
@@ -120,6 +121,7 @@ def test_retention_tasks_follow_their_definition():
     assert copy.vocab == 11 and copy.chance == pytest.approx(1 / 9)
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_associative_recall_over_a_short_delay_is_learned():
     """Known answer: with a delay of at most 8 tokens one AstroSNN learns the key-value lookup (measured
     accuracy 1.0 after 300 steps); chance is 1/16."""
@@ -142,6 +144,7 @@ def test_vocabulary_and_split():
     np.testing.assert_array_equal(x[:, 1:], y[:, :-1])
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_lm_checkpoint_resumes_and_refuses_another_vocabulary(tmp_path):
     data = CharData(TEXT)
     kw = dict(d=16, layers=1, chunk=16, length=32, batch=4, steps=6, progress=False)
@@ -203,6 +206,7 @@ def test_transformer_refuses_to_step_past_its_kv_cache():
         jax.block_until_ready(model.step(state, jnp.asarray(3)))
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_cli_trains_resumes_and_generates(tmp_path, capsys):
     """The working paths of `nam astrosnn retention|lm|generate` on tiny settings; a re-run with other
     options into the same folder is refused instead of reusing results."""
@@ -229,3 +233,61 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     assert main(["astrosnn", "lm", "--models", "astrosnn,rwkv", "--out", str(tmp_path)]) == 2
     assert "unknown model 'rwkv'" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "lm.json")
+
+
+def test_vocab_hashes_like_it_compares():
+    """`Vocab` defines equality by its characters and is a static field of `CharData`, so it must hash the same
+    way (before: __eq__ without __hash__ made it unhashable)."""
+    assert hash(Vocab("abc")) == hash(Vocab("abc"))
+    assert len({Vocab("abc"), Vocab("abc"), Vocab("abd")}) == 2
+    first, second = CharData(TEXT), CharData(TEXT)
+    assert hash(jax.tree_util.tree_structure(first)) == hash(jax.tree_util.tree_structure(second))
+
+    @eqx.filter_jit
+    @eqx.debug.assert_max_traces(max_traces=1)
+    def total(data):
+        return data.train.sum()
+
+    assert int(total(first)) == int(total(second)) == int(np.sum(first.vocab.encode(TEXT[:len(first.train)])))
+
+
+def test_retention_figure_is_saved_once_with_every_task(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from nam.astrosnn import write_retention_figure
+
+    saved = []
+    real = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **kw: (saved.append(fig), real(fig, *a, **kw)))
+    results = {f"{task}/{model}": {"task": task, "model": model, "params": 1000, "chance": 0.25,
+                                   "accuracy": {"0": 1.0, "16": 0.5}}
+               for task in ("recall", "copy") for model in ("astrosnn", "lstm")}
+    path = str(tmp_path / "retention.png")
+    assert write_retention_figure(results, path) == path
+    assert len(saved) == 1  # before: once per task, the first save with the second panel still empty
+    assert [ax.get_title() for ax in saved[0].axes] == ["copy: retention", "recall: retention"]
+    assert all(len(ax.get_lines()) == 3 and ax.get_legend() is not None for ax in saved[0].axes)
+    assert (tmp_path / "retention.png").stat().st_size > 0
+
+
+def test_lm_results_are_strict_json_and_resume(tmp_path):
+    """A model without spikes has spike rate NaN; lm.json holds null there (strict parsers refuse a bare NaN),
+    and a re-run that reads it back formats it as "-"."""
+    import json
+
+    from nam.astrosnn._experiments import format_lm, run_lm
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    text = ("ROMEO:\n" + TEXT) * 2  # the sample starts from "ROMEO:\n"
+    kwargs = dict(models=("lstm",), d=8, layers=1, steps=1, batch=2, length=64, eval_every=0, sample_chars=2,
+                  data=CharData(text), progress=False)
+    first = run_lm(str(tmp_path), **kwargs)
+    assert math.isnan(first["lstm"]["spike_rate"])
+    saved = json.loads((tmp_path / "lm.json").read_text(), parse_constant=refuse)
+    assert saved["lstm"]["spike_rate"] is None and saved["lstm"]["val_bpc"] == pytest.approx(first["lstm"]["val_bpc"])
+    again = run_lm(str(tmp_path), **kwargs)  # resumes: nothing trained, the results read back
+    assert again["lstm"]["spike_rate"] is None
+    row = format_lm(again).splitlines()[1].split()
+    assert row[0] == "lstm" and row[4] == "-"

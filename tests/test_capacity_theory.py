@@ -477,7 +477,6 @@ def test_fixed_point_fraction_at_no_error_load_dam(sets, n_mu, mc_samples):
     (lambda: no_error_capacity(100, 0), "`degree`"),
     (lambda: amit_capacity(-3), "`n`"),
     (lambda: fixed_point_fraction_at_no_error_load(1), "`n`"),
-    (lambda: double_factorial(True), "`m`"),
     (lambda: student_t_quantile(1.0, 3), "`q`"),
     (lambda: student_t_quantile(0.9, 0), "`dof`"),
     (lambda: fit_power_law([100, 200, 400], [1.0, 2.0]), "same length"),
@@ -491,10 +490,20 @@ def test_fixed_point_fraction_at_no_error_load_dam(sets, n_mu, mc_samples):
     (lambda: bootstrap_ci(np.ones((3, 2)), np.mean, 0), "`samples`"),
     (lambda: bootstrap_ci([1.0, 2.0], np.mean, 0, n_boot=1), "`n_boot`"),
     (lambda: bootstrap_ci([1.0, 2.0], np.mean, -1), "`key_or_seed`"),
-    (lambda: bootstrap_ci([1.0, 2.0], np.mean, "seed"), "`key_or_seed`"),
 ])
 def test_theory_validation(call, name):
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=name) as info:
+        call()
+    assert not isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: double_factorial(True), "`m`"),
+    (lambda: bootstrap_ci([1.0, 2.0], np.mean, "seed"), "`key_or_seed`"),
+    (lambda: student_t_quantile(True, 3), "`q`"),
+])
+def test_theory_refuses_wrong_types(call, name):
+    with pytest.raises(TypeError, match=name):
         call()
 
 
@@ -506,7 +515,7 @@ def test_criteria_validation():
         one_step_stable_bits(model, 2)
     with pytest.raises(ValueError, match="`mu`"):
         is_fixed_point(model, -1)
-    with pytest.raises(ValueError, match="`model`"):
+    with pytest.raises(TypeError, match="`model`"):
         one_step_stable_bits(nam.HiddenNeuronDAM(xi), 0)
     with pytest.raises(ValueError, match="`rho`"):
         retrieval_outcome(model, 0, key, 1.5)

@@ -155,6 +155,7 @@ def test_train_creates_a_missing_checkpoint_folder_and_refuses_a_file_as_folder(
         _run(tmp_path / "file" / "ckpt.eqx", steps=1)
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_cli_learn_refuses_other_options_over_a_checkpoint(tmp_path, capsys):
     """`nam learn` then `nam learn --seed 1 --lr 0.05 --steps 100` into the same folder: refused in one line
     (before: the old model was reused and results.json recorded the new settings); --restart runs it."""
@@ -302,6 +303,7 @@ def test_cli_learn_ctrl_c_saves_prints_one_line_and_exits_130(tmp_path, capsys, 
     assert [h["step"] for h in result["history"]] == [0, 1, 2, 3]
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_cli_astrosnn_ctrl_c_keeps_finished_models_and_resumes(tmp_path, capsys, monkeypatch):
     from nam.astrosnn import _experiments as ex
 

@@ -141,7 +141,7 @@ def test_distinct_indices_needs_four_neurons(n):
 
 
 def test_distinct_indices_must_be_a_bool():
-    with pytest.raises(ValueError, match="distinct_indices"):
+    with pytest.raises(TypeError, match="distinct_indices"):
         nam.HebbianTensor(np.ones((2, 5)), distinct_indices="yes")
 
 

@@ -146,6 +146,7 @@ def _tiny_training(getkey):
     return start, loss_fn, sample
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_interrupted_training_resumes_to_the_uninterrupted_result(tmp_path, getkey):
     start, loss_fn, sample = _tiny_training(getkey)
     opt = make_optimizer("adam", 1e-2)
@@ -202,12 +203,13 @@ def test_train_argument_checks(getkey):
     start, loss_fn, sample = _tiny_training(getkey)
     with pytest.raises(ValueError, match="steps"):
         train(start, loss_fn, optax.adam(1e-3), sample, steps=0, progress=False)
-    with pytest.raises(ValueError, match="optimizer"):
+    with pytest.raises(TypeError, match="optimizer"):
         train(start, loss_fn, "adam", sample, steps=1, progress=False)
     with pytest.raises(ValueError, match="stability_weight"):
         retrieval_loss(start, jnp.ones((1, 10)), jnp.ones((1, 10)), stability_weight=1.0)
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_learned_tensor_beats_hebbian_on_correlated_digits():
     """Demonstration 1 in small: 150 Adam steps. The Hebbian tensor sends every digit, even uncorrupted,
     to a spurious mixture state (0 % exact), and so does the Hebbian tensor on distinct indices (the
@@ -225,6 +227,7 @@ def test_learned_tensor_beats_hebbian_on_correlated_digits():
     assert result["parameters_learned"] == 650 and result["parameters_hebbian"] == 640
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_cli_learn_resumes_from_its_checkpoint(tmp_path, capsys):
     from nam._cli import main
 
@@ -286,3 +289,81 @@ def test_inpainting_pieces_and_a_short_training():
     rms = result["rms_over_time"]
     assert len(rms) == 21 and result["loss_last"] < result["loss_first"]
     assert 0.0 < result["mean_fill_rms"] < 0.2
+
+
+def test_retrieval_loss_checks_kind_before_the_solve(monkeypatch):
+    """A wrong `kind` is refused before any solve is traced (the solve here would fail the test)."""
+    from nam.learning import _loss
+
+    monkeypatch.setattr(_loss, "retrieve", lambda *a, **kw: pytest.fail("the solve ran before `kind` was checked"))
+    xi = jnp.asarray(nam.random_patterns(jr.PRNGKey(0), 2, 6))
+    with pytest.raises(ValueError, match="`kind` must be one of"):
+        _loss.retrieval_loss(nam.HebbianTensor(xi), xi, xi, kind="l1")
+
+
+def test_inpainting_figure_shows_the_run_as_it_was_made(tmp_path, monkeypatch):
+    """The figure runs the trained network with the run's `euler_steps` and `dt`, on the run's own held-out
+    masks, and titles it with the run's end time (before: the default dt, other masks, "t = 2")."""
+    from matplotlib.figure import Figure
+
+    from nam.learning._inpainting import (image_patches, masked_input, random_masks, run_inpainting,
+                                          write_inpainting_figure)
+
+    result, net = run_inpainting(steps=1, batch=2, euler_steps=3, dt=0.05, seed=2, progress=False)
+    assert result["network_time"][-1] == pytest.approx(0.15) and result["patch_side"] == 16
+    saved = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **kw: saved.append(fig))
+    write_inpainting_figure(result, net, str(tmp_path))
+    axes = saved[0].axes
+    assert axes[3].get_title() == "network, t = 0.15"
+    _, test_x = image_patches()
+    masks = random_masks(jr.PRNGKey(2 + 10**6), test_x.shape[0])  # as run_inpainting masks its test patches
+    x0 = masked_input(jnp.asarray(test_x[:1]), masks[:1])[0]
+    expected = np.asarray(net.run(x0, steps=3, dt=0.05)[-1]).reshape(16, 16)
+    np.testing.assert_allclose(axes[3].get_images()[0].get_array(), expected, rtol=1e-12)
+    default_dt = np.asarray(net.run(x0, steps=3)[-1]).reshape(16, 16)
+    assert not np.allclose(default_dt, expected)  # the check can tell the two apart
+    np.testing.assert_array_equal(axes[1].get_images()[0].get_array(),
+                                  np.where(np.asarray(masks[0]), 0.5, test_x[0]).reshape(16, 16))
+
+
+def test_cli_learn_keeps_an_explicit_out_and_refuses_options_that_do_not_apply(tmp_path, capsys, monkeypatch):
+    """`--out nam_output/learn` is used as given for every task (before: silently redirected for inpainting and
+    gain); --adjoint and --trials, which inpainting cannot use, are refused in one line before any work."""
+    from nam._cli import main
+
+    monkeypatch.chdir(tmp_path)
+    base = ["learn", "--task", "inpainting", "--steps", "1", "--batch", "2", "--no-progress"]
+    for extra, flag in ((["--adjoint", "implicit"], "--adjoint"), (["--trials", "5"], "--trials")):
+        assert main(base + extra) == 2
+        captured = capsys.readouterr()
+        err = captured.err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith(f"nam learn: {flag} does not apply to --task inpainting")
+        assert "devices:" not in captured.out
+    assert not (tmp_path / "nam_output").exists()
+    assert main(base + ["--out", "nam_output/learn"]) == 0
+    assert (tmp_path / "nam_output" / "learn" / "inpainting.png").exists()
+    assert sorted(p.name for p in (tmp_path / "nam_output").iterdir()) == ["learn"]
+
+
+def test_cli_learn_gain_honours_adjoint_and_trials(tmp_path, capsys, monkeypatch):
+    import json
+
+    from nam._cli import main
+    from nam.learning import _scalars
+
+    adjoints, shapes = [], set()
+    real, real_loss = _scalars.SolverConfig, _scalars.retrieval_loss
+    monkeypatch.setattr(_scalars, "SolverConfig", lambda *a, **kw: adjoints.append(kw["adjoint"]) or real(*a, **kw))
+    monkeypatch.setattr(_scalars, "retrieval_loss",
+                        lambda tensor, cues, targets, **kw: shapes.add(cues.shape) or real_loss(tensor, cues, targets,
+                                                                                                 **kw))
+    out = tmp_path / "g"
+    assert main(["learn", "--task", "gain", "--steps", "1", "--batch", "2", "--adjoint", "implicit", "--trials", "4",
+                 "--out", str(out), "--no-progress"]) == 0
+    assert adjoints == ["implicit"]
+    result = json.loads((out / "results.json").read_text())
+    assert result["settings"] == {"task": "gain", "steps": 1, "learning_rate": 0.05, "batch": 2, "adjoint": "implicit",
+                                  "trials": 4, "seed": 0}
+    assert shapes == {(2, 64), (4, 64)}  # training batches of 2 cues, 4 held-out cues
+    assert "implicit gradients" in capsys.readouterr().out

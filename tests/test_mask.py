@@ -67,9 +67,10 @@ def test_sweeping_k_within_a_bucket_does_not_recompile(getkey):
         run(xi, jnp.arange(16) < k, xi[0])
 
 
-@pytest.mark.parametrize("mask, match", [(np.ones(3, bool), r"shape \(4,\)"), (np.ones(4), "boolean"),
-                                         (np.zeros(4, bool), "at least one")])
-def test_bad_masks(mask, match):
+@pytest.mark.parametrize("mask, error, match", [(np.ones(3, bool), ValueError, r"shape \(4,\)"),
+                                                (np.ones(4), TypeError, "boolean"),
+                                                (np.zeros(4, bool), ValueError, "at least one")])
+def test_bad_masks(mask, error, match):
     xi = np.ones((4, 5))
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         nam.DenseAssociativeMemory(xi, mask=mask)

@@ -10,7 +10,11 @@ nbclient = pytest.importorskip("nbclient")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+# the notebooks that train models (about 25-70 s each on 2 cores) run with `-m slow`; the others by default
+SLOW = {"03_spiking_astrocyte_memory.ipynb", "04_learning_astrocyte_tensors.ipynb",
+        "05_astrosnn_memory_retention.ipynb", "06_astrosnn_language_model.ipynb"}
+NOTEBOOKS = [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW else p
+             for p in sorted(NOTEBOOK_DIR.glob("*.ipynb"))]
 
 # Strings that must appear in a notebook's printed (stream) output after it runs.
 EXPECTED_OUTPUT = {
@@ -31,7 +35,7 @@ def _stream_text(nb) -> str:
                    for out in cell.get("outputs", []) if out.get("output_type") == "stream")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: getattr(p, "name", None))
 def test_notebook_runs(path, monkeypatch):
     # The kernel runs in notebooks/, so a relative PYTHONPATH (e.g. ".") would miss the package: put this
     # checkout first on the kernel's path, installed or not.

@@ -3,6 +3,7 @@ integrations, the network against an independent slow numpy implementation, the 
 against hand-computed timings, the protocol's noise and accuracy, and bad input."""
 
 import math
+import os
 
 import equinox as eqx
 import jax
@@ -339,6 +340,7 @@ def test_bad_stimuli_and_runs():
         load_digit(12)
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_cli_gordleeva_writes_results(tmp_path, capsys):
     from nam._cli import main
 
@@ -348,3 +350,69 @@ def test_cli_gordleeva_writes_results(tmp_path, capsys):
     for name in ("results.json", "example.png", "traces.png", "accuracy_vs_noise.png"):
         assert (tmp_path / name).stat().st_size > 0
     assert main(["gordleeva", "--dt", "1.0", "--out", str(tmp_path)]) == 2
+
+
+def test_traces_figure_draws_the_networks_calcium_threshold(tmp_path, monkeypatch):
+    """The calcium panel's dashed line is the network's own `ca_threshold` (before: a fixed 0.15 uM)."""
+    from matplotlib.figure import Figure
+
+    from nam.spiking._experiments import write_figures
+
+    net = GordleevaNetwork(side=7, block=4, stride=3, ca_threshold=0.09)
+    img = np.zeros((7, 7))
+    img[2:5, 2:5] = 1.0
+    example = nam.spiking.example_run(net, img, protocol=Protocol(n_samples=1, delay_ms=10.0))
+    assert example["ca_threshold_uM"] == 0.09
+    example["readout_ms"] = (4.4, 11.6)
+    saved = {}
+    monkeypatch.setattr(Figure, "savefig", lambda fig, path, **kw: saved.__setitem__(os.path.basename(path), fig))
+    write_figures({}, example, str(tmp_path))
+    calcium = saved["traces.png"].axes[2]
+    dashed = [line for line in calcium.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and list(dashed[0].get_ydata()) == [0.09, 0.09]
+    assert dashed[0].get_label() == "0.09 uM (astrocyte threshold)"
+
+
+def test_accuracies_count_completed_trials_only():
+    """A trial whose state stopped being finite (Status.NON_FINITE) is counted in `runs`, not in the means;
+    a level with no completed trial has mean NaN."""
+    from nam.spiking._experiments import _summary
+
+    c, bad = int(nam.Status.COMPLETED), int(nam.Status.NON_FINITE)
+    res = {"status": np.array([[c, bad, c], [bad, bad, bad]]),
+           "accuracy": np.array([[[0.6], [0.0], [0.8]], [[0.5], [0.5], [0.5]]]),
+           "input_accuracy": np.array([[0.5, 0.1, 0.7], [0.2, 0.2, 0.2]])}
+    out = _summary(res)
+    assert out["completed"] == 2 and out["runs"] == 6
+    assert out["mean"][0] == pytest.approx([0.7]) and out["input_mean"][0] == pytest.approx(0.6)
+    assert out["se"][0] == pytest.approx([np.std([0.6, 0.8], ddof=1) / np.sqrt(2)])
+    assert math.isnan(out["mean"][1][0]) and math.isnan(out["input_mean"][1])
+
+
+def test_cli_gordleeva_writes_strict_json_and_resumes_its_nans(tmp_path, capsys, monkeypatch):
+    """An accuracy no trial produced (NaN) is saved as null (strict JSON) and read back as NaN on resume."""
+    import json
+
+    from nam._cli import main
+    from nam.spiking import _experiments as ex
+
+    nan_curve = {"noise": [0.0], "readout_ms": [4.4], "astrocytes": {"mean": [[math.nan]], "se": [[0.0]],
+                                                                     "input_mean": [math.nan], "completed": 0,
+                                                                     "runs": 1}}
+    formatted = []
+    monkeypatch.setattr(ex, "noise_curve", lambda *a, **kw: nan_curve)
+    monkeypatch.setattr(ex, "example_run", lambda *a, **kw: {})
+    monkeypatch.setattr(ex, "format_results", lambda results: formatted.append(results) or "table")
+    monkeypatch.setattr(ex, "write_figures", lambda *a: [])
+    args = ["gordleeva", "--experiments", "noise", "--trials", "1", "--out", str(tmp_path), "--no-progress"]
+    assert main(args) == 0
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    saved = json.loads((tmp_path / "results.json").read_text(), parse_constant=refuse)
+    assert saved["noise_curve"]["astrocytes"]["mean"] == [[None]] and saved["complete"] is True
+    monkeypatch.setattr(ex, "noise_curve", lambda *a, **kw: pytest.fail("a finished experiment ran again"))
+    assert main(args) == 0
+    resumed = formatted[-1]["noise_curve"]["astrocytes"]
+    assert math.isnan(resumed["mean"][0][0]) and math.isnan(resumed["input_mean"][0]) and resumed["completed"] == 0

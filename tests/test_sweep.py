@@ -179,3 +179,23 @@ def test_cli_per_model_grids_and_refusals(tmp_path, capsys):
     assert "n_grid['dam3']: [8, 16] != [8, 12]" in capsys.readouterr().err
     assert main(["sweep", "--plan", "--models", "dam4"]) == 0
     assert "peak MiB" in capsys.readouterr().out
+
+
+def test_worker_threads_give_the_one_worker_table(tmp_path):
+    """Searches run on several threads at once, finishing in any order; the tables are those of one
+    worker (rows in the order one worker measures them), and bad worker counts are refused."""
+    spec = nam.SweepSpec(**SMALL)
+    one = nam.run_sweep(spec, str(tmp_path / "one"), progress=False, workers=1)
+    three = nam.run_sweep(spec, str(tmp_path / "three"), progress=False, workers=3)
+    assert _strip(three.rows) == _strip(one.rows)
+    assert json.dumps(three.summary) == json.dumps(one.summary) and json.dumps(three.fits) == json.dumps(one.fits)
+    for name in ("rows.csv", "summary.csv"):
+        a = nam.sweep._engine.read_rows(str(tmp_path / "one" / name)) if name == "rows.csv" else \
+            (tmp_path / "one" / name).read_text()
+        b = nam.sweep._engine.read_rows(str(tmp_path / "three" / name)) if name == "rows.csv" else \
+            (tmp_path / "three" / name).read_text()
+        assert (_strip(a) == _strip(b)) if name == "rows.csv" else a == b
+    assert three.record["workers"] == 3 and one.record["workers"] == 1
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="`workers` must be a positive integer"):
+            nam.run_sweep(spec, None, progress=False, workers=bad)

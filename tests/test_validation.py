@@ -9,6 +9,7 @@ Sizes that cannot fit in memory are refused with an estimate (`nam._checks.check
 
 import time
 
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
@@ -202,7 +203,8 @@ B = dict(model=HOP, cue=X0)
 for kw, e, name in (({"mode": "parallel"}, V, "mode"), ({"max_sweeps": 0}, V, "max_sweeps"),
                     ({"cue": np.ones(5)}, V, "cue"),
                     ({"cue": np.array([1.0, 0.2, 1, 1])}, V, "cue"), ({"cue": np.ones(4, bool)}, T, "cue"),
-                    ({"model": HID}, T, "model")):
+                    ({"model": HID}, T, "model"), ({"max_sweeps": True}, T, "max_sweeps"),
+                    ({"max_sweeps": 1.5}, T, "max_sweeps")):
     bad(nam.retrieve_binary, B, e, name, **kw)
 
 # --- capacity ------------------------------------------------------------------------------------------------
@@ -226,7 +228,8 @@ for kw, e, name in (({"evaluate": None}, T, "evaluate"), ({"k0": 0}, V, "k0"), (
 for kw, e, name in (({"m": 2.5}, T, "m"), ({"m": "7"}, T, "m"), ({"m": -7}, V, "m")):
     bad(capacity.double_factorial, {}, e, name, **kw)
 for kw, e, name in (({"n": 0}, V, "n"), ({"n": NAN}, V, "n"), ({"k": -1}, V, "k"), ({"degree": 1}, V, "degree"),
-                    ({"degree": 2.5}, T, "degree"), ({"n": "100"}, T, "n")):
+                    ({"degree": 2.5}, T, "degree"), ({"n": "100"}, T, "n"), ({"degree": True}, T, "degree"),
+                    ({"k": np.ones(2, bool)}, T, "k"), ({"distinct_indices": 1}, T, "distinct_indices")):
     bad(capacity.snr, dict(n=100, k=5), e, name, **kw)
 for fn in (capacity.no_error_capacity, capacity.amit_capacity):
     for kw, e, name in (({"n": -1}, V, "n"), ({"n": INF}, V, "n"), ({"n": None}, T, "n")):
@@ -234,14 +237,16 @@ for fn in (capacity.no_error_capacity, capacity.amit_capacity):
 for kw, e, name in (({"level": 0.0}, V, "level"), ({"level": NAN}, V, "level"), ({"degree": 1}, V, "degree")):
     bad(capacity.fixed_point_capacity, dict(n=100), e, name, **kw)
 for kw, e, name in (({"q": 0.0}, V, "q"), ({"q": 1.0}, V, "q"), ({"dof": 0.0}, V, "dof"), ({"dof": INF}, V, "dof"),
-                    ({"q": True}, T, "q")):
+                    ({"q": True}, T, "q"), ({"dof": "3"}, T, "dof")):
     bad(capacity.student_t_quantile, dict(q=0.9, dof=3.0), e, name, **kw)
 for kw, e, name in (({"n": np.ones((2, 2))}, V, "n"), ({"k_star": [1.0, 2.0, 3.0]}, V, "n"), ({"n": [10.0]}, V, "n"),
                     ({"k_star": [1.0, -2.0]}, V, "k_star"), ({"level": 2.0}, V, "level")):
     bad(capacity.fit_power_law, dict(n=[10.0, 20.0], k_star=[1.0, 2.0]), e, name, **kw)
 for kw, e, name in (({"samples": np.ones((2, 2))}, V, "samples"), ({"samples": [1.0]}, V, "samples"),
                     ({"samples": [1.0, NAN]}, V, "samples"), ({"n_boot": 1}, V, "n_boot"),
-                    ({"statistic": None}, T, "statistic"), ({"key_or_seed": -1}, V, "key_or_seed")):
+                    ({"statistic": None}, T, "statistic"), ({"key_or_seed": -1}, V, "key_or_seed"),
+                    ({"key_or_seed": "a"}, T, "key_or_seed"), ({"key_or_seed": True}, T, "key_or_seed"),
+                    ({"n_boot": 2.5}, T, "n_boot"), ({"level": "0.9"}, T, "level")):
     bad(capacity.bootstrap_ci, dict(samples=[1.0, 2.0, 3.0], statistic=np.mean, key_or_seed=0), e, name, **kw)
 
 # --- learning ------------------------------------------------------------------------------------------------
@@ -333,6 +338,7 @@ for kw, e, name in (({"stimuli": STIM}, V, "stimuli"), ({"stimuli": "x"}, T, "st
     bad(spiking.simulate_batch, dict(network=NET, t_end_ms=30.0), e, name, **kw)
 bad(spiking.stack_stimuli, {}, V, "stimuli", stimuli=[])
 bad(spiking.stack_stimuli, {}, T, "stimuli", stimuli=[IMG])
+bad(spiking.stack_stimuli, {}, T, "stimuli", stimuli=5)
 for kw, e, name in (({"n_samples": 0}, V, "n_samples"), ({"n_samples": 1.5}, T, "n_samples"),
                     ({"train_noise": 1.5}, V, "train_noise"), ({"train_noise": NAN}, V, "train_noise"),
                     ({"present_ms": 0.0}, V, "present_ms"), ({"test_ms": INF}, V, "test_ms"),
@@ -350,14 +356,16 @@ for kw, e, name in (({"level": 1.5}, V, "level"), ({"level": NAN}, V, "level"), 
 for kw, e, name in (({"response": np.ones((3, 3)), "target": np.ones((4, 4))}, V, "target"),
                     ({"response": np.ones(3)}, V, "response"), ({"target": np.ones((7, 7)) * 1j}, T, "target")):
     bad(spiking.balanced_accuracy, dict(response=IMG, target=IMG), e, name, **kw)
-for kw, e, name in (({"digit": 10}, V, "digit"), ({"digit": "ten"}, V, "digit"), ({"digit": True}, V, "digit"),
+for kw, e, name in (({"digit": 10}, V, "digit"), ({"digit": "ten"}, V, "digit"), ({"digit": True}, T, "digit"),
+                    ({"digit": 2.0}, T, "digit"),
                     ({"side": 2}, V, "side"), ({"side": 4.5}, T, "side"), ({"threshold": 0.0}, V, "threshold"),
                     ({"threshold": NAN}, V, "threshold")):
     bad(spiking.load_digit, dict(digit=0), e, name, **kw)
 B = dict(key=K, patterns=IMG[None], test_index=0, test_noise=0.1, protocol=PROTO)
 for kw, e, name in (({"protocol": None}, T, "protocol"), ({"test_index": 1}, V, "test_index"),
                     ({"test_noise": 1.5}, V, "test_noise"), ({"patterns": IMG * 0.5}, V, "patterns"),
-                    ({"patterns": np.ones((2, 3))}, V, "patterns")):
+                    ({"patterns": np.ones((2, 3))}, V, "patterns"), ({"test_index": True}, T, "test_index"),
+                    ({"test_index": -1}, V, "test_index")):
     bad(spiking.make_stimulus, B, e, name, **kw)
 B = dict(network=NET, patterns=IMG, test_noise=[0.1], trials=1, protocol=PROTO)
 for kw, e, name in (({"trials": 0}, V, "trials"), ({"trials": 1.5}, T, "trials"),
@@ -415,6 +423,15 @@ for kw, e, name in (({"tokens": TOK.astype(float)}, T, "tokens"),
                     ({"tokens": [[0] * 8]}, T, "tokens"),
                     ({"model": HOP}, T, "model"), ({"tokens": jnp.zeros((0, 8), jnp.int32)}, V, "tokens")):
     bad(snn.sequence_loss, B, e, name, **kw)
+AMSU = snn.AMSU(4, 8, key=K, heads=2)
+
+
+def amsu_parallel(x, chunk):
+    return AMSU.parallel(x, chunk=chunk)
+
+
+for kw, e, name in (({"chunk": True}, T, "chunk"), ({"chunk": 3}, V, "chunk"), ({"chunk": 0}, V, "chunk")):
+    bad(amsu_parallel, dict(x=jnp.ones((8, 4)), chunk=4), e, name, **kw)
 for fn in (snn.spike, snn.surrogate_derivative):
     bad(fn, dict(v=jnp.ones(2)), V, "surrogate", kind="relu")
 for kw, e, name in (({"kind": "sort"}, V, "task"), ({"max_delay": -1}, V, "max_delay"),
@@ -443,7 +460,8 @@ B = dict(kind="lif", task=TASK, d=8, layers=1, chunk=8, batch=2, steps=1, progre
 for kw, e, name in (({"task": "recall"}, T, "task"), ({"d": 10**6}, V, "`d`"), ({"chunk": 7}, V, "chunk"),
                     ({"seed": 0.5}, T, "seed")):
     bad(snn.train_retention, B, e, name, **kw)
-for kw, e, name in (({"delays": [4, 9]}, V, "delay"), ({"trials": 0}, V, "trials"), ({"task": "recall"}, T, "task")):
+for kw, e, name in (({"delays": [4, 9]}, V, "delay"), ({"trials": 0}, V, "trials"), ({"task": "recall"}, T, "task"),
+                    ({"delays": [True]}, T, "delay"), ({"delays": [2.0]}, T, "delay")):
     bad(snn.retention_accuracy, dict(model=LM, task=TASK, delays=[0]), e, name, **kw)
 for kw, e, name in (({"length": 0}, V, "length"), ({"batch": 0}, V, "batch"), ({"max_windows": 0}, V, "max_windows"),
                     ({"data": "abc"}, T, "data"), ({"length": 4096}, V, "length")):
@@ -471,21 +489,11 @@ for kw, e, name in (({"batch": 0}, V, "batch"), ({"dt": -0.1}, V, "dt"), ({"eule
                     ({"batch": 10**9}, V, "`batch`"), ({"seed": "a"}, T, "seed")):
     bad(run_inpainting, dict(progress=False), e, name, **kw)
 
-# Known gaps in files that other engineers own while this suite was written (see the report of issue 16):
-# they are listed here so the table states them, and marked xfail until those files are fixed.
-KNOWN = {
-    "student_t_quantile[q=True]": "nam/capacity/_theory.py: a bool q raises ValueError, not TypeError",
-    "snr[degree=2.5]": "nam/capacity/_theory.py: a wrong type raises ValueError, not TypeError",
-    "snr[n='100']": "nam/capacity/_theory.py: a string n is converted to a number",
-    "no_error_capacity[n=None]": "nam/capacity/_theory.py: None raises ValueError, not TypeError",
-    "amit_capacity[n=None]": "nam/capacity/_theory.py: None raises ValueError, not TypeError",
-    "bootstrap_ci[statistic=None]": "nam/capacity/_theory.py: a wrong type raises ValueError, not TypeError",
-    "retrieve_binary[model=HiddenNeuronDAM(\n  pa...]": "nam/dynamics/_binary.py: a continuous-only model raises "
-                                                      "ValueError, not TypeError",
-}
 bad(nam.HebbianTensor, dict(patterns=XI), V, "scale", scale=-1.0)
-CASES = [pytest.param(*c.values, id=c.id, marks=pytest.mark.xfail(reason=KNOWN[k], strict=False))
-         if (k := next((k for k in KNOWN if c.id.endswith(k)), None)) else c for c in CASES]
+bad(nam.HebbianTensor, dict(patterns=XI), T, "distinct_indices", distinct_indices="yes")
+for kw, e, name in (({"beta": 0.0}, V, "beta"), ({"beta": True}, T, "beta"), ({"rho": 0.5}, V, "rho"),
+                    ({"rho": "0.1"}, T, "rho"), ({"n": None}, T, "n")):
+    bad(capacity.self_coupling_capacity, dict(n=32), e, name, **kw)
 
 
 @pytest.fixture
@@ -524,6 +532,8 @@ def test_the_table_covers_the_public_api():
             # the sweep engine is the lead engineer's (issue 16, his part)
             "SpecMismatch", "SweepResult", "run_sweep", "format_summary", "write_figures", "SweepSpec", "preset",
             "SweepInterrupted", "load_sweep", "plan_sweep", "format_plan",
+            # bad input of these is tested in tests/test_sweep_distributed.py
+            "initialize_distributed", "merge_sweeps", "shard_pairs",
             # formatting and figures of results that nam itself produced
             "format_lm", "format_retention", "write_lm_figure", "write_retention_figure", "without_astrocytes",
             "self_coupling_capacity", "bit_error_probability", "fixed_point_fraction", "normal_cdf",
@@ -542,3 +552,131 @@ def test_the_table_covers_the_public_api():
 
 def test_count_of_cases():
     print(f"{len(CASES)} bad-input cases")
+
+
+# --- one mechanism: integers, instances, choices, public names (nam._checks) -------------------------------
+from nam._checks import check_choices, public_name  # noqa: E402
+from nam._plotting import moving_average  # noqa: E402
+
+INTEGER_ARGUMENTS = [  # (argument, a call taking it, a valid value)
+    ("max_sweeps", lambda v: nam.retrieve_binary(HOP, X0, max_sweeps=v).pattern, 5),
+    ("k", lambda v: nam.random_patterns(K, v, 8), 3),
+    ("degree", lambda v: capacity.snr(100, 5, degree=v), 3),
+    ("n_boot", lambda v: capacity.bootstrap_ci([1.0, 2.0, 4.0], np.mean, 0, n_boot=v), 50),
+    ("key_or_seed", lambda v: capacity.bootstrap_ci([1.0, 2.0, 4.0], np.mean, v, n_boot=20), 3),
+    ("m", capacity.double_factorial, 7),
+    ("delay", TASK.check_delay, 4),
+    ("chunk", lambda v: AMSU.parallel(jnp.ones((8, 4)), chunk=v), 4),
+    ("digit", lambda v: spiking.load_digit(v, side=8), 3),
+    ("test_index", lambda v: spiking.make_stimulus(K, IMG[None], v, 0.1, PROTO).images, 0),
+    ("window", lambda v: moving_average([1.0, 2.0, 3.0], v), 2),
+]
+
+
+@pytest.mark.parametrize("name, call, value", INTEGER_ARGUMENTS, ids=[a[0] for a in INTEGER_ARGUMENTS])
+def test_integers_are_python_or_numpy_integers_never_bools(name, call, value, production_checks):
+    """One rule for every integer argument (`nam._checks.is_integer`): a NumPy integer gives exactly what the
+    same Python int gives; a bool is refused with a TypeError naming the argument (before: some checks took
+    True as 1 and refused np.int64, others the reverse)."""
+    expected = call(value)
+    for v in (np.int64(value), np.int32(value)):
+        for a, b in zip(jax.tree.leaves(call(v)), jax.tree.leaves(expected)):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match=f"`{name}`"):
+        call(True)
+
+
+def test_integer_known_answers_with_numpy_integers(production_checks):
+    assert capacity.double_factorial(np.int64(7)) == 105
+    np.testing.assert_allclose(moving_average([1.0, 2.0, 3.0], np.int64(2)), [1.0, 1.5, 2.5])
+    assert TASK.check_delay(np.int16(8)) == 8 and type(TASK.check_delay(np.int16(8))) is int
+
+
+@pytest.mark.parametrize("cls, argument", [
+    (nam.ClassicalHopfield, "lagrangian"), (nam.DenseAssociativeMemory, "lagrangian"),
+    (nam.HiddenNeuronDAM, "feature_lagrangian"), (nam.HiddenNeuronDAM, "hidden_lagrangian"),
+    (nam.NeuronAstrocyte, "neuron_lagrangian"), (nam.NeuronAstrocyte, "synapse_lagrangian"),
+    (nam.NeuronAstrocyte, "process_lagrangian"), (nam.NeuronAstrocyteEffective, "lagrangian"),
+])
+def test_one_lagrangian_check_for_every_model(cls, argument, production_checks):
+    """Every model's Lagrangian arguments go through `nam._lagrangians.check_lagrangian`: one message, the
+    public class name, a TypeError; None gives the model's default."""
+    first = HEB if cls in (nam.NeuronAstrocyte, nam.NeuronAstrocyteEffective) else XI
+    with pytest.raises(TypeError) as info:
+        cls(first, **{argument: "tanh"})
+    assert str(info.value) == f"`{argument}` must be a nam.AbstractLagrangian, got str"
+    default = getattr(cls(first, **{argument: None}), argument)
+    assert isinstance(default, nam.AbstractLagrangian)
+
+
+@pytest.mark.parametrize("call, names", [
+    (lambda: spiking.simulate(None, STIM, 30.0), ["nam.spiking.GordleevaNetwork"]),
+    (lambda: spiking.simulate(NET, IMG, 30.0), ["nam.spiking.Stimulus"]),
+    (lambda: spiking.GordleevaNetwork(neuron="izh"), ["nam.spiking.Izhikevich"]),
+    (lambda: spiking.GordleevaNetwork(astrocyte=1), ["nam.spiking.LiRinzel"]),
+    (lambda: spiking.stack_stimuli([IMG]), ["nam.spiking.Stimulus"]),
+    (lambda: spiking.simulate_batch(NET, "x", 30.0), ["nam.spiking.Stimulus", "nam.spiking.stack_stimuli"]),
+    (lambda: spiking.simulate_batch(NET, STIM, 30.0), ["nam.spiking.stack_stimuli"]),
+    (lambda: spiking.run_trials(NET, IMG, [0.1], protocol={}), ["nam.spiking.Protocol"]),
+    (lambda: nam.retrieve(DAM, X0, config="tsit5"), ["nam.SolverConfig"]),
+    (lambda: snn.train_retention("lif", "recall"), ["nam.astrosnn.RetentionTask"]),
+    (lambda: learning.load_checkpoint("x.eqx", None), ["nam.learning.TrainState"]),
+    (lambda: nam.DenseAssociativeMemory(XI, separation="z^3"), ["nam.AbstractSeparation"]),
+])
+def test_messages_name_the_public_class(call, names, production_checks):
+    """A type error names each class by the path users import it from, and that path resolves to it (before:
+    `nam.GordleevaNetwork`, `nam.Izhikevich`, `nam.LiRinzel`, `nam.Stimulus`, `nam.stack_stimuli`, which do
+    not exist: they live in `nam.spiking`)."""
+    with pytest.raises((TypeError, ValueError)) as info:
+        call()
+    for name in names:
+        assert name in str(info.value), info.value
+        assert _resolve(name) is not None, name
+
+
+def _resolve(dotted):
+    """The object `nam.a.b` names, or None; a field of a dataclass/Module resolves to its class."""
+    obj = nam
+    for part in dotted.split(".")[1:]:
+        if isinstance(obj, type) and part in getattr(obj, "__dataclass_fields__", {}):
+            return obj
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def test_public_names_in_the_source_exist():
+    """Every `nam.x.y` written in nam's source (messages and docstrings) with no private part is a real
+    public path."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(nam.__file__).parent
+    missing = set()
+    for path in root.rglob("*.py"):
+        for name in re.findall(r"(?<![\w/.])nam(?:\.[A-Za-z_]\w*)+", path.read_text()):
+            if not any(p.startswith("_") for p in name.split(".")) and _resolve(name) is None:
+                missing.add(f"{path.relative_to(root.parent)}: {name}")
+    assert not missing, sorted(missing)
+
+
+def test_public_name_and_check_choices():
+    import optax
+
+    assert public_name(spiking.GordleevaNetwork) == "nam.spiking.GordleevaNetwork"
+    assert public_name(nam.SolverConfig) == "nam.SolverConfig"
+    assert public_name(snn.Vocab) == "nam.astrosnn.Vocab"
+    assert public_name(optax.GradientTransformation) == "optax.GradientTransformation"
+    assert public_name(dict) == "dict"
+    choices = ("noise", "two", "lifetime")
+    assert check_choices("which", ["two", "noise"], choices) == ("two", "noise")
+    assert check_choices("which", (c for c in ("lifetime",)), choices) == ("lifetime",)
+    for value, error in (("noise", TypeError), (3, TypeError), ([1], TypeError), ([], ValueError),
+                         (["noise", "three"], ValueError)):
+        with pytest.raises(error, match="`which`"):
+            check_choices("which", value, choices)
+        if error is ValueError:
+            with pytest.raises(ValueError) as info:
+                check_choices("which", value, choices)
+            assert not isinstance(info.value, TypeError)

@@ -198,7 +198,8 @@ class AMSU(eqx.Module):
     def parallel(self, x, chunk: int = 64):
         """All tokens at once, in chunks of `chunk` (T must be a multiple of it). Same result as `recurrent`."""
         t = x.shape[0]
-        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1 or t % chunk:
+        chunk = check_int("chunk", chunk)
+        if t % chunk:
             raise ValueError(f"the sequence length ({t}) must be a positive multiple of `chunk`, got {chunk!r}")
         current, k, v, q = self._projections(x)
         o = self._to_neuron(self.read_parallel(k, v, q, chunk)) if self.astrocyte else jnp.zeros_like(current)

@@ -1,4 +1,4 @@
-"""Training and evaluation for the AstroSNN experiments (issue 6): retention accuracy vs delay and
+"""Training and evaluation for the AstroSNN experiments (`nam astrosnn`): retention accuracy vs delay and
 character-level language modelling, for AstroSNN and its baselines at a matched parameter count.
 
 Training uses `nam.learning.train` (optax, one jitted step, progress bar, atomic checkpoints that resume
@@ -19,12 +19,12 @@ import jax.random as jr
 import numpy as np
 import optax
 
-from .._checks import (ArgumentTypeError, check_bool, check_choice, check_int, check_memory, check_number,
-                       check_output_dir, is_concrete)
-from .._io import atomic_write
+from .._checks import (ArgumentTypeError, check_bool, check_choice, check_choices, check_instance, check_int,
+                       check_memory, check_number, check_output_dir, is_concrete)
+from .._io import write_json
 from ..learning import train
 from ..learning._train import CheckpointError, TrainState, checkpoint_config, load_checkpoint
-from ._models import MODEL_KINDS, build_model, generate, match_width, parameter_count
+from ._models import MODEL_KINDS, build_model, check_sequence_model, generate, match_width, parameter_count
 from ._tasks import RetentionTask
 from ._text import CharData, Vocab, load_text
 
@@ -46,12 +46,10 @@ def sequence_loss(model, tokens, targets, mask=None, form: str = "parallel"):
 
 
 def _check_batch(model, tokens, targets, mask):
-    vocab = getattr(model, "vocab", None)
-    if not isinstance(vocab, int):
-        raise ArgumentTypeError(f"`model` must be a nam.astrosnn sequence model, got {type(model).__name__}")
+    check_sequence_model(model)
+    vocab = model.vocab
     for name, x in (("tokens", tokens), ("targets", targets)):
-        if not isinstance(x, (jax.Array, np.ndarray)):
-            raise ArgumentTypeError(f"`{name}` must be a (B, T) integer array, got {type(x).__name__}")
+        check_instance(name, x, (jax.Array, np.ndarray), "a (B, T) integer array")
         if x.dtype == bool or not jnp.issubdtype(x.dtype, jnp.integer):
             raise ArgumentTypeError(f"`{name}` must hold integer token ids, got dtype {x.dtype}")
         if x.ndim != 2 or 0 in x.shape:
@@ -63,8 +61,7 @@ def _check_batch(model, tokens, targets, mask):
     if targets.shape != tokens.shape:
         raise ValueError(f"`targets` must have the shape of `tokens` {tokens.shape}, got {targets.shape}")
     if mask is not None:
-        if not isinstance(mask, (jax.Array, np.ndarray)):
-            raise ArgumentTypeError(f"`mask` must be None or a (B, T) array, got {type(mask).__name__}")
+        check_instance("mask", mask, (jax.Array, np.ndarray), "None or a (B, T) array")
         if mask.shape != tokens.shape:
             raise ValueError(f"`mask` must have the shape of `tokens` {tokens.shape}, got {mask.shape}")
         if jnp.issubdtype(mask.dtype, jnp.complexfloating):
@@ -116,9 +113,7 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
 
     **Raises:** FileNotFoundError if there is no such file; `nam.learning.CheckpointError` (one line
     naming the file) if it is corrupt, truncated, empty or not a sequence-model checkpoint."""
-    if not isinstance(checkpoint, (str, os.PathLike)):
-        raise ArgumentTypeError(f"`checkpoint` must be a file path, got {type(checkpoint).__name__}")
-    checkpoint = os.fspath(checkpoint)
+    checkpoint = os.fspath(check_instance("checkpoint", checkpoint, (str, os.PathLike), "a file path"))
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f"no checkpoint {checkpoint}")
     config = checkpoint_config(checkpoint).get("run", {})
@@ -161,8 +156,7 @@ def _accuracy_at(model, task, key, delay, trials):
 
 def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256, seed: int = 1234) -> dict:
     """Accuracy at each delay over `trials` fresh sequences (recall: the answer; copy: per symbol)."""
-    if not isinstance(task, RetentionTask):
-        raise ArgumentTypeError(f"`task` must be a nam.astrosnn.RetentionTask, got {type(task).__name__}")
+    check_instance("task", task, RetentionTask)
     delays = [task.check_delay(d) for d in delays]
     trials, seed = check_int("trials", trials), check_int("seed", seed, 0)
     key = jr.PRNGKey(seed)
@@ -178,8 +172,7 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
     another configuration is refused unless `restart`); `stop_after` stops (with
     `nam.learning.TrainInterrupted`) after that many steps. Returns (model, history, config)."""
     kind = check_choice("model", kind, MODEL_KINDS)
-    if not isinstance(task, RetentionTask):
-        raise ArgumentTypeError(f"`task` must be a nam.astrosnn.RetentionTask, got {type(task).__name__}")
+    check_instance("task", task, RetentionTask)
     _check_sizes("`d`, `layers`, `batch`, `target_params`", kind, task.vocab, d, layers, heads, chunk, batch,
                  task.length, target_params)
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
@@ -211,8 +204,7 @@ def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int 
                   batch: int = 32) -> dict:
     """Validation bits per character over all consecutive windows of `length` (each from a fresh state;
     the last batch may be smaller), and the spike rate (the mean over windows of `sequence_loss`'s rate)."""
-    if not isinstance(data, CharData):
-        raise ArgumentTypeError(f"`data` must be a nam.astrosnn.CharData, got {type(data).__name__}")
+    check_instance("data", data, CharData)
     length, batch = check_int("length", length), check_int("batch", batch)
     if max_windows is not None:
         check_int("max_windows", max_windows)
@@ -246,8 +238,7 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
     `checkpoint` makes a re-run resume; one written with another configuration or vocabulary is refused
     unless `restart`."""
     kind = check_choice("model", kind, MODEL_KINDS)
-    if not isinstance(data, CharData):
-        raise ArgumentTypeError(f"`data` must be a nam.astrosnn.CharData, got {type(data).__name__}")
+    check_instance("data", data, CharData)
     _check_sizes("`d`, `layers`, `batch`, `length`, `target_params`", kind, len(data.vocab), d, layers, heads, chunk,
                  batch, length, target_params)
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
@@ -274,10 +265,8 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
 
 def sample_text(model, vocab: Vocab, prompt: str, n: int = 300, *, seed: int = 0, temperature: float = 0.8) -> str:
     """`n` characters generated after `prompt` one token at a time (the recurrent form / the KV cache)."""
-    if not isinstance(vocab, Vocab):
-        raise ArgumentTypeError(f"`vocab` must be a nam.astrosnn.Vocab, got {type(vocab).__name__}")
-    if not isinstance(prompt, str):
-        raise ArgumentTypeError(f"`prompt` must be a string, got {type(prompt).__name__}")
+    check_instance("vocab", vocab, Vocab)
+    check_instance("prompt", prompt, str, "a string")
     if not prompt:
         raise ValueError("`prompt` must hold at least one character")
     n, seed = check_int("n", n), check_int("seed", seed, 0)
@@ -322,17 +311,15 @@ def _check_options(results, options, path):
 
 
 def _start(out, filename, options, restart, models):
-    """Checks before any compute: the models, the output folder (writable), earlier results' options."""
+    """Checks before any compute: the models, the output folder (writable), earlier results' options.
+    Returns (results path, earlier results, the models as a tuple)."""
     check_bool("restart", restart)
-    for kind in models:
-        check_choice("models", kind, MODEL_KINDS)
-    if isinstance(models, str) or not models:
-        raise ValueError(f"`models` must be a non-empty sequence of {list(MODEL_KINDS)}, got {models!r}")
+    models = check_choices("models", models, MODEL_KINDS)
     out = check_output_dir("`out`", out)
     path = os.path.join(out, filename)
     results = {} if restart else _load_json(path)
     _check_options(results, options, path)
-    return path, results
+    return path, results, models
 
 
 def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_delay: int = 256, d: int = 64,
@@ -343,16 +330,13 @@ def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_d
     at its parameter count. Results go to `out/retention.json` as each model finishes; a re-run resumes
     (finished models are skipped, an interrupted one continues from its checkpoint). Results or
     checkpoints made with other options are refused, unless `restart` (start afresh, overwrite them)."""
-    for kind in tasks:
-        check_choice("tasks", kind, ("recall", "copy"))
-    if isinstance(tasks, str) or not tasks:
-        raise ValueError(f"`tasks` must be a non-empty sequence of 'recall', 'copy', got {tasks!r}")
+    tasks = check_choices("tasks", tasks, ("recall", "copy"))
     max_delay, trials = check_int("max_delay", max_delay, 0), check_int("trials", trials)
     delays = [check_int("delays", x, 0) for x in delays]
     options = {"max_delay": max_delay, "d": d, "layers": layers, "steps": steps, "batch": batch,
                "learning_rate": learning_rate, "trials": trials, "seed": seed,
                "decay": _decay_label(decay)}
-    path, results = _start(out, "retention.json", options, restart, models)
+    path, results, models = _start(out, "retention.json", options, restart, models)
     for task_kind in tasks:
         task = RetentionTask(task_kind, max_delay)
         _check_sizes("`d`, `layers`, `batch`, `max_delay`", "astrosnn", task.vocab, d, layers, 4, 32, batch,
@@ -373,7 +357,7 @@ def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_d
             results[name] = {"task": task_kind, "model": kind, "options": options, "params": config["params"],
                              "d": config["d"], "steps": steps, "chance": task.chance, "accuracy": acc,
                              "final_loss": float(np.mean([h["loss"] for h in history[-50:] if "loss" in h]))}
-            atomic_write(path, json.dumps(results, indent=1))
+            write_json(path, results)
     return results
 
 
@@ -396,9 +380,10 @@ def format_retention(results: dict) -> str:
 
 
 def write_retention_figure(results: dict, path: str) -> str:
+    """One panel per task (accuracy against delay, every model, chance), saved once to `path` (PNG)."""
     from matplotlib.figure import Figure
 
-    from .._plotting import save_figure
+    from .._plotting import label_axes
 
     tasks = sorted({r["task"] for r in results.values()})
     fig = Figure(figsize=(4.5 * len(tasks), 3.4))
@@ -410,7 +395,9 @@ def write_retention_figure(results: dict, path: str) -> str:
             ax.plot(xs, [acc[x] for x in xs], "o-", label=f"{r['model']} ({r['params'] / 1e3:.0f}k)")
         ax.axhline(r["chance"], color="grey", lw=0.8, ls=":", label="chance")
         ax.set_ylim(0, 1.02)
-        save_figure(fig, ax, path, xlabel="delay (tokens)", ylabel="accuracy", title=f"{task_kind}: retention")
+        label_axes(ax, xlabel="delay (tokens)", ylabel="accuracy", title=f"{task_kind}: retention")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)  # once, with every task's panel drawn
     return path
 
 
@@ -421,14 +408,14 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
     """Character LM on Tiny Shakespeare for every model at the parameter count of an AstroSNN of width `d`,
     the same steps and batch; validation bpc over the whole validation split, samples, spike rates, wall
     time. Results go to `out/lm.json` per model (a re-run resumes, as `run_retention`; other options are
-    refused unless `restart`)."""
+    refused unless `restart`), as strict JSON: the spike rate of a model without spikes (NaN) is null."""
     sample_chars = check_int("sample_chars", sample_chars)
-    if data is not None and not isinstance(data, CharData):
-        raise ArgumentTypeError(f"`data` must be a nam.astrosnn.CharData or None, got {type(data).__name__}")
+    if data is not None:
+        check_instance("data", data, CharData, "a nam.astrosnn.CharData or None")
     options = {"d": d, "layers": layers, "steps": steps, "batch": batch, "length": length,
                "learning_rate": learning_rate, "seed": seed,
                "decay": _decay_label(decay)}
-    path, results = _start(out, "lm.json", options, restart, models)
+    path, results, models = _start(out, "lm.json", options, restart, models)
     data = data or CharData(load_text())
     vocab = len(data.vocab)
     _check_sizes("`d`, `layers`, `batch`, `length`", "astrosnn", vocab, d, layers, 4, 64, batch, length, None)
@@ -452,14 +439,14 @@ def run_lm(out: str, *, models=BASELINES, d: int = 160, layers: int = 4, steps: 
                          "curve": [{"step": h["step"], "val_bpc": h["val_bpc"]} for h in history if "val_bpc" in h],
                          "train_loss": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h][::25],
                          "sample": prompt + sample_text(model, data.vocab, prompt, sample_chars, seed=seed)}
-        atomic_write(path, json.dumps(results, indent=1))
+        write_json(path, results)
     return results
 
 
 def format_lm(results: dict) -> str:
     lines = [f"{'model':<16}{'params':>9}{'val nats':>10}{'val bpc':>9}{'spike rate':>12}{'train s':>9}"]
     for r in results.values():
-        rate = "-" if r["spike_rate"] != r["spike_rate"] else f"{r['spike_rate']:.3f}"
+        rate = "-" if r["spike_rate"] is None or r["spike_rate"] != r["spike_rate"] else f"{r['spike_rate']:.3f}"
         lines.append(f"{r['model']:<16}{r['params']:>9}{r['val_nats']:>10.3f}{r['val_bpc']:>9.3f}{rate:>12}"
                      f"{r['train_seconds_this_run']:>9.0f}")
     return "\n".join(lines)

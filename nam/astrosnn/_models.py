@@ -1,4 +1,4 @@
-"""Sequence models over tokens for the AstroSNN experiments (issue 6): the AstroSNN network and its
+"""Sequence models over tokens for the AstroSNN experiments (`nam astrosnn`): the AstroSNN network and its
 baselines, all with one interface.
 
 - `model(tokens)` -> (logits (T, V), spike rates (layers, 2) or (0, 2)): the training form (for AstroSNN the
@@ -26,7 +26,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import ArgumentTypeError, check_choice, check_int, check_key, check_number, is_concrete
+from .._checks import ArgumentTypeError, check_choice, check_instance, check_int, check_key, check_number, is_concrete
 from ._amsu import AMSU
 from ._surrogate import spike
 
@@ -36,8 +36,7 @@ MODEL_KINDS = ("astrosnn", "lif", "lstm", "gru", "transformer")
 def parameter_count(model) -> int:
     """Trainable floating-point entries of `model` (static fields such as widths are not counted); `model`
     may also be its `eqx.filter_eval_shape` (shapes only)."""
-    if not isinstance(model, eqx.Module):
-        raise ArgumentTypeError(f"`model` must be an equinox Module (a nam.astrosnn model), got {type(model).__name__}")
+    check_instance("model", model, eqx.Module, "an equinox Module (a nam.astrosnn model)")
     return int(sum(math.prod(x.shape) for x in jax.tree.leaves(model)
                    if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.inexact)))
 
@@ -320,6 +319,11 @@ class TransformerLM(_Embedded):
         return self._logits(x), (new, pos + 1)
 
 
+def check_sequence_model(model) -> None:
+    """`model` must be one of the sequence models built here; `ArgumentTypeError` otherwise."""
+    check_instance("model", model, _Embedded, "a nam.astrosnn sequence model (AstroSNN, RNNLM, TransformerLM)")
+
+
 def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int = 4, chunk: int = 64, **kwargs):
     """One of MODEL_KINDS: astrosnn, lif (AstroSNN without astrocytes), lstm, gru, transformer."""
     kind = check_choice("model", kind, MODEL_KINDS)
@@ -360,10 +364,8 @@ def generate(model, prompt, steps: int, key, temperature=1.0):
     **Raises:** TypeError for a model that is not one of `MODEL_KINDS`, a prompt that is not an integer
     array, a key that is not a PRNG key; ValueError for an empty prompt, token ids outside the model's
     vocabulary, `steps` < 1, a temperature <= 0, NaN or inf."""
-    if not isinstance(model, (AstroSNN, RNNLM, TransformerLM)):
-        raise ArgumentTypeError(f"`model` must be a nam.astrosnn sequence model, got {type(model).__name__}")
-    if not isinstance(prompt, (jax.Array, np.ndarray)):
-        raise ArgumentTypeError(f"`prompt` must be a 1-D integer array of token ids, got {type(prompt).__name__}")
+    check_sequence_model(model)
+    check_instance("prompt", prompt, (jax.Array, np.ndarray), "a 1-D integer array of token ids")
     _check_tokens(prompt, model.vocab, "prompt")
     if prompt.shape[0] < 1:
         raise ValueError("`prompt` must hold at least one token")

@@ -1,4 +1,4 @@
-"""Memory-retention tasks (issue 6, task 1): associative recall and delayed copy, with a delay of blank
+"""Memory-retention tasks (`nam astrosnn retention`): associative recall and delayed copy, with a delay of blank
 tokens between what must be remembered and when it is asked for.
 
 Token ids: 0 = blank, 1 = go/start marker, then the task's symbols. Every sequence has the fixed
@@ -17,7 +17,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-import numpy as np
 
 from .._checks import check_choice, check_int
 
@@ -65,10 +64,11 @@ class RetentionTask(eqx.Module):
         return 1.0 / (self.values if self.kind == "recall" else self.symbols)
 
     def check_delay(self, delay) -> int:
-        """`delay` as an int, or a ValueError if it is not an integer in [0, max_delay]."""
-        if isinstance(delay, bool) or not isinstance(delay, (int, np.integer)) or not 0 <= delay <= self.max_delay:
-            raise ValueError(f"`delay` must be an integer in [0, max_delay = {self.max_delay}], got {delay!r}")
-        return int(delay)
+        """`delay` as an int: a TypeError if it is not an integer, a ValueError if outside [0, max_delay]."""
+        delay = check_int("delay", delay, 0)
+        if delay > self.max_delay:
+            raise ValueError(f"`delay` must be an integer in [0, max_delay = {self.max_delay}], got {delay}")
+        return delay
 
     def sample(self, key, delay):
         """One sequence with `delay` blanks. A Python integer is checked against [0, max_delay]; an array

@@ -1,9 +1,6 @@
-"""Character-level text for language modelling (issue 6, task 2): the embedded Tiny Shakespeare corpus
+"""Character-level text for language modelling (`nam astrosnn lm`): the embedded Tiny Shakespeare corpus
 (`data/PROVENANCE.md`), a character vocabulary that refuses what it does not know, the 90/10 split and
 random training windows."""
-
-import hashlib
-import os
 
 import equinox as eqx
 import jax
@@ -11,18 +8,15 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from .._checks import ArgumentTypeError, check_number
-
-DATA = os.path.join(os.path.dirname(__file__), "data", "tinyshakespeare.txt")
-TINY_SHAKESPEARE_MD5 = "6fb458f1232090904fb40fe944165e91"
+from .._checks import check_instance, check_number
+from .._data import TINY_SHAKESPEARE as DATA, TINY_SHAKESPEARE_MD5 as TINY_SHAKESPEARE_MD5, load_text as load_text
 
 
 class Vocab:
     """The sorted distinct characters of a text; `encode` raises on characters outside it."""
 
     def __init__(self, chars: str):
-        if not isinstance(chars, str):
-            raise ArgumentTypeError(f"`chars` must be a string of distinct characters, got {type(chars).__name__}")
+        check_instance("chars", chars, str, "a string of distinct characters")
         if not chars or len(set(chars)) != len(chars):
             raise ValueError(f"`chars` must be a non-empty string of distinct characters, got {chars!r}")
         self.chars = chars
@@ -37,6 +31,9 @@ class Vocab:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Vocab) and other.chars == self.chars
+
+    def __hash__(self) -> int:  # equal vocabularies hash alike: a Vocab is a static field of CharData
+        return hash(self.chars)
 
     def encode(self, text: str) -> np.ndarray:
         unknown = sorted(set(text) - set(self._index))
@@ -60,16 +57,6 @@ class Vocab:
                              + ("" if extra or missing else ", same characters in another order"))
 
 
-def load_text(path: str | None = None) -> str:
-    """The embedded Tiny Shakespeare (md5-checked), or the text file at `path`."""
-    with open(path or DATA, "rb") as f:
-        raw = f.read()
-    if path is None and hashlib.md5(raw).hexdigest() != TINY_SHAKESPEARE_MD5:
-        raise RuntimeError(f"{DATA} is corrupted: md5 {hashlib.md5(raw).hexdigest()}, expected "
-                           f"{TINY_SHAKESPEARE_MD5}")
-    return raw.decode("utf-8")
-
-
 class CharData(eqx.Module):
     """Encoded train/validation splits (first `train_fraction` of the characters for training)."""
 
@@ -78,14 +65,13 @@ class CharData(eqx.Module):
     vocab: Vocab = eqx.field(static=True)
 
     def __init__(self, text: str, train_fraction: float = 0.9, vocab: Vocab | None = None):
-        if not isinstance(text, str):
-            raise ArgumentTypeError(f"`text` must be a string, got {type(text).__name__}")
+        check_instance("text", text, str, "a string")
         if len(text) < 2:
             raise ValueError(f"`text` must hold at least 2 characters (a training and a validation split), "
                              f"got {text!r}")
         check_number("train_fraction", train_fraction, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
-        if vocab is not None and not isinstance(vocab, Vocab):
-            raise ArgumentTypeError(f"`vocab` must be a nam.astrosnn.Vocab or None, got {type(vocab).__name__}")
+        if vocab is not None:
+            check_instance("vocab", vocab, Vocab, "a nam.astrosnn.Vocab or None")
         self.vocab = vocab or Vocab.from_text(text)
         ids = self.vocab.encode(text)
         cut = int(train_fraction * len(ids))

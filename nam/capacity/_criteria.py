@@ -5,7 +5,7 @@ the capacities they give:
 
 1. `one_step_stable_bits`: the fraction of the bits of a stored memory xi_mu that one flip-difference
    update, made from xi_mu itself, leaves unchanged. Its complement is the per-bit error rate that
-   the signal-to-noise theory predicts as Phi(-sqrt(S)) (`nam.capacity._theory.bit_error_probability`).
+   the signal-to-noise theory predicts as Phi(-sqrt(S)) (`nam.capacity.bit_error_probability`).
 2. `is_fixed_point`: every bit is stable, so xi_mu is an exact fixed point of the dynamics (async and
    sync alike). Requiring this of all K memories is the no-error capacity N^(n-1) / (2 (2n-3)!! ln N)
    (McEliece et al. 1987; Krotov & Hopfield 2016).
@@ -29,14 +29,8 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray, Real
 
 from .._checks import ArgumentTypeError, check_key, is_concrete
 from .._patterns import flip_bits
-from ..dynamics._binary import retrieve_binary
+from ..dynamics._binary import check_binary_model, retrieve_binary
 from ..models._base import AbstractBinaryModel
-
-
-def _check_model(model) -> None:
-    if not isinstance(model, AbstractBinaryModel):
-        raise ArgumentTypeError(f"`model` must be a binary nam model (ClassicalHopfield, DenseAssociativeMemory), "
-                         f"got {type(model).__name__}")
 
 
 def _check_mu(model, mu) -> jax.Array:
@@ -73,7 +67,7 @@ def one_step_stable_bits(model, mu: int | Int[ArrayLike, ""]) -> Float[Array, ""
     them: see the note on `nam.ClassicalHopfield` ties in tests/test_capacity_theory.py). O(K) per
     bit, O(K N) per memory. One memory; vmap over `mu`.
     """
-    _check_model(model)
+    check_binary_model(model)
     mu = _check_mu(model, mu)
     return jnp.mean(_stable(model, mu).astype(model.patterns.dtype))
 
@@ -81,7 +75,7 @@ def one_step_stable_bits(model, mu: int | Int[ArrayLike, ""]) -> Float[Array, ""
 def is_fixed_point(model, mu: int | Int[ArrayLike, ""]) -> Bool[Array, ""]:
     """Criterion 2: True iff every bit of xi_mu is one-step stable, i.e. xi_mu is an exact fixed point
     of both the asynchronous and the synchronous dynamics."""
-    _check_model(model)
+    check_binary_model(model)
     mu = _check_mu(model, mu)
     return jnp.all(_stable(model, mu))
 
@@ -105,7 +99,7 @@ def retrieval_outcome(model, mu: int | Int[ArrayLike, ""], key: PRNGKeyArray,
     A run that hits `max_sweeps` or a 2-cycle still reports its last state's `exact` and `overlap`;
     filter on `status` to count only converged runs. `rho` may be traced (no recompile per rho).
     """
-    _check_model(model)
+    check_binary_model(model)
     mu = _check_mu(model, mu)
     key = check_key("key", key)
     if isinstance(rho, (bool, str, complex)) or rho is None:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._checks import check_callable, check_int, check_number
+from .._checks import check_callable, check_int, check_number, is_integer
 
 
 class CrossingResult(NamedTuple):
@@ -100,7 +100,7 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
             if len(order) >= max_evals:
                 raise _Budget
             s, t = evaluate(k)
-            if not (isinstance(t, (int, np.integer)) and t >= 1 and 0 <= s <= t):
+            if not (is_integer(t) and t >= 1 and 0 <= s <= t):
                 raise ValueError(f"`evaluate({k})` must return (successes, trials) with 0 <= successes <= "
                                  f"trials and trials >= 1, got {(s, t)}")
             measured[k] = (int(s), int(t))

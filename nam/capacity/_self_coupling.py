@@ -49,6 +49,7 @@ import math
 
 import numpy as np
 
+from .._checks import check_number
 from ._theory import _Real, _real_array, _scalar_or_array
 
 
@@ -93,12 +94,11 @@ def self_coupling_capacity(n: _Real, *, beta: float | int = 5.0, scale: _Real | 
 
     **Returns:** K* (float, or an array like `n`); inf where round(rho N) = 0 (no wrong bit to hold).
 
-    **Raises:** `ValueError` for beta <= 0, scale <= 0 or rho outside [0, 0.5).
+    **Raises:** `TypeError` for a beta, rho, n or scale that is not a real number; `ValueError` for beta <= 0,
+    scale <= 0 or rho outside [0, 0.5).
     """
     n_arr = _real_array("n", n, 2.0)
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)) \
-            or not (math.isfinite(float(beta)) and float(beta) > 0):
-        raise ValueError(f"`beta` must be a finite number > 0, got {beta!r}")
+    beta = check_number("beta", beta, minimum=0.0, open_min=True)
     if scale is None:
         sigma = np.ones_like(n_arr)
     else:
@@ -106,10 +106,7 @@ def self_coupling_capacity(n: _Real, *, beta: float | int = 5.0, scale: _Real | 
         if not np.all(scale_arr > 0):
             raise ValueError(f"`scale` must be > 0, got {scale!r}")
         sigma = scale_arr * n_arr**3
-    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= float(rho) < 0.5:
-        raise ValueError(f"`rho` must be a number in [0, 0.5), got {rho!r}")
-    beta = float(beta)
+    rho = check_number("rho", rho, minimum=0.0, maximum=0.5, open_max=True)
 
     def one(m: float, sig: float) -> float:
         flipped = float(np.round(float(rho) * m))  # as nam.flip_bits (round half to even)

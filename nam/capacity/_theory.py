@@ -71,7 +71,8 @@ import jax
 import numpy as np
 from jaxtyping import ArrayLike
 
-from .._checks import ArgumentTypeError
+from .._checks import (ArgumentTypeError, as_float64_numpy, check_bool, check_callable, check_int, check_number,
+                       is_integer)
 
 # numbers, numpy or JAX arrays, or lists / tuples of numbers
 _Real = ArrayLike | list | tuple
@@ -81,16 +82,11 @@ _Real = ArrayLike | list | tuple
 
 
 def _check_degree(degree: Any) -> int:
-    if not isinstance(degree, (int, np.integer)) or isinstance(degree, bool) or degree < 2:
-        raise ValueError(f"`degree` must be an integer >= 2, got {degree!r}")
-    return int(degree)
+    return check_int("degree", degree, 2)
 
 
 def _real_array(name: str, x: Any, minimum: float) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"`{name}` must be a real number or array, got {type(x).__name__}") from e
+    arr = as_float64_numpy(name, x)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` must be finite, got {x!r}")
     if not np.all(arr >= minimum):
@@ -99,10 +95,7 @@ def _real_array(name: str, x: Any, minimum: float) -> np.ndarray:
 
 
 def _check_level(level: Any) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating, np.integer)) \
-            or not 0.0 < float(level) < 1.0:
-        raise ValueError(f"`level` must be a number in (0, 1), got {level!r}")
-    return float(level)
+    return check_number("level", level, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
 
 
 def _scalar_or_array(x: np.ndarray | np.generic) -> np.ndarray | float:
@@ -121,7 +114,7 @@ def double_factorial(m: int) -> int:
 
     Used with odd m: (2n-3)!! = E[g^(2n-2)] for a standard normal g, the moment behind the DAM noise.
     """
-    if not isinstance(m, (int, np.integer)) or isinstance(m, bool):
+    if not is_integer(m):
         raise ArgumentTypeError(f"`m` must be an integer, got {m!r}")
     if m < -1:
         raise ValueError(f"`m` must be >= -1 (m!! is 1 for m = -1 and 0, undefined below), got {m}")
@@ -150,8 +143,7 @@ def _exact_moment_ratio(n: int, degree: int) -> float:
 
 def _noise_moment(degree: int, distinct_indices: bool) -> int:
     """E[noise^2] / N^(degree-1) to leading order: (2 degree - 3)!!, or (degree - 1)! on distinct indices."""
-    if not isinstance(distinct_indices, (bool, np.bool_)):
-        raise ValueError(f"`distinct_indices` must be True or False, got {distinct_indices!r}")
+    distinct_indices = check_bool("distinct_indices", distinct_indices)
     return math.factorial(degree - 1) if distinct_indices else double_factorial(2 * degree - 3)
 
 
@@ -355,12 +347,8 @@ def student_t_quantile(q: float | int, dof: float | int) -> float:
     and bisection on the regularized incomplete beta. Examples: t_{0.975, 1} = 12.706,
     t_{0.975, 5} = 2.571, t_{0.975, 30} = 2.042.
     """
-    if isinstance(q, bool) or not isinstance(q, (int, float, np.floating)) or not 0.0 < float(q) < 1.0:
-        raise ValueError(f"`q` must be a number in (0, 1), got {q!r}")
-    if isinstance(dof, bool) or not isinstance(dof, (int, float, np.integer, np.floating)) \
-            or not (math.isfinite(float(dof)) and float(dof) > 0):
-        raise ValueError(f"`dof` must be a finite number > 0, got {dof!r}")
-    q, dof = float(q), float(dof)
+    q = check_number("q", q, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
+    dof = check_number("dof", dof, minimum=0.0, open_min=True)
     if q == 0.5:
         return 0.0
     if q < 0.5:
@@ -444,7 +432,7 @@ class BootstrapCI(NamedTuple):
 
 
 def _generator(key_or_seed: Any) -> np.random.Generator:
-    if isinstance(key_or_seed, (int, np.integer)) and not isinstance(key_or_seed, bool):
+    if is_integer(key_or_seed):
         if key_or_seed < 0:
             raise ValueError(f"`key_or_seed` must be a non-negative integer seed or a JAX key, got {key_or_seed!r}")
         return np.random.default_rng(int(key_or_seed))
@@ -453,7 +441,7 @@ def _generator(key_or_seed: Any) -> np.random.Generator:
             key_or_seed = jax.random.key_data(key_or_seed)
         if key_or_seed.dtype == np.uint32:
             return np.random.default_rng(np.asarray(key_or_seed).ravel().tolist())
-    raise ValueError(f"`key_or_seed` must be a non-negative integer seed or a JAX key, got {key_or_seed!r}")
+    raise ArgumentTypeError(f"`key_or_seed` must be a non-negative integer seed or a JAX key, got {key_or_seed!r}")
 
 
 def bootstrap_ci(samples: _Real, statistic: Callable[[np.ndarray], Any], key_or_seed: Any,
@@ -466,10 +454,8 @@ def bootstrap_ci(samples: _Real, statistic: Callable[[np.ndarray], Any], key_or_
     integer, or a JAX PRNG key whose key data seeds it).
     """
     level = _check_level(level)
-    if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 2:
-        raise ValueError(f"`n_boot` must be an integer >= 2, got {n_boot!r}")
-    if not callable(statistic):
-        raise ValueError(f"`statistic` must be callable, got {type(statistic).__name__}")
+    n_boot = check_int("n_boot", n_boot, 2)
+    check_callable("statistic", statistic)
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"`samples` must be 1-d, got shape {x.shape}")

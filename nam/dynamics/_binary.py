@@ -7,7 +7,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from .._checks import as_float_array, check_choice, is_concrete
+from .._checks import as_float_array, check_choice, check_instance, check_int, is_concrete
 from ..models._base import AbstractBinaryModel
 from ._status import Status
 
@@ -38,6 +38,12 @@ def _sync_step(model, sigma):
     return jax.vmap(lambda i: model.propose(m, sigma, i))(jnp.arange(sigma.shape[0]))
 
 
+def check_binary_model(model) -> None:
+    """`model` must have binary dynamics (`nam.AbstractBinaryModel`); `ArgumentTypeError` otherwise."""
+    check_instance("model", model, AbstractBinaryModel,
+                   "a binary nam model (nam.ClassicalHopfield, nam.DenseAssociativeMemory)")
+
+
 def retrieve_binary(model, cue, *, mode: str = "async",
                     max_sweeps: int = 100, key: PRNGKeyArray | None = None) -> BinaryRetrieval:
     """Run the flip-difference sign dynamics from a +-1 cue until no bit changes or `max_sweeps`.
@@ -49,12 +55,9 @@ def retrieve_binary(model, cue, *, mode: str = "async",
 
     A single sample, jitted with lax loops; batch with jax.vmap.
     """
-    if not isinstance(model, AbstractBinaryModel):
-        raise ValueError(f"`model` must be a binary nam model (ClassicalHopfield, DenseAssociativeMemory), "
-                         f"got {type(model).__name__}")
+    check_binary_model(model)
     check_choice("mode", mode, ("async", "sync"))
-    if not isinstance(max_sweeps, int) or max_sweeps < 1:
-        raise ValueError(f"`max_sweeps` must be a positive integer, got {max_sweeps!r}")
+    max_sweeps = check_int("max_sweeps", max_sweeps)
     n = model.patterns.shape[1]
     sigma0 = as_float_array("cue", cue, ndim=1)
     if sigma0.shape != (n,):

@@ -6,7 +6,7 @@ import equinox as eqx
 import lineax as lx
 from jaxtyping import Array, Float
 
-from .._checks import check_bool, check_choice, check_int, check_number, check_scalar
+from .._checks import ArgumentTypeError, check_bool, check_choice, check_instance, check_int, check_number, check_scalar
 
 SOLVERS = {
     "euler": diffrax.Euler,
@@ -82,11 +82,11 @@ class SolverConfig(eqx.Module):
             self.solver = check_choice("solver", solver, tuple(SOLVERS))
             has_estimate = solver not in _NO_ERROR_ESTIMATE
         else:
-            raise TypeError(f"`solver` must be a solver name ({', '.join(SOLVERS)}) or a diffrax.AbstractSolver, "
-                            f"got {type(solver).__name__}")
-        if stepsize_controller is not None and not isinstance(stepsize_controller, diffrax.AbstractStepSizeController):
-            raise TypeError("`stepsize_controller` must be a diffrax.AbstractStepSizeController or None, got "
-                            f"{type(stepsize_controller).__name__}")
+            raise ArgumentTypeError(f"`solver` must be a solver name ({', '.join(SOLVERS)}) or a "
+                                    f"diffrax.AbstractSolver, got {type(solver).__name__}")
+        if stepsize_controller is not None:
+            check_instance("stepsize_controller", stepsize_controller, diffrax.AbstractStepSizeController,
+                           "a diffrax.AbstractStepSizeController or None")
         self.stepsize_controller = stepsize_controller
         adaptive_control = (adaptive if stepsize_controller is None
                             else not isinstance(stepsize_controller, diffrax.ConstantStepSize))

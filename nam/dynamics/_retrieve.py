@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PyTree
 
-from .._checks import ArgumentTypeError, as_float_array, check_bool, check_finite, check_int, check_memory, check_vector
+from .._checks import as_float_array, check_bool, check_finite, check_instance, check_int, check_memory, check_vector
 from ..models._base import AbstractEnergyModel
 from ._config import SolverConfig
 from ._status import Status, status_ok
@@ -153,30 +153,32 @@ def _implicit_fwd(perturbed, model, y_star, config):
     return y_star, None
 
 
+def _adjoint_solve(model, y_star, g, config: SolverConfig) -> lx.Solution:
+    """The linear system of the implicit backward pass: J^T lam = -g, with J = df/dy the Jacobian of the model's
+    vector field at the steady state y* and g the cotangent of the loss at y* (a block the loss does not use may
+    be None, a symbolic zero), solved by `config.make_linear_solver()` without throwing. The lineax solution
+    carries the result code and the solver's stats (`benchmarks/bench_learning.py` reports them)."""
+    _, vjp_y = jax.vjp(model.vector_field, y_star)
+    operator = lx.FunctionLinearOperator(lambda v: vjp_y(v)[0], jax.eval_shape(lambda: y_star))
+    neg_g = jax.tree.map(lambda y, a: jnp.zeros_like(y) if a is None else -a, y_star, g,
+                         is_leaf=lambda x: x is None)
+    return lx.linear_solve(operator, neg_g, config.make_linear_solver(), throw=False)
+
+
 @_implicit_steady_state.def_bwd
 def _implicit_bwd(residuals, g, perturbed, model, y_star, config):
     del residuals, perturbed
-    _, vjp_y = jax.vjp(model.vector_field, y_star)
-    operator = lx.FunctionLinearOperator(lambda v: vjp_y(v)[0], jax.eval_shape(lambda: y_star))
-    # blocks the loss does not use arrive as None (symbolic zeros)
-    neg_g = jax.tree.map(lambda y, a: jnp.zeros_like(y) if a is None else -a, y_star, g,
-                         is_leaf=lambda x: x is None)
-    lam = lx.linear_solve(operator, neg_g, config.make_linear_solver(), throw=False).value
+    lam = _adjoint_solve(model, y_star, g, config).value
     _, vjp_model = eqx.filter_vjp(lambda m: m.vector_field(y_star), model)
     return vjp_model(lam)[0]
 
 
 def _check_model(model):
-    if not isinstance(model, AbstractEnergyModel):
-        raise ArgumentTypeError(f"`model` must be a continuous nam energy model, got {type(model).__name__}")
+    check_instance("model", model, AbstractEnergyModel, "a continuous nam energy model (a nam.AbstractEnergyModel)")
 
 
 def _check_config(config):
-    if config is None:
-        return SolverConfig()
-    if not isinstance(config, SolverConfig):
-        raise ArgumentTypeError(f"`config` must be a nam.SolverConfig, got {type(config).__name__}")
-    return config
+    return SolverConfig() if config is None else check_instance("config", config, SolverConfig)
 
 
 def _check_options(settle_blocks, energy_ts):

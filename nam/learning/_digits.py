@@ -1,6 +1,6 @@
 """Demonstration 1 of learning: correlated memories (the digits), Hebbian T against a learned T.
 
-The ten digit images that ship with nam (`nam/spiking/data/digits`, the images of Gordleeva et al.),
+The ten digit images that ship with nam (`nam._data.digit_patterns`, the images of Gordleeva et al.),
 resized to 8 x 8 and binarised, are N = 64 memories of +-1 with large overlaps (mean |xi_mu . xi_nu|
 / N = 0.48, up to 0.76: every digit is mostly background). With the Hebbian tensor of eq. 10 the
 effective neuron-astrocyte network sends every cue, even an uncorrupted memory, to one of two
@@ -25,6 +25,7 @@ import jax.random as jr
 import numpy as np
 
 from .._checks import check_choice, check_int, check_memory, check_number
+from .._data import digit_patterns as digit_patterns
 from .._patterns import flip_bits
 from .._plotting import plot_loss
 from ..dynamics._config import SolverConfig
@@ -35,13 +36,6 @@ from ._train import make_optimizer, train
 
 CONFIG = dict(solver="tsit5", t1=100.0, max_steps=2000)
 EVAL_RHOS = tuple(round(0.05 * i, 2) for i in range(9))
-
-
-def digit_patterns(side: int = 8) -> jax.Array:
-    """The ten digits as (10, side^2) memories of +-1 (pixel on = +1)."""
-    from ..spiking._protocol import load_digit
-
-    return jnp.asarray(np.stack([load_digit(d, side=side) for d in range(10)]).reshape(10, -1) * 2.0 - 1.0)
 
 
 def _batch_sampler(patterns, batch: int, rho_train: float):

@@ -21,6 +21,7 @@ Here (no download at run time): 16 x 16 grey patches of the photograph that ship
 patch's visible pixels.
 """
 
+import math
 import os
 
 import equinox as eqx
@@ -144,12 +145,13 @@ def run_inpainting(*, steps: int = 2000, learning_rate: float = 3e-3, batch: int
                     masked_weight=masked_weight, seed=seed)
     train_x, test_x = (jnp.asarray(a) for a in image_patches())
     n = train_x.shape[1]
+    side = math.isqrt(n)
     net = ReducedAstrocyteNet(n, key=jr.PRNGKey(seed))
 
     def sample(key):
         k1, k2 = jr.split(key)
         images = train_x[jr.randint(k1, (batch,), 0, train_x.shape[0])]
-        return images, random_masks(k2, batch)
+        return images, random_masks(k2, batch, side=side)
 
     def loss_fn(model, data):
         images, masks = data
@@ -160,14 +162,14 @@ def run_inpainting(*, steps: int = 2000, learning_rate: float = 3e-3, batch: int
     trained, history = train(net, loss_fn, make_optimizer("adam", learning_rate), sample, steps=steps, seed=seed,
                              checkpoint=checkpoint, progress=progress, config={"task": "inpainting", **settings},
                              restart=restart)
-    masks = random_masks(jr.PRNGKey(seed + 10**6), test_x.shape[0])
+    masks = random_masks(jr.PRNGKey(seed + 10**6), test_x.shape[0], side=side)
     trajectories = jax.vmap(lambda x0: trained.run(x0, steps=euler_steps, dt=dt))(masked_input(test_x, masks))
     rms_t = jax.vmap(lambda ys, img, m: masked_rms(ys, img[None], m[None]))(trajectories, test_x, masks)
     baseline = masked_rms(mean_fill(test_x, masks), test_x, masks)
     return {
         "network_time": [float(i * dt) for i in range(euler_steps + 1)],
         "rms_over_time": np.asarray(rms_t.mean(axis=0)).tolist(),
-        "mean_fill_rms": float(baseline.mean()), "test_patches": int(test_x.shape[0]),
+        "mean_fill_rms": float(baseline.mean()), "test_patches": int(test_x.shape[0]), "patch_side": side,
         "train_patches": int(train_x.shape[0]), "masked_fraction": float(masks.mean()),
         "loss_first": history[0]["loss"], "loss_last": history[-1]["loss"],
         "settings": settings,
@@ -176,8 +178,10 @@ def run_inpainting(*, steps: int = 2000, learning_rate: float = 3e-3, batch: int
 
 def format_inpainting(result) -> str:
     rms = result["rms_over_time"]
-    lines = [f"inpainting (Appendix E model, N = 256 grey 16 x 16 patches, {result['masked_fraction']:.0%} of pixels "
-             f"masked, {result['test_patches']} held-out patches): RMS over masked pixels",
+    side = result["patch_side"]
+    lines = [f"inpainting (Appendix E model, N = {side * side}, grey {side} x {side} patches, "
+             f"{result['masked_fraction']:.0%} of pixels masked, {result['test_patches']} held-out patches): RMS over "
+             "masked pixels",
              f"{'network time':>13} {'RMS':>8}"]
     for i in range(0, len(rms), 4):
         lines.append(f"{result['network_time'][i]:>13.1f} {rms[i]:>8.4f}")
@@ -188,21 +192,30 @@ def format_inpainting(result) -> str:
     return "\n".join(lines)
 
 
-def write_inpainting_figure(result, net, out_dir: str, seed: int = 0) -> str:
+def write_inpainting_figure(result, net, out_dir: str, seed: int | None = None) -> str:
+    """inpainting.png: three held-out patches (original, masked, mean fill, the network at the end of the
+    run, all masked the way `run_inpainting` masked them), and the RMS over network time. The network is run
+    as in `result` (its `euler_steps` steps of `dt`); `seed`: that of the run (default: the result's)."""
     from matplotlib.figure import Figure
 
     os.makedirs(out_dir, exist_ok=True)
+    settings = result["settings"]
+    seed = settings["seed"] if seed is None else check_int("seed", seed, 0)
     _, test_x = image_patches()
+    side = math.isqrt(test_x.shape[1])
+    masks = random_masks(jr.PRNGKey(seed + 10**6), test_x.shape[0], side=side)[:4]  # the run's test masks
     test_x = jnp.asarray(test_x[:4])
-    masks = random_masks(jr.PRNGKey(seed + 10**6), test_x.shape[0])
-    ys = jax.vmap(lambda x0: net.run(x0, steps=len(result["network_time"]) - 1))(masked_input(test_x, masks))
+    ys = jax.vmap(lambda x0: net.run(x0, steps=settings["euler_steps"], dt=settings["dt"]))(
+        masked_input(test_x, masks))
+    t_end = result["network_time"][-1]
     fig = Figure(figsize=(11, 6))
     axes = fig.subplots(3, 5)
     for row in range(3):
         panels = [(np.asarray(test_x[row]), "original"), (np.asarray(jnp.where(masks[row], 0.5, test_x[row])), "masked"),
-                  (np.asarray(mean_fill(test_x, masks)[row]), "mean fill"), (np.asarray(ys[row, -1]), "network, t = 2")]
+                  (np.asarray(mean_fill(test_x, masks)[row]), "mean fill"),
+                  (np.asarray(ys[row, -1]), f"network, t = {t_end:g}")]
         for ax, (img, title) in zip(axes[row, :4], panels):
-            ax.imshow(img.reshape(16, 16), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(img.reshape(side, side), cmap="gray", vmin=0, vmax=1)
             ax.set_title(title, fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._checks import ArgumentTypeError, as_float_array, check_choice, check_finite, check_scalar, is_concrete
+from .._checks import as_float_array, check_choice, check_finite, check_instance, check_scalar, is_concrete
 from ..dynamics._config import SolverConfig
 from ..dynamics._retrieve import retrieve
 from ..models._astrocyte_tensor import AbstractAstrocyteTensor
@@ -30,12 +30,10 @@ def build_model(tensor, *, model: str = "effective", lagrangian=None, model_kwar
     neuron-synapse-process network (eq. 6); `model_kwargs` go to its constructor (e.g. the synapse
     and process Lagrangians of the full model: with the default tanh(5 z) they saturate at the steady
     state, which then hardly depends on T)."""
-    if not isinstance(tensor, AbstractAstrocyteTensor):
-        raise ArgumentTypeError(f"`tensor` must be a nam astrocyte tensor, got {type(tensor).__name__}")
+    check_instance("tensor", tensor, AbstractAstrocyteTensor, "a nam astrocyte tensor (a nam.AbstractAstrocyteTensor)")
     check_choice("model", model, ("effective", "full"))
-    if model_kwargs is not None and not isinstance(model_kwargs, dict):
-        raise ArgumentTypeError(f"`model_kwargs` must be a dict of constructor arguments, got "
-                                f"{type(model_kwargs).__name__}")
+    if model_kwargs is not None:
+        check_instance("model_kwargs", model_kwargs, dict, "a dict of constructor arguments")
     cls = NeuronAstrocyteEffective if model == "effective" else NeuronAstrocyte
     return cls(tensor, lagrangian, **(model_kwargs or {}))
 
@@ -57,9 +55,7 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     `cues` (B, N) initial neuron states, `targets` (B, N) of +-1. Returns (loss, LossAux).
     Differentiable in `tensor` (and the Lagrangian), by BPTT or implicitly, as `config.adjoint` says.
     """
-    config = SolverConfig() if config is None else config
-    if not isinstance(config, SolverConfig):
-        raise ArgumentTypeError(f"`config` must be a nam.SolverConfig, got {type(config).__name__}")
+    config = SolverConfig() if config is None else check_instance("config", config, SolverConfig)
     net = build_model(tensor, model=model, lagrangian=lagrangian, model_kwargs=model_kwargs)
     check_choice("kind", kind, ("mse", "hinge"))
     cues = as_float_array("cues", cues, ndim=2)

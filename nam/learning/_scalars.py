@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float
 
-from .._checks import check_int, check_memory, check_number
+from .._checks import check_choice, check_int, check_memory, check_number
 from .._lagrangians import LogCosh
 from .._patterns import flip_bits, random_patterns
 from ..dynamics._config import SolverConfig
@@ -30,27 +30,32 @@ class Gain(eqx.Module):
 
 
 def fit_gain(*, n: int = 64, k: int = 40, beta0: float = 1.5, rho: float = 0.25, steps: int = 60,
-             learning_rate: float = 5e-2, batch: int = 32, seed: int = 0, progress: bool = False):
+             learning_rate: float = 5e-2, batch: int = 32, seed: int = 0, progress: bool = False,
+             adjoint: str = "recursive", trials: int | None = None):
     """Train beta from `beta0`; returns (final beta, the held-out "exact" and "beta" at steps 0, 10, ...
-    and at the end)."""
+    and at the end). Gradients by backpropagation through the solve or implicitly at the steady state
+    (`adjoint`, as `nam.SolverConfig`); "exact" is measured on `trials` held-out cues (default: `batch`)."""
     n, k, batch, seed = check_int("n", n, 2), check_int("k", k), check_int("batch", batch), check_int("seed", seed, 0)
+    trials = batch if trials is None else check_int("trials", trials)
     beta0 = check_number("beta0", beta0, minimum=0.0, open_min=True)
     rho = check_number("rho", rho, minimum=0.0, maximum=1.0)
-    # the loss runs `batch` cues of N neurons through a 2000-step solve with reverse-mode checkpoints
-    check_memory("`batch`, `n`", float(batch) * n * 8 * 70 * 4, "the retrieval loss of one batch")
+    check_choice("adjoint", adjoint, ("recursive", "implicit"))
+    # the loss runs `batch` (or `trials`) cues of N neurons through a 2000-step solve, reverse-mode checkpoints
+    check_memory("`batch`, `trials`, `n`", float(max(batch, trials)) * n * 8 * 70 * 4,
+                 "the retrieval loss of one batch")
     xi = random_patterns(jr.PRNGKey(seed), k, n)
-    config = SolverConfig("tsit5", t1=100.0, max_steps=2000)
+    config = SolverConfig("tsit5", t1=100.0, max_steps=2000, adjoint=adjoint)
     tensor = HebbianTensor(xi)
 
     def loss_fn(p, b):
         return retrieval_loss(tensor, *b, lagrangian=LogCosh(jnp.exp(p.log_beta)), config=config, kind="hinge")
 
-    def sample(key):
+    def sample(key, size=batch):
         k1, k2 = jr.split(key)
-        mu = jr.randint(k1, (batch,), 0, k)
-        return jax.vmap(lambda kk, m: flip_bits(kk, xi[m], rho))(jr.split(k2, batch), mu), xi[mu]
+        mu = jr.randint(k1, (size,), 0, k)
+        return jax.vmap(lambda kk, m: flip_bits(kk, xi[m], rho))(jr.split(k2, size), mu), xi[mu]
 
-    held_out = sample(jr.PRNGKey(seed + 10**6))
+    held_out = sample(jr.PRNGKey(seed + 10**6), trials)
 
     def evaluate(p):
         _, aux = loss_fn(p, held_out)

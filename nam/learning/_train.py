@@ -23,7 +23,8 @@ import optax
 from jaxtyping import Array, Int, PRNGKeyArray, PyTree
 from tqdm import tqdm
 
-from .._checks import ArgumentTypeError, check_bool, check_callable, check_int, check_number, check_output_file
+from .._checks import check_bool, check_callable, check_instance, check_int, check_number, check_output_file
+from .._io import atomic_write
 
 
 class NonFiniteLoss(RuntimeError):
@@ -47,8 +48,7 @@ def make_optimizer(name="adam", learning_rate=1e-2, **kwargs) -> optax.GradientT
     """An optax optimizer by name ("adam", "adamw", "sgd", "rmsprop", ...: any `optax.<name>`), with a
     checked learning rate."""
     learning_rate = check_number("learning_rate", learning_rate, minimum=0.0, open_min=True)
-    if not isinstance(name, str):
-        raise ArgumentTypeError(f"`optimizer` must name an optax optimizer (e.g. 'adam', 'sgd'), got {name!r}")
+    check_instance("optimizer", name, str, "the name of an optax optimizer (e.g. 'adam', 'sgd')")
     factory = getattr(optax, name, None) if not name.startswith("_") else None
     if not callable(factory) or isinstance(factory, type):
         raise ValueError(f"`optimizer` must name an optax optimizer (e.g. 'adam', 'sgd'), got {name!r}")
@@ -144,8 +144,7 @@ def load_checkpoint(path: str, template: TrainState) -> tuple[TrainState, list, 
 
     **Raises:** `CheckpointError` (one line naming the file) if it is corrupt, truncated, empty, not a nam
     checkpoint, or holds arrays of other shapes than `template`."""
-    if not isinstance(template, TrainState):
-        raise ArgumentTypeError(f"`template` must be a nam.learning.TrainState, got {type(template).__name__}")
+    check_instance("template", template, TrainState)
     header, payload = _read(path)
     try:
         state = eqx.tree_deserialise_leaves(io.BytesIO(payload), template)
@@ -159,30 +158,12 @@ def load_checkpoint(path: str, template: TrainState) -> tuple[TrainState, list, 
     return state, history, header["config"]
 
 
-def _fsync_dir(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def save_checkpoint(path: str, state: TrainState, history: list, config: dict) -> None:
-    """Write a verified checkpoint atomically; the one it replaces is kept as `<path>.prev` if it verifies.
-    The new file is read back and checked before it replaces anything, so a failed write (full disk, I/O
-    error) leaves the previous checkpoint in place."""
-    blob = _blob(state, history, config)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
+    """Write a verified checkpoint atomically (`nam._io.atomic_write`); the one it replaces is kept as
+    `<path>.prev` if it verifies. The new file is read back and checked before it replaces anything, so a
+    failed write (full disk, I/O error) leaves the previous checkpoint in place."""
+
+    def verify_and_keep_previous(tmp):
         _read(tmp)  # what reached the disk verifies
         if os.path.exists(path) and _verifies(path):
             prev_tmp = f"{path}.prev.tmp{os.getpid()}"
@@ -191,11 +172,8 @@ def save_checkpoint(path: str, state: TrainState, history: list, config: dict) -
             except OSError:
                 shutil.copyfile(path, prev_tmp)
             os.replace(prev_tmp, f"{path}.prev")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    _fsync_dir(os.path.dirname(os.path.abspath(path)))
+
+    atomic_write(path, _blob(state, history, config), before_replace=verify_and_keep_previous, sync_dir=True)
 
 
 def _structure(state: TrainState) -> str:
@@ -247,14 +225,12 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
     check_callable("sample_batch", sample_batch)
     if eval_fn is not None:
         check_callable("eval_fn", eval_fn)
-    if not isinstance(optimizer, optax.GradientTransformation):
-        raise ArgumentTypeError(f"`optimizer` must be an optax GradientTransformation, got {type(optimizer).__name__}")
+    check_instance("optimizer", optimizer, optax.GradientTransformation)
     if not jax.tree.leaves(eqx.filter(params, eqx.is_inexact_array)):
         raise ValueError("`params` must hold at least one floating-point array to train")
     if config is None:
         config = {}
-    if not isinstance(config, dict):
-        raise ArgumentTypeError(f"`config` must be a dict, got {type(config).__name__}")
+    check_instance("config", config, dict, "a dict")
     try:
         config = json.loads(json.dumps(config))  # as it will read back from the checkpoint (tuples -> lists)
     except (TypeError, ValueError) as e:

@@ -25,8 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
-from .._checks import (as_float_array, check_finite, check_four_index, check_mask, check_patterns, check_scalar,
-                       is_concrete)
+from .._checks import (as_float_array, check_bool, check_finite, check_four_index, check_mask, check_patterns,
+                       check_scalar, is_concrete)
 
 
 class AbstractAstrocyteTensor(eqx.Module):
@@ -138,12 +138,11 @@ class HebbianTensor(AbstractAstrocyteTensor):
     def __init__(self, patterns, scale=None, mask=None, distinct_indices=False):
         self.patterns = check_patterns("patterns", patterns, binary=True)
         k, n = self.patterns.shape
-        if not isinstance(distinct_indices, (bool, np.bool_)):
-            raise ValueError(f"`distinct_indices` must be True or False, got {distinct_indices!r}")
+        distinct_indices = check_bool("distinct_indices", distinct_indices)
         if distinct_indices and n < 4:
             raise ValueError(f"`distinct_indices=True` needs N >= 4 neurons (four pairwise distinct indices), "
                              f"got `patterns` with N = {n}")
-        self.distinct_indices = bool(distinct_indices)
+        self.distinct_indices = distinct_indices
         self.mask = check_mask("mask", mask, k)
         if scale is None:
             scale = 1.0 / ((n - 1.0) * (n - 2.0) * (n - 3.0)) if distinct_indices else 1.0 / float(n) ** 3

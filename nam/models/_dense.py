@@ -3,13 +3,13 @@
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from .._checks import ArgumentTypeError, check_mask, check_patterns, check_scalar, check_vector, optional_vector
-from .._lagrangians import AbstractLagrangian, LogCosh
-from ._base import AbstractBinaryModel, AbstractEnergyModel
+from .._checks import check_instance, check_mask, check_patterns, check_scalar, optional_vector
+from .._lagrangians import AbstractLagrangian, LogCosh, check_lagrangian
+from ._base import AbstractBinaryModel, AbstractSingleLayerModel
 from ._separation import AbstractSeparation, Polynomial
 
 
-class DenseAssociativeMemory(AbstractEnergyModel, AbstractBinaryModel):
+class DenseAssociativeMemory(AbstractSingleLayerModel, AbstractBinaryModel):
     """E = -sum_mu F(xi_mu . sigma) (Krotov & Hopfield 2016, eq. 2).
 
     Binary: the flip-difference update (eq. 3) sigma_i <- sign[sum_mu F(xi_mu,i + h_mu,i) - F(-xi_mu,i + h_mu,i)]
@@ -39,45 +39,22 @@ class DenseAssociativeMemory(AbstractEnergyModel, AbstractBinaryModel):
         self.patterns = check_patterns("patterns", patterns, binary=True)
         k, n = self.patterns.shape
         self.mask = check_mask("mask", mask, k)
-        self.separation = Polynomial(3) if separation is None else separation
-        if not isinstance(self.separation, AbstractSeparation):
-            raise ArgumentTypeError(f"`separation` must be an AbstractSeparation, got {type(separation).__name__}")
-        self.lagrangian = LogCosh(5.0) if lagrangian is None else lagrangian
-        if not isinstance(self.lagrangian, AbstractLagrangian):
-            raise ArgumentTypeError(f"`lagrangian` must be an AbstractLagrangian, got {type(lagrangian).__name__}")
+        self.separation = check_instance("separation", Polynomial(3) if separation is None else separation,
+                                         AbstractSeparation)
+        self.lagrangian = check_lagrangian("lagrangian", lagrangian, LogCosh(5.0))
         self.scale = check_scalar("scale", self.separation.default_scale(n) if scale is None else scale,
                                   positive=True)
         self.tau = check_scalar("tau", tau, positive=True)
         self.b = optional_vector("b", b, n)
 
-    @property
-    def n(self) -> int:
-        return self.patterns.shape[1]
-
     # continuous
-    def energy(self, state):
-        g = self.lagrangian.activation(state)
-        return self.lagrangian.legendre(state) - self.scale * self.separation(self.patterns @ g, self.mask) - jnp.dot(self.b, g)
+    def interaction_energy(self, g):
+        """U(g) = -scale * S(Xi g)."""
+        return -self.scale * self.separation(self.patterns @ g, self.mask)
 
-    def activations(self, state):
-        return self.lagrangian.activation(state)
-
-    def drive(self, state):
-        g = self.lagrangian.activation(state)
-        field = self.patterns.T @ self.separation.weights(self.patterns @ g, self.mask)
-        return -state + self.scale * field + self.b
-
-    def time_constants(self):
-        return self.tau
-
-    def gradient_factors(self):
-        return jnp.asarray(1.0)
-
-    def init_state(self, cue):
-        return check_vector("cue", cue, self.n)
-
-    def neuron_activation(self, state):
-        return self.lagrangian.activation(state)
+    def interaction_field(self, g):
+        """-dU/dg = scale * Xi^T S'(Xi g)."""
+        return self.scale * (self.patterns.T @ self.separation.weights(self.patterns @ g, self.mask))
 
     # binary
     def binary_energy(self, sigma):

@@ -4,8 +4,8 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._checks import ArgumentTypeError, check_patterns, check_scalar, check_vector, optional_vector
-from .._lagrangians import AbstractLagrangian, LogCosh, LogSumExp
+from .._checks import check_patterns, check_scalar, check_vector, optional_vector
+from .._lagrangians import AbstractLagrangian, LogCosh, LogSumExp, check_lagrangian
 from ._base import AbstractEnergyModel
 
 
@@ -43,11 +43,8 @@ class HiddenNeuronDAM(AbstractEnergyModel):
                  hidden_lagrangian: AbstractLagrangian | None = None, *, tau_f=1.0, tau_h=0.1, inputs=None):
         self.patterns = check_patterns("patterns", patterns, binary=False)
         n = self.patterns.shape[1]
-        self.feature_lagrangian = LogCosh(5.0) if feature_lagrangian is None else feature_lagrangian
-        self.hidden_lagrangian = LogSumExp(1.0) if hidden_lagrangian is None else hidden_lagrangian
-        for name, lag in (("feature_lagrangian", self.feature_lagrangian), ("hidden_lagrangian", self.hidden_lagrangian)):
-            if not isinstance(lag, AbstractLagrangian):
-                raise ArgumentTypeError(f"`{name}` must be an AbstractLagrangian, got {type(lag).__name__}")
+        self.feature_lagrangian = check_lagrangian("feature_lagrangian", feature_lagrangian, LogCosh(5.0))
+        self.hidden_lagrangian = check_lagrangian("hidden_lagrangian", hidden_lagrangian, LogSumExp(1.0))
         self.tau_f = check_scalar("tau_f", tau_f, positive=True)
         self.tau_h = check_scalar("tau_h", tau_h, positive=True)
         self.inputs = optional_vector("inputs", inputs, n)

@@ -4,13 +4,12 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from .._checks import (ArgumentTypeError, check_bool, check_mask, check_patterns, check_scalar, check_vector,
-                       optional_vector)
-from .._lagrangians import AbstractLagrangian, LogCosh
-from ._base import AbstractBinaryModel, AbstractEnergyModel
+from .._checks import check_bool, check_mask, check_patterns, check_scalar, optional_vector
+from .._lagrangians import AbstractLagrangian, LogCosh, check_lagrangian
+from ._base import AbstractBinaryModel, AbstractSingleLayerModel
 
 
-class ClassicalHopfield(AbstractEnergyModel, AbstractBinaryModel):
+class ClassicalHopfield(AbstractSingleLayerModel, AbstractBinaryModel):
     """Hopfield network with Hebbian couplings J = (1/N) Xi^T Xi (diagonal zeroed by default).
 
     Continuous (Hopfield 1984, in the Lagrangian form of Krotov & Hopfield 2021):
@@ -37,16 +36,10 @@ class ClassicalHopfield(AbstractEnergyModel, AbstractBinaryModel):
         self.patterns = check_patterns("patterns", patterns, binary=True)
         k, n = self.patterns.shape
         self.mask = check_mask("mask", mask, k)
-        self.lagrangian = LogCosh(5.0) if lagrangian is None else lagrangian
-        if not isinstance(self.lagrangian, AbstractLagrangian):
-            raise ArgumentTypeError(f"`lagrangian` must be an AbstractLagrangian, got {type(lagrangian).__name__}")
+        self.lagrangian = check_lagrangian("lagrangian", lagrangian, LogCosh(5.0))
         self.zero_diagonal = check_bool("zero_diagonal", zero_diagonal)
         self.tau = check_scalar("tau", tau, positive=True)
         self.b = optional_vector("b", b, n)
-
-    @property
-    def n(self) -> int:
-        return self.patterns.shape[1]
 
     def _active(self):
         return jnp.where(self.mask[:, None], self.patterns, 0.0), jnp.sum(self.mask)
@@ -58,35 +51,14 @@ class ClassicalHopfield(AbstractEnergyModel, AbstractBinaryModel):
         out = xi.T @ (xi @ g) / n
         return out - (k / n) * g if self.zero_diagonal else out
 
-    def coupling_matrix(self) -> Float[Array, "n n"]:
-        """The dense J (O(N^2) memory)."""
-        n = self.n
-        xi, k = self._active()
-        j = xi.T @ xi / n
-        return j - (k / n) * jnp.eye(n) if self.zero_diagonal else j
-
     # continuous
-    def energy(self, state):
-        g = self.lagrangian.activation(state)
-        return self.lagrangian.legendre(state) - 0.5 * jnp.dot(g, self.couple(g)) - jnp.dot(self.b, g)
+    def interaction_energy(self, g):
+        """U(g) = -1/2 g^T J g."""
+        return -0.5 * jnp.dot(g, self.couple(g))
 
-    def activations(self, state):
-        return self.lagrangian.activation(state)
-
-    def drive(self, state):
-        return -state + self.couple(self.lagrangian.activation(state)) + self.b
-
-    def time_constants(self):
-        return self.tau
-
-    def gradient_factors(self):
-        return jnp.asarray(1.0)
-
-    def init_state(self, cue):
-        return check_vector("cue", cue, self.n)
-
-    def neuron_activation(self, state):
-        return self.lagrangian.activation(state)
+    def interaction_field(self, g):
+        """-dU/dg = J g (J symmetric)."""
+        return self.couple(g)
 
     # binary
     def binary_energy(self, sigma):

@@ -4,24 +4,15 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._checks import ArgumentTypeError, check_scalar, check_vector, optional_square, optional_vector
-from .._lagrangians import AbstractLagrangian, LogCosh
+from .._checks import check_instance, check_scalar, check_vector, optional_square, optional_vector
+from .._lagrangians import AbstractLagrangian, LogCosh, check_lagrangian
 from ._astrocyte_tensor import AbstractAstrocyteTensor
 from ._base import AbstractEnergyModel
 
 
-def _check_lagrangian(name, lag):
-    lag = LogCosh(5.0) if lag is None else lag
-    if not isinstance(lag, AbstractLagrangian):
-        raise ArgumentTypeError(f"`{name}` must be an AbstractLagrangian, got {type(lag).__name__}")
-    return lag
-
-
 def _check_tensor(tensor):
-    if not isinstance(tensor, AbstractAstrocyteTensor):
-        raise ArgumentTypeError(f"`tensor` must be an AbstractAstrocyteTensor (HebbianTensor, KroneckerTensor, "
-                         f"DenseTensor), got {type(tensor).__name__}")
-    return tensor
+    return check_instance("tensor", tensor, AbstractAstrocyteTensor, "a nam.AbstractAstrocyteTensor (HebbianTensor, "
+                          "KroneckerTensor, DenseTensor, or a learned tensor of nam.learning)")
 
 
 class NeuronAstrocyteState(eqx.Module):
@@ -74,9 +65,9 @@ class NeuronAstrocyte(AbstractEnergyModel):
                  b=None, c=None, d=None):
         self.tensor = _check_tensor(tensor)
         n = tensor.n
-        self.neuron_lagrangian = _check_lagrangian("neuron_lagrangian", neuron_lagrangian)
-        self.synapse_lagrangian = _check_lagrangian("synapse_lagrangian", synapse_lagrangian)
-        self.process_lagrangian = _check_lagrangian("process_lagrangian", process_lagrangian)
+        self.neuron_lagrangian = check_lagrangian("neuron_lagrangian", neuron_lagrangian, LogCosh(5.0))
+        self.synapse_lagrangian = check_lagrangian("synapse_lagrangian", synapse_lagrangian, LogCosh(5.0))
+        self.process_lagrangian = check_lagrangian("process_lagrangian", process_lagrangian, LogCosh(5.0))
         self.lam = check_scalar("lam", lam, nonnegative=True)
         self.alpha = check_scalar("alpha", alpha, nonnegative=True)
         self.gamma = check_scalar("gamma", gamma, nonnegative=True)
@@ -175,7 +166,7 @@ class NeuronAstrocyteEffective(AbstractEnergyModel):
 
     def __init__(self, tensor, lagrangian=None, *, tau=1.0, b=None):
         self.tensor = _check_tensor(tensor)
-        self.lagrangian = _check_lagrangian("lagrangian", lagrangian)
+        self.lagrangian = check_lagrangian("lagrangian", lagrangian, LogCosh(5.0))
         self.tau = check_scalar("tau", tau, positive=True)
         self.b = optional_vector("b", b, tensor.n)
 

@@ -6,7 +6,7 @@
 2. `two_patterns`: digits 0 and 1 trained one after the other; each tested (the paper's Fig. 7).
 3. the ablation is part of 1.
 4. `lifetime`: accuracy against the delay between the end of training and the test, which the
-   astrocytes' calcium (above 0.15 uM for about 4 s) sets.
+   astrocytes' calcium (above `GordleevaNetwork.ca_threshold`, 0.15 uM by default, for about 4 s) sets.
 """
 
 import equinox as eqx
@@ -17,6 +17,7 @@ from ..dynamics._status import status_ok
 from ._network import GordleevaNetwork
 from ._protocol import Protocol, example_run, load_digit, run_trials
 
+EXPERIMENTS = ("noise", "two", "lifetime")
 NOISE_LEVELS = tuple(round(0.1 * i, 1) for i in range(10))
 DELAYS_MS = (0.0, 250.0, 500.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0)
 
@@ -132,7 +133,8 @@ def format_results(results) -> str:
 
 def write_figures(results, example, out_dir) -> list:
     """example.png (the paper's Fig. 5: noisy input, responses, V map, Ca map), traces.png (Fig. 4:
-    V inside and outside the pattern, astrocyte calcium), and one accuracy figure per experiment."""
+    V inside and outside the pattern, astrocyte calcium against the network's calcium threshold), and one
+    accuracy figure per experiment. `example`: as `example_run` returns it (with "readout_ms"), or None."""
     import os
 
     from matplotlib.figure import Figure
@@ -174,7 +176,8 @@ def write_figures(results, example, out_dir) -> list:
         cold = int(np.argmin(ca.max(axis=0)))
         axes[2].plot(t, ca[:, hot], label="most active astrocyte")
         axes[2].plot(t, ca[:, cold], label="quietest astrocyte")
-        axes[2].axhline(0.15, color="k", lw=0.5, ls="--", label="0.15 uM")
+        threshold = example["ca_threshold_uM"]
+        axes[2].axhline(threshold, color="k", lw=0.5, ls="--", label=f"{threshold:g} uM (astrocyte threshold)")
         axes[2].axvline(example["test_onset_ms"] / 1000.0, color="r", lw=0.5, label="test onset")
         axes[2].set_ylabel("Ca (uM)")
         axes[2].set_xlabel("time (s)")
@@ -255,16 +258,11 @@ def run_experiments(network=None, *, which=("noise", "two", "lifetime"), trials=
     interrupted run keeps what is complete)."""
     from tqdm import tqdm
 
-    from .._checks import ArgumentTypeError, check_bool, check_callable, check_int
+    from .._checks import check_bool, check_callable, check_choices, check_instance, check_int
 
-    network = GordleevaNetwork() if network is None else network
-    protocol = Protocol() if protocol is None else protocol
-    if not isinstance(network, GordleevaNetwork):
-        raise ArgumentTypeError(f"`network` must be a nam.spiking.GordleevaNetwork, got {type(network).__name__}")
-    if not isinstance(protocol, Protocol):
-        raise ArgumentTypeError(f"`protocol` must be a nam.spiking.Protocol, got {type(protocol).__name__}")
-    if isinstance(which, str) or not which or set(which) - {"noise", "two", "lifetime"}:
-        raise ValueError(f"`which` must be a non-empty subset of ('noise', 'two', 'lifetime'), got {which!r}")
+    network = check_instance("network", GordleevaNetwork() if network is None else network, GordleevaNetwork)
+    protocol = check_instance("protocol", Protocol() if protocol is None else protocol, Protocol)
+    which = check_choices("which", which, EXPERIMENTS)
     trials, seed = check_int("trials", trials), check_int("seed", seed, 0)
     check_bool("example", example)
     if on_result is not None:

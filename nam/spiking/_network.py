@@ -27,14 +27,16 @@ nothing for an adaptive solver or its step-size controller to do. The 400 ms win
 delay line of window_ms / dt booleans per neuron (6.4 MB per trial at 0.1 ms), updated in place.
 """
 
+from collections.abc import Iterable
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_int, check_memory, check_number,
-                       check_scalar, is_concrete)
+from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_instance, check_int, check_memory,
+                       check_number, check_scalar, is_concrete, public_name)
 from ..dynamics._status import Status
 from ._units import Izhikevich, LiRinzel
 
@@ -71,12 +73,8 @@ class GordleevaNetwork(eqx.Module):
                  activity_window_ms=10.0, min_active=8, side: int = 40, block: int = 4, stride: int = 3,
                  dt_ms: float = 0.1, window_ms: float = 400.0, rate_rule: str = "per_neuron",
                  trigger: str = "retrigger"):
-        self.neuron = Izhikevich() if neuron is None else neuron
-        self.astrocyte = LiRinzel() if astrocyte is None else astrocyte
-        if not isinstance(self.neuron, Izhikevich):
-            raise ArgumentTypeError(f"`neuron` must be a nam.Izhikevich, got {type(neuron).__name__}")
-        if not isinstance(self.astrocyte, LiRinzel):
-            raise ArgumentTypeError(f"`astrocyte` must be a nam.LiRinzel, got {type(astrocyte).__name__}")
+        self.neuron = check_instance("neuron", Izhikevich() if neuron is None else neuron, Izhikevich)
+        self.astrocyte = check_instance("astrocyte", LiRinzel() if astrocyte is None else astrocyte, LiRinzel)
         self.i_app = check_scalar("i_app", i_app)
         self.i_astro = check_scalar("i_astro", i_astro)
         self.i_neuro = check_scalar("i_neuro", i_neuro, nonnegative=True)
@@ -174,9 +172,11 @@ class Stimulus(eqx.Module):
 
 def stack_stimuli(stimuli) -> Stimulus:
     """Stack Stimuli of equal shapes along a new leading (trial) axis, for `simulate_batch`."""
-    stimuli = list(stimuli) if not isinstance(stimuli, Stimulus) else stimuli
-    if isinstance(stimuli, Stimulus) or not all(isinstance(x, Stimulus) for x in stimuli):
-        raise ArgumentTypeError("`stimuli` must be a sequence of nam.Stimulus")
+    items = list(stimuli) if isinstance(stimuli, Iterable) and not isinstance(stimuli, (Stimulus, str)) else None
+    if items is None or not all(isinstance(x, Stimulus) for x in items):
+        raise ArgumentTypeError(f"`stimuli` must be a sequence of {public_name(Stimulus)}, got "
+                                f"{type(stimuli).__name__}")
+    stimuli = items
     if not stimuli:
         raise ValueError("`stimuli` must hold at least one Stimulus")
     shapes = {jax.tree_util.tree_map(jnp.shape, x).images + jax.tree_util.tree_map(jnp.shape, x).onsets_ms
@@ -224,10 +224,8 @@ def _check_windows(name, windows, t_end_ms):
 
 
 def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot_ms, trace_neurons):
-    if not isinstance(network, GordleevaNetwork):
-        raise ArgumentTypeError(f"`network` must be a nam.GordleevaNetwork, got {type(network).__name__}")
-    if not isinstance(stimulus, Stimulus):
-        raise ArgumentTypeError(f"`stimulus` must be a nam.Stimulus, got {type(stimulus).__name__}")
+    check_instance("network", network, GordleevaNetwork)
+    check_instance("stimulus", stimulus, Stimulus)
     if stimulus.images.shape[-1] != network.side:
         raise ValueError(f"`stimulus` images must be {network.side} x {network.side} (the neuron layer), "
                          f"got {stimulus.images.shape[-2:]}")
@@ -279,12 +277,11 @@ def simulate(network, stimulus, t_end_ms, *, record_every_ms=None, readouts_ms=N
 
 def simulate_batch(network, stimuli, t_end_ms, **kwargs) -> SpikingRun:
     """`simulate` vmapped over the leading (trial) axis of a stacked Stimulus (`stack_stimuli`)."""
-    if not isinstance(stimuli, Stimulus):
-        raise ArgumentTypeError(f"`stimuli` must be a nam.Stimulus with a leading trial axis (use "
-                                f"nam.stack_stimuli), got {type(stimuli).__name__}")
+    check_instance("stimuli", stimuli, Stimulus, "a nam.spiking.Stimulus with a leading trial axis (use "
+                   "nam.spiking.stack_stimuli)")
     if stimuli.images.ndim != 4 or stimuli.images.shape[0] < 1:
         raise ValueError(f"`stimuli` must be a Stimulus with a leading trial axis of at least one trial (use "
-                         f"nam.stack_stimuli), got images of shape {stimuli.images.shape}")
+                         f"nam.spiking.stack_stimuli), got images of shape {stimuli.images.shape}")
     single = jax.tree_util.tree_map(lambda x: x[0], stimuli)
     single = eqx.tree_at(lambda s: s.images, single, stimuli.images)  # the trial count, for the memory check
     prep = _prepare(network, single, t_end_ms, kwargs.pop("record_every_ms", None), kwargs.pop("readouts_ms", None),

@@ -19,37 +19,16 @@ Protocol (defaults are the paper's):
 """
 
 import dataclasses
-import os
-from importlib import resources
 
 import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from .._checks import ArgumentTypeError, as_float_array, check_choice, check_int, check_number, is_concrete
+from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_instance, check_int, check_number,
+                       is_concrete)
+from .._data import DIGITS as DIGITS, load_digit as load_digit
 from ._network import GordleevaNetwork, Stimulus, simulate, simulate_batch
-
-DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-
-
-def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
-    """The digit image shipped with nam (`nam/spiking/data/digits`, see PROVENANCE.md) as a (side, side)
-    0/1 float array: grey level in [0, 1] (mean of RGB / 255), antialiased linear resize, pixel on
-    where the grey level is below `threshold` (the digit is dark)."""
-    name = DIGITS[digit] if isinstance(digit, int) and not isinstance(digit, bool) and 0 <= digit <= 9 else digit
-    if name not in DIGITS:
-        raise ValueError(f"`digit` must be 0-9 or one of {list(DIGITS)}, got {digit!r}")
-    side = check_int("side", side, 4)
-    check_number("threshold", threshold, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
-    from matplotlib.image import imread  # Pillow reads the JPEG
-
-    path = resources.files("nam.spiking").joinpath("data").joinpath("digits").joinpath(f"{name}.jpg")
-    with resources.as_file(path) as f:
-        grey = np.asarray(imread(os.fspath(f)), dtype=np.float64).mean(axis=-1) / 255.0
-    small = np.asarray(jax.image.resize(jnp.asarray(grey), (side, side), method="linear", antialias=True))
-    return (small < threshold).astype(np.float64)
-
 
 def add_noise(key, image, level, noise: str = "flip"):
     """A noisy copy of a 0/1 image: exactly round(level * pixels) pixels chosen at random are flipped
@@ -142,16 +121,14 @@ def make_stimulus(key, patterns, test_index, test_noise, protocol: Protocol) -> 
     """The training presentations of every pattern and one test presentation of `patterns[test_index]`
     with noise `test_noise`, as a Stimulus. Jit- and vmap-able in `key` and `test_noise` (checked when
     concrete). `patterns` (P, side, side) of 0/1."""
-    if not isinstance(protocol, Protocol):
-        raise ArgumentTypeError(f"`protocol` must be a nam.spiking.Protocol, got {type(protocol).__name__}")
+    check_instance("protocol", protocol, Protocol)
     patterns = as_float_array("patterns", patterns)
     if patterns.ndim != 3 or patterns.shape[1] != patterns.shape[2]:
         raise ValueError(f"`patterns` must have shape (P, side, side), got {patterns.shape}")
     if is_concrete(patterns) and not bool(np.all((np.asarray(patterns) == 0) | (np.asarray(patterns) == 1))):
         raise ValueError("`patterns` must be binary (0/1); threshold them first (nam.spiking.load_digit does)")
-    if not isinstance(test_index, (int, np.integer)) or isinstance(test_index, bool):
-        raise ArgumentTypeError(f"`test_index` must be an integer, got {test_index!r}")
-    if not 0 <= test_index < patterns.shape[0]:
+    test_index = check_int("test_index", test_index, 0)
+    if test_index >= patterns.shape[0]:
         raise ValueError(f"`test_index` must be in [0, {patterns.shape[0]}), got {test_index}")
     noise_arr = as_float_array("test_noise", test_noise)
     if noise_arr.shape != () or (is_concrete(noise_arr) and not 0.0 <= float(noise_arr) <= 1.0):
@@ -174,11 +151,9 @@ def make_stimulus(key, patterns, test_index, test_noise, protocol: Protocol) -> 
 
 def _check_run(network, protocol, patterns, test_index):
     """The checks `run_trials` and `example_run` share: (protocol, patterns as (P, side, side), test_index)."""
-    if not isinstance(network, GordleevaNetwork):
-        raise ArgumentTypeError(f"`network` must be a nam.spiking.GordleevaNetwork, got {type(network).__name__}")
-    protocol = Protocol() if protocol is None else protocol
-    if not isinstance(protocol, Protocol):
-        raise ArgumentTypeError(f"`protocol` must be a nam.spiking.Protocol or None, got {type(protocol).__name__}")
+    check_instance("network", network, GordleevaNetwork)
+    protocol = Protocol() if protocol is None else check_instance("protocol", protocol, Protocol,
+                                                                  "a nam.spiking.Protocol or None")
     pats = _check_patterns(patterns, network.side)
     test_index = check_int("test_index", test_index, 0)
     if test_index >= pats.shape[0]:
@@ -237,7 +212,8 @@ def run_trials(network: GordleevaNetwork, patterns, test_noise, *, trials: int =
 def example_run(network: GordleevaNetwork, patterns, *, test_noise: float = 0.4, test_index: int = 0,
                 protocol: Protocol | None = None, seed: int = 0, record_every_ms: float = 1.0):
     """One trial recorded for figures: the test stimulus, V and Ca maps at each read-out time, Ca
-    traces of every astrocyte, V traces of a neuron inside and one outside the pattern."""
+    traces of every astrocyte, V traces of a neuron inside and one outside the pattern, and the network's
+    calcium threshold ("ca_threshold_uM") the traces are read against."""
     protocol, pats, test_index = _check_run(network, protocol, patterns, test_index)
     test_noise = check_number("test_noise", test_noise, minimum=0.0, maximum=1.0)
     seed = check_int("seed", seed, 0)
@@ -254,4 +230,4 @@ def example_run(network: GordleevaNetwork, patterns, *, test_noise: float = 0.4,
                    readouts_ms=protocol.readout_windows(n_pat), snapshot_ms=[onset + t for t in protocol.readout_ms],
                    trace_neurons=[inside, outside])
     return {"stimulus": stim, "run": run, "target": target, "inside": inside, "outside": outside,
-            "test_onset_ms": onset, "t_end_ms": t_end}
+            "test_onset_ms": onset, "t_end_ms": t_end, "ca_threshold_uM": float(network.ca_threshold)}

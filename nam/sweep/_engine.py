@@ -23,10 +23,18 @@ first guess, so a search compiles one program unless it runs past four times its
 guess comes from theory for a model's first N and from the previous N's measured K*, scaled by the
 model's asymptotic law, for the others.
 
-Random keys derive from (seed, model, N, K, batch index) alone, so a row is the same whatever order
+Random inputs derive from (seed, model, N, K, batch index) alone, so a row is the same whatever order
 rows are computed in, and a resumed sweep replays stored rows to take the same adaptive path as an
-uninterrupted one. The trial batch is sharded over `jax.devices()` when its size divides evenly;
-trials are independent, so the table does not depend on the number of devices.
+uninterrupted one. Every (model, N) search is independent of the others: its first load comes from
+the model's start estimate (`SweepModel.start_k`) and its programs' capacities from the spec alone.
+
+**Beyond one device.** The trial batch is sharded over `jax.devices()` when its size divides evenly;
+trials are independent, so the table does not depend on the number of devices. With several
+processes (`jax.distributed`, see `initialize_distributed`), every process draws the row's inputs,
+places its own slice with `jax.make_array_from_process_local_data`, computes its share of the batch,
+and gathers the results, so all processes take the same adaptive path; process 0 alone writes. A
+job array splits the (model, N) searches instead (`shard=(I, M)`, `shard_pairs`), each shard into its
+own folder, and `merge_sweeps` combines them into the table one run would have written.
 """
 
 import csv
@@ -38,12 +46,15 @@ import os
 import platform
 import resource
 import sys
+import threading
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
@@ -109,7 +120,8 @@ def _binary_program(name: str, words: int, cap: int, batch: int):
     opts = dict(kind=kind, degree=sm.degree or 0, beta=sm.beta, chunk=chunk)
 
     def run(bits, flips, n, k):
-        TRACES[(name, words, cap, batch)] = TRACES.get((name, words, cap, batch), 0) + 1
+        with _LOCK:
+            TRACES[(name, words, cap, batch)] = TRACES.get((name, words, cap, batch), 0) + 1
         target = _kernels.memory_zero(bits, n)
         cue = jnp.where(flips, -target, target)
         sigma, sweeps, status = _kernels.run_async(bits, cue, n, k, max_sweeps=MAX_SWEEPS, **opts)
@@ -130,7 +142,8 @@ def _continuous_program(name: str, n: int, cap: int, batch: int):
 
     def run(bits, flips, n_arr, k):
         del n_arr  # static here
-        TRACES[(name, n, cap, batch)] = TRACES.get((name, n, cap, batch), 0) + 1
+        with _LOCK:
+            TRACES[(name, n, cap, batch)] = TRACES.get((name, n, cap, batch), 0) + 1
         spins = jnp.arange(n)
         xi = (bits[spins >> 5] >> (spins & 31).astype(jnp.uint32)[:, None, None]) & jnp.uint32(1)  # (N, B, cap)
         xi = jnp.transpose(xi, (1, 2, 0)).astype(jnp.float32) * 2.0 - 1.0  # (B, cap, N)
@@ -167,14 +180,23 @@ def _continuous_program(name: str, n: int, cap: int, batch: int):
     return run
 
 
+_LOCK = threading.Lock()  # guards _COMPILED's keys, STATS and TRACES across worker threads
+_KEY_LOCKS: dict = {}  # program key -> lock: one thread compiles a program, the others wait for it
+
+
 def _get_program(key: tuple, args):
-    if key not in _COMPILED:  # compile ahead of time, so `seconds` is run time only
-        name = key[0]
-        build = _continuous_program if REGISTRY[name].continuous else _binary_program
-        t0 = time.perf_counter()
-        _COMPILED[key] = jax.jit(build(*key)).lower(*args).compile()
-        STATS["compile_seconds"] += time.perf_counter() - t0
-        STATS["programs"] += 1
+    with _LOCK:
+        key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    with key_lock:
+        if key not in _COMPILED:  # compile ahead of time, so `seconds` is run time only
+            name = key[0]
+            build = _continuous_program if REGISTRY[name].continuous else _binary_program
+            t0 = time.perf_counter()
+            compiled = jax.jit(build(*key)).lower(*args).compile()
+            with _LOCK:
+                _COMPILED[key] = compiled
+                STATS["compile_seconds"] += time.perf_counter() - t0
+                STATS["programs"] += 1
     return _COMPILED[key]
 
 
@@ -185,18 +207,39 @@ def _row_entropy(spec: SweepSpec, name: str, n: int, k: int, batch_index: int) -
     return (spec.seed, zlib.crc32(name.encode()), n, k, batch_index)
 
 
-def _shard(*arrays, axes):
-    devices = jax.devices()
+def _place(*arrays, axes):
+    """Put the row's host arrays on the devices, the trial axis (`axes`) split over every device of every
+    process when the batch divides evenly (else on the default device, one process only). With several
+    processes each one passes only its own slice (`jax.make_array_from_process_local_data`)."""
+    devices = sorted(jax.devices(), key=lambda d: (d.process_index, d.id))
     batch = arrays[0].shape[axes[0]]
-    if len(devices) > 1 and batch % len(devices) == 0:
-        mesh = Mesh(np.array(devices), ("trials",))
-        out = []
-        for a, ax in zip(arrays, axes):
-            spec = [None] * a.ndim
-            spec[ax] = "trials"
-            out.append(jax.device_put(a, NamedSharding(mesh, PartitionSpec(*spec))))
-        return out
-    return [jnp.asarray(a) for a in arrays]
+    if len(devices) == 1 or batch % len(devices):
+        if jax.process_count() > 1:
+            raise ValueError(f"`batch` ({batch}) must be a multiple of the {len(devices)} devices of the "
+                             f"{jax.process_count()} processes")
+        return [jnp.asarray(a) for a in arrays]
+    mesh = Mesh(np.array(devices), ("trials",))
+    out = []
+    for a, ax in zip(arrays, axes):
+        spec = [None] * a.ndim
+        spec[ax] = "trials"
+        sharding = NamedSharding(mesh, PartitionSpec(*spec))
+        if jax.process_count() == 1:
+            out.append(jax.device_put(a, sharding))
+            continue
+        slices = sharding.addressable_devices_indices_map(a.shape).values()
+        lo = min(s[ax].start or 0 for s in slices)
+        hi = max(a.shape[ax] if s[ax].stop is None else s[ax].stop for s in slices)
+        local = np.take(a, np.arange(lo, hi), axis=ax)
+        out.append(jax.make_array_from_process_local_data(sharding, local, a.shape))
+    return out
+
+
+def _gather(outputs):
+    """The program's outputs as host arrays, whole on every process."""
+    if jax.process_count() == 1:
+        return jax.device_get(outputs)
+    return [np.asarray(x) for x in multihost_utils.process_allgather(outputs, tiled=True)]
 
 
 def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int, cap: int | None = None,
@@ -213,14 +256,15 @@ def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int, ca
         raise ValueError(f"{name} at N = {n}, K = {k} is beyond the exact int32 range of the binary kernel")
     bits, flips = _kernels.draw_trials(_row_entropy(spec, name, n, k, batch_index), spec.batch, n, k, cap, words,
                                        spec.rho)
-    bits, flips = _shard(bits, flips, axes=(1, 0))
+    bits, flips = _place(bits, flips, axes=(1, 0))
     args = (bits, flips, jnp.asarray(n, jnp.int32), jnp.asarray(k, jnp.int32))
     key = (name, n, cap, spec.batch) if sm.continuous else (name, words, cap, spec.batch)
     program = _get_program(key, args)
     t0 = time.perf_counter()
-    stable, fixed, exact, overlap, status, status_mem, work = jax.device_get(program(*args))
+    stable, fixed, exact, overlap, status, status_mem, work = _gather(program(*args))
     seconds = time.perf_counter() - t0
-    STATS["run_seconds"] += seconds
+    with _LOCK:
+        STATS["run_seconds"] += seconds
     ok = status == Status.CONVERGED
     ok_mem = status_mem == Status.CONVERGED
     row = {
@@ -280,49 +324,123 @@ class SweepResult:
     record: dict = dataclasses.field(default_factory=dict)
 
 
-def _open_output(spec: SweepSpec, out_dir: str | None, write: bool = True) -> list[dict]:
+def _read_spec(out_dir: str, error=ValueError) -> SweepSpec:
+    spec_path = os.path.join(out_dir, "spec.json")
+    with open(spec_path) as f:
+        try:
+            return SweepSpec.from_json(f.read())
+        except (ValueError, TypeError) as e:
+            raise error(f"{spec_path} is not a readable sweep specification ({e})") from None
+
+
+def _read_shard(out_dir: str) -> tuple[int, int] | None:
+    path = os.path.join(out_dir, "shard.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        try:
+            d = json.load(f)
+            shard = (int(d["index"]), int(d["count"]))
+        except (ValueError, TypeError, KeyError) as e:
+            raise ValueError(f"{path} is not a readable shard record ({e})") from None
+    check_shard(shard)
+    return shard
+
+
+def _open_output(spec: SweepSpec, out_dir: str | None, write: bool = True,
+                 shard: tuple[int, int] | None = None) -> list[dict]:
     if out_dir is None:
         return []
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise NotADirectoryError(f"output folder {out_dir} is a file")
-    os.makedirs(out_dir, exist_ok=True)
-    if not os.access(out_dir, os.W_OK):
-        raise PermissionError(f"output folder {out_dir} is not writable")
+    if write:
+        os.makedirs(out_dir, exist_ok=True)
+        if not os.access(out_dir, os.W_OK):
+            raise PermissionError(f"output folder {out_dir} is not writable")
     spec_path = os.path.join(out_dir, "spec.json")
     if os.path.exists(spec_path):
-        with open(spec_path) as f:
-            try:
-                stored = SweepSpec.from_json(f.read())
-            except (ValueError, TypeError) as e:
-                raise SpecMismatch(f"{spec_path} is not a readable sweep specification ({e})") from None
+        stored = _read_spec(out_dir, SpecMismatch)
         if stored != spec:
             diff = spec.differences(stored)
             raise SpecMismatch(f"{out_dir} holds a sweep with a different specification ({spec_path}): "
                                f"{diff}; use another output folder or delete it to start over")
+        stored_shard = _read_shard(out_dir)
+        if stored_shard != shard and (write or shard is not None):
+            def name(sh):
+                return "the whole sweep" if sh is None else f"shard {sh[0]}/{sh[1]}"
+            raise SpecMismatch(f"{out_dir} holds {name(stored_shard)}, not {name(shard)}; use another output folder")
     elif write:
         atomic_write(spec_path, spec.to_json())
+        if shard is not None:
+            atomic_write(os.path.join(out_dir, "shard.json"),
+                         json.dumps({"index": shard[0], "count": shard[1]}, indent=2) + "\n")
     rows_path = os.path.join(out_dir, "rows.csv")
     return read_rows(rows_path) if os.path.exists(rows_path) else []
 
 
-def _next_guess(name: str, n: int, rho: float, previous: list[tuple[int, float]]) -> float:
-    """The search's first load at N: theory for a model's first N; else the last measured K* scaled by
-    the model's law (N^a power, or exp(a N) for the exponential DAM with a from the last two points)."""
-    sm = REGISTRY[name]
-    done = [(m, k) for m, k in previous if math.isfinite(k) and k > 0]
-    if not done:
-        return sm.theory_k(n, rho)
-    m0, k0 = done[-1]
-    if sm.fit == "exponential":
-        rate = math.log(done[-1][1] / done[-2][1]) / (done[-1][0] - done[-2][0]) if len(done) >= 2 else 0.35
-        return k0 * math.exp(max(rate, 0.05) * (n - m0))
-    theory_ratio = sm.theory_k(n, rho) / sm.theory_k(m0, rho)
-    return k0 * theory_ratio
+def _broadcast_rows(load):
+    """`load()` on process 0 (the stored rows, or the error it raised), the same rows on every process."""
+    if jax.process_count() == 1:
+        return load()
+    payload = b""
+    if jax.process_index() == 0:
+        try:
+            payload = b"R" + _csv(load()).encode()
+        except Exception as e:  # noqa: BLE001 - re-raised on every process below
+            payload = b"E" + f"{type(e).__name__}\x00{e}".encode()
+    size = int(multihost_utils.broadcast_one_to_all(np.int64(len(payload))))
+    buf = np.zeros(size, np.uint8)
+    if jax.process_index() == 0:
+        buf[:] = np.frombuffer(payload, np.uint8)
+    data = bytes(np.asarray(multihost_utils.broadcast_one_to_all(buf)))
+    if data[:1] == b"E":
+        kind, _, message = data[1:].decode().partition("\x00")
+        errors = {"SpecMismatch": SpecMismatch, "NotADirectoryError": NotADirectoryError,
+                  "PermissionError": PermissionError, "ValueError": ValueError}
+        raise errors.get(kind, RuntimeError)(message)
+    return list(csv_rows(data[1:].decode(), "rows broadcast from process 0"))
 
 
-def _model_guess(spec: SweepSpec, name: str) -> float:
-    """The theory load at the model's largest N: sizes the binary model's one program."""
-    return REGISTRY[name].theory_k(max(spec.n_grid[name]), spec.rho)
+def csv_rows(text: str, where: str):
+    """Parse rows from CSV text (the layout of rows.csv); errors name `where` and the line."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None:
+        return
+    for row in reader:
+        yield {key: (int(v) if key in _INT_FIELDS else v if key == "model" else float(v)) for key, v in row.items()}
+
+
+def check_shard(shard) -> tuple[int, int]:
+    """A shard (I, M) with 1 <= I <= M; TypeError for non-integers, ValueError otherwise."""
+    try:
+        index, count = shard
+    except (TypeError, ValueError):
+        raise ValueError(f"`shard` must be a pair (I, M) with 1 <= I <= M, got {shard!r}") from None
+    for name, v in (("I", index), ("M", count)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"`shard` {name} must be an integer, got {v!r}")
+    if not 1 <= index <= count:
+        raise ValueError(f"`shard` must satisfy 1 <= I <= M, got I = {index}, M = {count}")
+    return int(index), int(count)
+
+
+def shard_pairs(spec: SweepSpec, index: int, count: int) -> list[tuple[str, int]]:
+    """The (model, N) searches of shard `index` of `count` (1-based): the searches, largest estimated
+    cost first, each given to the shard with the least estimated cost so far (ties: the lower index),
+    then listed in the spec's order. Costs are `nam.plan_sweep`'s estimated seconds; every shard
+    computes the same split from the spec alone."""
+    from ._plan import plan_sweep
+
+    index, count = check_shard((index, count))
+    plan = plan_sweep(spec)
+    order = sorted(range(len(plan)), key=lambda i: (-plan[i]["seconds"], i))
+    load = [0.0] * count
+    owner = {}
+    for i in order:
+        j = min(range(count), key=lambda j: (load[j], j))
+        owner[i] = j
+        load[j] += plan[i]["seconds"]
+    return [(plan[i]["model"], plan[i]["n"]) for i in range(len(plan)) if owner[i] == index - 1]
 
 
 def _record(wall: float, stats: dict) -> dict:
@@ -346,8 +464,29 @@ def _record(wall: float, stats: dict) -> dict:
     }
 
 
+def _ladder(spec: SweepSpec, name: str, n: int, k0: int) -> int:
+    """The base of the capacity ladder of a search: binary models share one per model (N is traced),
+    from the start load at the model's largest N; continuous models one per (model, N) from k0."""
+    sm = REGISTRY[name]
+    if sm.kind == "binary":
+        return capacity_for(name, sm.start_k(max(spec.n_grid[name]), spec.rho))
+    return capacity_for(name, k0)
+
+
+def _cap(name: str, base: int, k: int) -> int:
+    """The program capacity for load K: the smallest rung base * step^j >= K (binary: step 4, one rung
+    per factor 4 of load; continuous: step 2, which a doubling search from k0 climbs one rung per
+    doubling). A function of (spec, model, N, K) alone, so shards compile and pad like one run."""
+    step = 2 if REGISTRY[name].continuous else 4
+    cap = base
+    while cap < k:
+        cap *= step
+    return cap
+
+
 def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = True,
-              max_new_rows: int | None = None) -> SweepResult:
+              max_new_rows: int | None = None, shard: tuple | None = None,
+              workers: int | None = None) -> SweepResult:
     """Measure K*(N) for every model and N of `spec`, writing rows to `out_dir/rows.csv` as they come.
 
     Re-running with the same spec and folder resumes: stored rows are reused, not recomputed, and the
@@ -355,19 +494,38 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
     naming the fields that differ. Writes `summary.csv`, `fits.csv` and `run.json` (the run record)
     at the end.
 
+    `shard=(I, M)` (1 <= I <= M) measures only shard I's share of the (model, N) searches
+    (`shard_pairs`), for one task of a job array: its folder gets rows, summary and run record but no
+    fits (they need every N); combine the M folders with `merge_sweeps`. With several processes
+    (`initialize_distributed`), every process must call this with the same arguments; each computes
+    its share of every batch, and process 0 alone writes.
+
+    `workers`: threads running the independent (model, N) searches at once (default
+    `default_workers()`: the CPU count on a CPU backend, else 1); the tables do not depend on it.
+
     **Raises:** `TypeError` for a `spec` that is not a `nam.SweepSpec`; `MemoryError` (before anything
     is allocated) when the largest program would not fit in the device's memory; `SpecMismatch`;
-    `ValueError` for a corrupt `rows.csv`, naming the file and line.
+    `ValueError` for a corrupt `rows.csv`, naming the file and line, for a bad `shard`, or for a batch
+    the processes' devices do not divide.
     """
     if not isinstance(spec, SweepSpec):
         raise TypeError(f"`spec` must be a nam.SweepSpec, got {type(spec).__name__}")
     if out_dir is not None and not isinstance(out_dir, (str, os.PathLike)):
         raise TypeError(f"`out_dir` must be a folder path or None, got {type(out_dir).__name__}")
+    if shard is not None:
+        shard = check_shard(shard)
+    if workers is None:
+        workers = default_workers()
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"`workers` must be a positive integer, got {workers!r}")
+    if jax.process_count() > 1 and spec.batch % jax.device_count():
+        raise ValueError(f"`batch` ({spec.batch}) must be a multiple of the {jax.device_count()} devices of the "
+                         f"{jax.process_count()} processes (each process computes an equal share of every batch)")
     from ._plan import check_fits
 
     check_fits(spec)
     return _run(spec, None if out_dir is None else os.fspath(out_dir), progress=progress,
-                max_new_rows=max_new_rows, write=True)
+                max_new_rows=max_new_rows, write=True, shard=shard, workers=workers)
 
 
 def load_sweep(out_dir) -> SweepResult:
@@ -376,16 +534,12 @@ def load_sweep(out_dir) -> SweepResult:
     and its run record (run.json). Raises FileNotFoundError when the folder holds no sweep, ValueError
     when its rows are incomplete (resume it with `nam sweep --out FOLDER` and the same options)."""
     out_dir = os.fspath(out_dir)
-    spec_path = os.path.join(out_dir, "spec.json")
-    if not os.path.exists(spec_path):
+    if not os.path.exists(os.path.join(out_dir, "spec.json")):
         raise FileNotFoundError(f"{out_dir} holds no sweep (no spec.json)")
-    with open(spec_path) as f:
-        try:
-            spec = SweepSpec.from_json(f.read())
-        except (ValueError, TypeError) as e:
-            raise ValueError(f"{spec_path} is not a readable sweep specification ({e})") from None
+    spec = _read_spec(out_dir)
+    shard = _read_shard(out_dir)
     try:
-        result = _run(spec, out_dir, progress=False, max_new_rows=0, write=False)
+        result = _run(spec, out_dir, progress=False, max_new_rows=0, write=False, shard=shard)
     except SweepInterrupted:
         raise ValueError(f"the sweep in {out_dir} is incomplete; resume it with `nam sweep --out {out_dir}` and the "
                          "options that started it") from None
@@ -396,74 +550,206 @@ def load_sweep(out_dir) -> SweepResult:
     return result
 
 
+def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
+    """Combine the folders of the M shards of one sweep (`run_sweep(..., shard=(I, M))`, I = 1..M) into
+    `out_dir`: the rows, summary, fits and run record one unsharded run would have written (rows in the
+    order that run measures them). Computes nothing.
+
+    **Raises:** `ValueError`, naming the folders, when a folder holds no sweep or no shard record, when
+    the specifications differ (naming the fields), when two folders hold the same shard or disagree on a
+    row, when shards are missing, or when a shard is incomplete; `SpecMismatch` when `out_dir` already
+    holds a different sweep.
+    """
+    dirs = [os.fspath(d) for d in shard_dirs]
+    if not dirs:
+        raise ValueError("merge needs at least one shard folder")
+    out_dir = os.fspath(out_dir)
+    specs, shards = [], {}
+    for d in dirs:
+        if not os.path.exists(os.path.join(d, "spec.json")):
+            raise ValueError(f"{d} holds no sweep (no spec.json)")
+        if os.path.abspath(d) == os.path.abspath(out_dir):
+            raise ValueError(f"the merged folder {out_dir} is also a shard folder; choose another")
+        specs.append(_read_spec(d))
+        shard = _read_shard(d)
+        if shard is None:
+            raise ValueError(f"{d} holds a whole sweep, not a shard (no shard.json)")
+        if specs[-1] != specs[0]:
+            raise ValueError(f"{d} and {dirs[0]} hold different sweeps: {specs[0].differences(specs[-1])}")
+        if shard[1] != _read_shard(dirs[0])[1]:
+            raise ValueError(f"{d} is a shard of {shard[1]}, {dirs[0]} of {_read_shard(dirs[0])[1]}")
+        if shard[0] in shards:
+            raise ValueError(f"{shards[shard[0]]} and {d} both hold shard {shard[0]}/{shard[1]}")
+        shards[shard[0]] = d
+    spec, count = specs[0], _read_shard(dirs[0])[1]
+    missing = [i for i in range(1, count + 1) if i not in shards]
+    if missing:
+        raise ValueError(f"shard(s) {', '.join(f'{i}/{count}' for i in missing)} missing from the folders given")
+    union, source = {}, {}
+    records = []
+    for i in sorted(shards):
+        d = shards[i]
+        try:
+            load_sweep(d)
+        except ValueError as e:
+            raise ValueError(f"shard {i}/{count}: {e}") from None
+        for row in read_rows(os.path.join(d, "rows.csv")):
+            key = tuple(row[f] for f in KEY_FIELDS)
+            if key in union and {k: v for k, v in union[key].items() if k != "seconds"} != \
+                    {k: v for k, v in row.items() if k != "seconds"}:
+                raise ValueError(f"{source[key]} and {d} disagree on the row {dict(zip(KEY_FIELDS, key))}")
+            union.setdefault(key, row)
+            source.setdefault(key, d)
+        run_path = os.path.join(d, "run.json")
+        if os.path.exists(run_path):
+            with open(run_path) as f:
+                records.append({"shard": f"{i}/{count}", "folder": d, **json.load(f)})
+    _open_output(spec, out_dir, write=True)
+    result = _run(spec, out_dir, progress=False, max_new_rows=0, write=True, rows=list(union.values()))
+    record = dict(result.record)
+    for key in ("wall_seconds", "compile_seconds", "run_seconds", "programs"):
+        record[key] = round(sum(r.get(key, 0) for r in records), 2)
+    record["rows_measured"] = sum(r.get("rows_measured", 0) for r in records)
+    record["rows_reused"] = sum(r.get("rows_reused", 0) for r in records)
+    record["merged_from"] = records
+    atomic_write(os.path.join(out_dir, "run.json"), json.dumps(record, indent=2, sort_keys=True) + "\n")
+    result.record = record
+    return result
+
+
+def default_workers() -> int:
+    """Worker threads for a sweep's independent (model, N) searches: the CPU count on a CPU backend
+    (XLA runs each small program on the calling thread, so one search per core uses the machine), 1 on
+    an accelerator or with several processes (whose collectives must run in the same order)."""
+    if jax.process_count() > 1 or jax.default_backend() != "cpu":
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
 def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: int | None,
-         write: bool) -> SweepResult:
+         write: bool, shard: tuple[int, int] | None = None, rows: list | None = None,
+         workers: int = 1) -> SweepResult:
+    """The sweep loop. `rows`: use these stored rows instead of the folder's (merging). With several
+    processes, process 0 reads the folder and sends its rows to the others, and alone writes.
+
+    `workers` threads run the (model, N) searches, costliest first (each search is sequential and
+    depends on nothing else); the tables are assembled in the spec's order whatever order they finish
+    in, so they equal a one-worker run's."""
     t_start = time.perf_counter()
     stats0 = dict(STATS)
-    rows = _open_output(spec, out_dir, write)
+    lead = jax.process_index() == 0
+    write = write and lead
+    if jax.process_count() > 1:
+        workers = 1
+    if rows is None:
+        rows = _broadcast_rows(lambda: _open_output(spec, out_dir, write, shard)) if out_dir is not None else []
     cache = {tuple(r[f] for f in KEY_FIELDS): r for r in rows}
-    new_rows = 0
+    rows = list(rows)
+    lock = threading.Lock()
+    stop = threading.Event()
+    counter = {"new": 0}
     n_batches = spec.trials // spec.batch
     column = {"retrieved": "retrieved", "fixed_point": "fixed_points"}[spec.criterion]
 
-    def get_row(name, n, k, b, cap, words):
-        nonlocal new_rows
+    def get_row(name, n, k, b, cap, words, order):
         key = (name, n, k, spec.rho, spec.seed, b)
-        if key not in cache:
-            if max_new_rows is not None and new_rows >= max_new_rows:
-                raise SweepInterrupted(f"stopped after {new_rows} new rows")
+        with lock:
+            stored = cache.get(key)
+            if stored is None:
+                if stop.is_set():
+                    raise SweepInterrupted("stopped")
+                if max_new_rows is not None and counter["new"] >= max_new_rows:
+                    raise SweepInterrupted(f"stopped after {counter['new']} new rows")
+                counter["new"] += 1  # reserved before measuring, so the limit holds across workers
+        if stored is None:
             row = measure_row(spec, name, n, k, b, cap=cap, words=words)
-            cache[key] = row
-            rows.append(row)
-            new_rows += 1
-            if out_dir is not None and write:
-                atomic_write(os.path.join(out_dir, "rows.csv"), _csv(rows))
-        return cache[key]
+            with lock:
+                cache[key] = stored = row
+                rows.append(row)
+                if out_dir is not None and write:
+                    atomic_write(os.path.join(out_dir, "rows.csv"), _csv(rows))
+        order.setdefault(key)
+        return stored
 
-    summary = []
-    pairs = [(name, n) for name, ns in spec.n_grid.items() for n in ns]
-    bar = tqdm(pairs, desc="sweep", disable=not progress, unit="N")
-    measured: dict[str, list[tuple[int, float]]] = {}
-    caps_of: dict = {}  # binary: one capacity list per model (N is traced); continuous: per (model, N)
-    for name, n in bar:
-        bar.set_description(f"sweep {name} N={n}")
+    def search(pair):
+        name, n = pair
         sweep_model = REGISTRY[name]
-        guess = _next_guess(name, n, spec.rho, measured.get(name, []))
-        k0 = max(1, int(round(guess)))
-        caps = caps_of.setdefault((name, None if sweep_model.kind == "binary" else n),
-                                  [capacity_for(name, _model_guess(spec, name))
-                                   if sweep_model.kind == "binary" else capacity_for(name, k0)])
+        k0 = max(1, int(round(sweep_model.start_k(n, spec.rho))))
+        base = _ladder(spec, name, n, k0)
         words = words_for(max(spec.n_grid[name]))
+        order: dict = {}  # the rows this search read, in its order
 
-        def evaluate(k, name=name, n=n, caps=caps, words=words):
-            if k > caps[-1]:
-                caps.append(max(capacity_for(name, k), caps[-1] * (1 if sweep_model.continuous else 4)))
-            cap = next(c for c in caps if c >= k)
-            batch_rows = [get_row(name, n, k, b, cap, words) for b in range(n_batches)]
+        def evaluate(k):
+            cap = _cap(name, base, k)
+            batch_rows = [get_row(name, n, k, b, cap, words, order) for b in range(n_batches)]
             return sum(r[column] for r in batch_rows), sum(r["trials"] for r in batch_rows)
 
         res = find_crossing(evaluate, k0, level=spec.level, rel_tol=spec.rel_tol, max_evals=spec.max_evals,
                             k_max=spec.k_max, seed=spec.seed)
-        measured.setdefault(name, []).append((n, res.k_star))
         units = sweep_model.units(n, res.k_star)
-        summary.append({
+        return {
             "model": name, "n": n, "k_star": res.k_star, "ci_low": res.ci[0], "ci_high": res.ci[1],
             "status": res.status, "loads_measured": len(res.points), "criterion": spec.criterion,
             "theory": sweep_model.theory_k(n, spec.rho),
             "theory_fixed_point": sweep_model.fixed_point_k(n),
             "units": units, "k_star_per_unit": res.k_star / units,
-        })
-    fits = fit_laws(summary, spec.rho)
+        }, list(order)
+
+    pairs = ([(name, n) for name, ns in spec.n_grid.items() for n in ns] if shard is None
+             else shard_pairs(spec, *shard))
+    results: dict = {}
+    bar = tqdm(total=len(pairs), desc="sweep", disable=not (progress and lead), unit="N")
+    try:
+        if workers <= 1:
+            for pair in pairs:
+                bar.set_description(f"sweep {pair[0]} N={pair[1]}")
+                results[pair] = search(pair)
+                bar.update()
+        else:
+            from ._plan import plan_sweep
+
+            cost = {(r["model"], r["n"]): r["seconds"] for r in plan_sweep(spec)}
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nam-sweep") as pool:
+                futures = {pool.submit(search, p): p for p in sorted(pairs, key=lambda p: -cost[p])}
+                try:
+                    for future in as_completed(futures):
+                        pair = futures[future]
+                        results[pair] = future.result()
+                        bar.set_description(f"sweep {pair[0]} N={pair[1]} done")
+                        bar.update()
+                except BaseException:
+                    stop.set()  # the other searches stop at their next new row
+                    for f in futures:
+                        f.cancel()
+                    raise
+    finally:
+        bar.close()
+    summary = [results[p][0] for p in pairs]
+    order = {key: None for p in pairs for key in results[p][1]}
+    new_rows = counter["new"]
+    fits = fit_laws(summary, spec.rho) if shard is None else []
     wall = time.perf_counter() - t_start
     record = _record(wall, {key: STATS[key] - stats0[key] for key in STATS})
     record["rows_measured"] = new_rows
-    record["rows_reused"] = len(rows) - new_rows
+    record["rows_reused"] = len(order) - new_rows
+    record["processes"] = jax.process_count()
+    record["workers"] = workers
+    if shard is not None:
+        record["shard"] = f"{shard[0]}/{shard[1]}"
     if out_dir is not None and write:
+        # the rows the searches read, in the order one uninterrupted one-worker run measures them, then any
+        # others the folder held
+        ordered = [cache[key] for key in order] + [r for key, r in cache.items() if key not in order]
+        atomic_write(os.path.join(out_dir, "rows.csv"), _csv(ordered))
         for fname, table in (("summary.csv", summary), ("fits.csv", fits)):
+            path = os.path.join(out_dir, fname)
             if table:
-                atomic_write(os.path.join(out_dir, fname), _csv(table, list(table[0])))
+                atomic_write(path, _csv(table, list(table[0])))
+            elif os.path.exists(path):
+                os.remove(path)  # an earlier run's table would no longer describe this folder
         atomic_write(os.path.join(out_dir, "run.json"), json.dumps(record, indent=2, sort_keys=True) + "\n")
-    return SweepResult(rows=rows, summary=summary, fits=fits, out_dir=out_dir, record=record)
+    return SweepResult(rows=[cache[key] for key in order], summary=summary, fits=fits, out_dir=out_dir,
+                       record=record)
 
 
 def fit_laws(summary: list[dict], rho: float) -> list[dict]:

@@ -168,47 +168,69 @@ def overlaps(words: UInt32[Array, "w b c"], sigma: Int[Array, "b nmax"], n, k, c
 
 
 def run_async(words: UInt32[Array, "w b c"], cue: Int[Array, "b nmax"], n, k, *, kind: str, degree: int = 0,
-              beta: float = 1.0, max_sweeps: int = 100, chunk: int):
+              beta: float = 1.0, max_sweeps: int = 100, chunk: int, stages: tuple = (1, 4)):
     """Asynchronous sign dynamics of B trials from `cue` (B, Nmax) of +-1 (0 at padding spins) over the
     first N spins and the first K memories of `words`.
 
     Returns (final sigma (B, Nmax) int32, sweeps (B,) int32, status (B,) int32): CONVERGED when the last
     sweep changed nothing, SWEEP_LIMIT when the `max_sweeps`-th sweep still changed something.
+
+    `stages`: the batch runs whole while more than B / stages[1] trials are still moving; then the moving
+    trials (and their memories) are gathered into a batch of B / stages[1] and run on, and so on down
+    the stages, so the sweeps after most trials have converged cost a fraction of a full batch's. Each
+    trial's arithmetic is the same whatever batch it runs in (integer sums), so the results are too.
     """
     b = cue.shape[0]
     n_chunks = (k + chunk - 1) // chunk
     sigma0 = cue.astype(jnp.int32)
 
-    def spin(i, carry):
-        sigma, m = carry
-        s = jax.lax.dynamic_index_in_dim(sigma, i, 1, False)
-        new = _decide(_spin_gain(kind, degree, beta, words, m, i, s, k, n_chunks, chunk), s)
-        delta = (new - s)[:, None]
+    def body_for(words):
+        def spin(i, carry):
+            sigma, m = carry
+            s = jax.lax.dynamic_index_in_dim(sigma, i, 1, False)
+            new = _decide(_spin_gain(kind, degree, beta, words, m, i, s, k, n_chunks, chunk), s)
+            delta = (new - s)[:, None]
 
-        def upd(c, m):
-            mc = jax.lax.dynamic_slice_in_dim(m, c * chunk, chunk, 1)
-            return jax.lax.dynamic_update_slice_in_dim(m, mc + unpack(words, i, k, c * chunk, chunk) * delta,
-                                                       c * chunk, 1)
+            def upd(c, m):
+                mc = jax.lax.dynamic_slice_in_dim(m, c * chunk, chunk, 1)
+                return jax.lax.dynamic_update_slice_in_dim(m, mc + unpack(words, i, k, c * chunk, chunk) * delta,
+                                                           c * chunk, 1)
 
-        m = jax.lax.cond(jnp.any(delta != 0), lambda m: jax.lax.fori_loop(0, n_chunks, upd, m), lambda m: m, m)
-        return jax.lax.dynamic_update_index_in_dim(sigma, new, i, 1), m
+            m = jax.lax.cond(jnp.any(delta != 0), lambda m: jax.lax.fori_loop(0, n_chunks, upd, m),
+                             lambda m: m, m)
+            return jax.lax.dynamic_update_index_in_dim(sigma, new, i, 1), m
 
-    def body(carry):
-        sigma, m, sweeps, active, changed = carry
-        new, m_new = jax.lax.fori_loop(0, n, spin, (sigma, m))
-        moved = jnp.any(new != sigma, axis=1)
-        # trials that stopped earlier keep their state (a converged one would not move anyway; one at
-        # the sweep limit must not)
-        sigma = jnp.where(active[:, None], new, sigma)
-        m = jnp.where(active[:, None], m_new, m)
-        sweeps = sweeps + active.astype(jnp.int32)
-        changed = jnp.where(active, moved, changed)
-        active = active & moved & (sweeps < max_sweeps)
-        return sigma, m, sweeps, active, changed
+        def body(carry):
+            sigma, m, sweeps, active, changed = carry
+            new, m_new = jax.lax.fori_loop(0, n, spin, (sigma, m))
+            moved = jnp.any(new != sigma, axis=1)
+            # trials that stopped earlier keep their state (a converged one would not move anyway; one at
+            # the sweep limit must not)
+            sigma = jnp.where(active[:, None], new, sigma)
+            m = jnp.where(active[:, None], m_new, m)
+            sweeps = sweeps + active.astype(jnp.int32)
+            changed = jnp.where(active, moved, changed)
+            active = active & moved & (sweeps < max_sweeps)
+            return sigma, m, sweeps, active, changed
+
+        return body
+
+    sizes = [b // s for s in stages if b % s == 0 and b // s >= 1]
+    sizes = sorted(set(sizes), reverse=True)
+
+    def run(words, carry, level):
+        body = body_for(words)
+        if level + 1 == len(sizes):
+            return jax.lax.while_loop(lambda c: jnp.any(c[3]), body, carry)
+        sub = sizes[level + 1]
+        carry = jax.lax.while_loop(lambda c: jnp.sum(c[3]) > sub, body, carry)
+        idx = jnp.argsort(~carry[3], stable=True)[:sub]  # the moving trials first, in batch order
+        part = run(words[:, idx], jax.tree.map(lambda a: a[idx], carry), level + 1)
+        return jax.tree.map(lambda a, p: a.at[idx].set(p), carry, part)
 
     init = (sigma0, overlaps(words, sigma0, n, k, chunk), jnp.zeros((b,), jnp.int32), jnp.ones((b,), bool),
             jnp.ones((b,), bool))
-    sigma, _, sweeps, _, changed = jax.lax.while_loop(lambda c: jnp.any(c[3]), body, init)
+    sigma, _, sweeps, _, changed = run(words, init, 0)
     status = jnp.where(changed, Status.SWEEP_LIMIT, Status.CONVERGED).astype(jnp.int32)
     return sigma, sweeps, status
 

@@ -10,13 +10,15 @@ The estimate follows the engine (`nam/sweep/_engine.py`) with typical search and
 - memory: the program's largest arrays at its capacity (binary: the packed memories, 4 W B cap bytes,
   and the int32 overlaps, 4 B cap; continuous: the float32 memories of the batch, 4 B cap N, with the
   staged copies, and the states).
-The guess is the model's theory load, so models whose K* runs far from theory are estimated less
-well; `tests/test_sweep_plan.py` checks the estimate against measured rows within a factor of 3.
+The guess is the model's search start (`SweepModel.start_k`); `tests/test_sweep_plan.py` checks the
+estimate against measured rows within a factor of 3. `seconds` divides the work by `RATES`, the
+rates measured on the 2-core development machine (rows' work / seconds of the default sweep): a
+rough guide to the run time, and what `shard_pairs` balances job-array shards by.
 """
 
 import os
 
-from ._engine import capacity_for, words_for
+from ._engine import _cap, _ladder, words_for
 from ._registry import REGISTRY
 from ._spec import SweepSpec
 
@@ -24,6 +26,11 @@ LOADS = 6
 SWEEPS = 2.5
 STEPS = {"hidden_dam": 110}
 DEFAULT_STEPS = 30
+# work units per second of one worker thread, measured on the 2-core development machine (rows' work /
+# seconds of the default sweep, two workers): `seconds` below is a rough guide, and what shards balance
+RATES = {"hopfield": 2.9e8, "dam3": 6.3e8, "dam4": 6.6e8, "dam_exp": 1.4e8, "na_effective": 6.8e7,
+         "na_effective_distinct": 1.1e8, "na_full": 1.4e7, "na_full_distinct": 1.4e7, "hidden_dam": 2.1e8}
+DEFAULT_RATE = {"binary": 3e8, "continuous": 5e7}  # a model not measured yet
 
 
 def _state_size(name: str, n: int, k: int) -> int:
@@ -59,11 +66,10 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
     for name, ns in spec.n_grid.items():
         sm = REGISTRY[name]
         words = words_for(max(ns))
-        binary_cap = capacity_for(name, sm.theory_k(max(ns), spec.rho))
         for i, n in enumerate(ns):
-            k0 = max(1.0, sm.theory_k(n, spec.rho))
+            k0 = max(1.0, sm.start_k(n, spec.rho))
             k_mean = 1.2 * k0
-            cap = binary_cap if sm.kind == "binary" else capacity_for(name, k0)
+            cap = _cap(name, _ladder(spec, name, n, max(1, int(round(k0)))), int(round(2 * k0)))
             b = spec.batch
             if sm.kind == "binary":
                 work = spec.trials * LOADS * (SWEEPS + 1) * n * k_mean
@@ -76,7 +82,8 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
                 peak = 4 * b * cap * n * (1 + 1 / 4 + 1 / 16) + 4 * words * b * cap + 4 * 2 * b * state * 6
                 programs = 1
             rows.append({"model": name, "n": n, "k_guess": round(k0, 1), "cap": cap, "loads": LOADS,
-                         "work": float(work), "peak_bytes": int(peak), "programs": programs,
+                         "work": float(work), "seconds": float(work) / RATES.get(name, DEFAULT_RATE[sm.kind]),
+                         "peak_bytes": int(peak), "programs": programs,
                          "work_unit": "memory-spin updates" if sm.kind == "binary" else "field evaluations x K N"})
     return rows
 
@@ -84,14 +91,16 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
 def format_plan(spec: SweepSpec, rows: list[dict]) -> str:
     """The plan as a table, with totals and whether the largest program fits in this device's memory."""
     avail, where = available_memory()
-    lines = [f"{'model':<22} {'N':>5} {'K guess':>9} {'capacity':>9} {'work':>10} {'unit':<24} {'peak MiB':>9}",
-             "-" * 95]
+    lines = [f"{'model':<22} {'N':>5} {'K guess':>9} {'capacity':>9} {'work':>10} {'unit':<24} {'peak MiB':>9} "
+             f"{'~s (2 CPU)':>10}", "-" * 106]
     for r in rows:
         lines.append(f"{r['model']:<22} {r['n']:>5} {r['k_guess']:>9.4g} {r['cap']:>9} {r['work']:>10.3g} "
-                     f"{r['work_unit']:<24} {r['peak_bytes'] / 2**20:>9.1f}")
+                     f"{r['work_unit']:<24} {r['peak_bytes'] / 2**20:>9.1f} {r['seconds']:>10.1f}")
     peak = max((r["peak_bytes"] for r in rows), default=0)
     programs = sum(r["programs"] for r in rows)
     lines.append("")
+    lines.append(f"about {sum(r['seconds'] for r in rows):.0f} s of running for one worker thread of the 2-core "
+                 "development CPU, plus compilation (a rough guide: the rates are that machine's)")
     lines.append(f"{programs} compiled programs (binary models: one each; continuous: one per N, more if a "
                  f"search runs past its capacity); {spec.trials} trials per load in batches of {spec.batch}")
     if avail is not None:

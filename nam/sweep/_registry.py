@@ -53,6 +53,11 @@ class SweepModel:
     - `units(N, K)`: compute units; `asymptotic`: the large-N exponent of K*(N) (NaN: not a power law).
     - `theory(N, rho)`: the theory K* (the summary's "theory" column and the search's first guess).
     - `fit`: "power" (log K* against log N) or "exponential" (log K* against N).
+    - `start`: (c, e), the K* search's first load is c N^e times the theory load: an empirical
+      correction fitted once to measured K* at rho = 1/8 (`docs/capacity.md`). It only chooses where the
+      search starts (a better start measures fewer loads); it never enters a result. It depends on
+      (model, N, rho) alone, so every (model, N) search is independent of the others (shards of a job
+      array take the same path as one run).
     """
 
     name: str
@@ -71,6 +76,7 @@ class SweepModel:
     dt: float = 0.5
     max_steps: int = 400
     method: str = "rk4"
+    start: tuple[float, float] = (1.0, 0.0)
 
     @property
     def continuous(self) -> bool:
@@ -78,6 +84,11 @@ class SweepModel:
 
     def theory_k(self, n: int, rho: float = 0.1) -> float:
         return float(self.theory(n, rho))
+
+    def start_k(self, n: int, rho: float = 0.1) -> float:
+        """The K* search's first load at N: the theory load times the empirical correction c N^e."""
+        c, e = self.start
+        return self.theory_k(n, rho) * c * float(n) ** e
 
     def fixed_point_k(self, n: int) -> float:
         """The load where half the stored memories are exact one-step fixed points, (1 - P_err)^N = 1/2
@@ -135,20 +146,24 @@ _NA_UNITS = lambda n, k: n + 2 * n * n  # noqa: E731
 
 REGISTRY: dict[str, SweepModel] = {
     m.name: m for m in (
-        SweepModel("hopfield", "classical Hopfield", "binary", 2, lambda n, k: n + n * n, 1.0, _no_error(2)),
-        SweepModel("dam3", "DAM F=z^3", "binary", 3, _nan, 2.0, _no_error(3)),
-        SweepModel("dam4", "DAM F=z^4 (binary neuron-astrocyte)", "binary", 4, _NA_UNITS, 3.0, _no_error(4)),
+        SweepModel("hopfield", "classical Hopfield", "binary", 2, lambda n, k: n + n * n, 1.0, _no_error(2),
+                   start=(1.9, -0.05)),
+        SweepModel("dam3", "DAM F=z^3", "binary", 3, _nan, 2.0, _no_error(3), start=(1.35, 0.0)),
+        SweepModel("dam4", "DAM F=z^4 (binary neuron-astrocyte)", "binary", 4, _NA_UNITS, 3.0, _no_error(4),
+                   start=(0.26, 0.33)),
         SweepModel("dam_exp", "DAM F=exp", "binary", None, _nan, math.nan, _exponential_theory, fit="exponential",
-                   max_n=40),
+                   max_n=40, start=(0.0066, 3.0)),
         SweepModel("na_effective", "neuron-astrocyte, effective, eq. 10 T", "continuous", 4, _NA_UNITS, 2.0,
-                   _self_coupled, build=_effective(False)),
+                   _self_coupled, build=_effective(False), start=(0.6, 0.13)),
         SweepModel("na_effective_distinct", "neuron-astrocyte, effective, distinct-index T", "continuous", 4,
-                   _NA_UNITS, 3.0, _no_error(4, True), build=_effective(True), distinct_indices=True),
+                   _NA_UNITS, 3.0, _no_error(4, True), build=_effective(True), distinct_indices=True,
+                   start=(0.19, 0.45)),
         SweepModel("na_full", "neuron-astrocyte, full, eq. 10 T", "continuous", 4, _NA_UNITS, 2.0, _self_coupled,
-                   build=_full(False), max_n=48, dt=0.1, max_steps=4000),
+                   build=_full(False), max_n=48, dt=0.1, max_steps=4000,
+                   start=(2.4, -0.72)),
         SweepModel("na_full_distinct", "neuron-astrocyte, full, distinct-index T", "continuous", 4, _NA_UNITS, 3.0,
                    _no_error(4, True), build=_full(True), max_n=48, dt=0.1, max_steps=4000, distinct_indices=True),
         SweepModel("hidden_dam", "hidden-neuron DAM", "continuous", 4, lambda n, k: n + k, 3.0, _no_error(4),
-                   build=_hidden, dt=0.2, max_steps=2000),
+                   build=_hidden, dt=0.2, max_steps=2000, start=(12.5, -0.58)),
     )
 }

@@ -53,8 +53,13 @@ def format_summary(result) -> str:
     lines = []
     rec = getattr(result, "record", None) or {}
     if rec:
-        lines.append(f"run: {rec.get('wall_seconds', math.nan):.1f} s wall = {rec.get('compile_seconds', math.nan):.1f} s "
-                     f"compiling {rec.get('programs', 0)} programs + {rec.get('run_seconds', math.nan):.1f} s running; "
+        compile_s, run_s, workers = rec.get("compile_seconds", math.nan), rec.get("run_seconds", math.nan), \
+            rec.get("workers", 1)
+        busy = compile_s + run_s
+        share = f" ({100 * compile_s / busy:.0f}% compiling)" if busy > 0 else ""
+        split = (f"{compile_s:.1f} s compiling {rec.get('programs', 0)} programs + {run_s:.1f} s running"
+                 + (f", summed over {workers} worker threads" if workers > 1 else "") + share)
+        lines.append(f"run: {rec.get('wall_seconds', math.nan):.1f} s wall{' =' if workers == 1 else ';'} {split}; "
                      f"{rec.get('backend', '?')} x{rec.get('device_count', '?')}; "
                      f"{rec.get('rows_measured', 0)} rows measured, {rec.get('rows_reused', 0)} reused")
         lines.append("")
@@ -65,8 +70,9 @@ def format_summary(result) -> str:
         lines.append(f"{s['model']:<22} {s['n']:>5} {_fmt(s['k_star']):>8} {ci:>17} {_fmt(s['theory']):>9} "
                      f"{_fmt(s['theory_fixed_point']):>8} {_units(s['units']):>7} {_fmt(s['k_star_per_unit']):>8}  "
                      f"{s['status']}")
-    lines += ["", f"{'model':<22} {'law':<12} {'exponent':>9} {'95% CI':>18} {'theory, same N':>15} "
-              f"{'asymptotic':>11}", "-" * 92]
+    if result.fits:
+        lines += ["", f"{'model':<22} {'law':<12} {'exponent':>9} {'95% CI':>18} {'theory, same N':>15} "
+                  f"{'asymptotic':>11}", "-" * 92]
     for f in result.fits:
         if math.isfinite(f["ci_low"]):
             ci = f"[{_fmt(f['ci_low'])}, {_fmt(f['ci_high'])}]"
@@ -261,11 +267,13 @@ def write_figures(result, out_dir: str) -> list[str]:
         path[0].savefig(path[2], dpi=100)
         paths.append(path[2])
 
-    # per_unit.png
-    fig = Figure(figsize=(7.5, 5.2))
-    ax = fig.subplots()
+    # per_unit.png (only when some model has compute units and a measured K*)
     with_units = [m for m in models if any(math.isfinite(s["k_star_per_unit"]) for s in result.summary
                                            if s["model"] == m)]
+    if not with_units:
+        return paths
+    fig = Figure(figsize=(7.5, 5.2))
+    ax = fig.subplots()
     crosses = {m: crossover_n(rho, m) for m in ("dam4", "na_effective_distinct") if m in with_units}
     cross = max([c for c in crosses.values() if math.isfinite(c)], default=math.nan)
     n_lo = min(all_n) if all_n else 8
@@ -285,7 +293,7 @@ def write_figures(result, out_dir: str) -> list[str]:
     for j, (m, c) in enumerate(crosses.items()):
         if math.isfinite(c):
             ax.axvline(c, color=colors[m], lw=0.8, ls="--")
-            ax.annotate(f"{m} passes hidden_dam\nin theory at N = {c:.0f}", (c, 0.25 ** j * 0.004), fontsize=7,
+            ax.annotate(f"{m} passes hidden_dam\nin theory at N = {c:.0f}", (c, 0.3 ** j * 0.03), fontsize=7,
                         ha="left", xytext=(3, 0), textcoords="offset points", color=colors[m])
     paths.append(save_figure(fig, ax, os.path.join(out_dir, "per_unit.png"), xlabel="neurons N",
                              ylabel="memories per compute unit, K* / units",

@@ -100,7 +100,7 @@ PRESETS = {
     "default": dict(n_grid={"hopfield": (128, 256, 512, 1024, 2048), "dam3": (24, 32, 48, 64, 96),
                             "dam4": (16, 24, 32, 48, 64, 96), "dam_exp": (8, 16, 24, 32),
                             "na_effective": (16, 24, 32, 48, 64), "na_effective_distinct": (16, 24, 32, 40, 48),
-                            "na_full": (8, 16, 24, 32), "hidden_dam": (16, 24, 32, 48)},
+                            "na_full": (8, 16, 24, 32, 40), "hidden_dam": (16, 24, 32, 48)},
                     trials=64, batch=64),
     # one GPU: dam4 past the predicted crossover with the hidden-neuron DAM (N ~ 350)
     "full": dict(n_grid={"hopfield": (400, 800, 1600, 3200, 6400), "dam3": (32, 64, 96, 128, 192, 256),

@@ -1,0 +1,55 @@
+"""The data sets that ship with nam, in one place: the ten digit images of Gordleeva et al. (2021)
+(`nam/spiking/data/digits`, see its PROVENANCE.md), read as images (`load_digit`) or as +-1 memories
+(`digit_patterns`), and the Tiny Shakespeare corpus (`nam/astrosnn/data`, md5-checked, `load_text`).
+Nothing is downloaded at run time. Re-exported by the namespaces that use them: `nam.spiking.load_digit`,
+`nam.learning.digit_patterns`, `nam.astrosnn.load_text`."""
+
+import hashlib
+import os
+from importlib import resources
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._checks import ArgumentTypeError, check_int, check_number, is_integer
+
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+TINY_SHAKESPEARE = os.path.join(os.path.dirname(__file__), "astrosnn", "data", "tinyshakespeare.txt")
+TINY_SHAKESPEARE_MD5 = "6fb458f1232090904fb40fe944165e91"
+
+
+def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
+    """The digit image shipped with nam (`nam/spiking/data/digits`, see PROVENANCE.md) as a (side, side)
+    0/1 float array: grey level in [0, 1] (mean of RGB / 255), antialiased linear resize, pixel on
+    where the grey level is below `threshold` (the digit is dark)."""
+    if not (is_integer(digit) or isinstance(digit, str)):
+        raise ArgumentTypeError(f"`digit` must be an integer 0-9 or one of {list(DIGITS)}, got "
+                                f"{type(digit).__name__} {digit!r}")
+    name = DIGITS[digit] if is_integer(digit) and 0 <= digit <= 9 else digit
+    if name not in DIGITS:
+        raise ValueError(f"`digit` must be 0-9 or one of {list(DIGITS)}, got {digit!r}")
+    side = check_int("side", side, 4)
+    check_number("threshold", threshold, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
+    from matplotlib.image import imread  # Pillow reads the JPEG
+
+    path = resources.files("nam.spiking").joinpath("data").joinpath("digits").joinpath(f"{name}.jpg")
+    with resources.as_file(path) as f:
+        grey = np.asarray(imread(os.fspath(f)), dtype=np.float64).mean(axis=-1) / 255.0
+    small = np.asarray(jax.image.resize(jnp.asarray(grey), (side, side), method="linear", antialias=True))
+    return (small < threshold).astype(np.float64)
+
+
+def digit_patterns(side: int = 8) -> jax.Array:
+    """The ten digits as (10, side^2) memories of +-1 (pixel on = +1)."""
+    return jnp.asarray(np.stack([load_digit(d, side=side) for d in range(10)]).reshape(10, -1) * 2.0 - 1.0)
+
+
+def load_text(path: str | None = None) -> str:
+    """The embedded Tiny Shakespeare (md5-checked), or the text file at `path`."""
+    with open(path or TINY_SHAKESPEARE, "rb") as f:
+        raw = f.read()
+    if path is None and hashlib.md5(raw).hexdigest() != TINY_SHAKESPEARE_MD5:
+        raise RuntimeError(f"{TINY_SHAKESPEARE} is corrupted: md5 {hashlib.md5(raw).hexdigest()}, expected "
+                           f"{TINY_SHAKESPEARE_MD5}")
+    return raw.decode("utf-8")
