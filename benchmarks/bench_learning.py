@@ -7,7 +7,7 @@ of B = 8 cues (memories mu = b mod K with exactly 10 % of their bits flipped, `n
 loss `retrieval_loss(tensor, cues, targets, model=..., kind="hinge", state_margin=m,
 config=nam.SolverConfig("tsit5", adjoint=..., t1=T1, max_steps=MAX_STEPS))` (float32, the other solver
 settings at their defaults). Models: the effective neuron model (state N) and the full
-neuron-synapse-process model (state N + 2 N^2, leaks alpha = gamma = 1 as `build_model` makes it).
+neuron-synapse-process model (state N + 2 N^2, leaks alpha = gamma = 1 as `build_energy_model` makes it).
 
 The margin m: at the start tensor the cues settle at x* with target * x* ~ 1 (effective) or ~ N (full),
 so the house margin 0.5 gives a zero hinge loss and a zero gradient, which makes the implicit backward
@@ -55,8 +55,8 @@ from jax.flatten_util import ravel_pytree
 
 import nam
 from nam.dynamics._retrieve import _adjoint_solve
-from nam.dynamics._status import Status
-from nam.learning import SymmetricKronecker, build_model, parameter_count, retrieval_loss
+from nam import Status
+from nam.learning import SymmetricKronecker, build_energy_model, tensor_parameter_count, retrieval_loss
 
 GRID = {"effective": (32, 64, 128, 256), "full": (16, 32, 64, 128)}
 QUICK_GRID = {"effective": (32, 64), "full": (16, 32)}
@@ -95,7 +95,7 @@ def gmres_diagnostics(model, tensor, states, targets, margin):
     """The implicit backward pass's linear solve (`nam.dynamics._retrieve._adjoint_solve`, the one
     `_implicit_bwd` runs), per sample, with its stats, and its relative residual ||J^T lambda + g|| / ||g||."""
     cfg = config("implicit")
-    net = build_model(tensor, model=model)
+    net = build_energy_model(tensor, model=model)
     x_of = lambda s: neuron_x(s)
     # the cotangent of the loss at the steady states (all blocks; zero outside the neurons)
     g = jax.grad(lambda s: jnp.mean(jax.nn.relu(margin - targets * x_of(s))))(states)
@@ -122,7 +122,7 @@ def bench_config(model, n, reps, big_max_steps):
     state_size = n if model == "effective" else n + 2 * n * n
 
     # preliminary solve: steps, statuses, and the steady states that set the margin
-    net = build_model(tensor, model=model)
+    net = build_energy_model(tensor, model=model)
     pre = jax.jit(jax.vmap(lambda c: nam.retrieve(net, c, config=config("recursive"))))(cues)
     tx = np.asarray(targets * neuron_x(pre.state))
     margin = float(f"{1.5 * tx.max():.2g}")
@@ -160,7 +160,7 @@ def bench_config(model, n, reps, big_max_steps):
 
     res = {
         "model": model, "n": n, "k": k, "batch": BATCH, "state_size": state_size,
-        "parameters": parameter_count(tensor), "state_margin": margin, "repeats": reps,
+        "parameters": tensor_parameter_count(tensor), "state_margin": margin, "repeats": reps,
         "times_s": times, "median_s": med,
         "bptt_over_forward": over_forward["bptt"], "implicit_over_forward": over_forward["implicit"],
         "bptt_over_implicit": ratios(med, "implicit")["bptt"],

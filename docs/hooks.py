@@ -109,8 +109,11 @@ def _sweep(d):
                    f"(met: {_num(t.get('met_previous'))}), >= {_ratio(t.get('dam4_n64_vs_loop'))} the per-trial loop "
                    f"(met: {_num(t.get('met_loop'))}).")
     for label, rec in (d.get("nam_sweep") or {}).items():
-        out.append(f"`nam sweep` {label}: {rec['wall_seconds']} s sweep wall, {rec['compile_seconds']} s compiling "
-                   f"{rec['programs']} programs ({100 * rec['compile_share']:.0f} %), {rec['run_seconds']} s running.")
+        workers = rec.get("workers", 1)
+        out.append(f"`nam sweep` {label.replace('_', ' ')}: {rec['wall_seconds']} s sweep wall with {workers} worker "
+                   f"thread(s); {rec['compile_seconds']} s compiling {rec['programs']} programs and "
+                   f"{rec['run_seconds']} s running, summed over the workers ({100 * rec['compile_share']:.0f} % of the "
+                   "workers' time compiling).")
     return out
 
 

@@ -1,9 +1,22 @@
 """nam: neuron-astrocyte associative memory and its neighbours as JAX energy models.
 
-Models are frozen equinox Modules with an `energy` and a vector field derived from it; dynamics are
+Models are frozen equinox Modules with an `energy` and a vector field tested against it; dynamics are
 diffrax solves (continuous) or jitted lax loops (binary), single-sample and batched with jax.vmap.
+
+**One export convention** (the optax way): every subpackage is a namespace that re-exports its own
+public names (`nam.models`, `nam.dynamics`, `nam.sweep`, `nam.capacity`, `nam.learning`,
+`nam.spiking`, `nam.astrosnn`, `nam.experiments`); the core ones (models, dynamics, sweeps) and the
+Lagrangians and pattern helpers are also flat here, `nam.<name>`. No public name is defined twice.
 """
 
+from . import astrosnn as astrosnn
+from . import capacity as capacity
+from . import dynamics as dynamics
+from . import experiments as experiments
+from . import learning as learning
+from . import models as models
+from . import spiking as spiking
+from . import sweep as sweep
 from ._lagrangians import (
     AbstractLagrangian as AbstractLagrangian,
     Exponential as Exponential,
@@ -14,54 +27,62 @@ from ._lagrangians import (
     Softplus as Softplus,
     SphericalNorm as SphericalNorm,
 )
-from . import capacity as capacity
-from . import learning as learning
-from . import astrosnn as astrosnn
-from . import spiking as spiking
 from ._patterns import flip_bits as flip_bits, overlap as overlap, random_patterns as random_patterns
-from .dynamics._binary import BinaryRetrieval as BinaryRetrieval, retrieve_binary as retrieve_binary
-from .dynamics._config import SolverConfig as SolverConfig
-from .dynamics._retrieve import (
+from .dynamics import (
+    BinaryRetrieval as BinaryRetrieval,
     Retrieval as Retrieval,
+    SolverConfig as SolverConfig,
+    Status as Status,
     retrieve as retrieve,
     retrieve_batch as retrieve_batch,
+    retrieve_binary as retrieve_binary,
     settle as settle,
+    status_ok as status_ok,
 )
-from .dynamics._status import Status as Status, status_ok as status_ok
-from .models._astrocyte_tensor import (
+from .models import (
     AbstractAstrocyteTensor as AbstractAstrocyteTensor,
+    AbstractDenseTensor as AbstractDenseTensor,
+    AbstractBinaryModel as AbstractBinaryModel,
+    AbstractEnergyModel as AbstractEnergyModel,
+    AbstractSeparation as AbstractSeparation,
+    AbstractSingleLayerModel as AbstractSingleLayerModel,
+    ClassicalHopfield as ClassicalHopfield,
+    DenseAssociativeMemory as DenseAssociativeMemory,
     DenseTensor as DenseTensor,
+    ExponentialSeparation as ExponentialSeparation,
     HebbianTensor as HebbianTensor,
+    HiddenNeuronDAM as HiddenNeuronDAM,
+    HiddenState as HiddenState,
     KroneckerTensor as KroneckerTensor,
-)
-from .models._base import AbstractBinaryModel as AbstractBinaryModel, AbstractEnergyModel as AbstractEnergyModel
-from .models._dense import DenseAssociativeMemory as DenseAssociativeMemory
-from .models._hidden import HiddenNeuronDAM as HiddenNeuronDAM, HiddenState as HiddenState
-from .models._hopfield import ClassicalHopfield as ClassicalHopfield
-from .models._neuron_astrocyte import (
     NeuronAstrocyte as NeuronAstrocyte,
     NeuronAstrocyteEffective as NeuronAstrocyteEffective,
     NeuronAstrocyteState as NeuronAstrocyteState,
-)
-from .models._separation import (
-    AbstractSeparation as AbstractSeparation,
-    ExponentialSeparation as ExponentialSeparation,
     Polynomial as Polynomial,
     RectifiedPolynomial as RectifiedPolynomial,
 )
-
-from .sweep._engine import (
+from .sweep import (
     SpecMismatch as SpecMismatch,
     SweepInterrupted as SweepInterrupted,
     SweepResult as SweepResult,
+    SweepSpec as SweepSpec,
+    format_plan as format_plan,
+    format_summary as format_summary,
+    initialize_distributed as initialize_distributed,
     load_sweep as load_sweep,
     merge_sweeps as merge_sweeps,
+    plan_sweep as plan_sweep,
+    preset as preset,
     run_sweep as run_sweep,
     shard_pairs as shard_pairs,
+    write_sweep_figures as write_sweep_figures,
 )
-from .sweep._distributed import initialize_distributed as initialize_distributed
-from .sweep._plan import format_plan as format_plan, plan_sweep as plan_sweep
-from .sweep._report import format_summary as format_summary, write_figures as write_figures
-from .sweep._spec import SweepSpec as SweepSpec, preset as preset
 
 __version__ = "0.1.0"
+
+_RENAMED = {"write_figures": "write_sweep_figures"}  # names that clashed across subpackages
+
+
+def __getattr__(name):
+    if name in _RENAMED:
+        raise AttributeError(f"`nam.{name}` was renamed `nam.{_RENAMED[name]}` (see CHANGELOG.md)")
+    raise AttributeError(f"module 'nam' has no attribute {name!r}")

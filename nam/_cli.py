@@ -5,8 +5,12 @@
 `nam gordleeva`: the spiking neuron-astrocyte memory experiments of Gordleeva et al. (2021).
 `nam learn`: learn an astrocyte tensor for correlated memories (the digits) and compare it with Hebbian.
 `nam astrosnn retention|lm|generate`: AstroSNN (Shen et al.) against LIF-SNN, LSTM and transformer baselines.
-`nam --version`: the installed version. Every `--help` lists each option's choices and default (`_HelpFormatter`),
-and the long commands print a run header (`_run_header`: what runs, sizes, devices) before they start.
+Every command but `nam sweep` runs an experiment of `nam.experiments` (`run`, `format`, `write`) through
+`_run_experiment`, the one place that checks the output folder, prints the header, the results and the
+files written, and handles errors and Ctrl-C; `nam sweep` keeps its own modes here (merge, --plan,
+--report-only, --shard, several processes). `nam --version`: the installed version. Every `--help` lists
+each option's choices and default (`_HelpFormatter`), and the long commands print a run header
+(`_run_header`: what runs, sizes, devices) before they start.
 """
 
 import argparse
@@ -203,7 +207,9 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("astrosnn", help="AstroSNN (astrocyte-modulated spiking units) against LIF-SNN, LSTM and "
                                         "transformer baselines at equal parameters: retention, language modelling")
     asub = a.add_subparsers(dest="task", required=True)
-    models_help = "comma-separated subset of astrosnn,lif,lstm,gru,transformer (default astrosnn,lif,lstm,transformer)"
+    from .astrosnn._models import MODEL_KINDS
+
+    models_help = f"comma-separated subset of {','.join(MODEL_KINDS)} (default astrosnn,lif,lstm,transformer)"
     r = asub.add_parser("retention", help="accuracy vs delay (0..256) on associative recall and delayed copy")
     r.add_argument("--tasks", default="recall,copy", help="comma-separated subset of recall,copy")
     r.add_argument("--models", default="astrosnn,lif,lstm,transformer", help=models_help)
@@ -247,234 +253,88 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _astrosnn(args) -> int:
-    from .astrosnn import _experiments as ex
+def _demo_spec(args):
+    from .experiments.demo import Spec
 
-    try:
-        if args.task == "generate":
-            from .astrosnn import Vocab
-
-            model, config = ex.load_model(args.checkpoint)
-            if "vocab" not in config:
-                raise ValueError(f"{args.checkpoint} is not a character model (no vocabulary in its config)")
-            vocab = Vocab(config["vocab"])  # the characters the checkpoint was trained on
-            prompt = args.prompt.replace("\\n", "\n")
-            print(prompt + ex.sample_text(model, vocab, prompt, args.chars, seed=args.seed,
-                                          temperature=args.temperature))
-            return 0
-        models = tuple(x.strip() for x in args.models.split(",") if x.strip())
-        for x in models:
-            if x not in ("astrosnn", "lif", "lstm", "gru", "transformer"):
-                raise ValueError(f"--models: unknown model {x!r}; expected astrosnn, lif, lstm, gru, transformer")
-        if not models:
-            raise ValueError(f"--models: no model named in {args.models!r}")
-        if not _check_out(f"astrosnn {args.task}", args.out):
-            return 2
-        if args.task == "retention":
-            tasks = tuple(x.strip() for x in args.tasks.split(",") if x.strip())
-            if args.max_delay < 0:
-                raise ValueError(f"--max-delay must be >= 0, got {args.max_delay}")
-            _run_header("astrosnn retention", {
-                "tasks": ", ".join(tasks), "models": ", ".join(models),
-                "sizes": f"AstroSNN width d = {args.d}, the others matched to its parameter count; delays 0 to "
-                         f"{args.max_delay} tokens",
-                "training": f"{args.steps} steps per model and task, seed {args.seed}, decays {args.decay}",
-                "output": args.out})
-            res = ex.run_retention(args.out, tasks=tasks, models=models, max_delay=args.max_delay, d=args.d,
-                                   steps=args.steps, seed=args.seed, progress=not args.no_progress,
-                                   decay=args.decay, restart=args.restart)
-            print(ex.format_retention(res))
-            print(f"wrote {ex.write_retention_figure(res, os.path.join(args.out, 'retention.png'))}")
-        else:
-            _run_header("astrosnn lm (Tiny Shakespeare)", {
-                "models": ", ".join(models),
-                "sizes": f"AstroSNN width d = {args.d}, {args.layers} blocks, the others matched to its parameter "
-                         f"count",
-                "training": f"{args.steps} steps of {args.batch} x {args.length} characters, peak learning rate "
-                            f"{args.lr:g}, seed {args.seed}, decays {args.decay}",
-                "output": args.out})
-            res = ex.run_lm(args.out, models=models, d=args.d, layers=args.layers, steps=args.steps,
-                            batch=args.batch, length=args.length, learning_rate=args.lr, seed=args.seed,
-                            progress=not args.no_progress, decay=args.decay, restart=args.restart)
-            print(ex.format_lm(res))
-            with open(os.path.join(args.out, "samples.txt"), "w") as f:
-                for r in res.values():
-                    f.write(f"=== {r['model']} ({r['params']} parameters, val bpc {r['val_bpc']:.3f}) ===\n"
-                            f"{r['sample']}\n\n")
-            print(f"wrote {os.path.join(args.out, 'samples.txt')}")
-            print(f"wrote {ex.write_lm_figure(res, os.path.join(args.out, 'lm_bpc.png'))}")
-    except (ValueError, FileNotFoundError, RuntimeError, KeyError) as e:  # RuntimeError: NonFiniteLoss, md5
-        print(f"nam astrosnn {args.task}: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as e:
-        saved = f"{e}; " if str(e) else ""
-        again = "again without --restart" if getattr(args, "restart", False) else "the same command again"
-        return _interrupted(f"astrosnn {args.task}", f"{saved}finished models are kept in {args.out}; run {again} "
-                                                      "to resume")
-    return 0
+    if args.n < 2:
+        raise ValueError("--n must be >= 2")
+    return Spec(n=args.n, k=args.k, rho=args.rho, trials=args.trials, seed=args.seed, out=args.out)
 
 
-def _learn(args) -> int:
-    from .learning._digits import format_digits, run_digits, write_digits_figure
-    from .learning._inpainting import format_inpainting, run_inpainting, write_inpainting_figure
-    from ._io import write_json
-    from .learning._train import NonFiniteLoss, make_optimizer
+def _gordleeva_spec(args):
+    from .experiments.gordleeva import Spec
 
-    # an explicit --out is used as given; without one, each task has its own folder
-    default_out = {"digits": "nam_output/learn", "inpainting": "nam_output/learn_inpainting",
-                   "gain": "nam_output/learn_gain"}
-    out = args.out if args.out is not None else default_out[args.task]
+    return Spec(experiments=args.experiments, trials=args.trials, noise=args.noise, delay_ms=args.delay_ms,
+                dt=args.dt, trigger=args.trigger, rate_rule=args.rate_rule, seed=args.seed, out=args.out)
+
+
+def _learn_spec(args):
+    from .experiments.learn import Spec
+
     if args.task == "inpainting":
         for flag, value in (("--adjoint", args.adjoint), ("--trials", args.trials)):
             if value is not None:
-                print(f"nam learn: {flag} does not apply to --task inpainting (trained by backpropagation through its "
-                      "Euler steps, tested on every held-out patch); it applies to --task digits and gain",
-                      file=sys.stderr)
-                return 2
-    adjoint = args.adjoint or "recursive"
-    if args.task == "gain":
-        from .learning._scalars import fit_gain, format_gain, write_gain_figure
+                raise ValueError(f"{flag} does not apply to --task inpainting (trained by backpropagation through its "
+                                 "Euler steps, tested on every held-out patch); it applies to --task digits and gain")
+    # an explicit --out is used as given; without one, each task has its own folder
+    return Spec(task=args.task, steps=args.steps, learning_rate=args.lr, batch=args.batch, adjoint=args.adjoint,
+                trials=args.trials, seed=args.seed, out=args.out, restart=args.restart)
 
-        if not _check_out("learn", out):
-            return 2
-        steps, batch = args.steps or 60, args.batch or 32
-        lr = 5e-2 if args.lr is None else args.lr
-        trials = batch if args.trials is None else args.trials
-        try:
-            make_optimizer("adam", lr)
-            _run_header("learn --task gain", {
-                "model": "effective neuron-astrocyte network, Hebbian T, 40 random memories in N = 64 neurons, "
-                         "activation tanh(beta x) from beta = 1.5",
-                "training": f"beta alone, {steps} Adam steps of {batch} cues (25% of bits flipped), learning rate "
-                            f"{lr:g}, {adjoint} gradients, seed {args.seed}",
-                "evaluation": f"{trials} held-out cues",
-                "output": out})
-            beta, history = fit_gain(steps=steps, learning_rate=lr, batch=batch, seed=args.seed, adjoint=adjoint,
-                                     trials=trials, progress=not args.no_progress)
-        except (ValueError, NonFiniteLoss) as e:
-            print(f"nam learn: {e}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:
-            return _interrupted("learn", "the gain task keeps no checkpoint, nothing was saved; run it again")
-        print(format_gain(beta, history))
-        settings = {"task": "gain", "steps": steps, "learning_rate": lr, "batch": batch, "adjoint": adjoint,
-                    "trials": trials, "seed": args.seed}
-        write_json(os.path.join(out, "results.json"), {"settings": settings, "beta": beta, "history": history})
-        print(f"wrote {os.path.join(out, 'results.json')}")
-        print(f"wrote {write_gain_figure(history, out)}")
-        return 0
-    digits = args.task == "digits"
-    steps = args.steps if args.steps is not None else (300 if digits else 2000)
-    lr = args.lr if args.lr is not None else (1e-2 if digits else 3e-3)
-    batch = args.batch if args.batch is not None else (32 if digits else 64)
-    trials = args.trials if args.trials is not None else 200
-    if not _check_out("learn", out):
-        return 2
-    checkpoint = os.path.join(out, "checkpoint.eqx")
+
+def _astrosnn_spec(args):
+    from .experiments import astrosnn as ex
+
+    if args.task == "generate":
+        return ex.GenerateSpec(checkpoint=args.checkpoint, prompt=args.prompt.replace("\\n", "\n"), chars=args.chars,
+                               temperature=args.temperature, seed=args.seed)
+    models = ex.check_models(x.strip() for x in args.models.split(",") if x.strip())
+    if not models:
+        raise ValueError(f"--models: no model named in {args.models!r}")
+    if args.task == "retention":
+        if args.max_delay < 0:
+            raise ValueError(f"--max-delay must be >= 0, got {args.max_delay}")
+        return ex.RetentionSpec(tasks=tuple(x.strip() for x in args.tasks.split(",") if x.strip()), models=models,
+                                max_delay=args.max_delay, d=args.d, steps=args.steps, decay=args.decay, seed=args.seed,
+                                out=args.out, restart=args.restart)
+    return ex.LMSpec(models=models, d=args.d, layers=args.layers, steps=args.steps, batch=args.batch,
+                     length=args.length, learning_rate=args.lr, decay=args.decay, seed=args.seed, out=args.out,
+                     restart=args.restart)
+
+
+# every command but `sweep` (its own modes: merge, --plan, --report-only, several processes) runs its
+# experiment (`nam.experiments`) through `_run_experiment`; this builds each one's spec from the flags
+_SPECS = {"demo": _demo_spec, "gordleeva": _gordleeva_spec, "learn": _learn_spec, "astrosnn": _astrosnn_spec}
+
+
+def _run_experiment(command: str, experiment, build_spec, args) -> int:
+    """Every experiment the same way: flags -> spec -> the output folder checked -> the experiment's own
+    checks -> run header -> run -> its text printed -> its files written, each path printed. A refused
+    option or a failed run: one line on stderr, exit status 2; Ctrl-C: what was kept and how to resume, 130."""
     try:
-        make_optimizer("adam", lr)  # checks the learning rate before any work
-        if digits:
-            _run_header("learn --task digits", {
-                "model": "effective neuron-astrocyte network, 10 digit memories of N = 64 bits (8 x 8), learnable "
-                         "astrocyte tensor (SymmetricKronecker, R = 10) against Hebbian",
-                "training": f"{steps} Adam steps of {batch} cues, learning rate {lr:g}, {adjoint} gradients, "
-                            f"seed {args.seed}",
-                "evaluation": f"{trials} held-out cues per flip level",
-                "output": f"{out} (resumes from {out}/checkpoint.eqx)"})
-        else:
-            _run_header("learn --task inpainting", {
-                "model": "Appendix E neuron-astrocyte model, N = 256 (16 x 16 grey patches), 20 Euler steps "
-                         "of dt = 0.1",
-                "training": f"{steps} Adam steps of {batch} patches, learning rate {lr:g}, BPTT, seed {args.seed}",
-                "output": f"{out} (resumes from {out}/checkpoint.eqx)"})
-        if digits:
-            result, _ = run_digits(steps=steps, learning_rate=lr, batch=batch, adjoint=adjoint,
-                                   seed=args.seed, trials=trials, progress=not args.no_progress,
-                                   checkpoint=checkpoint, restart=args.restart)
-        else:
-            result, net = run_inpainting(steps=steps, learning_rate=lr, batch=batch, seed=args.seed,
-                                         progress=not args.no_progress, checkpoint=checkpoint, restart=args.restart)
-    except (ValueError, NonFiniteLoss) as e:
-        print(f"nam learn: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as e:
-        saved = f"{e}; " if str(e) else f"the checkpoint {checkpoint} holds the completed steps; "
-        again = "again without --restart" if args.restart else "the same command again"
-        return _interrupted("learn", f"{saved}run {again} to resume")
-    print(format_digits(result) if digits else format_inpainting(result))
-    path = os.path.join(out, "results.json")
-    write_json(path, result)  # the settings of the run whose checkpoint it used
-    print(f"wrote {path}")
-    figure = write_digits_figure(result, out) if digits else write_inpainting_figure(result, net, out)
-    print(f"wrote {figure}")
-    return 0
-
-
-def _gordleeva(args) -> int:
-    import json
-
-    from .spiking._experiments import format_results, run_experiments, write_figures
-    from .spiking._network import GordleevaNetwork
-    from .spiking._protocol import Protocol
-
-    which = tuple(x.strip() for x in args.experiments.split(",") if x.strip())
-    try:
-        unknown = set(which) - {"noise", "two", "lifetime"}
-        if unknown or not which:
-            raise ValueError(f"--experiments must be a subset of noise,two,lifetime, got {args.experiments!r}")
-        network = GordleevaNetwork(dt_ms=args.dt, trigger=args.trigger, rate_rule=args.rate_rule)
-        protocol = Protocol(noise=args.noise, delay_ms=args.delay_ms)
+        spec = build_spec(args)
     except ValueError as e:
-        print(f"nam gordleeva: {e}", file=sys.stderr)
+        print(f"nam {command}: {e}", file=sys.stderr)
         return 2
-    if not _check_out("gordleeva", args.out):
+    import jax
+
+    lead = jax.process_index() == 0  # with several processes (a sweep), process 0 alone prints and writes
+    if lead and spec.out is not None and not _check_out(command, spec.out):
         return 2
-    from ._io import null_to_nan, write_json
-    from .spiking._experiments import DELAYS_MS, count_trials
-
-    # a re-run with the same settings resumes: experiments finished before (saved as each one ends) are reused
-    path = os.path.join(args.out, "results.json")
-    settings = {k: v for k, v in vars(args).items() if k not in ("command", "no_progress")}
-    same = lambda saved: {k: v for k, v in saved.items() if k not in ("out", "experiments")} == {
-        k: v for k, v in settings.items() if k not in ("out", "experiments")}
-    done = {}
-    if os.path.exists(path):
-        try:
-            with open(path) as f:
-                previous = json.load(f)
-            if not isinstance(previous, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as e:
-            print(f"nam gordleeva: {path} is not a readable results file ({e}); delete it to start afresh",
-                  file=sys.stderr)
-            return 2
-        if isinstance(previous.get("settings"), dict) and same(previous["settings"]):
-            # written as strict JSON: an accuracy no trial produced (NaN) was saved as null
-            done = {k: null_to_nan(v) for k, v in previous.items() if k in ("noise_curve", "two_patterns", "lifetime")}
-
-    def save(results, complete=False):
-        write_json(path, {"settings": settings, "complete": complete, **results})
-
-    longest = protocol.t_end_ms(2 if "two" in which else 1)
-    if "lifetime" in which:
-        longest = max(longest, protocol.t_end_ms(1) - protocol.delay_ms + max(DELAYS_MS))
-    _run_header("gordleeva (Gordleeva et al. 2021)", {
-        "experiments": ", ".join(which),
-        "network": f"{network.side} x {network.side} Izhikevich neurons, {network.astro_side} x {network.astro_side} "
-                   f"Li-Rinzel astrocytes, dt {args.dt:g} ms",
-        "trials": f"{count_trials(which, args.trials)} simulated trials ({args.trials} per noise level or delay) "
-                  f"of up to {longest / 1000:.2f} s simulated time each, plus one recorded example",
-        "output": args.out})
     try:
-        results, example = run_experiments(network, which=which, trials=args.trials, protocol=protocol,
-                                           seed=args.seed, progress=not args.no_progress, done=done, on_result=save)
-    except KeyboardInterrupt:
-        return _interrupted("gordleeva", f"finished experiments are saved in {path}; run the same command again "
-                                         "to run the rest")
-    print(format_results(results))
-    save(results, complete=True)
-    print(f"wrote {path}")
-    for path in write_figures(results, example, args.out):
+        experiment.check(spec)
+        header = experiment.describe(spec)
+        if header is not None and lead:
+            _run_header(*header)
+        result = experiment.run(spec, progress=not getattr(args, "no_progress", False))
+    except (ValueError, *experiment.ERRORS) as e:
+        print(f"nam {command}: {e}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, *getattr(experiment, "INTERRUPTS", ())) as e:
+        return _interrupted(command, experiment.resume_hint(spec, e))
+    if not lead:
+        return 0
+    print(experiment.format(result))
+    for path in experiment.write(result, spec.out):
         print(f"wrote {path}")
     return 0
 
@@ -549,7 +409,7 @@ def _parse_shard(text: str) -> tuple[int, int]:
 
 def _sweep_merge(args) -> int:
     from .sweep._engine import SpecMismatch, merge_sweeps
-    from .sweep._report import format_summary, write_figures
+    from .sweep._report import format_summary, write_sweep_figures
 
     if len(args.merge) < 3:
         print("nam sweep merge: expected `nam sweep merge OUT DIR1 [DIR2 ...]`", file=sys.stderr)
@@ -561,7 +421,7 @@ def _sweep_merge(args) -> int:
         print(f"nam sweep merge: {e}", file=sys.stderr)
         return 2
     print(format_summary(result))
-    for path in _sweep_tables(result, out) + write_figures(result, out):
+    for path in _sweep_tables(result, out) + write_sweep_figures(result, out):
         print(f"wrote {path}")
     return 0
 
@@ -589,9 +449,9 @@ def _sweep_distributed(args) -> str | None:
 
 
 def _sweep(args) -> int:
-    from .sweep._engine import SpecMismatch, SweepInterrupted, load_sweep, run_sweep
+    from .sweep._engine import load_sweep
     from .sweep._plan import format_plan, plan_sweep
-    from .sweep._report import format_summary, write_figures
+    from .sweep._report import format_summary, write_sweep_figures
     from .sweep._spec import PRESETS, preset
 
     if args.merge:
@@ -607,7 +467,7 @@ def _sweep(args) -> int:
             print(f"nam sweep: {e}", file=sys.stderr)
             return 2
         print(format_summary(result))
-        for path in write_figures(result, args.out):
+        for path in write_sweep_figures(result, args.out):
             print(f"wrote {path}")
         return 0
     try:
@@ -628,42 +488,11 @@ def _sweep(args) -> int:
     if error:
         print(f"nam sweep: {error}", file=sys.stderr)
         return 2
-    import jax
+    from .experiments import experiment
+    from .experiments.sweep import Spec
 
-    lead = jax.process_index() == 0
-    if lead and not _check_out("sweep", args.out):
-        return 2
-    header = {
-        "preset": args.preset, "models": ", ".join(spec.n_grid),
-        "N": "; ".join(f"{m} {','.join(map(str, ns))}" for m, ns in spec.n_grid.items()),
-        "trials per load": f"{spec.trials} (batches of {spec.batch})", "rho": f"{spec.rho} (round(rho N) bits flipped)",
-        "criterion": spec.criterion, "seed": spec.seed, "out": args.out}
-    if shard is not None:
-        header["shard"] = f"{shard[0]} of {shard[1]} (merge the folders with `nam sweep merge OUT DIR...`)"
-    if jax.process_count() > 1:
-        header["processes"] = f"{jax.process_count()} ({jax.device_count()} devices); process 0 writes"
-    if lead:
-        _run_header("sweep", header)
-    try:
-        result = run_sweep(spec, args.out, progress=not args.no_progress, shard=shard, workers=args.workers)
-    except (ValueError, SpecMismatch, MemoryError, OSError) as e:
-        print(f"nam sweep: {e}", file=sys.stderr)
-        return 2
-    except (KeyboardInterrupt, SweepInterrupted):
-        return _interrupted("sweep", f"every finished row is in {os.path.join(args.out, 'rows.csv')}; run the "
-                                     "same command again to resume")
-    if not lead:
-        return 0
-    print(format_summary(result))
-    if shard is not None:
-        print(f"\nshard {shard[0]}/{shard[1]}: no fits (they need every N); combine the shards with "
-              f"`nam sweep merge OUT {args.out} ...`")
-        for path in _sweep_tables(result, args.out):
-            print(f"wrote {path}")
-        return 0
-    for path in _sweep_tables(result, args.out) + write_figures(result, args.out):
-        print(f"wrote {path}")
-    return 0
+    return _run_experiment("sweep", experiment("sweep"), lambda a: Spec(sweep=spec, out=a.out, shard=shard,
+                                                                        workers=a.workers, preset=a.preset), args)
 
 
 def main(argv=None) -> int:
@@ -671,32 +500,10 @@ def main(argv=None) -> int:
     if args.command == "sweep":
         _compilation_cache()
         return _sweep(args)
-    if args.command == "gordleeva":
-        return _gordleeva(args)
-    if args.command == "learn":
-        return _learn(args)
-    if args.command == "astrosnn":
-        return _astrosnn(args)
-    if args.command == "demo":
-        if args.n < 2:
-            print("nam demo: --n must be >= 2", file=sys.stderr)
-            return 2
-        from ._demo import format_table, run_demo, write_outputs
+    from .experiments import experiment
 
-        if not _check_out("demo", args.out):
-            return 2
-        try:
-            rows, example = run_demo(n=args.n, k=args.k, rho=args.rho, trials=args.trials, seed=args.seed,
-                                     progress=not args.no_progress)
-        except ValueError as e:  # sizes that cannot fit in memory
-            print(f"nam demo: {e}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:
-            return _interrupted("demo", "the demo keeps no partial results, nothing was saved; run it again")
-        print(format_table(rows))
-        for path in write_outputs(rows, example, args.out):
-            print(f"wrote {path}")
-    return 0
+    command = f"astrosnn {args.task}" if args.command == "astrosnn" else args.command
+    return _run_experiment(command, experiment(args.command), _SPECS[args.command], args)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ Every gain is a 0-d array field, so sweeping it never recompiles.
 """
 
 import abc
+from typing import NoReturn
 
 import equinox as eqx
 import jax
@@ -34,10 +35,17 @@ class AbstractLagrangian(eqx.Module):
         """The Legendre energy term sum(x * g(x)) - L(x) (Krotov & Hopfield 2021, eq. 2)."""
         return jnp.sum(x * self.activation(x)) - self(x)
 
+    @abc.abstractmethod
     def inverse_activation(self, y: Float[Array, "..."]) -> Float[Array, "..."]:
         """x with g(x) = y, for elementwise invertible activations. Values on or past the edge of the
-        activation's range are clipped to the largest representable pre-activation."""
-        raise NotImplementedError(f"{type(self).__name__} has no elementwise inverse activation")
+        activation's range are clipped to the largest representable pre-activation. A Lagrangian whose
+        activation is not elementwise invertible raises `NotImplementedError` (`no_inverse_activation`)."""
+
+
+def no_inverse_activation(lagrangian: AbstractLagrangian) -> NoReturn:
+    """Raise the `NotImplementedError` of `inverse_activation` for a Lagrangian whose activation has no
+    elementwise inverse (`NeuronAstrocyte.init_state` turns it into a ValueError)."""
+    raise NotImplementedError(f"{type(lagrangian).__name__} has no elementwise inverse activation")
 
 
 def _open_unit(y):
@@ -101,6 +109,9 @@ class RectifiedPower(AbstractLagrangian):
     def activation(self, x):
         return jnp.maximum(x, 0.0) ** (self.n - 1.0)
 
+    def inverse_activation(self, y):
+        no_inverse_activation(self)
+
 
 class Softplus(AbstractLagrangian):
     """L(x) = (1/beta) sum softplus(beta x); activation sigmoid(beta x)."""
@@ -157,6 +168,9 @@ class LogSumExp(AbstractLagrangian):
     def activation(self, x):
         return jax.nn.softmax(self.beta * x.ravel()).reshape(x.shape)
 
+    def inverse_activation(self, y):
+        no_inverse_activation(self)
+
 
 class SphericalNorm(AbstractLagrangian):
     """L(x) = sqrt(sum x^2 + eps); activation x / sqrt(sum x^2 + eps) (spherical normalisation).
@@ -174,6 +188,9 @@ class SphericalNorm(AbstractLagrangian):
 
     def activation(self, x):
         return x / jnp.sqrt(jnp.sum(x * x) + self.eps)
+
+    def inverse_activation(self, y):
+        no_inverse_activation(self)
 
 
 def check_lagrangian(name: str, value, default: AbstractLagrangian) -> AbstractLagrangian:

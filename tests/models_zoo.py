@@ -64,6 +64,7 @@ def make_model(name, key, n=6, k=3, beta=2.0, leaks=(1.0, 0.7, 1.3), taus=(1.0, 
 
 CONTINUOUS = ["hopfield", "hopfield_diag", "dam_poly", "dam_rect", "dam_exp", "hidden_lse", "hidden_relu",
               "effective", "full_hebbian", "full_kronecker", "full_dense"]
+SINGLE_LAYER = ["hopfield", "hopfield_diag", "dam_poly", "dam_rect", "dam_exp", "effective"]  # one block x (N,)
 
 
 def random_state(model, key, scale=1.0):

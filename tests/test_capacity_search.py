@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nam.capacity._search import find_crossing
+from nam.capacity import find_crossing
 
 
 def logistic_oracle(k_true, slope=4.0, trials=10**9, calls=None):

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import nam
-from nam.capacity._criteria import is_fixed_point, one_step_stable_bits, retrieval_outcome
-from nam.capacity._theory import (
+from nam.capacity import is_fixed_point, one_step_stable_bits, retrieval_outcome
+from nam.capacity import (
     amit_capacity,
     bit_error_probability,
     bootstrap_ci,

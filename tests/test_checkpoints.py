@@ -176,6 +176,7 @@ def test_cli_learn_refuses_other_options_over_a_checkpoint(tmp_path, capsys):
     assert len(result["history"]) == 3
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_cli_learn_refuses_a_corrupt_checkpoint_in_one_line(tmp_path, capsys):
     out = str(tmp_path)
     args = ["learn", "--steps", "2", "--trials", "2", "--batch", "2", "--out", out, "--no-progress"]

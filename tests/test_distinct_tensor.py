@@ -59,6 +59,7 @@ def _all_contractions(t, psi, general, phi):
 @settings(max_examples=10, deadline=None, derandomize=True)
 @given(n=st.integers(4, 8), k=st.integers(1, 7), masked=st.booleans(), scale=st.sampled_from([None, 1.0, 0.3]),
        seed=st.integers(0, 2**16))
+@pytest.mark.slow  # long: run with -m slow
 def test_every_contraction_equals_the_dense_distinct_tensor(n, k, masked, scale, seed):
     key = jr.PRNGKey(seed)
     k1, k2, k3, k4, k5 = jr.split(key, 5)

@@ -57,3 +57,29 @@ def test_readme_example_prints_what_the_readme_says(tmp_path):
     assert proc.stdout == printed
     # the docs' getting-started page shows the same example
     assert code in (REPO_ROOT / "docs" / "index.md").read_text()
+
+
+def test_layout_page_matches_the_tree():
+    """docs/contributing.md lists every module and subpackage of nam/ and nothing that does not exist."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs" / "contributing.md").read_text()
+    block = text.split("## The tree", 1)[1].split("```", 2)[1]
+    listed, parent = set(), None
+    for line in block.splitlines():
+        m = re.match(r"^( *)(\S+)", line)
+        if not m or len(m.group(1)) > 2:
+            continue
+        name = m.group(2)
+        if not m.group(1):
+            parent = name
+            listed.add(name.rstrip("/"))
+        else:
+            listed.add(parent + name.rstrip("/"))
+    for entry in listed:
+        assert (root / entry).exists(), f"docs/contributing.md lists {entry}, which does not exist"
+    actual = {f"nam/{p.name}" for p in (root / "nam").iterdir()
+              if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
+    assert actual <= listed, f"not in docs/contributing.md: {sorted(actual - listed)}"

@@ -12,7 +12,7 @@ import pytest
 
 import nam
 from nam.learning import (NonFiniteLoss, SymmetricKronecker, SymmetrizedDense, TrainInterrupted, make_optimizer,
-                          parameter_count, retrieval_loss, train)
+                          tensor_parameter_count, retrieval_loss, train)
 
 TIGHT = dict(rtol=1e-10, atol=1e-12, steady_rtol=1e-10, steady_atol=1e-12)
 
@@ -49,7 +49,7 @@ def test_symmetrized_dense_and_hebbian_start(getkey):
     for form in ("outer", "full"):
         start = SymmetricKronecker.from_patterns(xi, form=form)
         np.testing.assert_allclose(start.dense(), heb.dense(), rtol=1e-10, atol=1e-14)
-    assert parameter_count(SymmetricKronecker.from_patterns(xi)) == 3 * 6 + 3
+    assert tensor_parameter_count(SymmetricKronecker.from_patterns(xi)) == 3 * 6 + 3
     wide = SymmetricKronecker.from_patterns(xi, rank=5, key=getkey())
     np.testing.assert_allclose(wide.dense(), heb.dense(), rtol=1e-10, atol=1e-14)  # extra ranks start at c = 0
 
@@ -84,6 +84,7 @@ def test_bptt_and_implicit_gradients_agree_with_finite_differences(getkey):
     assert abs(float(ad)) > 1e-4  # a gradient that matters (30x the tolerance), not two zeros agreeing
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_full_model_implicit_gradient_with_respect_to_every_parameter():
     """The full three-block network (pytree state x, s, p): gradients of a loss on the steady state with
     respect to every array of the model (patterns, gains, leaks, time constants, inputs) agree between
@@ -243,6 +244,7 @@ def test_cli_learn_resumes_from_its_checkpoint(tmp_path, capsys):
     assert "beta" in capsys.readouterr().out and (tmp_path / "g" / "gain.png").exists()
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_gain_is_learned_through_the_dynamics():
     """Demonstration 3: at beta = 1.5 every cue decays towards 0 (no cue retrieved); 60 Adam steps on
     the steady-state loss raise beta and the held-out cues are retrieved."""

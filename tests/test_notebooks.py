@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 # the notebooks that train models (about 25-70 s each on 2 cores) run with `-m slow`; the others by default
 SLOW = {"03_spiking_astrocyte_memory.ipynb", "04_learning_astrocyte_tensors.ipynb",
-        "05_astrosnn_memory_retention.ipynb", "06_astrosnn_language_model.ipynb"}
+        "05_astrosnn_memory_retention.ipynb", "06_astrosnn_language_model.ipynb", "07_self_coupling.ipynb"}
 NOTEBOOKS = [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW else p
              for p in sorted(NOTEBOOK_DIR.glob("*.ipynb"))]
 

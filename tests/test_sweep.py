@@ -10,7 +10,8 @@ import textwrap
 import pytest
 
 import nam
-from nam.sweep._engine import TRACES, SweepInterrupted, measure_row
+from nam import SweepInterrupted
+from nam.sweep._engine import TRACES, measure_row  # white-box: the engine's trace counter and one row
 
 SMALL = dict(n_grid={"hopfield": (20, 30), "dam3": (8, 10)}, trials=16, batch=8, rel_tol=0.2)
 
@@ -199,3 +200,14 @@ def test_worker_threads_give_the_one_worker_table(tmp_path):
     for bad in (0, -1):
         with pytest.raises(ValueError, match="`workers` must be a positive integer"):
             nam.run_sweep(spec, None, progress=False, workers=bad)
+
+
+def test_spec_takes_numpy_integers_and_refuses_bools():
+    import numpy as np
+
+    a = nam.SweepSpec(n_grid={"dam3": (np.int64(8), 10)}, trials=16, batch=8, seed=3)
+    b = nam.SweepSpec(n_grid={"dam3": (8, 10)}, trials=16, batch=8, seed=3)
+    assert a == b and a.to_json() == b.to_json() and all(type(n) is int for n in a.n_grid["dam3"])
+    for bad in (dict(trials=True), dict(seed=True), dict(n_grid={"dam3": (True, 8)})):
+        with pytest.raises(TypeError, match="integer"):
+            nam.SweepSpec(**{**dict(n_grid={"dam3": (8,)}, trials=8, batch=8), **bad})

@@ -14,7 +14,7 @@ import pytest
 
 import nam
 from nam.sweep import _engine
-from nam.sweep._engine import SweepInterrupted
+from nam import SweepInterrupted
 
 # a binary and a continuous model, several N: every search independent of the others
 CLI_GRID = ["--models", "dam4,na_effective", "--n", "dam4=16,24", "--n", "na_effective=16",
@@ -142,7 +142,7 @@ def test_initialize_distributed_refuses_partial_or_bad_arguments():
         nam.initialize_distributed("localhost:1234")
     with pytest.raises(ValueError, match="host:port"):
         nam.initialize_distributed("localhost", 2, 0)
-    with pytest.raises(ValueError, match=r"`process_id` must be in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"`process_id` must be an integer in \[0, 1\]"):
         nam.initialize_distributed("localhost:1234", 2, 2)
 
 

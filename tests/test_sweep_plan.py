@@ -21,3 +21,23 @@ def test_a_spec_that_cannot_fit_is_refused_before_compute():
         nam.run_sweep(spec, progress=False)
     text = nam.format_plan(spec, nam.plan_sweep(spec))
     assert "DOES NOT FIT" in text
+
+
+def test_large_binary_sweeps_climb_a_capacity_ladder():
+    """One binary program serves every N while its memories are small; the accelerator preset's dam4
+    (N to 384, K* ~ 1e6) instead gets rungs 4x apart, so each load runs in a program at most 4x its size
+    and the largest row stays within a few GiB."""
+    from nam.sweep._engine import _cap, _ladder
+
+    default = nam.preset("default")
+    assert len({_ladder(default, "dam4", n, 1) for n in default.n_grid["dam4"]}) == 1
+    full = nam.preset("full")
+    base = _ladder(full, "dam4", 384, 1)
+    assert base == _ladder(full, "dam4", 32, 1) < 10**4  # one ladder per model, from its smallest N
+    for k in (base + 1, 3 * base, 10**5, 7 * 10**5, 2 * 10**6):
+        cap = _cap("dam4", base, k)
+        assert k <= cap < 4 * k and (cap // base) & (cap // base - 1) == 0  # a power-of-two multiple of the base
+    rows = [r for r in nam.plan_sweep(full) if r["model"] == "dam4"]
+    assert [r["cap"] for r in rows] == sorted(r["cap"] for r in rows)
+    assert max(r["peak_bytes"] for r in rows) <= 8 * 2**30
+    assert sum(r["programs"] for r in rows) == len({r["cap"] for r in rows})

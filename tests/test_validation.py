@@ -276,7 +276,7 @@ for kw, e, name in (({"kind": "l1"}, V, "kind"), ({"model": "half"}, V, "model")
     bad(learning.retrieval_loss, dict(tensor=HEB, cues=jnp.asarray(XI), targets=jnp.asarray(XI)), e, name, **kw)
 for kw, e, name in (({"tensor": XI}, T, "tensor"), ({"model": "half"}, V, "model"),
                     ({"model_kwargs": 3}, T, "model_kwargs")):
-    bad(learning.build_model, dict(tensor=HEB), e, name, **kw)
+    bad(learning.build_energy_model, dict(tensor=HEB), e, name, **kw)
 for kw, e, name in (({"params": np.ones((2, 3, 4)), "form": "full"}, V, "params"),
                     ({"coeffs": np.ones(3)}, V, "coeffs"),
                     ({"form": "diag"}, V, "form"), ({"params": np.ones((2, 4), bool)}, T, "params"),
@@ -290,7 +290,7 @@ for kw, e, name in (({"rank": 0}, V, "rank"), ({"rank": 1.5}, T, "rank"),
 for kw, e, name in (({"raw": np.ones((2, 2, 2, 3))}, V, "raw"), ({"raw": np.full((2, 2, 2, 2), NAN)}, V, "raw"),
                     ({"scale": INF}, V, "scale")):
     bad(learning.SymmetrizedDense, dict(raw=np.ones((2, 2, 2, 2))), e, name, **kw)
-bad(learning.parameter_count, {}, T, "tensor", tensor=HEB)
+bad(learning.tensor_parameter_count, {}, T, "tensor", tensor=HEB)
 STATE = learning.TrainState(params=KRON, opt_state=(), step=jnp.asarray(0, jnp.int32), key=K)
 bad(learning.load_checkpoint, dict(template=STATE), V, "/no/such/ckpt.eqx", path="/no/such/ckpt.eqx")
 bad(learning.load_checkpoint, dict(path="/no/such/ckpt.eqx"), T, "template", template=None)
@@ -526,11 +526,12 @@ def test_the_table_covers_the_public_api():
     covered = {c.values[0] for c in CASES}
     covered = {getattr(f, "__func__", f) for f in covered} | {getattr(f, "__self__", None) for f in covered}
     skip = {"AbstractLagrangian", "AbstractAstrocyteTensor", "AbstractBinaryModel", "AbstractEnergyModel",
+            "AbstractSingleLayerModel", "AbstractDenseTensor",
             "AbstractSeparation", "Retrieval", "BinaryRetrieval", "Status", "HiddenState", "NeuronAstrocyteState",
-            "CrossingResult", "LossAux", "TrainState", "NonFiniteLoss", "TrainInterrupted", "CheckpointError",
+            "CrossingResult", "RetrievalOutcome", "PowerLawFit", "BootstrapCI", "LossAux", "TrainState", "NonFiniteLoss", "TrainInterrupted", "CheckpointError",
             "SpikingRun", "MODEL_KINDS", "SURROGATES", "MAX_DT_MS", "Identity",
             # the sweep engine is the lead engineer's (issue 16, his part)
-            "SpecMismatch", "SweepResult", "run_sweep", "format_summary", "write_figures", "SweepSpec", "preset",
+            "SpecMismatch", "SweepResult", "run_sweep", "format_summary", "write_sweep_figures", "SweepSpec", "preset",
             "SweepInterrupted", "load_sweep", "plan_sweep", "format_plan",
             # bad input of these is tested in tests/test_sweep_distributed.py
             "initialize_distributed", "merge_sweeps", "shard_pairs",

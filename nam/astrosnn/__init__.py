@@ -3,14 +3,19 @@
 `_surrogate.py`: spike functions with surrogate gradients; `_amsu.py`: the astrocyte-modulated spiking
 unit (AM-SU), its recurrent and chunked parallel forms; `_models.py`: the AstroSNN network and its
 baselines (LIF-SNN, LSTM/GRU, transformer) with one interface; `_tasks.py`: associative recall and
-delayed copy; `_text.py`: Tiny Shakespeare and its vocabulary; `_experiments.py`: training and evaluation.
+delayed copy; `_text.py`: Tiny Shakespeare and its vocabulary; `_training.py`: training, evaluation and sampling;
+`_experiments.py`: the experiments behind `nam astrosnn` (results files, tables, figures).
 """
 
 from ._amsu import AMSU as AMSU
 from ._experiments import (
-    bits_per_char as bits_per_char,
     format_lm as format_lm,
     format_retention as format_retention,
+    write_lm_figure as write_lm_figure,
+    write_retention_figure as write_retention_figure,
+)
+from ._training import (
+    bits_per_char as bits_per_char,
     load_model as load_model,
     make_sequence_optimizer as make_sequence_optimizer,
     retention_accuracy as retention_accuracy,
@@ -18,8 +23,6 @@ from ._experiments import (
     sequence_loss as sequence_loss,
     train_lm as train_lm,
     train_retention as train_retention,
-    write_lm_figure as write_lm_figure,
-    write_retention_figure as write_retention_figure,
 )
 from ._models import (
     MODEL_KINDS as MODEL_KINDS,

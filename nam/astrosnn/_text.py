@@ -1,5 +1,5 @@
 """Character-level text for language modelling (`nam astrosnn lm`): the embedded Tiny Shakespeare corpus
-(`data/PROVENANCE.md`), a character vocabulary that refuses what it does not know, the 90/10 split and
+(`data/PROVENANCE.md`, read by `nam._data.load_text`), a character vocabulary that refuses what it does not know, the 90/10 split and
 random training windows."""
 
 import equinox as eqx
@@ -9,7 +9,7 @@ import jax.random as jr
 import numpy as np
 
 from .._checks import check_instance, check_number
-from .._data import TINY_SHAKESPEARE as DATA, TINY_SHAKESPEARE_MD5 as TINY_SHAKESPEARE_MD5, load_text as load_text
+from .._data import load_text as load_text
 
 
 class Vocab:

@@ -13,6 +13,7 @@ functions take `distinct_indices=True` for the memory on pairwise distinct indic
 """
 
 from ._criteria import (
+    RetrievalOutcome as RetrievalOutcome,
     is_fixed_point as is_fixed_point,
     one_step_stable_bits as one_step_stable_bits,
     retrieval_outcome as retrieval_outcome,
@@ -20,6 +21,8 @@ from ._criteria import (
 from ._search import CrossingResult as CrossingResult, find_crossing as find_crossing
 from ._self_coupling import self_coupling_capacity as self_coupling_capacity
 from ._theory import (
+    BootstrapCI as BootstrapCI,
+    PowerLawFit as PowerLawFit,
     amit_capacity as amit_capacity,
     bit_error_probability as bit_error_probability,
     bootstrap_ci as bootstrap_ci,

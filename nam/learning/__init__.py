@@ -7,11 +7,11 @@
 """
 
 from ._digits import digit_patterns as digit_patterns
-from ._loss import LossAux as LossAux, build_model as build_model, retrieval_loss as retrieval_loss
+from ._loss import LossAux as LossAux, build_energy_model as build_energy_model, retrieval_loss as retrieval_loss
 from ._tensors import (
     SymmetricKronecker as SymmetricKronecker,
     SymmetrizedDense as SymmetrizedDense,
-    parameter_count as parameter_count,
+    tensor_parameter_count as tensor_parameter_count,
 )
 from ._train import (
     CheckpointError as CheckpointError,
@@ -23,3 +23,11 @@ from ._train import (
     make_optimizer as make_optimizer,
     train as train,
 )
+
+_RENAMED = {"build_model": "build_energy_model", "parameter_count": "tensor_parameter_count"}
+
+
+def __getattr__(name):
+    if name in _RENAMED:  # names that clashed with nam.astrosnn's
+        raise AttributeError(f"`nam.learning.{name}` was renamed `nam.learning.{_RENAMED[name]}` (see CHANGELOG.md)")
+    raise AttributeError(f"module 'nam.learning' has no attribute {name!r}")

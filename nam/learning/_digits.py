@@ -20,7 +20,6 @@ Adam. Evaluation: exact retrieval (sign of the read-out equals the memory) from 
 import os
 
 import jax
-import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
@@ -31,7 +30,7 @@ from .._plotting import plot_loss
 from ..dynamics._config import SolverConfig
 from ..models._astrocyte_tensor import HebbianTensor
 from ._loss import retrieval_loss
-from ._tensors import SymmetricKronecker, parameter_count
+from ._tensors import SymmetricKronecker, tensor_parameter_count
 from ._train import make_optimizer, train
 
 CONFIG = dict(solver="tsit5", t1=100.0, max_steps=2000)
@@ -97,7 +96,7 @@ def run_digits(*, steps: int = 300, learning_rate: float = 1e-2, batch: int = 32
         "hebbian": retrieval_curve(hebbian, xi, trials=trials),
         "hebbian_distinct": retrieval_curve(hebbian_distinct, xi, trials=trials),
         "learned": retrieval_curve(learned, xi, trials=trials),
-        "history": history, "parameters_learned": parameter_count(learned),
+        "history": history, "parameters_learned": tensor_parameter_count(learned),
         "parameters_hebbian": int(xi.size), "mean_abs_overlap": float(np.abs(off).mean()),
         "max_overlap": float(off.max()), "settings": settings,
     }, learned

@@ -25,7 +25,7 @@ class LossAux(eqx.Module):
     status: Int[Array, " b"]
 
 
-def build_model(tensor, *, model: str = "effective", lagrangian=None, model_kwargs=None):
+def build_energy_model(tensor, *, model: str = "effective", lagrangian=None, model_kwargs=None):
     """The network a tensor defines: the effective neuron model (eqs. 7-11) or the full
     neuron-synapse-process network (eq. 6); `model_kwargs` go to its constructor (e.g. the synapse
     and process Lagrangians of the full model: with the default tanh(5 z) they saturate at the steady
@@ -56,7 +56,7 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     Differentiable in `tensor` (and the Lagrangian), by BPTT or implicitly, as `config.adjoint` says.
     """
     config = SolverConfig() if config is None else check_instance("config", config, SolverConfig)
-    net = build_model(tensor, model=model, lagrangian=lagrangian, model_kwargs=model_kwargs)
+    net = build_energy_model(tensor, model=model, lagrangian=lagrangian, model_kwargs=model_kwargs)
     check_choice("kind", kind, ("mse", "hinge"))
     cues = as_float_array("cues", cues, ndim=2)
     if cues.shape[0] < 1 or cues.shape[1] != tensor.n:

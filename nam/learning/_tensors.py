@@ -30,7 +30,13 @@ from .._checks import (
     check_patterns,
     check_scalar,
 )
-from ..models._astrocyte_tensor import AbstractAstrocyteTensor, KroneckerTensor
+from ..models._astrocyte_tensor import (
+    AbstractAstrocyteTensor,
+    AbstractDenseTensor,
+    KroneckerTensor,
+    dense_via_contract,
+    quadratic_via_contract,
+)
 
 
 class SymmetricKronecker(AbstractAstrocyteTensor):
@@ -112,6 +118,9 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
         m = self.mats()
         return jnp.einsum("r,rij->ij", self._weights() * jnp.einsum("rkl,kl->r", m, psi), m)
 
+    def quadratic(self, psi):
+        return quadratic_via_contract(self, psi)
+
     def cubic_field(self, phi):
         if self.form == "outer":
             z = self.params @ phi
@@ -126,6 +135,9 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
         m = self.mats()
         return jnp.sum(self._weights() * ((m @ phi) @ phi) ** 2)
 
+    def dense(self):
+        return dense_via_contract(self)
+
     def to_kronecker(self) -> KroneckerTensor:
         """The same tensor as a `nam.KroneckerTensor` (explicit symmetric matrices)."""
         return KroneckerTensor(self.coeffs, self.mats(), self.scale)
@@ -134,7 +146,7 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
 _PERMUTATIONS = ("ijkl", "jikl", "ijlk", "jilk", "klij", "lkij", "klji", "lkji")
 
 
-class SymmetrizedDense(AbstractAstrocyteTensor):
+class SymmetrizedDense(AbstractDenseTensor):
     """T = scale * (1/8) sum over the 8 symmetry permutations of a free (N, N, N, N) array `raw`
     (the projection onto tensors with T_ijkl = T_jikl = T_ijlk = T_klij). O(N^4): tiny N only.
     `scale` is a static float (never trained)."""
@@ -157,7 +169,7 @@ class SymmetrizedDense(AbstractAstrocyteTensor):
         return jnp.einsum("ijkl,kl->ij", self.dense(), psi)
 
 
-def parameter_count(tensor) -> int:
+def tensor_parameter_count(tensor) -> int:
     """The number of free numbers of a learnable tensor (its trainable arrays, `scale` excluded)."""
     if isinstance(tensor, SymmetricKronecker):
         return int(np.prod(tensor.params.shape) + tensor.coeffs.size)

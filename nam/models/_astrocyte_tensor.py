@@ -41,23 +41,64 @@ class AbstractAstrocyteTensor(eqx.Module):
     def contract(self, psi: Float[Array, "n n"]) -> Float[Array, "n n"]:
         """sum_kl T_ijkl psi_kl (the process-coupling term of eq. 6)."""
 
+    @abc.abstractmethod
     def quadratic(self, psi: Float[Array, "n n"]) -> Float[Array, ""]:
-        """sum_ijkl T_ijkl psi_ij psi_kl."""
-        return jnp.sum(psi * self.contract(psi))
+        """sum_ijkl T_ijkl psi_ij psi_kl (`quadratic_via_contract` computes it from `contract`)."""
+
+    @abc.abstractmethod
+    def cubic_field(self, phi: Float[Array, " n"]) -> Float[Array, " n"]:
+        """sum_jkl T_ijkl phi_j phi_k phi_l (the effective model's field, eq. 8;
+        `cubic_field_via_contract` computes it from `contract`)."""
+
+    @abc.abstractmethod
+    def quartic(self, phi: Float[Array, " n"]) -> Float[Array, ""]:
+        """sum_ijkl T_ijkl phi_i phi_j phi_k phi_l (`quartic_via_cubic_field` computes it from `cubic_field`)."""
+
+    @abc.abstractmethod
+    def dense(self) -> Float[Array, "n n n n"]:
+        """The full tensor (O(N^4) memory: for tests and tiny N only; `dense_via_contract` builds it
+        from `contract`)."""
+
+
+# The general contractions, written once through `contract` (or `cubic_field`). A tensor without a
+# faster closed form calls them from its own method, so that no base method is overridden.
+
+
+def quadratic_via_contract(tensor: AbstractAstrocyteTensor, psi: Float[Array, "n n"]) -> Float[Array, ""]:
+    """sum_ijkl T_ijkl psi_ij psi_kl = sum_ij psi_ij (sum_kl T_ijkl psi_kl), through `tensor.contract`."""
+    return jnp.sum(psi * tensor.contract(psi))
+
+
+def cubic_field_via_contract(tensor: AbstractAstrocyteTensor, phi: Float[Array, " n"]) -> Float[Array, " n"]:
+    """sum_jkl T_ijkl phi_j phi_k phi_l = (sum_kl T_ijkl phi_k phi_l) phi_j, through `tensor.contract`."""
+    return tensor.contract(jnp.outer(phi, phi)) @ phi
+
+
+def quartic_via_cubic_field(tensor: AbstractAstrocyteTensor, phi: Float[Array, " n"]) -> Float[Array, ""]:
+    """sum_ijkl T_ijkl phi_i phi_j phi_k phi_l = phi . cubic_field(phi), through `tensor.cubic_field`."""
+    return jnp.dot(phi, tensor.cubic_field(phi))
+
+
+def dense_via_contract(tensor: AbstractAstrocyteTensor) -> Float[Array, "n n n n"]:
+    """The full (N, N, N, N) tensor, one `tensor.contract` of each unit matrix E_kl (O(N^4) memory)."""
+    n = tensor.n
+    eye = jnp.eye(n * n).reshape(n * n, n, n)
+    return jax.vmap(tensor.contract)(eye).reshape(n, n, n, n).transpose(2, 3, 0, 1)
+
+
+class AbstractDenseTensor(AbstractAstrocyteTensor):
+    """A tensor held as (or built from) its dense 4-index array: `contract` is its one primitive, and the
+    quadratic form, the cubic field and the quartic form follow from it (`DenseTensor`,
+    `nam.learning.SymmetrizedDense`)."""
+
+    def quadratic(self, psi: Float[Array, "n n"]) -> Float[Array, ""]:
+        return quadratic_via_contract(self, psi)
 
     def cubic_field(self, phi: Float[Array, " n"]) -> Float[Array, " n"]:
-        """sum_jkl T_ijkl phi_j phi_k phi_l (the effective model's field, eq. 8)."""
-        return self.contract(jnp.outer(phi, phi)) @ phi
+        return cubic_field_via_contract(self, phi)
 
     def quartic(self, phi: Float[Array, " n"]) -> Float[Array, ""]:
-        """sum_ijkl T_ijkl phi_i phi_j phi_k phi_l."""
-        return jnp.dot(phi, self.cubic_field(phi))
-
-    def dense(self) -> Float[Array, "n n n n"]:
-        """The full tensor (O(N^4) memory: for tests and tiny N only)."""
-        n = self.n
-        eye = jnp.eye(n * n).reshape(n * n, n, n)
-        return jax.vmap(self.contract)(eye).reshape(n, n, n, n).transpose(2, 3, 0, 1)
+        return quartic_via_cubic_field(self, phi)
 
 
 class HebbianTensor(AbstractAstrocyteTensor):
@@ -179,7 +220,7 @@ class HebbianTensor(AbstractAstrocyteTensor):
         if not self.distinct_indices:
             q = self._q(psi)
             return self.scale * jnp.sum(q * q)
-        return jnp.sum(psi * self.contract(psi))
+        return quadratic_via_contract(self, psi)
 
     def cubic_field(self, phi: Float[Array, " n"]) -> Float[Array, " n"]:
         if not self.distinct_indices:
@@ -203,6 +244,9 @@ class HebbianTensor(AbstractAstrocyteTensor):
         r = xi @ (phi * phi * phi)
         p2, p4 = jnp.sum(phi * phi), jnp.sum(phi**4)
         return self.scale * jnp.sum(w * (m**4 - 6.0 * m * m * p2 + 3.0 * p2 * p2 + 8.0 * m * r - 6.0 * p4))
+
+    def dense(self) -> Float[Array, "n n n n"]:
+        return dense_via_contract(self)
 
 
 class KroneckerTensor(AbstractAstrocyteTensor):
@@ -278,6 +322,9 @@ class KroneckerTensor(AbstractAstrocyteTensor):
         inner = jnp.einsum("rij,ij->r", self.mats, psi)
         return self.scale * jnp.einsum("r,rij->ij", self.coeffs * inner, self.mats)
 
+    def quadratic(self, psi):
+        return quadratic_via_contract(self, psi)
+
     def cubic_field(self, phi):
         mphi = self.mats @ phi  # (R, N)
         return self.scale * ((self.coeffs * (mphi @ phi)) @ mphi)
@@ -286,8 +333,11 @@ class KroneckerTensor(AbstractAstrocyteTensor):
         q = (self.mats @ phi) @ phi
         return self.scale * jnp.sum(self.coeffs * q * q)
 
+    def dense(self):
+        return dense_via_contract(self)
 
-class DenseTensor(AbstractAstrocyteTensor):
+
+class DenseTensor(AbstractDenseTensor):
     """A dense (N, N, N, N) astrocyte tensor for tiny N, checked for T_ijkl = T_klij = T_jikl = T_ijlk."""
 
     tensor: Float[Array, "n n n n"]

@@ -80,3 +80,7 @@ class HiddenNeuronDAM(AbstractEnergyModel):
 
     def neuron_activation(self, state):
         return self.feature_lagrangian.activation(state.v)
+
+    def clamped_vector_field(self, state):
+        """Features held fixed, hidden neurons relaxing to h = Xi g(v) (what `init_state` gives at once)."""
+        return HiddenState(jnp.zeros_like(state.v), self.vector_field(state).h)

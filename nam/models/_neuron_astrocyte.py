@@ -7,7 +7,7 @@ from jaxtyping import Array, Float
 from .._checks import check_instance, check_scalar, check_vector, optional_square, optional_vector
 from .._lagrangians import AbstractLagrangian, LogCosh, check_lagrangian
 from ._astrocyte_tensor import AbstractAstrocyteTensor
-from ._base import AbstractEnergyModel
+from ._base import AbstractEnergyModel, AbstractSingleLayerModel
 
 
 def _check_tensor(tensor):
@@ -149,7 +149,7 @@ class NeuronAstrocyte(AbstractEnergyModel):
         return NeuronAstrocyteEffective(self.tensor, self.neuron_lagrangian, tau=self.tau_n, b=self.b)
 
 
-class NeuronAstrocyteEffective(AbstractEnergyModel):
+class NeuronAstrocyteEffective(AbstractSingleLayerModel):
     """The effective neuron-only model of the fast-glia limit (eqs. 7-11; alpha = gamma = 0, lambda = 1).
 
         tau_n dx_i/dt = -x_i + sum_jkl T_ijkl phi_j phi_k phi_l + b_i
@@ -170,28 +170,10 @@ class NeuronAstrocyteEffective(AbstractEnergyModel):
         self.tau = check_scalar("tau", tau, positive=True)
         self.b = optional_vector("b", b, tensor.n)
 
-    @property
-    def n(self) -> int:
-        return self.tensor.n
+    def interaction_energy(self, g):
+        """U(phi) = -1/4 sum_ijkl T_ijkl phi_i phi_j phi_k phi_l."""
+        return -0.25 * self.tensor.quartic(g)
 
-    def energy(self, state):
-        phi = self.lagrangian.activation(state)
-        return self.lagrangian.legendre(state) - 0.25 * self.tensor.quartic(phi) - jnp.dot(self.b, phi)
-
-    def activations(self, state):
-        return self.lagrangian.activation(state)
-
-    def drive(self, state):
-        return -state + self.tensor.cubic_field(self.lagrangian.activation(state)) + self.b
-
-    def time_constants(self):
-        return self.tau
-
-    def gradient_factors(self):
-        return jnp.asarray(1.0)
-
-    def init_state(self, cue):
-        return check_vector("cue", cue, self.n)
-
-    def neuron_activation(self, state):
-        return self.lagrangian.activation(state)
+    def interaction_field(self, g):
+        """-dU/dphi = sum_jkl T_ijkl phi_j phi_k phi_l (eq. 8; T has the symmetries of eq. 6)."""
+        return self.tensor.cubic_field(g)

@@ -1,1 +1,16 @@
-"""Capacity-scaling sweeps (public names re-exported from `nam`)."""
+"""Capacity-scaling sweeps (`nam sweep`). A namespace of `nam` (`nam.sweep.<name>`); its names are also flat
+in `nam`."""
+
+from ._distributed import initialize_distributed as initialize_distributed
+from ._engine import (
+    SpecMismatch as SpecMismatch,
+    SweepInterrupted as SweepInterrupted,
+    SweepResult as SweepResult,
+    load_sweep as load_sweep,
+    merge_sweeps as merge_sweeps,
+    run_sweep as run_sweep,
+    shard_pairs as shard_pairs,
+)
+from ._plan import format_plan as format_plan, plan_sweep as plan_sweep
+from ._report import format_summary as format_summary, write_sweep_figures as write_sweep_figures
+from ._spec import SweepSpec as SweepSpec, preset as preset

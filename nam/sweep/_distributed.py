@@ -7,6 +7,8 @@ the whole batch's results, so every process takes the same adaptive path; proces
 
 import jax
 
+from .._checks import check_int
+
 
 def initialize_distributed(coordinator: str | None = None, num_processes: int | None = None,
                            process_id: int | None = None) -> tuple[int, int]:
@@ -27,13 +29,8 @@ def initialize_distributed(coordinator: str | None = None, num_processes: int | 
     if all(given):
         if not isinstance(coordinator, str) or ":" not in coordinator:
             raise ValueError(f"`coordinator` must be 'host:port', got {coordinator!r}")
-        for name, v in (("num_processes", num_processes), ("process_id", process_id)):
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise ValueError(f"`{name}` must be an integer, got {v!r}")
-        if num_processes < 1:
-            raise ValueError(f"`num_processes` must be >= 1, got {num_processes}")
-        if not 0 <= process_id < num_processes:
-            raise ValueError(f"`process_id` must be in [0, {num_processes - 1}], got {process_id}")
+        num_processes = check_int("num_processes", num_processes)
+        process_id = check_int("process_id", process_id, 0, num_processes - 1)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
                                process_id=process_id)

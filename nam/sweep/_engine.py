@@ -58,6 +58,7 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
+from .._checks import ArgumentTypeError, check_int, is_integer
 from .._io import atomic_write
 from ..capacity._search import find_crossing
 from ..capacity._theory import fit_power_law
@@ -163,7 +164,8 @@ def _continuous_program(name: str, n: int, cap: int, batch: int):
             sub_models = jax.tree.map(lambda a: a[idx // 2], models)  # gathered once per stage
             return lambda y: jax.vmap(lambda m, s: m.vector_field(s))(sub_models, y)
 
-        taus = jax.tree.map(lambda t: jnp.asarray(t)[0], models.time_constants())  # shared by the batch
+        first = jax.tree.map(lambda a: a[0], models)  # tau is shared by the batch (the same build for every trial)
+        taus = first.time_constants()
         y, steps, status = _kernels.integrate_steady(vector_field, sub_vector_field, taus, flat(y0), dt=sm.dt,
                                                  max_steps=sm.max_steps, stages=STAGES, method=sm.method)
         act = jax.vmap(lambda m, s: jax.vmap(m.neuron_activation)(s))(models, pair(y))  # (B, 2, N)
@@ -417,8 +419,8 @@ def check_shard(shard) -> tuple[int, int]:
     except (TypeError, ValueError):
         raise ValueError(f"`shard` must be a pair (I, M) with 1 <= I <= M, got {shard!r}") from None
     for name, v in (("I", index), ("M", count)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-            raise TypeError(f"`shard` {name} must be an integer, got {v!r}")
+        if not is_integer(v):
+            raise ArgumentTypeError(f"`shard` {name} must be an integer, got {v!r}")
     if not 1 <= index <= count:
         raise ValueError(f"`shard` must satisfy 1 <= I <= M, got I = {index}, M = {count}")
     return int(index), int(count)
@@ -464,12 +466,22 @@ def _record(wall: float, stats: dict) -> dict:
     }
 
 
+ONE_PROGRAM_BYTES = 2**30  # a binary model gets one program for all its N while its memories fit in this
+
+
 def _ladder(spec: SweepSpec, name: str, n: int, k0: int) -> int:
-    """The base of the capacity ladder of a search: binary models share one per model (N is traced),
-    from the start load at the model's largest N; continuous models one per (model, N) from k0."""
+    """The base of the capacity ladder of a search. Binary models (N traced): one program for every N,
+    sized from the start load at the model's largest N, while its packed memories take at most
+    `ONE_PROGRAM_BYTES`; beyond that (large N, the accelerator preset) rungs 4x apart from the start
+    load at its smallest N, so every load gets a program at most 4x its size and a row fits in a few GB.
+    Continuous models: one ladder per (model, N) from k0."""
     sm = REGISTRY[name]
     if sm.kind == "binary":
-        return capacity_for(name, sm.start_k(max(spec.n_grid[name]), spec.rho))
+        words = words_for(max(spec.n_grid[name]))
+        top = capacity_for(name, sm.start_k(max(spec.n_grid[name]), spec.rho))
+        if 4 * words * spec.batch * top <= ONE_PROGRAM_BYTES:
+            return top
+        return max(16, 1 << (max(1, int(round(sm.start_k(min(spec.n_grid[name]), spec.rho)))) - 1).bit_length())
     return capacity_for(name, k0)
 
 
@@ -516,8 +528,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
         shard = check_shard(shard)
     if workers is None:
         workers = default_workers()
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"`workers` must be a positive integer, got {workers!r}")
+    workers = check_int("workers", workers)
     if jax.process_count() > 1 and spec.batch % jax.device_count():
         raise ValueError(f"`batch` ({spec.batch}) must be a multiple of the {jax.device_count()} devices of the "
                          f"{jax.process_count()} processes (each process computes an equal share of every batch)")

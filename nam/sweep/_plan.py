@@ -66,7 +66,8 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
     for name, ns in spec.n_grid.items():
         sm = REGISTRY[name]
         words = words_for(max(ns))
-        for i, n in enumerate(ns):
+        seen: set = set()
+        for n in ns:
             k0 = max(1.0, sm.start_k(n, spec.rho))
             k_mean = 1.2 * k0
             cap = _cap(name, _ladder(spec, name, n, max(1, int(round(k0)))), int(round(2 * k0)))
@@ -74,7 +75,8 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
             if sm.kind == "binary":
                 work = spec.trials * LOADS * (SWEEPS + 1) * n * k_mean
                 peak = (4 * words + 8) * b * cap + 4 * b * 32 * words
-                programs = 1 if i == 0 else 0
+                programs = 0 if cap in seen else 1  # one per capacity rung, shared by every N
+                seen.add(cap)
             else:
                 steps = STEPS.get(name, DEFAULT_STEPS)
                 work = spec.trials * LOADS * 2 * (steps + 1) * n * k_mean
@@ -101,8 +103,9 @@ def format_plan(spec: SweepSpec, rows: list[dict]) -> str:
     lines.append("")
     lines.append(f"about {sum(r['seconds'] for r in rows):.0f} s of running for one worker thread of the 2-core "
                  "development CPU, plus compilation (a rough guide: the rates are that machine's)")
-    lines.append(f"{programs} compiled programs (binary models: one each; continuous: one per N, more if a "
-                 f"search runs past its capacity); {spec.trials} trials per load in batches of {spec.batch}")
+    lines.append(f"{programs} compiled programs (binary models: one per capacity rung, shared by every N; continuous: "
+                 f"one per N, more if a search runs past its capacity); {spec.trials} trials per load in batches of "
+                 f"{spec.batch}")
     if avail is not None:
         verdict = "fits" if peak <= 0.8 * avail else "DOES NOT FIT"
         lines.append(f"largest program: {peak / 2**30:.2f} GiB of {avail / 2**30:.1f} GiB {where}: {verdict}"

@@ -180,7 +180,7 @@ def _per_model_panels(result, names, draw, path, title, *, xlabel, ylabel):
     return fig, axes, path
 
 
-def write_figures(result, out_dir: str) -> list[str]:
+def write_sweep_figures(result, out_dir: str) -> list[str]:
     """capacity.png (K* vs N with intervals, fits and theory, one legend entry per model), collapse.png
     (one panel per model: the criterion's fraction vs K over the model's theory scale, N by colour),
     bit_errors.png (binary models: measured per-bit one-step error against Phi(-sqrt(S))), per_unit.png

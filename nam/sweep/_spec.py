@@ -3,6 +3,7 @@
 import dataclasses
 import json
 
+from .._checks import ArgumentTypeError, check_int, is_integer
 from ._registry import REGISTRY
 
 CRITERIA = ("retrieved", "fixed_point")
@@ -46,18 +47,18 @@ class SweepSpec:
                 raise ValueError(f"`n_grid[{name!r}]` is empty")
             model = REGISTRY[name]
             for n in ns:
-                if not isinstance(n, int) or isinstance(n, bool) or n < model.min_n:
+                if not is_integer(n):
+                    raise ArgumentTypeError(f"`n_grid[{name!r}]` needs integers N >= {model.min_n}, got {n!r}")
+                if n < model.min_n:
                     raise ValueError(f"`n_grid[{name!r}]` needs integers N >= {model.min_n}, got {n!r}")
                 if model.max_n is not None and n > model.max_n:
                     raise ValueError(f"`n_grid[{name!r}]`: {model.label} is limited to N <= {model.max_n}, got {n}")
-            grid[name] = tuple(sorted(set(ns)))
+            grid[name] = tuple(sorted({int(n) for n in ns}))
         object.__setattr__(self, "n_grid", dict(sorted(grid.items())))  # canonical order: the run order
         if not 0.0 <= self.rho < 0.5:
             raise ValueError(f"`rho` must be in [0, 0.5), got {self.rho}")
         for name in ("trials", "batch", "max_evals", "k_max"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+            object.__setattr__(self, name, check_int(name, getattr(self, name)))
         if self.trials % self.batch:
             raise ValueError(f"`trials` ({self.trials}) must be a multiple of `batch` ({self.batch})")
         if self.criterion not in CRITERIA:
@@ -66,8 +67,9 @@ class SweepSpec:
             raise ValueError(f"`level` must be in (0, 1), got {self.level}")
         if not self.rel_tol >= 0.0:
             raise ValueError(f"`rel_tol` must be >= 0, got {self.rel_tol}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ValueError(f"`seed` must be an integer, got {self.seed!r}")
+        if not is_integer(self.seed):
+            raise ArgumentTypeError(f"`seed` must be an integer, got {self.seed!r}")
+        object.__setattr__(self, "seed", int(self.seed))
 
     def differences(self, other: "SweepSpec") -> str:
         """The fields in which `other` differs from this spec, as `field: this != other` lines joined by

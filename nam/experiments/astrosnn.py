@@ -1,0 +1,159 @@
+"""AstroSNN (Shen et al.) against LIF-SNN, LSTM and transformer baselines (`nam astrosnn`), with the
+interface of `nam.experiments`; one spec class per task:
+
+- `RetentionSpec`: accuracy against delay on associative recall and delayed copy
+  (`nam.astrosnn._experiments.run_retention`; `out/retention.json` and a checkpoint per model, a re-run
+  resumes);
+- `LMSpec`: character language models on Tiny Shakespeare (`run_lm`; `out/lm.json`, samples, curves);
+- `GenerateSpec`: text sampled from a checkpoint written by the lm task.
+"""
+
+import dataclasses
+import os
+
+from .._io import atomic_write
+from ..astrosnn import _experiments as ex
+from ..astrosnn import _training as tr
+from ..astrosnn._models import MODEL_KINDS
+
+ERRORS = (ValueError, FileNotFoundError, RuntimeError, KeyError)  # RuntimeError: NonFiniteLoss, md5
+BASELINES = ex.BASELINES
+
+
+@dataclasses.dataclass(frozen=True)
+class RetentionSpec:
+    """The options of `nam astrosnn retention` (`models`: any of `nam.astrosnn.MODEL_KINDS`)."""
+
+    tasks: tuple = ("recall", "copy")
+    models: tuple = BASELINES
+    max_delay: int = 256
+    d: int = 64
+    steps: int = 1000
+    decay: str = "retnet"
+    seed: int = 0
+    out: str = "nam_output/astrosnn_retention"
+    restart: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class LMSpec:
+    """The options of `nam astrosnn lm`."""
+
+    models: tuple = BASELINES
+    d: int = 160
+    layers: int = 4
+    steps: int = 1000
+    batch: int = 16
+    length: int = 256
+    learning_rate: float = 2e-3
+    decay: str = "wide"
+    seed: int = 0
+    out: str = "nam_output/astrosnn_lm"
+    restart: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerateSpec:
+    """The options of `nam astrosnn generate`: `checkpoint` written by the lm task; writes nothing."""
+
+    checkpoint: str
+    prompt: str = "ROMEO:\n"
+    chars: int = 300
+    temperature: float = 0.8
+    seed: int = 0
+    out: None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AstroSNNResult:
+    """`task` ("retention", "lm" or "generate"); `results`: per model, as written to retention.json or
+    lm.json (empty for generate); `text`: the generated text (generate only)."""
+
+    task: str
+    results: dict
+    text: str = ""
+
+
+def check_models(models) -> tuple:
+    """`models` as a tuple of names of `nam.astrosnn.MODEL_KINDS` (ValueError naming the valid ones)."""
+    models = tuple(models)
+    for x in models:
+        if x not in MODEL_KINDS:
+            raise ValueError(f"--models: unknown model {x!r}; expected {', '.join(MODEL_KINDS)}")
+    return models
+
+
+def check(spec) -> None:
+    pass
+
+
+def describe(spec):
+    if isinstance(spec, RetentionSpec):
+        return "astrosnn retention", {
+            "tasks": ", ".join(spec.tasks), "models": ", ".join(spec.models),
+            "sizes": f"AstroSNN width d = {spec.d}, the others matched to its parameter count; delays 0 to "
+                     f"{spec.max_delay} tokens",
+            "training": f"{spec.steps} steps per model and task, seed {spec.seed}, decays {spec.decay}",
+            "output": spec.out}
+    if isinstance(spec, LMSpec):
+        return "astrosnn lm (Tiny Shakespeare)", {
+            "models": ", ".join(spec.models),
+            "sizes": f"AstroSNN width d = {spec.d}, {spec.layers} blocks, the others matched to its parameter "
+                     f"count",
+            "training": f"{spec.steps} steps of {spec.batch} x {spec.length} characters, peak learning rate "
+                        f"{spec.learning_rate:g}, seed {spec.seed}, decays {spec.decay}",
+            "output": spec.out}
+    return None
+
+
+def run(spec, *, progress: bool = True) -> AstroSNNResult:
+    if isinstance(spec, RetentionSpec):
+        res = ex.run_retention(spec.out, tasks=spec.tasks, models=spec.models, max_delay=spec.max_delay, d=spec.d,
+                               steps=spec.steps, seed=spec.seed, progress=progress, decay=spec.decay,
+                               restart=spec.restart)
+        return AstroSNNResult("retention", res)
+    if isinstance(spec, LMSpec):
+        res = ex.run_lm(spec.out, models=spec.models, d=spec.d, layers=spec.layers, steps=spec.steps,
+                        batch=spec.batch, length=spec.length, learning_rate=spec.learning_rate, seed=spec.seed,
+                        progress=progress, decay=spec.decay, restart=spec.restart)
+        return AstroSNNResult("lm", res)
+    if isinstance(spec, GenerateSpec):
+        from ..astrosnn._text import Vocab
+
+        model, config = tr.load_model(spec.checkpoint)
+        if "vocab" not in config:
+            raise ValueError(f"{spec.checkpoint} is not a character model (no vocabulary in its config)")
+        vocab = Vocab(config["vocab"])  # the characters the checkpoint was trained on
+        text = spec.prompt + tr.sample_text(model, vocab, spec.prompt, spec.chars, seed=spec.seed,
+                                            temperature=spec.temperature)
+        return AstroSNNResult("generate", {}, text)
+    raise TypeError(f"`spec` must be a RetentionSpec, LMSpec or GenerateSpec, got {type(spec).__name__}")
+
+
+def format(result: AstroSNNResult) -> str:
+    if result.task == "retention":
+        return ex.format_retention(result.results)
+    if result.task == "lm":
+        return ex.format_lm(result.results)
+    return result.text
+
+
+def write(result: AstroSNNResult, out_dir: str | None) -> list[str]:
+    """retention: retention.png; lm: samples.txt and lm_bpc.png; generate: nothing. (retention.json, lm.json
+    and the checkpoints are written by `run` as each model finishes.)"""
+    if result.task == "retention":
+        return [ex.write_retention_figure(result.results, os.path.join(out_dir, "retention.png"))]
+    if result.task == "lm":
+        samples = os.path.join(out_dir, "samples.txt")
+        atomic_write(samples, "".join(f"=== {r['model']} ({r['params']} parameters, val bpc {r['val_bpc']:.3f}) ===\n"
+                                      f"{r['sample']}\n\n" for r in result.results.values()))
+        return [samples, ex.write_lm_figure(result.results, os.path.join(out_dir, "lm_bpc.png"))]
+    return []
+
+
+def resume_hint(spec, error: BaseException) -> str:
+    if isinstance(spec, GenerateSpec):
+        return "nothing was saved; run it again"
+    saved = f"{error}; " if str(error) else ""
+    again = "again without --restart" if spec.restart else "the same command again"
+    return f"{saved}finished models are kept in {spec.out}; run {again} to resume"
