@@ -301,8 +301,9 @@ def _astrosnn_spec(args):
                      restart=args.restart)
 
 
-# every command but `sweep` (its own modes: merge, --plan, --report-only, several processes) runs its
-# experiment (`nam.experiments`) through `_run_experiment`; this builds each one's spec from the flags
+# every command runs its experiment (`nam.experiments`) through `_run_experiment`; this builds each one's
+# spec from the flags (`nam sweep` builds its spec in `_sweep`, after its own modes: merge, --plan,
+# --report-only, joining several processes)
 _SPECS = {"demo": _demo_spec, "gordleeva": _gordleeva_spec, "learn": _learn_spec, "astrosnn": _astrosnn_spec}
 
 

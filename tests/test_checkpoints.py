@@ -192,6 +192,7 @@ def test_cli_learn_refuses_a_corrupt_checkpoint_in_one_line(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and str(ckpt) in err and "corrupt" in err
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_astrosnn_checkpoint_refused_when_corrupt(tmp_path):
     from nam.astrosnn import CharData, load_model, train_lm
 
@@ -286,6 +287,7 @@ class _BarThatInterrupts:
         pass
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_cli_learn_ctrl_c_saves_prints_one_line_and_exits_130(tmp_path, capsys, monkeypatch):
     from nam.learning import _train
 

@@ -276,6 +276,7 @@ def test_reduced_model_vector_synapses_equal_the_full_matrix_form(getkey):
     np.testing.assert_allclose(np.asarray(net.run(jnp.asarray(x0))[1:]), np.stack(outs), rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_inpainting_pieces_and_a_short_training():
     from nam.learning._inpainting import masked_rms, mean_fill, random_masks, run_inpainting
 
@@ -348,6 +349,7 @@ def test_cli_learn_keeps_an_explicit_out_and_refuses_options_that_do_not_apply(t
     assert sorted(p.name for p in (tmp_path / "nam_output").iterdir()) == ["learn"]
 
 
+@pytest.mark.slow  # long: run with -m slow
 def test_cli_learn_gain_honours_adjoint_and_trials(tmp_path, capsys, monkeypatch):
     import json
 
