@@ -113,7 +113,8 @@ def _sweep(d):
         out.append(f"`nam sweep` {label.replace('_', ' ')}: {rec['wall_seconds']} s sweep wall with {workers} worker "
                    f"thread(s); {rec['compile_seconds']} s compiling {rec['programs']} programs and "
                    f"{rec['run_seconds']} s running, summed over the workers ({100 * rec['compile_share']:.0f} % of the "
-                   "workers' time compiling).")
+                   "workers' time compiling" + (f"; something was compiling during {100 * rec['compile_wall_share']:.0f} % "
+                                               "of the wall time" if "compile_wall_share" in rec else "") + ").")
     return out
 
 

@@ -211,3 +211,12 @@ def test_spec_takes_numpy_integers_and_refuses_bools():
     for bad in (dict(trials=True), dict(seed=True), dict(n_grid={"dam3": (True, 8)})):
         with pytest.raises(TypeError, match="integer"):
             nam.SweepSpec(**{**dict(n_grid={"dam3": (8,)}, trials=8, batch=8), **bad})
+
+
+def test_compile_wall_is_the_union_of_compile_spans(monkeypatch):
+    from nam.sweep import _engine
+
+    monkeypatch.setattr(_engine, "COMPILE_SPANS", [(0.0, 2.0), (1.0, 3.0), (5.0, 6.0), (5.5, 5.8)])
+    assert _engine._compile_wall(0.0) == pytest.approx(4.0)  # [0, 3] and [5, 6]
+    assert _engine._compile_wall(1.5) == pytest.approx(2.5)  # [1.5, 3] and [5, 6]
+    assert _engine._compile_wall(7.0) == 0.0

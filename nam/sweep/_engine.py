@@ -80,6 +80,7 @@ STAGES = (1, 4)  # continuous batches shrink to a quarter of their samples when 
 TRACES: dict = {}  # program key -> number of traces, for the no-recompile test
 _COMPILED: dict = {}  # program key -> compiled executable
 STATS = {"programs": 0, "compile_seconds": 0.0, "run_seconds": 0.0}  # of this process
+COMPILE_SPANS: list = []  # (start, end) perf_counter times of every compilation of this process
 
 
 class SpecMismatch(ValueError):
@@ -197,8 +198,10 @@ def _get_program(key: tuple, args):
             compiled = jax.jit(build(*key)).lower(*args).compile()
             with _LOCK:
                 _COMPILED[key] = compiled
-                STATS["compile_seconds"] += time.perf_counter() - t0
+                t1 = time.perf_counter()
+                STATS["compile_seconds"] += t1 - t0
                 STATS["programs"] += 1
+                COMPILE_SPANS.append((t0, t1))
     return _COMPILED[key]
 
 
@@ -445,6 +448,18 @@ def shard_pairs(spec: SweepSpec, index: int, count: int) -> list[tuple[str, int]
     return [(plan[i]["model"], plan[i]["n"]) for i in range(len(plan)) if owner[i] == index - 1]
 
 
+def _compile_wall(since: float) -> float:
+    """Wall seconds since `since` during which at least one program was compiling (the union of the
+    compile spans): with several worker threads, compile seconds summed over threads overcount it."""
+    spans = sorted((max(a, since), b) for a, b in COMPILE_SPANS if b > since)
+    total, end = 0.0, since
+    for a, b in spans:
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
 def _record(wall: float, stats: dict) -> dict:
     """The run record: versions, devices, this run's wall/compile/run seconds and programs (`stats`), peak
     memory of the process (and of the device where it reports one)."""
@@ -628,6 +643,39 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
     return result
 
 
+def _precompile(spec: SweepSpec, pairs: list, cache: dict, workers: int) -> None:
+    """Compile the first program of every search that has rows left to measure, `workers` at a time, before
+    any search runs: compilation then overlaps other compilation, not the searches (the total is the same).
+    One device only (the programs are lowered from shapes, without a sharding); later capacity rungs compile
+    when a search reaches them."""
+    if len(jax.devices()) > 1:
+        return
+    todo = {}
+    for name, n in pairs:
+        sm = REGISTRY[name]
+        k0 = max(1, int(round(sm.start_k(n, spec.rho))))
+        if (name, n, k0, spec.rho, spec.seed, 0) in cache:
+            continue
+        cap = _cap(name, _ladder(spec, name, n, k0), k0)
+        words = words_for(n) if sm.continuous else words_for(max(spec.n_grid[name]))
+        key = (name, n, cap, spec.batch) if sm.continuous else (name, words, cap, spec.batch)
+        todo[key] = (words, cap)
+
+    def compile_one(item):
+        key, (words, cap) = item
+        args = (jax.ShapeDtypeStruct((words, spec.batch, cap), jnp.uint32),
+                jax.ShapeDtypeStruct((spec.batch, 32 * words), jnp.bool_),
+                jax.ShapeDtypeStruct((), jnp.int32), jax.ShapeDtypeStruct((), jnp.int32))
+        _get_program(key, args)
+
+    if workers <= 1:
+        for item in todo.items():
+            compile_one(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nam-compile") as pool:
+        list(pool.map(compile_one, todo.items()))
+
+
 def default_workers() -> int:
     """Worker threads for a sweep's independent (model, N) searches: the CPU count on a CPU backend
     (XLA runs each small program on the calling thread, so one search per core uses the machine), 1 on
@@ -709,6 +757,8 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
     pairs = ([(name, n) for name, ns in spec.n_grid.items() for n in ns] if shard is None
              else shard_pairs(spec, *shard))
     results: dict = {}
+    if max_new_rows != 0 and workers > 1:
+        _precompile(spec, pairs, cache, workers)
     bar = tqdm(total=len(pairs), desc="sweep", disable=not (progress and lead), unit="N")
     try:
         if workers <= 1:
@@ -741,6 +791,7 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
     fits = fit_laws(summary, spec.rho) if shard is None else []
     wall = time.perf_counter() - t_start
     record = _record(wall, {key: STATS[key] - stats0[key] for key in STATS})
+    record["compile_wall_seconds"] = round(_compile_wall(t_start), 2)
     record["rows_measured"] = new_rows
     record["rows_reused"] = len(order) - new_rows
     record["processes"] = jax.process_count()

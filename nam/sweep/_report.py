@@ -59,6 +59,10 @@ def format_summary(result) -> str:
         share = f" ({100 * compile_s / busy:.0f}% compiling)" if busy > 0 else ""
         split = (f"{compile_s:.1f} s compiling {rec.get('programs', 0)} programs + {run_s:.1f} s running"
                  + (f", summed over {workers} worker threads" if workers > 1 else "") + share)
+        if workers > 1 and "compile_wall_seconds" in rec:
+            wall_s = rec.get("wall_seconds", math.nan)
+            split += (f"; something was compiling during {rec['compile_wall_seconds']:.1f} s of the wall "
+                      f"({100 * rec['compile_wall_seconds'] / wall_s:.0f}%)")
         lines.append(f"run: {rec.get('wall_seconds', math.nan):.1f} s wall{' =' if workers == 1 else ';'} {split}; "
                      f"{rec.get('backend', '?')} x{rec.get('device_count', '?')}; "
                      f"{rec.get('rows_measured', 0)} rows measured, {rec.get('rows_reused', 0)} reused")
