@@ -396,6 +396,8 @@ def _sweep_grid(args, preset_grid: dict) -> dict:
 
 
 def _parse_shard(text: str) -> tuple[int, int]:
+    from .sweep._engine import check_shard
+
     index, sep, count = (text or "").partition("/")
     try:
         shard = (int(index), int(count)) if sep else None
@@ -403,14 +405,15 @@ def _parse_shard(text: str) -> tuple[int, int]:
         shard = None
     if shard is None:
         raise ValueError(f"--shard {text!r}: expected I/M with integers 1 <= I <= M, e.g. 2/8")
-    if not 1 <= shard[0] <= shard[1]:
-        raise ValueError(f"--shard {text}: expected 1 <= I <= M, got I = {shard[0]}, M = {shard[1]}")
-    return shard
+    try:
+        return check_shard(shard)
+    except ValueError as e:
+        raise ValueError(f"--shard {text}: {e}") from None
 
 
 def _sweep_merge(args) -> int:
+    from .experiments import sweep as ex
     from .sweep._engine import SpecMismatch, merge_sweeps
-    from .sweep._report import format_summary, write_sweep_figures
 
     if len(args.merge) < 3:
         print("nam sweep merge: expected `nam sweep merge OUT DIR1 [DIR2 ...]`", file=sys.stderr)
@@ -421,16 +424,11 @@ def _sweep_merge(args) -> int:
     except (ValueError, SpecMismatch, OSError) as e:
         print(f"nam sweep merge: {e}", file=sys.stderr)
         return 2
-    print(format_summary(result))
-    for path in _sweep_tables(result, out) + write_sweep_figures(result, out):
+    merged = ex.SweepRun(result)  # printed and written like a whole sweep's run
+    print(ex.format(merged))
+    for path in ex.write(merged, out):
         print(f"wrote {path}")
     return 0
-
-
-def _sweep_tables(result, out: str) -> list:
-    """The tables this run wrote: rows, the summary and the fits when it has them, the run record."""
-    names = ["rows.csv"] + (["summary.csv"] if result.summary else []) + (["fits.csv"] if result.fits else [])
-    return [os.path.join(out, f) for f in names + ["run.json"]]
 
 
 def _sweep_distributed(args) -> str | None:

@@ -247,6 +247,22 @@ def _gather(outputs):
     return [np.asarray(x) for x in multihost_utils.process_allgather(outputs, tiled=True)]
 
 
+def _program_key(name: str, n: int, words: int, cap: int, batch: int) -> tuple:
+    """A compiled program's key: continuous models have one per N; binary ones one per word count (N traced)."""
+    return (name, n, cap, batch) if REGISTRY[name].continuous else (name, words, cap, batch)
+
+
+def _first_load(spec: SweepSpec, name: str, n: int) -> int:
+    """The K* search's first load at N (`SweepModel.start_k`)."""
+    return max(1, int(round(REGISTRY[name].start_k(n, spec.rho))))
+
+
+def _words(spec: SweepSpec, name: str, n: int) -> int:
+    """32-bit words per memory of the program: for N itself (continuous), or for the model's largest N, which
+    one binary program serves at every N."""
+    return words_for(n if REGISTRY[name].continuous else max(spec.n_grid[name]))
+
+
 def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int, cap: int | None = None,
                 words: int | None = None) -> dict:
     """Run one batch of trials at load K and return its row (status-gated counts, means, status counts,
@@ -263,8 +279,7 @@ def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int, ca
                                        spec.rho)
     bits, flips = _place(bits, flips, axes=(1, 0))
     args = (bits, flips, jnp.asarray(n, jnp.int32), jnp.asarray(k, jnp.int32))
-    key = (name, n, cap, spec.batch) if sm.continuous else (name, words, cap, spec.batch)
-    program = _get_program(key, args)
+    program = _get_program(_program_key(name, n, words, cap, spec.batch), args)
     t0 = time.perf_counter()
     stable, fixed, exact, overlap, status, status_mem, work = _gather(program(*args))
     seconds = time.perf_counter() - t0
@@ -296,24 +311,30 @@ def _csv(rows, fields=ROW_FIELDS) -> str:
 def read_rows(path: str) -> list[dict]:
     """The rows of a results table, with numbers parsed. A malformed table (a truncated line, a missing
     or non-numeric field, a header from another version) raises ValueError naming the file and line."""
-    rows = []
     with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        if reader.fieldnames is None or tuple(reader.fieldnames) != ROW_FIELDS:
-            raise ValueError(f"{path}: line 1: expected the header {','.join(ROW_FIELDS)}, got "
-                             f"{','.join(reader.fieldnames or [])!r}")
-        for row in reader:
-            line = reader.line_num
-            if None in row or any(v is None for v in row.values()):
-                raise ValueError(f"{path}: line {line}: expected {len(ROW_FIELDS)} fields (a truncated or corrupt row)")
-            try:
-                parsed = {key: (int(v) if key in _INT_FIELDS else v if key == "model" else float(v))
-                          for key, v in row.items()}
-            except ValueError as e:
-                raise ValueError(f"{path}: line {line}: {e}") from None
-            if parsed["model"] not in REGISTRY:
-                raise ValueError(f"{path}: line {line}: unknown model {parsed['model']!r}")
-            rows.append(parsed)
+        return parse_rows(f.read(), path)
+
+
+def parse_rows(text: str, where: str) -> list[dict]:
+    """The rows of CSV text in the layout of rows.csv, numbers parsed; ValueError naming `where` and the
+    line for a malformed table."""
+    rows = []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None or tuple(reader.fieldnames) != ROW_FIELDS:
+        raise ValueError(f"{where}: line 1: expected the header {','.join(ROW_FIELDS)}, got "
+                         f"{','.join(reader.fieldnames or [])!r}")
+    for row in reader:
+        line = reader.line_num
+        if None in row or any(v is None for v in row.values()):
+            raise ValueError(f"{where}: line {line}: expected {len(ROW_FIELDS)} fields (a truncated or corrupt row)")
+        try:
+            parsed = {key: (int(v) if key in _INT_FIELDS else v if key == "model" else float(v))
+                      for key, v in row.items()}
+        except ValueError as e:
+            raise ValueError(f"{where}: line {line}: {e}") from None
+        if parsed["model"] not in REGISTRY:
+            raise ValueError(f"{where}: line {line}: unknown model {parsed['model']!r}")
+        rows.append(parsed)
     return rows
 
 
@@ -403,16 +424,7 @@ def _broadcast_rows(load):
         errors = {"SpecMismatch": SpecMismatch, "NotADirectoryError": NotADirectoryError,
                   "PermissionError": PermissionError, "ValueError": ValueError}
         raise errors.get(kind, RuntimeError)(message)
-    return list(csv_rows(data[1:].decode(), "rows broadcast from process 0"))
-
-
-def csv_rows(text: str, where: str):
-    """Parse rows from CSV text (the layout of rows.csv); errors name `where` and the line."""
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None:
-        return
-    for row in reader:
-        yield {key: (int(v) if key in _INT_FIELDS else v if key == "model" else float(v)) for key, v in row.items()}
+    return parse_rows(data[1:].decode(), "rows broadcast from process 0")
 
 
 def check_shard(shard) -> tuple[int, int]:
@@ -492,11 +504,10 @@ def _ladder(spec: SweepSpec, name: str, n: int, k0: int) -> int:
     Continuous models: one ladder per (model, N) from k0."""
     sm = REGISTRY[name]
     if sm.kind == "binary":
-        words = words_for(max(spec.n_grid[name]))
         top = capacity_for(name, sm.start_k(max(spec.n_grid[name]), spec.rho))
-        if 4 * words * spec.batch * top <= ONE_PROGRAM_BYTES:
+        if 4 * _words(spec, name, n) * spec.batch * top <= ONE_PROGRAM_BYTES:
             return top
-        return max(16, 1 << (max(1, int(round(sm.start_k(min(spec.n_grid[name]), spec.rho)))) - 1).bit_length())
+        return max(16, 1 << (_first_load(spec, name, min(spec.n_grid[name])) - 1).bit_length())
     return capacity_for(name, k0)
 
 
@@ -590,24 +601,25 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
     if not dirs:
         raise ValueError("merge needs at least one shard folder")
     out_dir = os.fspath(out_dir)
-    specs, shards = [], {}
+    spec = count = None
+    shards: dict = {}
     for d in dirs:
         if not os.path.exists(os.path.join(d, "spec.json")):
             raise ValueError(f"{d} holds no sweep (no spec.json)")
         if os.path.abspath(d) == os.path.abspath(out_dir):
             raise ValueError(f"the merged folder {out_dir} is also a shard folder; choose another")
-        specs.append(_read_spec(d))
-        shard = _read_shard(d)
+        this, shard = _read_spec(d), _read_shard(d)
         if shard is None:
             raise ValueError(f"{d} holds a whole sweep, not a shard (no shard.json)")
-        if specs[-1] != specs[0]:
-            raise ValueError(f"{d} and {dirs[0]} hold different sweeps: {specs[0].differences(specs[-1])}")
-        if shard[1] != _read_shard(dirs[0])[1]:
-            raise ValueError(f"{d} is a shard of {shard[1]}, {dirs[0]} of {_read_shard(dirs[0])[1]}")
+        if spec is None:
+            spec, count = this, shard[1]
+        if this != spec:
+            raise ValueError(f"{d} and {dirs[0]} hold different sweeps: {spec.differences(this)}")
+        if shard[1] != count:
+            raise ValueError(f"{d} is a shard of {shard[1]}, {dirs[0]} of {count}")
         if shard[0] in shards:
             raise ValueError(f"{shards[shard[0]]} and {d} both hold shard {shard[0]}/{shard[1]}")
         shards[shard[0]] = d
-    spec, count = specs[0], _read_shard(dirs[0])[1]
     missing = [i for i in range(1, count + 1) if i not in shards]
     if missing:
         raise ValueError(f"shard(s) {', '.join(f'{i}/{count}' for i in missing)} missing from the folders given")
@@ -616,20 +628,18 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
     for i in sorted(shards):
         d = shards[i]
         try:
-            load_sweep(d)
+            part = load_sweep(d)  # complete, and its rows (those its searches read) and run record
         except ValueError as e:
             raise ValueError(f"shard {i}/{count}: {e}") from None
-        for row in read_rows(os.path.join(d, "rows.csv")):
+        for row in part.rows:
             key = tuple(row[f] for f in KEY_FIELDS)
             if key in union and {k: v for k, v in union[key].items() if k != "seconds"} != \
                     {k: v for k, v in row.items() if k != "seconds"}:
                 raise ValueError(f"{source[key]} and {d} disagree on the row {dict(zip(KEY_FIELDS, key))}")
             union.setdefault(key, row)
             source.setdefault(key, d)
-        run_path = os.path.join(d, "run.json")
-        if os.path.exists(run_path):
-            with open(run_path) as f:
-                records.append({"shard": f"{i}/{count}", "folder": d, **json.load(f)})
+        if part.record:
+            records.append({"shard": f"{i}/{count}", "folder": d, **part.record})
     _open_output(spec, out_dir, write=True)
     result = _run(spec, out_dir, progress=False, max_new_rows=0, write=True, rows=list(union.values()))
     record = dict(result.record)
@@ -652,14 +662,11 @@ def _precompile(spec: SweepSpec, pairs: list, cache: dict, workers: int) -> None
         return
     todo = {}
     for name, n in pairs:
-        sm = REGISTRY[name]
-        k0 = max(1, int(round(sm.start_k(n, spec.rho))))
+        k0 = _first_load(spec, name, n)
         if (name, n, k0, spec.rho, spec.seed, 0) in cache:
             continue
-        cap = _cap(name, _ladder(spec, name, n, k0), k0)
-        words = words_for(n) if sm.continuous else words_for(max(spec.n_grid[name]))
-        key = (name, n, cap, spec.batch) if sm.continuous else (name, words, cap, spec.batch)
-        todo[key] = (words, cap)
+        cap, words = _cap(name, _ladder(spec, name, n, k0), k0), _words(spec, name, n)
+        todo[_program_key(name, n, words, cap, spec.batch)] = (words, cap)
 
     def compile_one(item):
         key, (words, cap) = item
@@ -668,10 +675,6 @@ def _precompile(spec: SweepSpec, pairs: list, cache: dict, workers: int) -> None
                 jax.ShapeDtypeStruct((), jnp.int32), jax.ShapeDtypeStruct((), jnp.int32))
         _get_program(key, args)
 
-    if workers <= 1:
-        for item in todo.items():
-            compile_one(item)
-        return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nam-compile") as pool:
         list(pool.map(compile_one, todo.items()))
 
@@ -733,9 +736,8 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
     def search(pair):
         name, n = pair
         sweep_model = REGISTRY[name]
-        k0 = max(1, int(round(sweep_model.start_k(n, spec.rho))))
-        base = _ladder(spec, name, n, k0)
-        words = words_for(max(spec.n_grid[name]))
+        k0 = _first_load(spec, name, n)
+        base, words = _ladder(spec, name, n, k0), _words(spec, name, n)
         order: dict = {}  # the rows this search read, in its order
 
         def evaluate(k):

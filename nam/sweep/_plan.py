@@ -18,7 +18,7 @@ rough guide to the run time, and what `shard_pairs` balances job-array shards by
 
 import os
 
-from ._engine import _cap, _ladder, words_for
+from ._engine import _cap, _first_load, _ladder, words_for
 from ._registry import REGISTRY
 from ._spec import SweepSpec
 
@@ -70,7 +70,7 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
         for n in ns:
             k0 = max(1.0, sm.start_k(n, spec.rho))
             k_mean = 1.2 * k0
-            cap = _cap(name, _ladder(spec, name, n, max(1, int(round(k0)))), int(round(2 * k0)))
+            cap = _cap(name, _ladder(spec, name, n, _first_load(spec, name, n)), int(round(2 * k0)))
             b = spec.batch
             if sm.kind == "binary":
                 work = spec.trials * LOADS * (SWEEPS + 1) * n * k_mean
