@@ -192,14 +192,54 @@ def _astrosnn_retention(d):
     return out
 
 
+def _pm(s):
+    return f"{s['mean']:.3f}" + (f" ± {s['sd']:.3f}" if s.get("sd") is not None else "")
+
+
 def _astrosnn_lm(d):
-    rows = [[k, f"{v['params']:,}", f"{v['val_nats']:.3f}", f"{v['val_bpc']:.3f}",
-             _num(v.get("spike_rate")),
-             f"{v.get('steps')} x {v.get('batch')} x {v.get('length')}",
-             f"{v['train_seconds_this_run'] / 60:.0f} min" if v.get("train_seconds_this_run") else "-"]
-            for k, v in d.items()]
-    return [_table(["run", "parameters", "val nats/char", "val bits/char", "spike rate",
-                    "steps x batch x length", "training wall time"], rows)]
+    out = []
+    for corpus, part in d["summary"].items():
+        rows = [[name, f"{r['params']:,}", _pm(r["val_nats"]), " / ".join(f"{x:.3f}" for x in r["per_seed"]),
+                 _num(r.get("spike_rate")), f"{r['train_seconds'] / 60:.1f} min"]
+                for name, r in part["models"].items()]
+        text = (f"**{corpus}**: validation nats per character, mean ± sample sd over seeds\n\n"
+                + _table(["model", "parameters", "val nats/char", "each seed", "spike rate", "training wall time"],
+                         rows))
+        comp = part["comparisons"]
+        lines = [f"- {k.replace('_minus_', ' − ')}: {_pm(c)} nats/char (paired over {c['n']} seeds)"
+                 for k, c in comp.items() if not k.startswith("gap_closed")]
+        if "gap_closed" in comp:
+            per = comp.get("gap_closed_per_seed", {})
+            lines.append("- share of astrosnn-membrane's gap to the LSTM that astrosnn closes: "
+                         f"{comp['gap_closed']:.0%} from the seed means"
+                         + ("; per seed " + ", ".join(f"{v:.0%}" for v in per.values()) if per else ""))
+        out.append(text + "\n\n" + "\n".join(lines))
+    traced = [r for r in d["runs"].values() if "trace" in r]
+    if traced:
+        rows = []
+        for r in sorted(traced, key=lambda r: (r["corpus"], r["model"], r["seed"])):
+            t = {k: sum(b[k] for b in r["trace"]) / len(r["trace"]) for k in r["trace"][0] if k != "decays"}
+            rows.append([r["corpus"], r["model"], r["seed"], f"{r['read_removed_val_nats'] - r['val_nats']:+.3f}",
+                         f"{t['spikes_flipped']:.3f}", f"{t['residual_share']:.3f}", f"{t['stream_share']:.3f}",
+                         f"{t['k_rate']:.2f} / {t['q_rate']:.2f}", f"{t['writes_per_token']:.1f}",
+                         f"{t['silent_writes']:.3f}",
+                         ", ".join(f"{x:.2f}" for x in r["trace"][0]["decays"])])
+        out.append("**What the astrocyte read contributes** (`nam.astrosnn.astrocyte_trace` on 16 validation "
+                   "windows, averaged over blocks; decays of the first block)\n\n" + _table(
+                       ["corpus", "model", "seed", "loss added by removing the read", "spikes flipped by the read",
+                        "read's share of the stream", "spikes' share of the stream", "k / q mean",
+                        "key units written per head and token", "silent writes", "learned decays (block 1)"], rows))
+    return out
+
+
+def _astrosnn_lm_candidates(d):
+    s = d["settings"]
+    rows = [[r["candidate"], ", ".join(f"{k}={v}" for k, v in r["options"].items()) or "-", f"{r['params']:,}",
+             f"{r['val_nats']:.3f}", "-" if r.get("minus_lif") is None else f"{r['minus_lif']:+.3f}",
+             _num(r.get("spike_rate"))] for r in sorted(d["rows"], key=lambda r: r["val_nats"])]
+    return [f"{s['corpus']}, seed {s['seed']}, {s['steps']} steps of {s['batch']} x {s['length']}, "
+            f"{s['params']:,} parameters\n\n" + _table(["candidate", "options", "parameters", "val nats/char",
+                                                         "− LIF-SNN", "spike rate"], rows)]
 
 
 RENDERERS = {
@@ -210,6 +250,7 @@ RENDERERS = {
     "astrosnn": _astrosnn,
     "astrosnn_retention": _astrosnn_retention,
     "astrosnn_lm": _astrosnn_lm,
+    "astrosnn_lm_candidates": _astrosnn_lm_candidates,
 }
 
 

@@ -224,24 +224,29 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--restart", action="store_true", help="start afresh: discard the results and checkpoints in "
                                                           "--out (otherwise a run with other options is refused)")
-    m = asub.add_parser("lm", help="character language model on Tiny Shakespeare: validation bits per char, "
-                                   "samples, spike rates")
-    m.add_argument("--models", default="astrosnn,lif,lstm,transformer", help=models_help)
-    m.add_argument("--d", type=_positive_int, default=160, help="AstroSNN width (default 160); the others match "
-                                                                 "its parameter count")
+    from .astrosnn._experiments import LM_MODELS
+
+    m = asub.add_parser("lm", help="character language models on Tiny Shakespeare and held-out Python source, "
+                                   "several seeds: validation nats per char, astrocyte ablation, spike rates")
+    # the default is given in words (None here): argparse would wrap the list at a hyphen
+    m.add_argument("--models", default=None,
+                   help=f"comma-separated subset of {','.join(LM_MODELS)} (default: astrosnn, astrosnn-membrane, lif "
+                        "and lstm; astrosnn-membrane is Figure 1's membrane read, the earlier default)")
+    m.add_argument("--corpus", default="shakespeare,python",
+                   help="comma-separated subset of shakespeare,python (default both)")
+    m.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    m.add_argument("--params", type=_positive_int, default=500_000,
+                   help="parameter count every model is matched to by its width (default 500000)")
     m.add_argument("--layers", type=_positive_int, default=4, help="blocks / layers (default 4)")
     m.add_argument("--steps", type=_positive_int, default=1000, help="training steps per model (default 1000)")
     m.add_argument("--batch", type=_positive_int, default=16, help="sequences per step (default 16)")
-    m.add_argument("--length", type=_positive_int, default=256, help="training sequence length (default 256)")
+    m.add_argument("--length", type=_positive_int, default=128, help="training sequence length (default 128)")
     m.add_argument("--lr", type=_finite_float, default=2e-3, help="peak learning rate")
-    m.add_argument("--decay", choices=["retnet", "wide"], default="wide",
-                   help="start of the astrocyte decays: wide (0.5-0.998, default) or retnet (0.969-0.999)")
-    m.add_argument("--seed", type=int, default=0, help="random seed")
     m.add_argument("--out", default="nam_output/astrosnn_lm", help="output folder (default nam_output/astrosnn_lm); "
-                                                                    "a re-run resumes")
+                                                                    "finished runs in it are reused")
     m.add_argument("--no-progress", action="store_true", help="no progress bar")
-    m.add_argument("--restart", action="store_true", help="start afresh: discard the results and checkpoints in "
-                                                          "--out (otherwise a run with other options is refused)")
+    m.add_argument("--restart", action="store_true", help="start afresh: retrain the runs asked for (otherwise a "
+                                                          "run in --out made with other options is refused)")
     gen = asub.add_parser("generate", help="sample text from a trained character model checkpoint")
     gen.add_argument("checkpoint", help="a checkpoint written by `nam astrosnn lm` (e.g. nam_output/astrosnn_lm/"
                                         "lm_astrosnn.eqx)")
@@ -287,7 +292,13 @@ def _astrosnn_spec(args):
     if args.task == "generate":
         return ex.GenerateSpec(checkpoint=args.checkpoint, prompt=args.prompt.replace("\\n", "\n"), chars=args.chars,
                                temperature=args.temperature, seed=args.seed)
-    models = ex.check_models(x.strip() for x in args.models.split(",") if x.strip())
+    from .astrosnn._experiments import LM_MODELS
+    from .astrosnn._models import MODEL_KINDS
+
+    if args.models is None:  # lm's default, given in words in its help
+        args.models = ",".join(ex.LMSpec.models)
+    models = ex.check_models((x.strip() for x in args.models.split(",") if x.strip()),
+                             LM_MODELS if args.task == "lm" else MODEL_KINDS)
     if not models:
         raise ValueError(f"--models: no model named in {args.models!r}")
     if args.task == "retention":
@@ -296,8 +307,19 @@ def _astrosnn_spec(args):
         return ex.RetentionSpec(tasks=tuple(x.strip() for x in args.tasks.split(",") if x.strip()), models=models,
                                 max_delay=args.max_delay, d=args.d, steps=args.steps, decay=args.decay, seed=args.seed,
                                 out=args.out, restart=args.restart)
-    return ex.LMSpec(models=models, d=args.d, layers=args.layers, steps=args.steps, batch=args.batch,
-                     length=args.length, learning_rate=args.lr, decay=args.decay, seed=args.seed, out=args.out,
+    corpora = tuple(x.strip() for x in args.corpus.split(",") if x.strip())
+    for x in corpora:
+        if x not in ("shakespeare", "python"):
+            raise ValueError(f"--corpus: unknown corpus {x!r}; expected shakespeare, python")
+    try:
+        seeds = tuple(int(x) for x in args.seeds.split(",") if x.strip())
+    except ValueError:
+        raise ValueError(f"--seeds must be comma-separated integers >= 0, got {args.seeds!r}") from None
+    if not corpora or not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--corpus and --seeds must each name at least one (distinct seeds >= 0), got "
+                         f"{args.corpus!r} and {args.seeds!r}")
+    return ex.LMSpec(models=models, corpora=corpora, seeds=seeds, params=args.params, layers=args.layers,
+                     steps=args.steps, batch=args.batch, length=args.length, learning_rate=args.lr, out=args.out,
                      restart=args.restart)
 
 

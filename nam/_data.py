@@ -1,6 +1,8 @@
 """The data sets that ship with nam, in one place: the ten digit images of Gordleeva et al. (2021)
 (`nam/spiking/data/digits`, see its PROVENANCE.md), read as images (`load_digit`) or as +-1 memories
-(`digit_patterns`), and the Tiny Shakespeare corpus (`nam/astrosnn/data`, md5-checked, `load_text`).
+(`digit_patterns`), and the two text corpora of `nam astrosnn lm` (`nam/astrosnn/data`, md5-checked,
+`load_text`): Tiny Shakespeare and a held-out corpus of Python source (29 modules of CPython 3.11.7's
+standard library).
 Nothing is downloaded at run time. Re-exported by the namespaces that use them: `nam.spiking.load_digit`,
 `nam.learning.digit_patterns`, `nam.astrosnn.load_text`."""
 
@@ -12,11 +14,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import ArgumentTypeError, check_int, check_number, is_integer
+from ._checks import ArgumentTypeError, check_choice, check_int, check_number, is_integer
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-TINY_SHAKESPEARE = os.path.join(os.path.dirname(__file__), "astrosnn", "data", "tinyshakespeare.txt")
+_TEXT_DIR = os.path.join(os.path.dirname(__file__), "astrosnn", "data")
+TINY_SHAKESPEARE = os.path.join(_TEXT_DIR, "tinyshakespeare.txt")
 TINY_SHAKESPEARE_MD5 = "6fb458f1232090904fb40fe944165e91"
+# name -> (file, md5); see nam/astrosnn/data/PROVENANCE.md
+CORPORA = {"shakespeare": (TINY_SHAKESPEARE, TINY_SHAKESPEARE_MD5),
+           "python": (os.path.join(_TEXT_DIR, "python_stdlib.txt"), "389a37ce3c6e6c46def142d9cd9ae51a")}
 
 
 def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
@@ -45,11 +51,13 @@ def digit_patterns(side: int = 8) -> jax.Array:
     return jnp.asarray(np.stack([load_digit(d, side=side) for d in range(10)]).reshape(10, -1) * 2.0 - 1.0)
 
 
-def load_text(path: str | None = None) -> str:
-    """The embedded Tiny Shakespeare (md5-checked), or the text file at `path`."""
-    with open(path or TINY_SHAKESPEARE, "rb") as f:
+def load_text(path: str | None = None, *, corpus: str = "shakespeare") -> str:
+    """The text file at `path`, or else the embedded `corpus` (md5-checked): "shakespeare" (Tiny
+    Shakespeare, 1,115,394 characters, 65 distinct) or "python" (Python source, 1,266,501 characters, 96
+    distinct, held out: nothing in nam was tuned on it). Provenance: nam/astrosnn/data/PROVENANCE.md."""
+    file, md5 = CORPORA[check_choice("corpus", corpus, tuple(CORPORA))]
+    with open(path or file, "rb") as f:
         raw = f.read()
-    if path is None and hashlib.md5(raw).hexdigest() != TINY_SHAKESPEARE_MD5:
-        raise RuntimeError(f"{TINY_SHAKESPEARE} is corrupted: md5 {hashlib.md5(raw).hexdigest()}, expected "
-                           f"{TINY_SHAKESPEARE_MD5}")
+    if path is None and hashlib.md5(raw).hexdigest() != md5:
+        raise RuntimeError(f"{file} is corrupted: md5 {hashlib.md5(raw).hexdigest()}, expected {md5}")
     return raw.decode("utf-8")

@@ -23,7 +23,7 @@ COMMANDS = {
     "learn inpainting": ["learn", "--task", "inpainting", "--steps", "1", "--no-progress"],
     "gordleeva": ["gordleeva", "--experiments", "noise", "--trials", "1", "--no-progress"],
     "astrosnn retention": ["astrosnn", "retention", "--steps", "1", "--d", "8", "--max-delay", "8", "--no-progress"],
-    "astrosnn lm": ["astrosnn", "lm", "--steps", "1", "--d", "8", "--layers", "1", "--no-progress"],
+    "astrosnn lm": ["astrosnn", "lm", "--steps", "1", "--params", "3000", "--layers", "1", "--no-progress"],
 }
 
 
@@ -62,7 +62,7 @@ def test_non_finite_numbers_are_refused_by_the_parser(args, name, capsys):
     (["demo", "--k", "1000000000", "--n", "10"], ["`k`", "GiB"]),
     (["learn", "--batch", "1000000000", "--steps", "1"], ["`batch`", "GiB"]),
     (["learn", "--task", "inpainting", "--batch", "1000000000"], ["`batch`", "GiB"]),
-    (["astrosnn", "lm", "--d", "1000000", "--models", "astrosnn"], ["`d`", "iB"]),
+    (["astrosnn", "lm", "--params", "100000000000", "--models", "astrosnn"], ["`params`", "iB"]),
     (["astrosnn", "retention", "--d", "1000000", "--models", "astrosnn"], ["`d`", "iB"]),
     (["learn", "--lr", "-1"], ["learning_rate"]),
     (["learn", "--seed", "-1", "--steps", "1"], ["seed"]),

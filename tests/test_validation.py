@@ -469,6 +469,13 @@ for kw, e, name in (({"length": 0}, V, "length"), ({"batch": 0}, V, "batch"), ({
 bad(snn.load_model, {}, FileNotFoundError, "/no/such.eqx", checkpoint="/no/such.eqx")
 bad(snn.load_model, {}, T, "checkpoint", checkpoint=5)
 bad(snn.parameter_count, {}, T, "model", model=None)
+LIF = snn.build_model("lif", 10, 8, 1, key=K, chunk=8)
+for kw, e, name in (({"model": None}, T, "model"), ({"model": LIF}, V, "no astrocytes")):
+    bad(snn.remove_astrocyte_read, dict(model=LM), e, name, **kw)
+for kw, e, name in (({"model": "lm"}, T, "model"), ({"model": LIF}, V, "no astrocytes"),
+                    ({"tokens": jnp.zeros((2, 12), jnp.int32)}, V, "tokens"),
+                    ({"tokens": jnp.zeros((16,), jnp.int32)}, V, "tokens")):
+    bad(snn.astrocyte_trace, dict(model=LM, tokens=jnp.zeros((2, 16), jnp.int32)), e, name, **kw)
 
 # --- experiments behind the CLI ------------------------------------------------------------------------------
 for kw, e, name in (({"side": 2}, V, "side"), ({"side": 4.5}, T, "side")):
@@ -537,6 +544,7 @@ def test_the_table_covers_the_public_api():
             "initialize_distributed", "merge_sweeps", "shard_pairs",
             # formatting and figures of results that nam itself produced
             "format_lm", "format_retention", "write_lm_figure", "write_retention_figure", "without_astrocytes",
+            "summarise_lm",
             "self_coupling_capacity", "bit_error_probability", "fixed_point_fraction", "normal_cdf",
             "fixed_point_fraction_at_no_error_load"}
     missing = []
@@ -637,11 +645,20 @@ def test_messages_name_the_public_class(call, names, production_checks):
 
 def _resolve(dotted):
     """The object `nam.a.b` names, or None; a field of a dataclass/Module resolves to its class."""
+    import importlib
+
     obj = nam
-    for part in dotted.split(".")[1:]:
+    parts = dotted.split(".")
+    for i, part in enumerate(parts[1:], start=2):
         if isinstance(obj, type) and part in getattr(obj, "__dataclass_fields__", {}):
             return obj
-        obj = getattr(obj, part, None)
+        found = getattr(obj, part, None)
+        if found is None and type(obj).__name__ == "module":  # a submodule not imported yet
+            try:
+                found = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                found = None
+        obj = found
         if obj is None:
             return None
     return obj

@@ -3,18 +3,25 @@
 `_surrogate.py`: spike functions with surrogate gradients; `_amsu.py`: the astrocyte-modulated spiking
 unit (AM-SU), its recurrent and chunked parallel forms; `_models.py`: the AstroSNN network and its
 baselines (LIF-SNN, LSTM/GRU, transformer) with one interface; `_tasks.py`: associative recall and
-delayed copy; `_text.py`: Tiny Shakespeare and its vocabulary; `_training.py`: training, evaluation and sampling;
+delayed copy; `_text.py`: character data (Tiny Shakespeare, Python source) and vocabularies;
+`_training.py`: training, evaluation and sampling (and `LM_ASSUMPTIONS`, the language-model defaults);
+`_diagnostics.py`: what the astrocyte read contributes to a trained model (ablation, trace);
 `_experiments.py`: the experiments behind `nam astrosnn` (results files, tables, figures).
 """
 
 from ._amsu import AMSU as AMSU
+from .._data import CORPORA as CORPORA
+from ._diagnostics import astrocyte_trace as astrocyte_trace, remove_astrocyte_read as remove_astrocyte_read
 from ._experiments import (
+    LM_MODELS as LM_MODELS,
     format_lm as format_lm,
+    summarise_lm as summarise_lm,
     format_retention as format_retention,
     write_lm_figure as write_lm_figure,
     write_retention_figure as write_retention_figure,
 )
 from ._training import (
+    LM_ASSUMPTIONS as LM_ASSUMPTIONS,
     bits_per_char as bits_per_char,
     load_model as load_model,
     make_sequence_optimizer as make_sequence_optimizer,

@@ -18,6 +18,20 @@ the paper's Figure 1 only (no code and no method section are public). Assumption
   write binds a token to its predecessor (the "token shift" of RWKV / the shift of H3). Not in the figure;
   off by default for the layer, on in the `AstroSNN` network (it makes associative recall learnable in
   one layer);
+- where the read goes (`read`): "membrane" (Figure 1, the default of the layer): o_t is added to the
+  membrane potential before the threshold, so it reaches the next layer only through the spikes;
+  "residual": the neuron fires from its own membrane and the (normalised) read is a second, real-valued
+  output of the unit, which the `AstroSNN` block adds to the residual stream through its own projection,
+  as a retention head's output is (RetNet, Sun et al. 2023); "both": the two at once; "gated": as
+  "residual", but the read leaves the unit only where its neuron spikes, s_t * o_t (graded spikes: the
+  astrocyte scales the synaptic output of an active neuron, gliotransmission as a synaptic gain);
+- optionally (`write_gate=True`) a per-head gate on the write, H_t = lambda H_{t-1} + g_t v_t k_t^T with
+  g_t = sigmoid(w_g . x_t + b_g) (the data-dependent write strength of gated linear attention, Yang et al.
+  2024); the normaliser z is written ungated;
+- optionally (`decay_gate=True`) a data-dependent decay per head and token, lambda_t = lambda_h^(2 f_t) with
+  f_t = sigmoid(w_f . x_t + b_f) (b_f = 0 at the start, so 2 f_t is near 1 and lambda_t near lambda_h): the
+  state is kept (f -> 0) or forgotten faster (f -> 1, lambda_h^2) depending on the token, the forget gate
+  of gated linear attention and of the LSTM;
 - the neuron is leaky integrate-and-fire: u_t = beta u_{t-1} + I_t, spike s_t = g(u_t + o_t - theta)
   with a surrogate-gradient step g, then reset: "hard" (u_t <- u_t (1 - s_t)), "soft"
   (u_t <- u_t - theta s_t) or "none".
@@ -38,7 +52,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import ArgumentTypeError, check_choice, check_int, check_number
+from .._checks import ArgumentTypeError, check_bool, check_choice, check_int, check_number
 from ._surrogate import SURROGATES, spike
 
 
@@ -52,6 +66,10 @@ class AMSU(eqx.Module):
     w_q: Float[Array, "o d"] | None
     decay_raw: Float[Array, " h"] | None
     read_gain: Float[Array, " o"] | None
+    w_g: Float[Array, "h d"] | None
+    b_g: Float[Array, " h"] | None
+    w_f: Float[Array, "h d"] | None
+    b_f: Float[Array, " h"] | None
     beta: Float[Array, ""]
     theta: Float[Array, ""]
     alpha: float = eqx.field(static=True)
@@ -63,25 +81,30 @@ class AMSU(eqx.Module):
     kq_spiking: bool = eqx.field(static=True)
     astrocyte: bool = eqx.field(static=True)
     key_shift: bool = eqx.field(static=True)
+    read: str = eqx.field(static=True)
 
     def __init__(self, d_in: int, d_out: int, *, key, heads: int = 1, decay=None, beta=0.9, theta=1.0,
                  alpha=2.0, reset: str = "soft", surrogate: str = "atan", current_act: str = "identity",
                  normalise: bool = False, kq_spiking: bool = False, astrocyte: bool = True,
-                 key_shift: bool = False, read_norm: bool = True, read_gain_init: float = 1.0):
+                 key_shift: bool = False, read_norm: bool = True, read_gain_init: float = 1.0,
+                 read: str = "membrane", write_gate: bool = False, decay_gate: bool = False):
         """`decay`: a scalar, one value per head in (0, 1], or a named multi-scale start:
         "retnet" (the default, also None): 1 - 2^-(5 + 7 h / heads), RetNet-style (RetNet, Sun et al. 2023,
         uses 1 - 2^-(5 + h)),
         0.969 to 0.999 for 4 heads; "wide": 1 - 2^-e_h with e_h evenly from 1 to 9 (0.5, 0.92, 0.988,
-        0.998 for 4 heads), so some heads keep the last few tokens and some hundreds."""
+        0.998 for 4 heads), so some heads keep the last few tokens and some hundreds; "short": e_h evenly
+        from 1 to 6 (0.5, 0.84, 0.95, 0.984 for 4 heads); "local": e_h evenly from 1 to 4 (0.5, 0.75, 0.875,
+        0.9375 for 4 heads: memories of a few tokens, for language modelling)."""
         for name, value in (("d_in", d_in), ("d_out", d_out), ("heads", heads)):
             check_int(name, value)
         if d_out % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d_out` ({d_out})")
         if decay is None or isinstance(decay, str):
-            decay = check_choice("decay", "retnet" if decay is None else decay, ("retnet", "wide"))
+            decay = check_choice("decay", "retnet" if decay is None else decay, ("retnet", "wide", "short", "local"))
             h = np.arange(heads)
+            top = {"wide": 9.0, "short": 6.0, "local": 4.0}.get(decay)
             decay = (1.0 - 2.0 ** -(5.0 + 7.0 * h / heads) if decay == "retnet"
-                     else 1.0 - 2.0 ** -(np.linspace(1.0, 9.0, heads) if heads > 1 else np.array([5.0])))
+                     else 1.0 - 2.0 ** -(np.linspace(1.0, top, heads) if heads > 1 else np.array([5.0])))
         decay = np.asarray(decay)  # a host value: the model may be built under eqx.filter_eval_shape
         real = np.issubdtype(decay.dtype, np.floating) or np.issubdtype(decay.dtype, np.integer)
         if decay.dtype == bool or not real:
@@ -95,14 +118,26 @@ class AMSU(eqx.Module):
         self.reset = check_choice("reset", reset, ("hard", "soft", "none"))
         self.surrogate = check_choice("surrogate", surrogate, SURROGATES)
         self.current_act = check_choice("current_act", current_act, ("identity", "sigmoid"))
-        ks = jr.split(key, 4)
+        self.read = check_choice("read", read, ("membrane", "residual", "both", "gated"))
+        for name, value in (("normalise", normalise), ("kq_spiking", kq_spiking), ("astrocyte", astrocyte),
+                            ("key_shift", key_shift), ("read_norm", read_norm), ("write_gate", write_gate),
+                            ("decay_gate", decay_gate)):
+            check_bool(name, value)
+        ks = jr.split(key, 4)  # the gates draw from keys folded in, so the other weights do not change
         scale = 1.0 / np.sqrt(d_in)
         self.w_i, self.w_k, self.w_v, self.w_q = (scale * jr.normal(k, (d_out, d_in)) for k in ks)
+        # the write gate starts near sigmoid(2) = 0.88: every write goes in, as without the gate
+        self.w_g = scale * jr.normal(jr.fold_in(key, 4), (heads, d_in)) if write_gate else None
+        self.b_g = jnp.full(heads, 2.0) if write_gate else None
+        # the decay gate starts at f = sigmoid(0) = 1/2 for every token up to w_f x: lambda_t ~ lambda_h
+        self.w_f = scale * jr.normal(jr.fold_in(key, 5), (heads, d_in)) if decay_gate else None
+        self.b_f = jnp.zeros(heads) if decay_gate else None
         # sigmoid(raw) = decay; decay = 1 is held as 1 - 1e-6 (raw = ln 1e6)
         self.decay_raw = jnp.asarray(np.log(decay / np.maximum(1.0 - decay, 1e-6)))
         self.read_gain = jnp.full(d_out, float(read_gain_init)) if read_norm else None
         if not astrocyte:  # the plain LIF layer holds (and counts) no astrocyte parameters
-            self.w_k = self.w_v = self.w_q = self.decay_raw = self.read_gain = None
+            self.w_k = self.w_v = self.w_q = self.decay_raw = self.read_gain = self.w_g = self.b_g = None
+            self.w_f = self.b_f = None
         self.beta = jnp.asarray(check_number("beta", beta, minimum=0.0, maximum=1.0))
         self.theta = jnp.asarray(check_number("theta", theta, minimum=0.0, open_min=True))
         # the surrogate width shapes gradients only: not trained
@@ -130,7 +165,16 @@ class AMSU(eqx.Module):
         if self.kq_spiking:
             k, q = spike(k, self.surrogate, self.alpha), spike(q, self.surrogate, self.alpha)
         split = lambda a: a.reshape(t, self.heads, -1)
-        return current, split(k), split(v), split(q)
+        v = split(v)
+        if self.w_g is not None:  # the write gate scales what is written: g_t v_t k_t^T
+            v = v * jax.nn.sigmoid(x @ self.w_g.T + self.b_g[None])[:, :, None]
+        return current, split(k), v, split(q)
+
+    def _log_decay(self, x):
+        """Per-token log decays (T, h) with `decay_gate`: log lambda_t = 2 f_t log lambda_h; None without."""
+        if self.w_f is None:
+            return None
+        return 2.0 * jax.nn.sigmoid(x @ self.w_f.T + self.b_f[None]) * jnp.log(self.decay)[None]
 
     def _neuron_step(self, u, i_t, o_t):
         """One LIF step: u_t = beta u_{t-1} + I_t, s_t = g(u_t + o_t - theta), then the reset."""
@@ -148,9 +192,10 @@ class AMSU(eqx.Module):
                             (current, o))
         return s
 
-    def _write_read(self, h, z, k_t, v_t, q_t):
-        """One astrocyte step per head: H = lam H + v k^T, z = lam z + k, o = H q (/ |z . q|)."""
-        lam = self.decay[:, None, None]
+    def _write_read(self, h, z, k_t, v_t, q_t, logd_t=None):
+        """One astrocyte step per head: H = lam H + v k^T, z = lam z + k, o = H q (/ |z . q|); `logd_t` (h,)
+        the token's log decays when `decay_gate`."""
+        lam = (self.decay if logd_t is None else jnp.exp(logd_t))[:, None, None]
         h = lam * h + v_t[:, :, None] * k_t[:, None, :]
         z = lam[:, :, 0] * z + k_t
         o = jnp.einsum("hij,hj->hi", h, q_t)
@@ -176,52 +221,79 @@ class AMSU(eqx.Module):
         return (jnp.zeros((self.heads, dh, dh), dtype), jnp.zeros((self.heads, dh), dtype),
                 jnp.zeros((d_out,), dtype), jnp.zeros((d_out,), dtype))
 
-    def step(self, state, x_t):
-        """One token of the recurrent form: x_t (d_in,) -> (spikes (d_out,), new state)."""
+    def step_with_read(self, state, x_t):
+        """One token of the recurrent form: x_t (d_in,) -> (spikes (d_out,), read (d_out,), new state); the
+        read is the normalised astrocyte read-out (zeros without astrocytes)."""
         h, z, u, k_prev = state
         current, k, v, q = self._projections(x_t[None], k_prev)
         if self.astrocyte:
-            h, z, o = self._write_read(h, z, k[0], v[0], q[0])
+            logd = self._log_decay(x_t[None])
+            h, z, o = self._write_read(h, z, k[0], v[0], q[0], None if logd is None else logd[0])
             o = self._to_neuron(o)
             k_prev = x_t @ self.w_k.T
         else:
             o = jnp.zeros_like(current[0])
-        u, s = self._neuron_step(u, current[0], o)
-        return s, (h, z, u, k_prev)
+        u, s = self._neuron_step(u, current[0], self._membrane_share(o))
+        return s, (s * o if self.read == "gated" else o), (h, z, u, k_prev)
+
+    def step(self, state, x_t):
+        """One token of the recurrent form: x_t (d_in,) -> (spikes (d_out,), new state)."""
+        s, _, state = self.step_with_read(state, x_t)
+        return s, state
+
+    def _membrane_share(self, o):
+        """What of the read reaches the membrane: all of it if `read` is "membrane" or "both", else nothing."""
+        return o if self.read in ("membrane", "both") else jnp.zeros_like(o)
+
+    def forward(self, x, form: str = "parallel", chunk: int = 64):
+        """x (T, d_in) -> (spikes (T, d_out), read (T, d_out)) in the parallel (chunked; T a multiple of
+        `chunk`) or the recurrent form; the read is the normalised astrocyte read-out (zeros without
+        astrocytes; times the spikes when `read` is "gated"), which reaches the membrane when `read` is
+        "membrane" or "both"."""
+        form = check_choice("form", form, ("parallel", "recurrent"))
+        current, k, v, q = self._projections(x)
+        if not self.astrocyte:
+            o = jnp.zeros_like(current)
+        elif form == "parallel":
+            t = x.shape[0]
+            chunk = check_int("chunk", chunk)
+            if t % chunk:
+                raise ValueError(f"the sequence length ({t}) must be a positive multiple of `chunk`, got {chunk!r}")
+            o = self._to_neuron(self.read_parallel(k, v, q, chunk, self._log_decay(x)))
+        else:
+            o = self._to_neuron(self.read_recurrent(k, v, q, self._log_decay(x)))
+        s = self._neurons(current, self._membrane_share(o))
+        return s, (s * o if self.read == "gated" else o)
 
     def recurrent(self, x):
         """Token by token (constant-size state). x: (T, d_in) -> spikes (T, d_out)."""
-        current, k, v, q = self._projections(x)
-        o = self._to_neuron(self.read_recurrent(k, v, q)) if self.astrocyte else jnp.zeros_like(current)
-        return self._neurons(current, o)
+        return self.forward(x, "recurrent")[0]
 
     def parallel(self, x, chunk: int = 64):
         """All tokens at once, in chunks of `chunk` (T must be a multiple of it). Same result as `recurrent`."""
-        t = x.shape[0]
-        chunk = check_int("chunk", chunk)
-        if t % chunk:
-            raise ValueError(f"the sequence length ({t}) must be a positive multiple of `chunk`, got {chunk!r}")
-        current, k, v, q = self._projections(x)
-        o = self._to_neuron(self.read_parallel(k, v, q, chunk)) if self.astrocyte else jnp.zeros_like(current)
-        return self._neurons(current, o)
+        return self.forward(x, "parallel", chunk)[0]
 
     def _empty_memory(self, k):
         """The astrocyte state before the first token: H = 0 (h, d_head, d_head), z = 0 (h, d_head)."""
         dh = k.shape[-1]
         return jnp.zeros((self.heads, dh, dh), k.dtype), jnp.zeros((self.heads, dh), k.dtype)
 
-    def read_recurrent(self, k, v, q):
-        """Astrocyte read-outs o_t (T, d_out) by the recurrence over tokens; k, v, q: (T, h, d_head)."""
+    def read_recurrent(self, k, v, q, logd=None):
+        """Astrocyte read-outs o_t (T, d_out) by the recurrence over tokens; k, v, q: (T, h, d_head); `logd`
+        (T, h) per-token log decays (`decay_gate`) or None (the heads' constant decays)."""
 
         def step(carry, inputs):
             h, z, o = self._write_read(*carry, *inputs)
             return (h, z), o
 
-        _, o = jax.lax.scan(step, self._empty_memory(k), (k, v, q))
+        xs = (k, v, q) if logd is None else (k, v, q, logd)
+        _, o = jax.lax.scan(step, self._empty_memory(k), xs)
         return o
 
-    def read_parallel(self, k, v, q, chunk: int):
+    def read_parallel(self, k, v, q, chunk: int, logd=None):
         """The same read-outs, chunk by chunk (see the module docstring); T a multiple of `chunk`."""
+        if logd is not None:
+            return self._read_parallel_gated(k, v, q, chunk, logd)
         t = k.shape[0]
         n_chunks = t // chunk
         lam = self.decay  # (h,)
@@ -250,5 +322,31 @@ class AMSU(eqx.Module):
         o = o_in + to_start[None, :, :, None] * jnp.einsum("nhij,nhtj->nhti", h_in, qc)
         if self.normalise:
             zq = jnp.einsum("hts,nhsd,nhtd->nht", dmat, kc, qc) + to_start[None] * jnp.einsum("nhj,nhtj->nht", z_in, qc)
+            o = o / (jnp.abs(zq)[..., None] + 1e-6)
+        return o.transpose(0, 2, 1, 3).reshape(t, -1)
+
+    def _read_parallel_gated(self, k, v, q, chunk, logd):
+        """`read_parallel` with per-token decays: inside a chunk the write at s reaches t decayed by
+        exp(c_t - c_s), c the cumulative log decay within the chunk; the carried state by exp(c_t)."""
+        t = k.shape[0]
+        n_chunks = t // chunk
+        causal = jnp.arange(chunk)[:, None] >= jnp.arange(chunk)[None, :]
+        cum = jnp.cumsum(logd.reshape(n_chunks, chunk, self.heads).transpose(0, 2, 1), axis=-1)  # (n, h, C)
+        diff = cum[..., :, None] - cum[..., None, :]  # (n, h, t, s)
+        dmat = jnp.where(causal, jnp.exp(jnp.where(causal, diff, 0.0)), 0.0)
+        to_start, to_end, lam_c = jnp.exp(cum), jnp.exp(cum[..., -1:] - cum), jnp.exp(cum[..., -1])
+        kc, vc, qc = (a.reshape(n_chunks, chunk, self.heads, -1).transpose(0, 2, 1, 3) for a in (k, v, q))
+        o_in = jnp.einsum("nhts,nhsd->nhtd", jnp.einsum("nhtd,nhsd->nhts", qc, kc) * dmat, vc)
+        writes = jnp.einsum("nhs,nhsi,nhsj->nhij", to_end, vc, kc)
+        kz = jnp.einsum("nhs,nhsj->nhj", to_end, kc)
+
+        def carry_in(carry, w):
+            h, z = carry
+            return (w[2][:, None, None] * h + w[0], w[2][:, None] * z + w[1]), (h, z)
+
+        _, (h_in, z_in) = jax.lax.scan(carry_in, self._empty_memory(k), (writes, kz, lam_c))
+        o = o_in + to_start[..., None] * jnp.einsum("nhij,nhtj->nhti", h_in, qc)
+        if self.normalise:
+            zq = jnp.einsum("nhts,nhsd,nhtd->nht", dmat, kc, qc) + to_start * jnp.einsum("nhj,nhtj->nht", z_in, qc)
             o = o / (jnp.abs(zq)[..., None] + 1e-6)
         return o.transpose(0, 2, 1, 3).reshape(t, -1)

@@ -88,11 +88,14 @@ class _Embedded(eqx.Module):
 
 
 class AstroBlock(eqx.Module):
-    """x <- x + W_o AMSU(LN x);  x <- x + W_2 g(W_1 LN x + b_1)  (a spiking feed-forward, no state)."""
+    """x <- x + W_o AMSU(LN x) [+ W_r read];  x <- x + W_2 g(W_1 LN x + b_1)  (a spiking feed-forward, no
+    state). W_r exists when the unit's `read` is "residual", "gated" or "both": the astrocyte read-out (for
+    "gated", times the unit's spikes) then also enters the residual stream (see `AMSU`)."""
 
     norm1: eqx.nn.LayerNorm
     unit: AMSU
     w_o: Float[Array, "d d"]
+    w_r: Float[Array, "d d"] | None
     norm2: eqx.nn.LayerNorm
     w_1: Float[Array, "f d"]
     b_1: Float[Array, " f"]
@@ -103,6 +106,8 @@ class AstroBlock(eqx.Module):
         self.norm1, self.norm2 = eqx.nn.LayerNorm(d), eqx.nn.LayerNorm(d)
         self.unit = AMSU(d, d, key=ks[0], heads=heads, astrocyte=astrocyte, **amsu_kwargs)
         self.w_o = _dense(ks[1], d, d) / 2
+        self.w_r = (_dense(jr.fold_in(ks[1], 1), d, d) / 2 if astrocyte and self.unit.read != "membrane"
+                    else None)
         self.w_1, self.b_1 = _dense(ks[2], ffn, d), jnp.zeros(ffn)
         self.w_2 = _dense(ks[3], d, ffn) / 2
 
@@ -111,15 +116,18 @@ class AstroBlock(eqx.Module):
         return s @ self.w_2.T, s
 
     def __call__(self, x, form, chunk):
-        h = jax.vmap(self.norm1)(x)
-        s1 = self.unit.parallel(h, chunk) if form == "parallel" else self.unit.recurrent(h)
+        s1, o = self.unit.forward(jax.vmap(self.norm1)(x), form, chunk)
         x = x + s1 @ self.w_o.T
+        if self.w_r is not None:
+            x = x + o @ self.w_r.T
         y, s2 = self._ffn(jax.vmap(self.norm2)(x))
         return x + y, jnp.stack([s1.mean(), s2.mean()])
 
     def step(self, state, x):
-        s1, state = self.unit.step(state, self.norm1(x))
+        s1, o, state = self.unit.step_with_read(state, self.norm1(x))
         x = x + self.w_o @ s1
+        if self.w_r is not None:
+            x = x + self.w_r @ o
         y, s2 = self._ffn(self.norm2(x))
         return x + y, state, jnp.stack([s1.mean(), s2.mean()])
 
@@ -129,7 +137,9 @@ class AstroSNN(_Embedded):
     `chunk` is the parallel form's chunk length: training sequences must be a multiple of it. The
     network defaults to spiking keys and queries written from the previous token (`kq_spiking`,
     `key_shift`): with real-valued keys every blank token writes into H, and on associative recall
-    training stalled at chance beyond delays of about 64 (a delay-8 task was solved either way)."""
+    training stalled at chance beyond delays of about 64 (a delay-8 task was solved either way). Language
+    modelling (`train_lm`) builds it with `LM_ASSUMPTIONS` instead: a gated read into the residual
+    stream, real-valued keys and queries, "local" decays."""
 
     blocks: list
     chunk: int = eqx.field(static=True)

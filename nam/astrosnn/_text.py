@@ -1,6 +1,6 @@
-"""Character-level text for language modelling (`nam astrosnn lm`): the embedded Tiny Shakespeare corpus
-(`data/PROVENANCE.md`, read by `nam._data.load_text`), a character vocabulary that refuses what it does not know, the 90/10 split and
-random training windows."""
+"""Character-level text for language modelling (`nam astrosnn lm`): the embedded corpora, Tiny Shakespeare
+and Python source (`data/PROVENANCE.md`, read by `nam._data.load_text`), a character vocabulary that
+refuses what it does not know, the 90/10 split and random training windows."""
 
 import equinox as eqx
 import jax

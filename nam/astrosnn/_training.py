@@ -27,6 +27,15 @@ from ._tasks import RetentionTask
 from ._text import CharData, Vocab
 
 
+# The AM-SU assumptions `train_lm` (and `nam astrosnn lm`'s "astrosnn") use for language modelling, chosen
+# by the candidate comparison of issue 17 (benchmarks/bench_astrosnn_lm_candidates.py, docs/astrosnn.md):
+# the astrocyte read leaves the unit as graded spikes s * o into the residual stream instead of entering the
+# membrane, keys and queries are real-valued (the neurons still spike), the key comes from the previous
+# token, and the decays start local (0.5 to 0.94: memories of a few characters). The network's own
+# defaults (`AstroSNN`) stay those of retention: the membrane read and spiking keys and queries.
+LM_ASSUMPTIONS = {"read": "gated", "kq_spiking": False, "key_shift": True, "decay": "local"}
+
+
 def sequence_loss(model, tokens, targets, mask=None, form: str = "parallel"):
     """Mean cross-entropy (nats) over the masked positions of a batch (B, T), with the accuracy and the
     mean spike rate of the spiking layers (nan for models without spikes) as aux.
@@ -122,7 +131,8 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
             raise ValueError(f"checkpoint {checkpoint} is not a character model (no vocabulary saved)")
         vocab.check_matches(Vocab(config["vocab"]))
     template = build_model(config["model"], config["vocab_size"], config["d"], config["layers"],
-                           key=jr.PRNGKey(0), heads=config["heads"], chunk=config["chunk"])
+                           key=jr.PRNGKey(0), heads=config["heads"], chunk=config["chunk"],
+                           **config.get("model_options", {}))
     opt = make_sequence_optimizer(config["learning_rate"], config["steps"])
     state = TrainState(params=template, opt_state=opt.init(eqx.filter(template, eqx.is_array)),
                        step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(0))
@@ -135,10 +145,14 @@ def _decay_label(decay):
     return decay if isinstance(decay, str) else np.asarray(decay).tolist()
 
 
-def _model_for(kind, vocab, *, d, layers, heads, chunk, target, seed, decay):
+def _model_for(kind, vocab, *, d, layers, heads, chunk, target, seed, decay, options=None):
+    """The model and its width; an explicit `decay` overrides the options' decays (None: the options', or
+    the layer's default)."""
+    extra = dict(options or {})
+    if kind in ("astrosnn", "lif") and decay is not None:
+        extra["decay"] = decay
     if target is not None:
-        d = match_width(kind, vocab, target, layers, heads=heads)
-    extra = {"decay": decay} if kind in ("astrosnn", "lif") else {}
+        d = match_width(kind, vocab, target, layers, heads=heads, **extra)
     model = build_model(kind, vocab, d, layers, key=jr.PRNGKey(seed), heads=heads, chunk=chunk, **extra)
     return model, d
 
@@ -225,16 +239,19 @@ def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int 
 def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads: int = 4, chunk: int = 64,
              target_params: int | None = None, steps: int = 2000, batch: int = 32, length: int = 256,
              learning_rate: float = 2e-3, seed: int = 0, checkpoint: str | None = None, eval_every: int = 0,
-             eval_windows: int = 64, progress: bool = True, stop_after: int | None = None, decay="wide",
-             restart: bool = False):
+             eval_windows: int = 64, progress: bool = True, stop_after: int | None = None, decay=None,
+             restart: bool = False, model_options: dict | None = None):
     """Train a character model on `data`; returns (model, history, config). `eval_every` > 0 records the
-    validation bpc on `eval_windows` windows along the way. `decay`: the AM-SU decays' start (see `AMSU`);
-    "wide" by default here (0.5 to 0.998 for 4 heads), because short heads helped: in a 400-step
-    comparison (d = 96, 2 blocks, 128 validation windows) decays (0.5, 0.84, 0.95, 0.986) gave 1.930
-    nats/char against 1.962 for "retnet" and 1.938 for the LIF-SNN. Retention uses "retnet": its copy task
-    fell to 0.31 accuracy with "wide" (0.85-0.93 with "retnet"; two slow heads per block are too few).
-    `checkpoint` makes a re-run resume; one written with another configuration or vocabulary is refused
-    unless `restart`."""
+    validation bpc on `eval_windows` windows along the way.
+
+    `model_options`: options of `build_model`; None gives the AstroSNN `LM_ASSUMPTIONS` (the read leaves
+    the AM-SU as graded spikes into the residual stream, real-valued keys and queries from the previous
+    token, "local" decays; chosen by the candidates of benchmarks/bench_astrosnn_lm_candidates.py, see
+    docs/astrosnn.md) and nothing for the other kinds; `{}` gives the network's own defaults (Figure 1's
+    membrane read). `decay`: the AM-SU decays' start (see `AMSU`), overriding the options' (None: the
+    options', else the layer's default). Both are kept in the configuration, so that `load_model`
+    rebuilds the same network. `checkpoint` makes a re-run resume; one written with another
+    configuration or vocabulary is refused unless `restart`."""
     kind = check_choice("model", kind, MODEL_KINDS)
     check_instance("data", data, CharData)
     _check_sizes("`d`, `layers`, `batch`, `length`, `target_params`", kind, len(data.vocab), d, layers, heads, chunk,
@@ -245,10 +262,15 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
     if length % chunk:
         raise ValueError(f"the sequence length ({length}) must be a multiple of `chunk` ({chunk})")
     vocab = len(data.vocab)
+    if model_options is None:
+        model_options = dict(LM_ASSUMPTIONS) if kind == "astrosnn" else {}
+    check_instance("model_options", model_options, dict, "a dict of build_model options or None")
+    if decay is not None and kind in ("astrosnn", "lif"):
+        model_options = {**model_options, "decay": _decay_label(decay)}
     model, d = _model_for(kind, vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
-                          seed=seed, decay=decay)
+                          seed=seed, decay=None, options=model_options)
     config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": vocab,
-              "decay": _decay_label(decay),
+              "model_options": dict(model_options),
               "vocab": data.vocab.chars, "length": length, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
     optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written

@@ -4,7 +4,8 @@ interface of `nam.experiments`; one spec class per task:
 - `RetentionSpec`: accuracy against delay on associative recall and delayed copy
   (`nam.astrosnn._experiments.run_retention`; `out/retention.json` and a checkpoint per model, a re-run
   resumes);
-- `LMSpec`: character language models on Tiny Shakespeare (`run_lm`; `out/lm.json`, samples, curves);
+- `LMSpec`: character language models on Tiny Shakespeare and a held-out corpus of Python source, several
+  seeds (`run_lm`; a results file per run in `out/runs`, `out/lm.json` with the summary, samples, figure);
 - `GenerateSpec`: text sampled from a checkpoint written by the lm task.
 """
 
@@ -37,17 +38,18 @@ class RetentionSpec:
 
 @dataclasses.dataclass(frozen=True)
 class LMSpec:
-    """The options of `nam astrosnn lm`."""
+    """The options of `nam astrosnn lm` (`models`: names of `nam.astrosnn.LM_MODELS`; `corpora`: of
+    `nam.astrosnn.CORPORA`; every model at the width nearest `params` parameters)."""
 
-    models: tuple = BASELINES
-    d: int = 160
+    models: tuple = ex.LM_BASELINES
+    corpora: tuple = ("shakespeare", "python")
+    seeds: tuple = (0, 1, 2)
+    params: int = 500_000
     layers: int = 4
     steps: int = 1000
     batch: int = 16
-    length: int = 256
+    length: int = 128
     learning_rate: float = 2e-3
-    decay: str = "wide"
-    seed: int = 0
     out: str = "nam_output/astrosnn_lm"
     restart: bool = False
 
@@ -74,12 +76,12 @@ class AstroSNNResult:
     text: str = ""
 
 
-def check_models(models) -> tuple:
-    """`models` as a tuple of names of `nam.astrosnn.MODEL_KINDS` (ValueError naming the valid ones)."""
+def check_models(models, known=MODEL_KINDS) -> tuple:
+    """`models` as a tuple of names of `known` (ValueError naming the valid ones)."""
     models = tuple(models)
     for x in models:
-        if x not in MODEL_KINDS:
-            raise ValueError(f"--models: unknown model {x!r}; expected {', '.join(MODEL_KINDS)}")
+        if x not in known:
+            raise ValueError(f"--models: unknown model {x!r}; expected {', '.join(known)}")
     return models
 
 
@@ -96,12 +98,14 @@ def describe(spec):
             "training": f"{spec.steps} steps per model and task, seed {spec.seed}, decays {spec.decay}",
             "output": spec.out}
     if isinstance(spec, LMSpec):
-        return "astrosnn lm (Tiny Shakespeare)", {
-            "models": ", ".join(spec.models),
-            "sizes": f"AstroSNN width d = {spec.d}, {spec.layers} blocks, the others matched to its parameter "
-                     f"count",
+        return "astrosnn lm", {
+            "corpora": ", ".join(spec.corpora), "models": ", ".join(spec.models),
+            "seeds": ", ".join(map(str, spec.seeds)),
+            "sizes": f"every model at the width nearest {spec.params:,} parameters, {spec.layers} blocks",
             "training": f"{spec.steps} steps of {spec.batch} x {spec.length} characters, peak learning rate "
-                        f"{spec.learning_rate:g}, seed {spec.seed}, decays {spec.decay}",
+                        f"{spec.learning_rate:g}",
+            "runs": f"{len(spec.corpora) * len(spec.models) * len(spec.seeds)} (finished ones in {spec.out}/runs are "
+                    "reused)",
             "output": spec.out}
     return None
 
@@ -113,9 +117,9 @@ def run(spec, *, progress: bool = True) -> AstroSNNResult:
                                restart=spec.restart)
         return AstroSNNResult("retention", res)
     if isinstance(spec, LMSpec):
-        res = ex.run_lm(spec.out, models=spec.models, d=spec.d, layers=spec.layers, steps=spec.steps,
-                        batch=spec.batch, length=spec.length, learning_rate=spec.learning_rate, seed=spec.seed,
-                        progress=progress, decay=spec.decay, restart=spec.restart)
+        res = ex.run_lm(spec.out, models=spec.models, corpora=spec.corpora, seeds=spec.seeds, params=spec.params,
+                        layers=spec.layers, steps=spec.steps, batch=spec.batch, length=spec.length,
+                        learning_rate=spec.learning_rate, progress=progress, restart=spec.restart)
         return AstroSNNResult("lm", res)
     if isinstance(spec, GenerateSpec):
         from ..astrosnn._text import Vocab
@@ -139,15 +143,16 @@ def format(result: AstroSNNResult) -> str:
 
 
 def write(result: AstroSNNResult, out_dir: str | None) -> list[str]:
-    """retention: retention.png; lm: samples.txt and lm_bpc.png; generate: nothing. (retention.json, lm.json
-    and the checkpoints are written by `run` as each model finishes.)"""
+    """retention: retention.png; lm: samples.txt and lm.png; generate: nothing. (retention.json, lm.json, the
+    runs' results and the checkpoints are written by `run` as each model finishes.)"""
     if result.task == "retention":
         return [ex.write_retention_figure(result.results, os.path.join(out_dir, "retention.png"))]
     if result.task == "lm":
         samples = os.path.join(out_dir, "samples.txt")
-        atomic_write(samples, "".join(f"=== {r['model']} ({r['params']} parameters, val bpc {r['val_bpc']:.3f}) ===\n"
-                                      f"{r['sample']}\n\n" for r in result.results.values()))
-        return [samples, ex.write_lm_figure(result.results, os.path.join(out_dir, "lm_bpc.png"))]
+        atomic_write(samples, "".join(f"=== {r['corpus']}, {r['model']}, seed {r['seed']} ({r['params']} parameters, "
+                                      f"val nats/char {r['val_nats']:.3f}) ===\n{r['sample']}\n\n"
+                                      for r in result.results["runs"].values()))
+        return [samples, ex.write_lm_figure(result.results, os.path.join(out_dir, "lm.png"))]
     return []
 
 
