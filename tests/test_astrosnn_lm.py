@@ -148,6 +148,7 @@ def test_held_out_corpus_is_checked_and_of_another_kind(tmp_path):
     assert set(CORPORA) == {"shakespeare", "python"}
 
 
+@pytest.mark.slow  # a training run and a checkpoint round trip: run with -m slow
 def test_checkpoint_rebuilds_the_model_options(tmp_path):
     data = CharData(TEXT)
     path = str(tmp_path / "m.eqx")
