@@ -232,8 +232,10 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--models", default=None,
                    help=f"comma-separated subset of {','.join(LM_MODELS)} (default: astrosnn, astrosnn-membrane, lif "
                         "and lstm; astrosnn-membrane is Figure 1's membrane read, the earlier default)")
-    m.add_argument("--corpus", default="shakespeare,python",
-                   help="comma-separated subset of shakespeare,python (default both)")
+    from ._data import CORPORA
+
+    m.add_argument("--corpus", default=",".join(CORPORA),
+                   help=f"comma-separated subset of {','.join(CORPORA)} (default: all)")
     m.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     m.add_argument("--params", type=_positive_int, default=500_000,
                    help="parameter count every model is matched to by its width (default 500000)")
@@ -292,6 +294,7 @@ def _astrosnn_spec(args):
     if args.task == "generate":
         return ex.GenerateSpec(checkpoint=args.checkpoint, prompt=args.prompt.replace("\\n", "\n"), chars=args.chars,
                                temperature=args.temperature, seed=args.seed)
+    from ._data import CORPORA
     from .astrosnn._experiments import LM_MODELS
     from .astrosnn._models import MODEL_KINDS
 
@@ -309,8 +312,8 @@ def _astrosnn_spec(args):
                                 out=args.out, restart=args.restart)
     corpora = tuple(x.strip() for x in args.corpus.split(",") if x.strip())
     for x in corpora:
-        if x not in ("shakespeare", "python"):
-            raise ValueError(f"--corpus: unknown corpus {x!r}; expected shakespeare, python")
+        if x not in CORPORA:
+            raise ValueError(f"--corpus: unknown corpus {x!r}; expected {', '.join(CORPORA)}")
     try:
         seeds = tuple(int(x) for x in args.seeds.split(",") if x.strip())
     except ValueError:

@@ -182,17 +182,22 @@ def _run_name(corpus, model, seed):
     return f"{corpus}_{model}_seed{seed}"
 
 
+def _check_numbers(result, path):
+    """A run read back must hold finite numbers; ValueError naming the file and the number otherwise."""
+    for key in ("val_nats", "val_bpc", "params", "train_seconds"):
+        value = result.get(key)
+        if not isinstance(value, (int, float)) or not np.isfinite(value):
+            raise ValueError(f"{path} holds a non-finite or missing {key} ({value!r}); delete it or use --restart")
+    return result
+
+
 def _read_run(path, options, restart):
     """A finished run read back and verified (its options, finite numbers), or None if there is none."""
     if restart or not os.path.exists(path):
         return None
     result = _load_json(path)
     _check_options({os.path.basename(path): result}, options, path)
-    for key in ("val_nats", "val_bpc", "params", "train_seconds"):
-        value = result.get(key)
-        if not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise ValueError(f"{path} holds a non-finite or missing {key} ({value!r}); delete it or use --restart")
-    return result
+    return _check_numbers(result, path)
 
 
 def _corpus_data(corpora):
@@ -238,12 +243,13 @@ def run_lm(out: str, *, models=LM_BASELINES, corpora=("shakespeare", "python"), 
                "learning_rate": learning_rate}
     # every earlier result is read back and checked before anything is trained
     todo = []
+    assumptions = {name: _assumptions(name) for name in models}
     for corpus in data_of:
         for name in models:
             for seed in seeds:
                 run = _run_name(corpus, name, seed)
                 kind, build = _lm_build(name)
-                run_options = {**options, "model_options": build, "assumptions": _assumptions(name)}
+                run_options = {**options, "model_options": build, "assumptions": assumptions[name]}
                 if _read_run(os.path.join(runs_dir, run + ".json"), run_options, restart) is None:
                     todo.append((corpus, name, seed, run, kind, build, run_options))
     for corpus, name, seed, run, kind, build, run_options in todo:  # every size checked before any training
@@ -284,18 +290,22 @@ def run_lm(out: str, *, models=LM_BASELINES, corpora=("shakespeare", "python"), 
 
 def _collect(runs_dir, options):
     """Every run in `runs_dir` made with `options` (whatever model or seed), and their summary."""
-    runs = {}
+    runs, assumptions = {}, {}
     for file in sorted(os.listdir(runs_dir)):
         if not file.endswith(".json"):
             continue
-        result = _load_json(os.path.join(runs_dir, file))
+        path = os.path.join(runs_dir, file)
+        result = _load_json(path)
         saved = result.get("options", {})
         if {k: v for k, v in saved.items() if k not in ("model_options", "assumptions")} != options:
             continue
         name = result.get("model")
-        if name in LM_MODELS and saved.get("model_options") == _lm_build(name)[1] and \
-                saved.get("assumptions") == _assumptions(name):
-            runs[file[:-5]] = _read_run(os.path.join(runs_dir, file), saved, False)
+        if name not in LM_MODELS:
+            continue
+        if name not in assumptions:
+            assumptions[name] = _assumptions(name)
+        if saved.get("model_options") == _lm_build(name)[1] and saved.get("assumptions") == assumptions[name]:
+            runs[file[:-5]] = _check_numbers(result, path)
     return {"options": options, "runs": runs, "summary": summarise_lm(runs)}
 
 
@@ -308,8 +318,9 @@ def _spread(values):
 def summarise_lm(runs: dict) -> dict:
     """Per corpus and model: the seeds, the mean, sample sd, min and max of the validation nats/char over
     seeds, mean params, spike rate and training seconds; per corpus the paired comparisons (over the seeds
-    both models ran): astrosnn - lif (`vs_lif`), and the share of astrosnn-membrane's gap to the LSTM that
-    astrosnn closes (`gap_closed` = 1 - gap(astrosnn) / gap(astrosnn-membrane), from the seed means)."""
+    both models ran): `astrosnn_minus_lif` and the like, and the share of astrosnn-membrane's gap to the
+    LSTM that astrosnn closes: `gap_closed` = 1 - gap(astrosnn) / gap(astrosnn-membrane) from the seed means,
+    and `gap_closed_per_seed` from each seed's three runs."""
     out = {}
     corpora = {r["corpus"] for r in runs.values()}
     for corpus in [c for c in CORPORA if c in corpora] + sorted(corpora - set(CORPORA)):
@@ -326,12 +337,12 @@ def summarise_lm(runs: dict) -> dict:
                 row["read_costs"] = _spread([r["read_removed_val_nats"] - r["val_nats"] for r in rs])
             rows[name] = row
         comparisons = {}
+        by = {m: {r["seed"]: r["val_nats"] for r in mine if r["model"] == m} for m in rows}  # model -> seed -> nats
+        by.update({m: {} for m in ("astrosnn", "astrosnn-membrane", "lif", "lstm") if m not in by})
 
         def paired(a, b):
-            ra = {r["seed"]: r["val_nats"] for r in mine if r["model"] == a}
-            rb = {r["seed"]: r["val_nats"] for r in mine if r["model"] == b}
-            both = sorted(set(ra) & set(rb))
-            return _spread([ra[x] - rb[x] for x in both]) if both else None
+            both = sorted(set(by[a]) & set(by[b]))
+            return _spread([by[a][x] - by[b][x] for x in both]) if both else None
 
         for variant in ("astrosnn", "astrosnn-membrane"):
             diff = paired(variant, "lif")
@@ -343,8 +354,6 @@ def summarise_lm(runs: dict) -> dict:
         new, old = comparisons.get("astrosnn_minus_lstm"), comparisons.get("astrosnn-membrane_minus_lstm")
         if new and old and old["mean"] > 0:
             comparisons["gap_closed"] = 1.0 - new["mean"] / old["mean"]
-            by = {m: {r["seed"]: r["val_nats"] for r in mine if r["model"] == m}
-                  for m in ("astrosnn", "astrosnn-membrane", "lstm")}
             both = sorted(set(by["astrosnn"]) & set(by["astrosnn-membrane"]) & set(by["lstm"]))
             comparisons["gap_closed_per_seed"] = {
                 str(x): 1.0 - (by["astrosnn"][x] - by["lstm"][x]) / (by["astrosnn-membrane"][x] - by["lstm"][x])

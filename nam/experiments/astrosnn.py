@@ -12,6 +12,7 @@ interface of `nam.experiments`; one spec class per task:
 import dataclasses
 import os
 
+from .._data import CORPORA
 from .._io import atomic_write
 from ..astrosnn import _experiments as ex
 from ..astrosnn import _training as tr
@@ -42,7 +43,7 @@ class LMSpec:
     `nam.astrosnn.CORPORA`; every model at the width nearest `params` parameters)."""
 
     models: tuple = ex.LM_BASELINES
-    corpora: tuple = ("shakespeare", "python")
+    corpora: tuple = tuple(CORPORA)
     seeds: tuple = (0, 1, 2)
     params: int = 500_000
     layers: int = 4
