@@ -5,7 +5,7 @@ and the default `nam sweep` cold and warm.
 Part 1, one batch of B capacity trials on identical inputs (the same memories and cues, drawn once
 with `nam.sweep._kernels.draw_trials`), three ways:
 
-- new: the sweep's compiled program (`nam/sweep/_engine.py`: int8-free packed memories, int32
+- new: the sweep's compiled program (`nam/sweep/_programs.py`: int8-free packed memories, int32
   overlaps, closed-form flip differences, chunked memories, N and K traced);
 - previous: the engine this one replaced (kept here as `previous_trial`): `nam.retrieve_binary`,
   `nam.capacity.one_step_stable_bits` and `is_fixed_point` on a masked
@@ -44,7 +44,7 @@ import numpy as np
 from _harness import compile_timed, environment, interleaved, medians, ratios, result_path, write_result
 
 import nam
-from nam.sweep import _engine, _kernels
+from nam.sweep import _kernels, _plan, _programs
 from nam.sweep._registry import REGISTRY
 
 CONFIGS = [("hopfield", 800, 90), ("dam3", 64, 260), ("dam4", 64, 2300), ("dam4", 96, 8000), ("dam_exp", 14, 280)]
@@ -78,8 +78,8 @@ def previous_trial(name: str, k: int):
 
 
 def _inputs(name, n, k, batch, seed=0):
-    cap = _engine.capacity_for(name, k)
-    words = _engine.words_for(n)
+    cap = _plan.capacity_for(name, k)
+    words = _plan.words_for(n)
     bits, flips = _kernels.draw_trials((seed, n, k), batch, n, k, cap, words, 0.125)
     i = np.arange(n)
     xi = ((bits[i >> 5][:, :, :k] >> (i & 31).astype(np.uint32)[:, None, None]) & 1).astype(np.float32)
@@ -103,7 +103,7 @@ def bench_engines(repeats: int, batch: int) -> list[dict]:
     for name, n, k in CONFIGS:
         cap, words, bits, flips, xi_b, cue = _inputs(name, n, k, batch)
         args = (jnp.asarray(bits), jnp.asarray(flips), jnp.asarray(n, jnp.int32), jnp.asarray(k, jnp.int32))
-        new, _ = compile_timed(jax.jit(_engine._binary_program(name, words, cap, batch)), *args)
+        new, _ = compile_timed(jax.jit(_programs.binary_program(name, words, cap, batch)), *args)
         one = previous_trial(name, k)
         prev, _ = compile_timed(jax.jit(jax.vmap(one)), jnp.asarray(xi_b), jnp.asarray(cue))
         single, _ = compile_timed(jax.jit(one), jnp.asarray(xi_b[0]), jnp.asarray(cue[0]))

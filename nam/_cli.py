@@ -123,7 +123,9 @@ def _parser() -> argparse.ArgumentParser:
                                    "each model and N, fit its law, and draw the figures. Models: "
                                    + "; ".join(f"{m} ({REGISTRY[m].label})" for m in REGISTRY) + ".")
     w.add_argument("--preset", default="default", choices=sorted(PRESETS),
-                   help="default: about two minutes on 2 CPU cores; full: sized for one GPU")
+                   help="default: about two minutes on 2 CPU cores; crossover: the distinct-index network "
+                        "against the hidden-neuron DAM to N = 128, under 20 minutes on 2 CPU cores; full: sized "
+                        "for one GPU")
     w.add_argument("--models", help=f"comma-separated models (default: the preset's); any of {', '.join(REGISTRY)}")
     w.add_argument("--n", action="append", metavar="[MODEL=]N1,N2,...",
                    help="N grid: MODEL=16,32,64 for one model (repeatable), or 16,32,64 for every selected "
@@ -133,6 +135,12 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--trials", type=_positive_int, help="cues per measured load (default: the preset's)")
     w.add_argument("--batch", type=_positive_int, help="trials per compiled batch, divides --trials "
                                                        "(default: the preset's, or --trials if smaller)")
+    w.add_argument("--cues-per-set", type=_positive_int,
+                   help="continuous models: trials sharing one set of memories, divides --batch (default: the "
+                        "preset's, 16; 1 gives every trial its own memories)")
+    w.add_argument("--step-factor", type=float,
+                   help="multiply every continuous model's step limit, to check that K* is not set by it "
+                        "(default 1)")
     w.add_argument("--criterion", choices=["retrieved", "fixed_point"],
                    help="what defines K*: exact retrieval from the cue, or the memory an exact fixed point "
                         "(default: retrieved)")
@@ -421,7 +429,7 @@ def _sweep_grid(args, preset_grid: dict) -> dict:
 
 
 def _parse_shard(text: str) -> tuple[int, int]:
-    from .sweep._engine import check_shard
+    from .sweep._store import check_shard
 
     index, sep, count = (text or "").partition("/")
     try:
@@ -438,7 +446,8 @@ def _parse_shard(text: str) -> tuple[int, int]:
 
 def _sweep_merge(args) -> int:
     from .experiments import sweep as ex
-    from .sweep._engine import SpecMismatch, merge_sweeps
+    from .sweep._engine import merge_sweeps
+    from .sweep._store import SpecMismatch
 
     if len(args.merge) < 3:
         print("nam sweep merge: expected `nam sweep merge OUT DIR1 [DIR2 ...]`", file=sys.stderr)
@@ -495,7 +504,8 @@ def _sweep(args) -> int:
             print(f"wrote {path}")
         return 0
     try:
-        overrides = {k: getattr(args, k) for k in ("rho", "trials", "batch", "criterion", "seed")
+        overrides = {k: getattr(args, k) for k in ("rho", "trials", "batch", "criterion", "seed", "cues_per_set",
+                                                   "step_factor")
                      if getattr(args, k) is not None}
         grid = _sweep_grid(args, PRESETS[args.preset]["n_grid"])
         if "trials" in overrides and "batch" not in overrides:

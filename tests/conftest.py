@@ -32,6 +32,6 @@ def _free_compiled_programs():
     kept alive in one process they exhaust its memory mappings, and the compiler then aborts."""
     yield
     jax.clear_caches()
-    from nam.sweep import _engine
+    from nam.sweep import _programs
 
-    _engine._COMPILED.clear()
+    _programs.COMPILED.clear()

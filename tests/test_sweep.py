@@ -11,7 +11,8 @@ import pytest
 
 import nam
 from nam import SweepInterrupted
-from nam.sweep._engine import TRACES, measure_row  # white-box: the engine's trace counter and one row
+from nam.sweep._measure import measure_row
+from nam.sweep._programs import TRACES  # white-box: the engine's trace counter and one row
 
 SMALL = dict(n_grid={"hopfield": (20, 30), "dam3": (8, 10)}, trials=16, batch=8, rel_tol=0.2)
 
@@ -32,7 +33,7 @@ def test_interrupted_sweep_resumes_to_the_uninterrupted_table(tmp_path):
     assert _strip(resumed.rows) == _strip(full.rows)  # no lost rows, no duplicates, same order
     same = lambda a, b: json.dumps(a) == json.dumps(b)  # NaN-aware equality (NaN != NaN in Python)
     assert same(resumed.summary, full.summary) and same(resumed.fits, full.fits)
-    written = nam.sweep._engine.read_rows(os.path.join(out, "rows.csv"))
+    written = nam.sweep._store.read_rows(os.path.join(out, "rows.csv"))
     assert _strip(written) == _strip(full.rows)
     keys = [(r["model"], r["n"], r["k"], r["batch_index"]) for r in written]
     assert len(keys) == len(set(keys))
@@ -126,8 +127,10 @@ def test_cli_sweep_writes_tables_and_figures(tmp_path, capsys):
 @pytest.mark.parametrize("name, n", [("na_effective", 10), ("na_full", 8), ("hidden_dam", 10)])
 def test_continuous_models_measure_rows(name, n):
     """Far below capacity (K = 2) every cue with one flipped bit is retrieved and every solve converges;
-    far above it (K = 200 for N = 10) retrieval fails."""
-    spec = nam.SweepSpec(n_grid={name: (n,)}, trials=8, batch=8)
+    far above it (K = 200 for N = 10) retrieval fails. Eight independent memory sets (`cues_per_set=1`):
+    with one shared set of two 10-bit memories, the draw of this row has xi_1 two bits from -xi_0, the
+    mirror attractor of an even F, and one cue of eight legitimately ends there."""
+    spec = nam.SweepSpec(n_grid={name: (n,)}, trials=8, batch=8, cues_per_set=1)
     low = measure_row(spec, name, n, 2, 0)
     assert low["retrieved"] == low["fixed_points"] == low["converged"] == 8 and low["stable_bits"] == 1.0
     if name != "na_full":
@@ -191,9 +194,9 @@ def test_worker_threads_give_the_one_worker_table(tmp_path):
     assert _strip(three.rows) == _strip(one.rows)
     assert json.dumps(three.summary) == json.dumps(one.summary) and json.dumps(three.fits) == json.dumps(one.fits)
     for name in ("rows.csv", "summary.csv"):
-        a = nam.sweep._engine.read_rows(str(tmp_path / "one" / name)) if name == "rows.csv" else \
+        a = nam.sweep._store.read_rows(str(tmp_path / "one" / name)) if name == "rows.csv" else \
             (tmp_path / "one" / name).read_text()
-        b = nam.sweep._engine.read_rows(str(tmp_path / "three" / name)) if name == "rows.csv" else \
+        b = nam.sweep._store.read_rows(str(tmp_path / "three" / name)) if name == "rows.csv" else \
             (tmp_path / "three" / name).read_text()
         assert (_strip(a) == _strip(b)) if name == "rows.csv" else a == b
     assert three.record["workers"] == 3 and one.record["workers"] == 1
@@ -214,9 +217,9 @@ def test_spec_takes_numpy_integers_and_refuses_bools():
 
 
 def test_compile_wall_is_the_union_of_compile_spans(monkeypatch):
-    from nam.sweep import _engine
+    from nam.sweep import _programs
 
-    monkeypatch.setattr(_engine, "COMPILE_SPANS", [(0.0, 2.0), (1.0, 3.0), (5.0, 6.0), (5.5, 5.8)])
-    assert _engine._compile_wall(0.0) == pytest.approx(4.0)  # [0, 3] and [5, 6]
-    assert _engine._compile_wall(1.5) == pytest.approx(2.5)  # [1.5, 3] and [5, 6]
-    assert _engine._compile_wall(7.0) == 0.0
+    monkeypatch.setattr(_programs, "COMPILE_SPANS", [(0.0, 2.0), (1.0, 3.0), (5.0, 6.0), (5.5, 5.8)])
+    assert _programs.compile_wall(0.0) == pytest.approx(4.0)  # [0, 3] and [5, 6]
+    assert _programs.compile_wall(1.5) == pytest.approx(2.5)  # [1.5, 3] and [5, 6]
+    assert _programs.compile_wall(7.0) == 0.0

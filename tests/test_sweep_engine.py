@@ -20,7 +20,7 @@ import pytest
 
 import nam
 from nam.sweep import _kernels
-from nam.sweep._engine import measure_row
+from nam.sweep._measure import measure_row
 from nam.sweep._registry import REGISTRY
 
 

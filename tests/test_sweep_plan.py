@@ -23,19 +23,19 @@ def test_a_spec_that_cannot_fit_is_refused_before_compute():
     assert "DOES NOT FIT" in text
 
 
-def test_large_binary_sweeps_climb_a_capacity_ladder():
+def test_large_binary_sweeps_climb_a_capacityladder():
     """One binary program serves every N while its memories are small; the accelerator preset's dam4
     (N to 384, K* ~ 1e6) instead gets rungs 4x apart, so each load runs in a program at most 4x its size
     and the largest row stays within a few GiB."""
-    from nam.sweep._engine import _cap, _ladder
+    from nam.sweep._plan import ladder, rung
 
     default = nam.preset("default")
-    assert len({_ladder(default, "dam4", n, 1) for n in default.n_grid["dam4"]}) == 1
+    assert len({ladder(default, "dam4", n, 1) for n in default.n_grid["dam4"]}) == 1
     full = nam.preset("full")
-    base = _ladder(full, "dam4", 384, 1)
-    assert base == _ladder(full, "dam4", 32, 1) < 10**4  # one ladder per model, from its smallest N
+    base = ladder(full, "dam4", 384, 1)
+    assert base == ladder(full, "dam4", 32, 1) < 10**4  # one ladder per model, from its smallest N
     for k in (base + 1, 3 * base, 10**5, 7 * 10**5, 2 * 10**6):
-        cap = _cap("dam4", base, k)
+        cap = rung("dam4", base, k)
         assert k <= cap < 4 * k and (cap // base) & (cap // base - 1) == 0  # a power-of-two multiple of the base
     rows = [r for r in nam.plan_sweep(full) if r["model"] == "dam4"]
     assert [r["cap"] for r in rows] == sorted(r["cap"] for r in rows)

@@ -5,7 +5,10 @@ value), double or halve K until f brackets the level, then bisect in log K. K* i
 regression of all measurements, logit f = a + b log K (weighted by trials, fitted by iteratively
 reweighted least squares), crosses the level. Its confidence interval is a bootstrap over the
 measurements: every measured fraction is redrawn as Binomial(trials, f_hat) / trials and the fit
-repeated. (Holding the final bracket fixed would understate the error: the bisection's own decisions
+repeated. When a measurement's trials come in clusters that share their memories (the sweep's memory
+sets, several cues per set), `evaluate` also returns the successes per cluster, and the bootstrap
+resamples the clusters of each load with replacement instead (a cluster bootstrap: trials of one set
+are not independent, and treating them as such would understate the interval). (Holding the final bracket fixed would understate the error: the bisection's own decisions
 near the crossing are noisy, so the truth often lies just outside the last bracket.)
 
 `find_crossing` takes the measurement as a callable, so the same search serves any model, criterion and
@@ -78,6 +81,9 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
                   n_boot: int = 2000, seed: int = 0) -> CrossingResult:
     """Find K* where the fraction evaluate(K) = (successes, trials) crosses `level` from above.
 
+    `evaluate(K)` may also return (successes, trials, per_cluster): the successes of equal-sized clusters
+    of correlated trials (summing to `successes`), which the interval's bootstrap then resamples.
+
     Doubling/halving from `k0` to a bracket within [k_min, k_max], then bisection in log K until
     k_hi - k_lo <= max(1, rel_tol * k_lo) or `max_evals` measurements.
     """
@@ -93,16 +99,25 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
     check_number("rel_tol", rel_tol, minimum=0.0)
 
     measured: dict[int, tuple[int, int]] = {}
+    clusters: dict[int, np.ndarray] = {}
     order: list[int] = []
 
     def frac(k: int) -> float:
         if k not in measured:
             if len(order) >= max_evals:
                 raise _Budget
-            s, t = evaluate(k)
-            if not (is_integer(t) and t >= 1 and 0 <= s <= t):
+            out = evaluate(k)
+            s, t = out[:2]
+            if len(out) not in (2, 3) or not (is_integer(t) and t >= 1 and 0 <= s <= t):
                 raise ValueError(f"`evaluate({k})` must return (successes, trials) with 0 <= successes <= "
-                                 f"trials and trials >= 1, got {(s, t)}")
+                                 f"trials and trials >= 1, got {out}")
+            if len(out) == 3:
+                c = np.asarray(out[2], dtype=np.int64)
+                if c.ndim != 1 or c.size < 1 or t % c.size or np.any(c < 0) or np.any(c > t // c.size) \
+                        or int(c.sum()) != s:
+                    raise ValueError(f"`evaluate({k})`: the successes per cluster must be equal-sized clusters "
+                                     f"summing to {s} of {t} trials, got {out[2]}")
+                clusters[k] = c
             measured[k] = (int(s), int(t))
             order.append(k)
         s, t = measured[k]
@@ -122,6 +137,10 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
             est = 0.5 * (math.log(lo) + math.log(hi))
         rng = np.random.default_rng(seed)
         boot = rng.binomial(tri.astype(np.int64)[None, :], (succ / tri)[None, :], (n_boot, len(order))) / tri
+        for j, k in enumerate(order):  # clustered loads: resample their clusters (memory sets)
+            if k in clusters:
+                c = clusters[k]
+                boot[:, j] = c[rng.integers(0, c.size, (n_boot, c.size))].sum(axis=1) / tri[j]
         cross = _logistic_crossing(logk, boot, tri, level)
         cross = np.where(np.isfinite(cross), cross, est)
         alpha = 0.5 * (1.0 - ci_level)

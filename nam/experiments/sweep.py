@@ -6,7 +6,8 @@ fits.csv, run.json) through `nam._io` as it runs, so `write` adds the figures an
 import dataclasses
 import os
 
-from ..sweep._engine import SpecMismatch, SweepInterrupted, SweepResult, run_sweep
+from ..sweep._engine import SweepInterrupted, SweepResult, run_sweep
+from ..sweep._store import SpecMismatch
 from ..sweep._report import format_summary, write_sweep_figures
 from ..sweep._spec import SweepSpec
 

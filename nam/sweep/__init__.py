@@ -3,14 +3,14 @@ in `nam`."""
 
 from ._distributed import initialize_distributed as initialize_distributed
 from ._engine import (
-    SpecMismatch as SpecMismatch,
     SweepInterrupted as SweepInterrupted,
     SweepResult as SweepResult,
     load_sweep as load_sweep,
     merge_sweeps as merge_sweeps,
     run_sweep as run_sweep,
-    shard_pairs as shard_pairs,
 )
 from ._plan import format_plan as format_plan, plan_sweep as plan_sweep
+from ._scheduler import shard_pairs as shard_pairs
+from ._store import SpecMismatch as SpecMismatch
 from ._report import format_summary as format_summary, write_sweep_figures as write_sweep_figures
 from ._spec import SweepSpec as SweepSpec, preset as preset

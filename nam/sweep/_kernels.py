@@ -58,22 +58,27 @@ from ..dynamics._status import Status
 # ----------------------------------------------------------------------------------------------- trials
 
 
-def draw_trials(entropy: tuple, batch: int, n: int, k: int, cap: int, words: int, rho: float
+def draw_trials(entropy: tuple, batch: int, n: int, k: int, cap: int, words: int, rho: float, cues: int = 1
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """The random inputs of `batch` trials, drawn on the host with numpy's PCG64 from `entropy` (a
-    tuple of non-negative integers naming the row), the same on every backend and device count.
+    """The random inputs of `batch` trials in `batch // cues` memory sets of `cues` trials each, drawn on
+    the host with numpy's PCG64 from `entropy` (a tuple of non-negative integers naming the row), the same
+    on every backend and device count.
 
-    Returns `words` (W, batch, cap) uint32: bit i % 32 of words[i // 32, b, mu] is bit i of memory mu
-    of trial b (set: +1, clear: -1) for mu < K and i < N (zero words elsewhere); and `flips` (batch,
-    32 W) bool: exactly round(rho N) of the first N positions, chosen uniformly, are True (numpy's
-    round, half to even, like `nam.flip_bits`).
+    Returns `words` (W, batch // cues, cap) uint32: bit i % 32 of words[i // 32, s, mu] is bit i of memory
+    mu of set s (set: +1, clear: -1) for mu < K and i < N (zero words elsewhere); and `flips` (batch,
+    32 W) bool: for every trial, exactly round(rho N) of the first N positions, chosen uniformly, are True
+    (numpy's round, half to even, like `nam.flip_bits`). Trial b belongs to set b // cues. With `cues=1`
+    every trial has its own set.
     """
     w_n = -(-n // 32)
     if words < w_n or k > cap:
         raise ValueError(f"`words` ({words}) must be >= ceil(N / 32) = {w_n} and K ({k}) <= `cap` ({cap})")
+    if cues < 1 or batch % cues:
+        raise ValueError(f"`cues` ({cues}) must divide `batch` ({batch})")
+    sets = batch // cues
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(list(entropy))))
-    out = np.zeros((words, batch, cap), np.uint32)
-    out[:w_n, :, :k] = rng.integers(0, 2**32, size=(w_n, batch, k), dtype=np.uint32, endpoint=False)
+    out = np.zeros((words, sets, cap), np.uint32)
+    out[:w_n, :, :k] = rng.integers(0, 2**32, size=(w_n, sets, k), dtype=np.uint32, endpoint=False)
     if n % 32:
         out[w_n - 1] &= np.uint32((1 << (n % 32)) - 1)  # bits beyond N are clear (never read)
     n_flip = int(np.round(rho * n))
@@ -81,6 +86,13 @@ def draw_trials(entropy: tuple, batch: int, n: int, k: int, cap: int, words: int
     flips = np.zeros((batch, 32 * words), bool)
     np.put_along_axis(flips, order, True, axis=1)
     return out, flips
+
+
+def trial_targets(batch: int, cues: int, k: int) -> np.ndarray:
+    """The memory each trial is cued from: trial b (cue c = b mod `cues` of its set) targets memory
+    c mod K, so the cues of one set are drawn from different memories while K >= `cues` (with one cue per
+    set, memory 0, as every trial of a binary row)."""
+    return (np.arange(batch) % cues % max(1, k)).astype(np.int32)
 
 
 def unpack(words: UInt32[Array, "w b c"], i, k, c0, chunk: int) -> Int[Array, "b chunk"]:
@@ -396,3 +408,77 @@ def sign_readout(a: Float[Array, "b n"], threshold: float = 0.5) -> Int[Array, "
     leaves, tanh activations near 0) is not a retrieved bit, whatever its sign; at a memory's
     attractor the tanh(5 x) activations of the sweep's models are near +-1."""
     return jnp.where(jnp.isfinite(a) & (jnp.abs(a) >= threshold), jnp.where(a >= 0, 1, -1), 0).astype(jnp.int32)
+
+
+def integrate_steady_sets(vector_field, taus: PyTree, y0: PyTree, *, dt: float, max_steps: int,
+                          stages: tuple = (1, 4, 16), steady_rtol: float = 1e-6, steady_atol: float = 1e-8,
+                          method: str = "rk4"):
+    """`integrate_steady` for samples that share models in sets: every leaf of `y0` has leading axes
+    (S, M), M samples of each of S sets, and `vector_field(y)` maps a state with leading axes (S, m) to its
+    derivative for any m (the S models applied to their own m samples; the field of M samples of one set
+    is then a matrix-matrix product over the set's memories, not M matrix-vector products).
+
+    The stages compact along the sample axis within each set: stage j works on m_j = M / stages[j]
+    samples per set, and the run moves to the next stage when no set has more than m_{j+1} samples
+    still active; those are gathered into the first m_{j+1} slots of their set (the models are not
+    copied: a set's samples keep their set). Step, steady-state test, statuses and returns as
+    `integrate_steady` (steps and status with leading axes (S, M)).
+    """
+    leaves = jax.tree.leaves(y0)
+    n_sets, n_samples = leaves[0].shape[:2]
+
+    def flat(a, m):
+        return a.reshape(n_sets * m, -1)
+
+    def steady(y, v, m):
+        ok = jnp.ones((n_sets * m,), bool)
+        for leaf, vel, tau in zip(jax.tree.leaves(y), jax.tree.leaves(v), jax.tree.leaves(taus)):
+            ok = ok & (_scaled_rms(flat(vel * tau, m)) <= steady_atol + steady_rtol * _scaled_rms(flat(leaf, m)))
+        return ok.reshape(n_sets, m)
+
+    def finite(y, m):
+        fin = jnp.ones((n_sets * m,), bool)
+        for leaf in jax.tree.leaves(y):
+            fin = fin & jnp.all(jnp.isfinite(flat(leaf, m)), axis=1)
+        return fin.reshape(n_sets, m)
+
+    def stage(carry, m, next_size):
+        def cond(c):
+            active = c[2]
+            return jnp.any(active) & (jnp.max(jnp.sum(active, axis=1)) > next_size)
+
+        def body(c):
+            y, steps, active, status = c
+            v, step = _rk_step(method, vector_field, y, dt)
+            fin = finite(y, m)
+            stop = active & (steady(y, v, m) | ~fin)
+            status = jnp.where(stop, jnp.where(fin, Status.CONVERGED, Status.NON_FINITE), status)
+            active = active & ~stop
+            y = jax.tree.map(lambda a, dv: jnp.where(active.reshape(active.shape + (1,) * (a.ndim - 2)),
+                                                    (a + dv).astype(a.dtype), a), y, step)
+            steps = steps + active.astype(jnp.int32)
+            hit = active & (steps >= max_steps)
+            return y, steps, active & ~hit, jnp.where(hit, Status.TIME_LIMIT, status)
+
+        return jax.lax.while_loop(cond, body, carry)
+
+    sizes = sorted({n_samples // int(d) for d in stages if n_samples % int(d) == 0 and n_samples // int(d) >= 1},
+                   reverse=True)
+    status0 = jnp.full((n_sets, n_samples), Status.TIME_LIMIT, jnp.int32)
+    carry = (y0, jnp.zeros((n_sets, n_samples), jnp.int32), jnp.ones((n_sets, n_samples), bool), status0)
+    carry = stage(carry, n_samples, sizes[1] if len(sizes) > 1 else 0)
+    rows = jnp.arange(n_sets)[:, None]
+    idx = jnp.broadcast_to(jnp.arange(n_samples)[None, :], (n_sets, n_samples))  # slots of the current stage
+    for j in range(1, len(sizes)):
+        size, next_size = sizes[j], (sizes[j + 1] if j + 1 < len(sizes) else 0)
+        y, steps, active, status = carry
+        act = jnp.take_along_axis(active, idx, axis=1)
+        sel = jnp.take_along_axis(idx, jnp.argsort(~act, axis=1, stable=True)[:, :size], axis=1)  # active first
+        sub = (jax.tree.map(lambda a: a[rows, sel], y), steps[rows, sel], active[rows, sel], status[rows, sel])
+        ys, ss, acts, sts = stage(sub, size, next_size)
+        y = jax.tree.map(lambda a, b: a.at[rows, sel].set(b), y, ys)
+        carry = (y, steps.at[rows, sel].set(ss), active.at[rows, sel].set(acts), status.at[rows, sel].set(sts))
+        idx = sel
+    y, steps, _, status = carry
+    status = jnp.where(finite(y, n_samples), status, Status.NON_FINITE).astype(jnp.int32)
+    return y, steps, status

@@ -1,4 +1,13 @@
-"""What a sweep will cost, before running it: work, peak memory and compiled programs per (model, N).
+"""A sweep's plan: the capacity ladder of every (model, N) search, and what the sweep will cost before it
+runs (work, peak memory and compiled programs per (model, N)).
+
+**Capacity ladder.** A compiled program's memory capacity is fixed per (model, N) from the search's first
+load (`first_load`, the model's `start_k`), so a search compiles one program unless it runs past its
+capacity (`ladder`, `rung`); binary models share one program over their N while it fits
+(`ONE_PROGRAM_BYTES`). Everything here is a function of the spec, so shards and resumed runs compile
+and pad like one run.
+
+**Cost.** What a sweep will cost, before running it: work, peak memory and compiled programs per (model, N).
 
 The estimate follows the engine (`nam/sweep/_engine.py`) with typical search and dynamics figures:
 - a K* search measures about `LOADS` loads, between half and twice the first guess (mean load about
@@ -6,39 +15,99 @@ The estimate follows the engine (`nam/sweep/_engine.py`) with typical search and
 - binary models: work in memory-spin updates, (sweeps + 1) N K per trial with about `SWEEPS` sweeps
   (the dynamics from the cue, plus one stability sweep from the memory);
 - continuous models: work in vector-field evaluations times K N (the row's `work` column), about
-  `STEPS` Euler steps per run, two runs per trial (from the cue, and from the memory);
+  `SweepModel.plan_steps` steps per run, two runs per trial (from the cue, and from the memory);
 - memory: the program's largest arrays at its capacity (binary: the packed memories, 4 W B cap bytes,
-  and the int32 overlaps, 4 B cap; continuous: the float32 memories of the batch, 4 B cap N, with the
-  staged copies, and the states).
+  and the int32 overlaps, 4 B cap; continuous: the float32 memories of the batch's B / cues_per_set
+  memory sets, 4 (B / cues_per_set) cap N, with temporaries, and the states of the 2 B runs).
 The guess is the model's search start (`SweepModel.start_k`); `tests/test_sweep_plan.py` checks the
-estimate against measured rows within a factor of 3. `seconds` divides the work by `RATES`, the
-rates measured on the 2-core development machine (rows' work / seconds of the default sweep): a
+estimate against measured rows within a factor of 3. `seconds` divides the work by each registry entry's `rate`,
+measured on the 2-core development machine (rows' work / seconds of the default sweep): a
 rough guide to the run time, and what `shard_pairs` balances job-array shards by.
 """
 
+import math
 import os
 
-from ._engine import _cap, _first_load, _ladder, words_for
 from ._registry import REGISTRY
 from ._spec import SweepSpec
 
 LOADS = 6
 SWEEPS = 2.5
-STEPS = {"hidden_dam": 110}
-DEFAULT_STEPS = 30
-# work units per second of one worker thread, measured on the 2-core development machine (rows' work /
-# seconds of the default sweep, two workers): `seconds` below is a rough guide, and what shards balance
-RATES = {"hopfield": 2.9e8, "dam3": 6.3e8, "dam4": 6.6e8, "dam_exp": 1.4e8, "na_effective": 6.8e7,
-         "na_effective_distinct": 1.1e8, "na_full": 1.4e7, "na_full_distinct": 1.4e7, "hidden_dam": 2.1e8}
-DEFAULT_RATE = {"binary": 3e8, "continuous": 5e7}  # a model not measured yet
 
 
-def _state_size(name: str, n: int, k: int) -> int:
-    if name.startswith("na_full"):
-        return n + 2 * n * n
-    if name == "hidden_dam":
-        return n + k
-    return n
+# ------------------------------------------------------------------------------------ capacity ladder
+
+
+def capacity_for(name: str, k_guess: float | int) -> int:
+    """The memory capacity of a program whose search starts at `k_guess`. Binary models (whose kernel
+    visits only the chunks it needs): a power of two >= 4 k_guess, at least 16. Continuous models (whose
+    padding rows cost work at every step): 2.2 k_guess rounded up to a multiple of 32, so a search that
+    doubles past it compiles a second program rather than paying for unused rows at every load."""
+    if REGISTRY[name].continuous:
+        return max(32, 32 * int(math.ceil(2.2 * max(k_guess, 1.0) / 32)))
+    return max(16, 1 << (int(math.ceil(4.0 * max(k_guess, 1.0))) - 1).bit_length())
+
+
+def chunk_for(cap: int) -> int:
+    """Memories per chunk of the binary kernel: a sixteenth of the capacity, at least 256 (or all)."""
+    return min(cap, max(256, cap // 16))
+
+
+def words_for(n: int) -> int:
+    """32-bit words per memory of N bits."""
+    return -(-int(n) // 32)
+
+
+def cues_for(spec: SweepSpec, name: str) -> int:
+    """Trials per shared memory set: `spec.cues_per_set` for continuous models, 1 for binary ones (whose
+    integer kernel gives every trial its own memories)."""
+    return spec.cues_per_set if REGISTRY[name].continuous else 1
+
+
+def first_load(spec: SweepSpec, name: str, n: int) -> int:
+    """The K* search's first load at N (`SweepModel.start_k`)."""
+    return max(1, int(round(REGISTRY[name].start_k(n, spec.rho))))
+
+
+def program_words(spec: SweepSpec, name: str, n: int) -> int:
+    """32-bit words per memory of the program: for N itself (continuous), or for the model's largest N, which
+    one binary program serves at every N."""
+    return words_for(n if REGISTRY[name].continuous else max(spec.n_grid[name]))
+
+
+ONE_PROGRAM_BYTES = 2**30  # a binary model gets one program for all its N while its memories fit in this
+
+
+def ladder(spec: SweepSpec, name: str, n: int, k0: int) -> int:
+    """The base of the capacity ladder of a search. Binary models (N traced): one program for every N,
+    sized from the start load at the model's largest N, while its packed memories take at most
+    `ONE_PROGRAM_BYTES`; beyond that (large N, the accelerator preset) rungs 4x apart from the start
+    load at its smallest N, so every load gets a program at most 4x its size and a row fits in a few GB.
+    Continuous models: one ladder per (model, N) from k0."""
+    sm = REGISTRY[name]
+    if sm.kind == "binary":
+        top = capacity_for(name, sm.start_k(max(spec.n_grid[name]), spec.rho))
+        if 4 * program_words(spec, name, n) * spec.batch * top <= ONE_PROGRAM_BYTES:
+            return top
+        return max(16, 1 << (first_load(spec, name, min(spec.n_grid[name])) - 1).bit_length())
+    return capacity_for(name, k0)
+
+
+def rung(name: str, base: int, k: int) -> int:
+    """The program capacity for load K: the smallest rung base * step^j >= K (binary: step 4, one rung
+    per factor 4 of load; continuous: step 2, which a doubling search from k0 climbs one rung per
+    doubling). A function of (spec, model, N, K) alone, so shards compile and pad like one run."""
+    step = 2 if REGISTRY[name].continuous else 4
+    cap = base
+    while cap < k:
+        cap *= step
+    return cap
+
+
+# ----------------------------------------------------------------------------------------------- plan
+
+
+DEFAULT_RATE = {"binary": 3e8, "continuous": 5e7}  # a model whose registry entry has no measured rate
 
 
 def available_memory() -> tuple[int | None, str]:
@@ -70,7 +139,7 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
         for n in ns:
             k0 = max(1.0, sm.start_k(n, spec.rho))
             k_mean = 1.2 * k0
-            cap = _cap(name, _ladder(spec, name, n, _first_load(spec, name, n)), int(round(2 * k0)))
+            cap = rung(name, ladder(spec, name, n, first_load(spec, name, n)), int(round(2 * k0)))
             b = spec.batch
             if sm.kind == "binary":
                 work = spec.trials * LOADS * (SWEEPS + 1) * n * k_mean
@@ -78,13 +147,14 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
                 programs = 0 if cap in seen else 1  # one per capacity rung, shared by every N
                 seen.add(cap)
             else:
-                steps = STEPS.get(name, DEFAULT_STEPS)
+                steps = sm.plan_steps
                 work = spec.trials * LOADS * 2 * (steps + 1) * n * k_mean
-                state = _state_size(name, n, cap)
-                peak = 4 * b * cap * n * (1 + 1 / 4 + 1 / 16) + 4 * words * b * cap + 4 * 2 * b * state * 6
+                state = sm.state_size(n, cap)
+                sets = b // (spec.cues_per_set or 1)
+                peak = 4 * sets * cap * n * 1.5 + 4 * words * sets * cap + 4 * 2 * b * state * 6
                 programs = 1
             rows.append({"model": name, "n": n, "k_guess": round(k0, 1), "cap": cap, "loads": LOADS,
-                         "work": float(work), "seconds": float(work) / RATES.get(name, DEFAULT_RATE[sm.kind]),
+                         "work": float(work), "seconds": float(work) / (sm.rate if sm.rate == sm.rate else DEFAULT_RATE[sm.kind]),
                          "peak_bytes": int(peak), "programs": programs,
                          "work_unit": "memory-spin updates" if sm.kind == "binary" else "field evaluations x K N"})
     return rows

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 
 from .._lagrangians import LogCosh, RectifiedPower
 from ..capacity._self_coupling import self_coupling_capacity
-from ..capacity._theory import double_factorial, fixed_point_capacity, no_error_capacity
+from ..capacity._theory import fixed_point_capacity, no_error_capacity
 from ..models._astrocyte_tensor import HebbianTensor
 from ..models._hidden import HiddenNeuronDAM
 from ..models._neuron_astrocyte import NeuronAstrocyte, NeuronAstrocyteEffective
@@ -53,7 +53,14 @@ class SweepModel:
     - `units(N, K)`: compute units; `asymptotic`: the large-N exponent of K*(N) (NaN: not a power law).
     - `theory(N, rho)`: the theory K* (the summary's "theory" column and the search's first guess).
     - `fit`: "power" (log K* against log N) or "exponential" (log K* against N).
-    - `start`: (c, e), the K* search's first load is c N^e times the theory load: an empirical
+    - `theory_applies`: False for a model whose K* follows no theory (the full network with leaks, whose
+      glia lock; `docs/full-network.md`): its summary shows no theory, fixed-point load or exponent, and
+      `theory` serves only as the search's start scale.
+    - `rate`: work units per second of one worker thread on the 2-core development machine (rows' work /
+      seconds), for `nam.plan_sweep`'s time estimate and the job-array split; `state_size(N, K)`: the
+      numbers in one run's state (for the plan's memory estimate); `plan_steps`: typical steps of one run
+      (the plan's work estimate).
+    - `start`: (c, e), the K* search's first load is min(c N^e, `start_ceiling`) times the theory load: an empirical
       correction fitted once to measured K* at rho = 1/8 (`docs/capacity.md`). It only chooses where the
       search starts (a better start measures fewer loads); it never enters a result. It depends on
       (model, N, rho) alone, so every (model, N) search is independent of the others (shards of a job
@@ -77,34 +84,33 @@ class SweepModel:
     max_steps: int = 400
     method: str = "rk4"
     start: tuple[float, float] = (1.0, 0.0)
+    start_ceiling: float = math.inf
+    theory_applies: bool = True
+    rate: float = math.nan
+    state_size: Callable[[int, int], int] = lambda n, k: n  # noqa: E731
+    plan_steps: int = 30
 
     @property
     def continuous(self) -> bool:
         return self.kind == "continuous"
 
     def theory_k(self, n: int, rho: float = 0.1) -> float:
-        return float(self.theory(n, rho))
+        """The theory K* at N (NaN where no theory applies)."""
+        return float(self.theory(n, rho)) if self.theory_applies else math.nan
 
     def start_k(self, n: int, rho: float = 0.1) -> float:
-        """The K* search's first load at N: the theory load times the empirical correction c N^e."""
+        """The K* search's first load at N: the theory load times the empirical correction
+        min(c N^e, start_ceiling)."""
         c, e = self.start
-        return self.theory_k(n, rho) * c * float(n) ** e
+        return float(self.theory(n, rho)) * min(c * float(n) ** e, self.start_ceiling)
 
     def fixed_point_k(self, n: int) -> float:
         """The load where half the stored memories are exact one-step fixed points, (1 - P_err)^N = 1/2
         with the exact finite-N P_err of the binary rule of this degree: the theory for
         `criterion="fixed_point"` (for a continuous model, that of its binary counterpart)."""
-        if not self.degree:
+        if not self.degree or not self.theory_applies:
             return math.nan
         return float(fixed_point_capacity(n, self.degree, distinct_indices=self.distinct_indices))
-
-    def retrieval_theory(self, n: int) -> float:
-        """A 50%-retrieval load scale for the collapse plot: N^(n-1) / (2n-3)!! (power laws), or 1."""
-        if self.degree is None:
-            return 1.0
-        if self.asymptotic == 2 and self.degree == 4:  # self-coupled: K ~ N^2
-            return float(n) ** 2
-        return float(n) ** (self.degree - 1) / double_factorial(2 * self.degree - 3)
 
 
 def _nan(n, k):
@@ -144,26 +150,31 @@ def _full(distinct):
 
 _NA_UNITS = lambda n, k: n + 2 * n * n  # noqa: E731
 
+_FULL_STATE = lambda n, k: n + 2 * n * n  # noqa: E731
+_FULL_LABEL = "full network{}, tutorial leaks: transient retrieval before glial lock-in"
+
 REGISTRY: dict[str, SweepModel] = {
     m.name: m for m in (
         SweepModel("hopfield", "classical Hopfield", "binary", 2, lambda n, k: n + n * n, 1.0, _no_error(2),
-                   start=(1.9, -0.05)),
-        SweepModel("dam3", "DAM F=z^3", "binary", 3, _nan, 2.0, _no_error(3), start=(1.35, 0.0)),
+                   start=(1.9, -0.05), rate=2.9e8),
+        SweepModel("dam3", "DAM F=z^3", "binary", 3, _nan, 2.0, _no_error(3), start=(1.35, 0.0), rate=6.3e8),
         SweepModel("dam4", "DAM F=z^4 (binary neuron-astrocyte)", "binary", 4, _NA_UNITS, 3.0, _no_error(4),
-                   start=(0.26, 0.33)),
+                   start=(0.26, 0.33), rate=6.6e8),
         SweepModel("dam_exp", "DAM F=exp", "binary", None, _nan, math.nan, _exponential_theory, fit="exponential",
-                   max_n=40, start=(0.0066, 3.0)),
+                   max_n=40, start=(0.0066, 3.0), rate=1.4e8),
         SweepModel("na_effective", "neuron-astrocyte, effective, eq. 10 T", "continuous", 4, _NA_UNITS, 2.0,
-                   _self_coupled, build=_effective(False), start=(0.6, 0.13)),
+                   _self_coupled, build=_effective(False), start=(0.6, 0.13), rate=6.8e7),
         SweepModel("na_effective_distinct", "neuron-astrocyte, effective, distinct-index T", "continuous", 4,
                    _NA_UNITS, 3.0, _no_error(4, True), build=_effective(True), distinct_indices=True,
-                   start=(0.19, 0.45)),
-        SweepModel("na_full", "neuron-astrocyte, full, eq. 10 T", "continuous", 4, _NA_UNITS, 2.0, _self_coupled,
-                   build=_full(False), max_n=48, dt=0.1, max_steps=4000,
-                   start=(2.4, -0.72)),
-        SweepModel("na_full_distinct", "neuron-astrocyte, full, distinct-index T", "continuous", 4, _NA_UNITS, 3.0,
-                   _no_error(4, True), build=_full(True), max_n=48, dt=0.1, max_steps=4000, distinct_indices=True),
+                   start=(0.19, 0.45), start_ceiling=1.1, rate=1.1e8),
+        SweepModel("na_full", _FULL_LABEL.format(""), "continuous", 4, _NA_UNITS, math.nan, _self_coupled,
+                   build=_full(False), max_n=48, dt=0.1, max_steps=4000, start=(2.4, -0.72), theory_applies=False,
+                   rate=1.4e7, state_size=_FULL_STATE),
+        SweepModel("na_full_distinct", _FULL_LABEL.format(", distinct-index T"), "continuous", 4, _NA_UNITS,
+                   math.nan, _no_error(4, True), build=_full(True), max_n=48, dt=0.1, max_steps=4000,
+                   distinct_indices=True, theory_applies=False, rate=1.4e7, state_size=_FULL_STATE),
         SweepModel("hidden_dam", "hidden-neuron DAM", "continuous", 4, lambda n, k: n + k, 3.0, _no_error(4),
-                   build=_hidden, dt=0.2, max_steps=2000, start=(12.5, -0.58)),
+                   build=_hidden, dt=0.2, max_steps=2000, start=(12.5, -0.58), rate=2.1e8, plan_steps=110,
+                   state_size=lambda n, k: n + k),
     )
 }

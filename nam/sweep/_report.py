@@ -38,6 +38,28 @@ def _fmt(x, digits=3):
     return str(x)
 
 
+def _percent(x) -> str:
+    return f"{100 * x:.0f}%" if isinstance(x, float) and math.isfinite(x) else "-"
+
+
+def claim_table(summary: list[dict], against: str = "hidden_dam") -> list[dict]:
+    """Per (model, N) measured for both a model with compute units and `against` (the hidden-neuron DAM):
+    K* per unit with its 95% interval, the same for `against`, and `holds`: the model's interval lies
+    entirely above the other's (the paper's claim at that N, measured)."""
+    ref = {s["n"]: s for s in summary if s["model"] == against and math.isfinite(s.get("k_star_per_unit", math.nan))}
+    out = []
+    for s in summary:
+        if s["model"] == against or s["n"] not in ref or not math.isfinite(s.get("k_star_per_unit", math.nan)):
+            continue
+        h = ref[s["n"]]
+        low, high = s.get("per_unit_low", math.nan), s.get("per_unit_high", math.nan)
+        out.append({"model": s["model"], "n": s["n"], "per_unit": s["k_star_per_unit"], "low": low, "high": high,
+                    "hidden": h["k_star_per_unit"], "hidden_low": h.get("per_unit_low", math.nan),
+                    "hidden_high": h.get("per_unit_high", math.nan),
+                    "holds": bool(low > h.get("per_unit_high", math.nan))})
+    return out
+
+
 def _units(x) -> str:
     return f"{int(round(x))}" if isinstance(x, (int, float)) and math.isfinite(x) else "-"
 
@@ -67,13 +89,25 @@ def format_summary(result) -> str:
                      f"{rec.get('backend', '?')} x{rec.get('device_count', '?')}; "
                      f"{rec.get('rows_measured', 0)} rows measured, {rec.get('rows_reused', 0)} reused")
         lines.append("")
-    lines += [f"{'model':<22} {'N':>5} {'K*':>8} {'95% CI':>17} {'theory':>9} {'fp 50%':>8} {'units':>7} "
-              f"{'K*/unit':>8}  status", "-" * 100]
+    lines += [f"{'model':<22} {'N':>5} {'K*':>9} {'95% CI':>21} {'theory':>9} {'fp 50%':>9} {'units':>7} "
+              f"{'K*/unit':>8} {'unsettled':>9}  status", "-" * 116]
     for s in result.summary:
         ci = f"[{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]"
-        lines.append(f"{s['model']:<22} {s['n']:>5} {_fmt(s['k_star']):>8} {ci:>17} {_fmt(s['theory']):>9} "
-                     f"{_fmt(s['theory_fixed_point']):>8} {_units(s['units']):>7} {_fmt(s['k_star_per_unit']):>8}  "
-                     f"{s['status']}")
+        lines.append(f"{s['model']:<22} {s['n']:>5} {_fmt(s['k_star']):>9} {ci:>21} {_fmt(s['theory']):>9} "
+                     f"{_fmt(s['theory_fixed_point']):>9} {_units(s['units']):>7} {_fmt(s['k_star_per_unit']):>8} "
+                     f"{_percent(s.get('no_steady', math.nan)):>9}  {s['status']}")
+    claims = claim_table(result.summary)
+    if claims:
+        lines += ["", "the claim: more memories per compute unit than the hidden-neuron DAM at the same N, 95% "
+                  "intervals apart"]
+        for model in dict.fromkeys(c["model"] for c in claims):
+            rows = [c for c in claims if c["model"] == model]
+            first = next((c["n"] for c in rows if c["holds"]), None)
+            verdict = (f"first holds at measured N = {first}" if first is not None
+                       else "holds at no measured N")
+            lines.append(f"  {model}: {verdict}; " + "; ".join(
+                f"N={c['n']}: {_fmt(c['per_unit'])} [{_fmt(c['low'])}, {_fmt(c['high'])}] vs "
+                f"{_fmt(c['hidden'])} [{_fmt(c['hidden_low'])}, {_fmt(c['hidden_high'])}]" for c in rows))
     if result.fits:
         lines += ["", f"{'model':<22} {'law':<12} {'exponent':>9} {'95% CI':>18} {'theory, same N':>15} "
                   f"{'asymptotic':>11}", "-" * 92]
@@ -86,11 +120,14 @@ def format_summary(result) -> str:
         lines.append(f"{f['model']:<22} {law:<12} {_fmt(f['exponent']):>9} {ci:>18} "
                      f"{_fmt(f['theory_exponent_same_n']):>15} {_fmt(f['asymptotic_exponent']):>11}")
     lines += ["", f"K* = the load at {_CRITERION_TEXT[_criterion(result)]}, from a logistic fit of the measured "
-              "fractions; 95% CI by parametric bootstrap.",
-              "theory = no-error load N^(n-1) / (2 (2n-3)!! ln N) (binary rules, distinct-index tensor, hidden DAM); "
-              "self-coupling load c N^2 (eq. 10 tensor, continuous); exp DAM: Demircigil's lower bound.",
+              "fractions; 95% CI by bootstrap (binomial per load; memory sets resampled where cues share them).",
+              "theory = no-error load N^(n-1) / (2 (2n-3)!! ln N) (binary rules, hidden DAM; N^3 / (12 ln N) for the "
+              "distinct-index tensor); self-coupling load c N^2 (eq. 10 tensor, continuous); exp DAM: Demircigil's "
+              "lower bound; - = no theory applies (full network: docs/full-network.md).",
               "fp 50% = load where (1 - P_err)^N = 1/2, the theory of --criterion fixed_point. units = neurons + "
               "synapses + processes (or hidden neurons); - = none defined.",
+              "unsettled = share of cue runs at the two loads bracketing K* that ended without a steady state "
+              "(step or sweep limit, non-finite); they count as not retrieved.",
               "exponent: least squares of log K* on log N (exp DAM: on N, a rate per neuron); CI: t interval.",
               "status: " + "; ".join(f"{k} = {v}" for k, v in STATUS_TEXT.items()) + "."]
     return "\n".join(lines)
@@ -278,7 +315,8 @@ def write_sweep_figures(result, out_dir: str) -> list[str]:
         return paths
     fig = Figure(figsize=(7.5, 5.2))
     ax = fig.subplots()
-    crosses = {m: crossover_n(rho, m) for m in ("dam4", "na_effective_distinct") if m in with_units}
+    crosses = ({m: crossover_n(rho, m) for m in ("dam4", "na_effective_distinct") if m in with_units}
+               if "hidden_dam" in with_units else {})
     cross = max([c for c in crosses.values() if math.isfinite(c)], default=math.nan)
     n_lo = min(all_n) if all_n else 8
     n_hi = max(max(all_n) if all_n else 8, 1.3 * cross if math.isfinite(cross) else 0)
@@ -297,8 +335,17 @@ def write_sweep_figures(result, out_dir: str) -> list[str]:
     for j, (m, c) in enumerate(crosses.items()):
         if math.isfinite(c):
             ax.axvline(c, color=colors[m], lw=0.8, ls="--")
-            ax.annotate(f"{m} passes hidden_dam\nin theory at N = {c:.0f}", (c, 0.3 ** j * 0.03), fontsize=7,
-                        ha="left", xytext=(3, 0), textcoords="offset points", color=colors[m])
+            ax.annotate(f"{m} passes hidden_dam\nin theory at N = {c:.0f} (dashed)", (c, 0.3 ** j * 0.03),
+                        fontsize=7, ha="left", xytext=(3, 0), textcoords="offset points", color=colors[m])
+    first_held = {}
+    for c in claim_table(result.summary):
+        if c["holds"]:
+            first_held.setdefault(c["model"], c)
+    for c in first_held.values():
+        ax.annotate(f"measured: {c['model']} above hidden_dam\nat N = {c['n']} (95% intervals apart)",
+                    (c["n"], c["per_unit"]), fontsize=7, ha="right", va="bottom", xytext=(-4, 8),
+                    textcoords="offset points", color=colors[c["model"]],
+                    arrowprops=dict(arrowstyle="->", color=colors[c["model"]], lw=0.7))
     paths.append(save_figure(fig, ax, os.path.join(out_dir, "per_unit.png"), xlabel="neurons N",
                              ylabel="memories per compute unit, K* / units",
                              title="memories per compute unit (units: neurons + synapses + processes, "
