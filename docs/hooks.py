@@ -1,8 +1,9 @@
 """MkDocs hook: the benchmark tables of the docs are read from `benchmarks/results/*.json` at build time.
 
 A page writes `<!-- results:NAME -->`; the build replaces it with the tables of
-`benchmarks/results/NAME.json` and the machine they were measured on. A file that is missing, or whose
-layout a renderer does not know, becomes a visible note on the page (never a stale number copied by hand).
+`benchmarks/results/NAME.json` and the machine they were measured on (`<!-- results:NAME:PART -->`: one
+of them, for a renderer that names its parts in `PARTS`). A file that is missing, or whose layout a
+renderer does not know, becomes a visible note on the page (never a stale number copied by hand).
 """
 
 import json
@@ -13,7 +14,7 @@ import re
 import statistics
 
 log = logging.getLogger("mkdocs.hooks.nam_results")
-MARKER = re.compile(r"<!--\s*results:([A-Za-z0-9_]+)\s*-->")
+MARKER = re.compile(r"<!--\s*results:([A-Za-z0-9_]+)(?::([A-Za-z0-9_]+))?\s*-->")
 
 
 # ---------------------------------------------------------------------------------------------- formatting
@@ -242,6 +243,95 @@ def _astrosnn_lm_candidates(d):
                                                          "− LIF-SNN", "spike rate"], rows)]
 
 
+def _k_star(r):
+    """K* of a search record of benchmarks/full_network_regimes.py ("< K": even the smallest load tried
+    failed; "> K": above the largest)."""
+    if r is None:
+        return "-"
+    if r["k_star"] is None:
+        return f"< {r['k_hi']}" if r["k_lo"] is None else f"> {r['k_lo']}"
+    return f"{r['k_star']:.0f}"
+
+
+def _full_network_regimes(d):
+    """Three parts (`PARTS`): the zero-leak stability, the glial lock-in, the regime search; a part the file
+    lacks is a note."""
+    out = []
+    stab = d.get("stability") or []
+    if stab:
+        rows = [[r["n"], f"{r['residual_full_at_lift']:.1e}", f"{r['residual_with_psi_sign_flipped']:.2f}",
+                 f"{r['effective_max_real']:.3f}", r["effective_unstable"], f"{r['full_max_real']:.3f}",
+                 f"{r['full_unstable']} / {r['full_dim']}", f"{r['symmetric_unstable']} / {r['symmetric_dim']}",
+                 r["hessian_negative_symmetric"]] for r in stab]
+        out.append("**Zero leak: the effective fixed point lifted to the full network** (K = 2, float64)\n\n" + _table(
+            ["N", "max abs field of the full network there", "same with the sign of psi flipped",
+             "effective: largest Re", "effective: unstable", "full: largest Re", "full: unstable / dimension",
+             "symmetric s, p: unstable / dimension", "negative eigenvalues of the energy Hessian (symmetric)"],
+            rows))
+    else:
+        out.append("*The zero-leak stability was not measured in this file.*")
+    lock = d.get("lock_in")
+    if lock:
+        rows = [[f"{t['t']:g}", f"{t['g_distance']:.2e}", f"{t['psi_distance']:.2e}", _num(t["retrieved"]),
+                 f"{t['mean_abs_x']:.2f}"] for t in lock["trace"]]
+        rnd = lock["random_states"]
+        out.append(f"**Default leaks: glial lock-in from a cue** (N = {lock['n']}, K = {lock['k_cue']}, float64)\n\n"
+                   + _table(["time", "mean abs(g - sign(phi phi^T))", "mean abs(psi - sign(phi phi^T))",
+                             "read-out = memory", "mean abs(x)"], rows)
+                   + f"\n\nRandom +-1 states kept (N = {rnd['n']}, K = {rnd['k']}): full network with locked glia "
+                   f"{rnd['kept_full']} / {rnd['states']}, effective model {rnd['kept_effective']} / {rnd['states']}; "
+                   f"at a locked state the largest real part of the Jacobian is {rnd['locked_state_max_real']:.3f} "
+                   f"({rnd['locked_state_unstable']} unstable directions).")
+    else:
+        out.append("*The lock-in was not measured in this file.*")
+    reg = d.get("regimes")
+    if reg:
+        sizes = sorted({r["n"] for r in reg["full"] + reg["effective"]})
+        eff = {(r["tensor"], r["n"]): r for r in reg["effective"]}
+
+        def cell(r, tensor, n):
+            e = eff.get((tensor, n))
+            ratio = (f" ({r['k_star'] / e['k_star']:.2f})" if r is not None and r["k_star"] and e is not None
+                     and e["k_star"] else "")
+            return _k_star(r) + ratio
+
+        rows = [["effective", tensor, "-", "-", "-"] + [_k_star(eff.get((tensor, n))) for n in sizes]
+                for tensor in ("eq10", "distinct")]
+        groups = {}
+        for r in reg["full"] + reg.get("controls", []):
+            groups.setdefault((r["tensor"], r["init"], r["alpha"], r["tau_glia"]), {})[r["n"]] = r
+        zero = {k: v for k, v in groups.items() if k[1] == "zero"}
+        all_zero_fail = bool(zero) and all(r["k_star"] is None and r["k_lo"] is None
+                                           for v in zero.values() for r in v.values())
+        for (tensor, init, alpha, tau), per in sorted(groups.items(), key=lambda kv: (kv[0][0] != "eq10", kv[0][1],
+                                                                                      -kv[0][2], kv[0][3])):
+            if all_zero_fail and init == "zero":
+                continue
+            rows.append(["full", tensor, init.replace("_", " "), f"{alpha:g}", f"{tau:g}"]
+                        + [cell(per.get(n), tensor, n) for n in sizes])
+        s = d["settings"]
+        text = (f"**K\\* of the full network by regime** ({s['cues']} cues per load, {100 * s['flip']:.1f}% of the "
+                "bits flipped, sign read-out, counted when CONVERGED or TIME_LIMIT; in brackets K\\*_full / K\\*_effective "
+                "with the same tensor; \"< 1\": not even one memory is retrieved from half of the cues)\n\n"
+                + _table(["model", "tensor", "glia start", "alpha = gamma", "tau_s = tau_p"]
+                         + [f"N = {n}" for n in sizes], rows))
+        if all_zero_fail:
+            kept = min(c["kept_cue"] for v in zero.values() for r in v.values() for c in r["curve"])
+            share = "every read-out is" if kept == 1.0 else f"at least {100 * kept:.0f}% of the read-outs are"
+            text += (f"\n\nGlia started at zero: K\\* < 1 in all {len(zero)} regimes at every N; at every load tried "
+                     f"{share} the cue itself, errors included.")
+        best = reg.get("best") or []
+        if best:
+            text += "\n\nClosest to the effective model (mean K\\*_full / K\\*_effective at N = " + ", ".join(
+                str(n) for n in s["sizes"]) + "): " + "; ".join(
+                f"alpha = gamma = {b['alpha']:g}, tau_s = tau_p = {b['tau_glia']:g}, {b['tensor']}, "
+                f"{b['init'].replace('_', ' ')} ({b['mean_ratio_to_effective']:.2f})" for b in best) + "."
+        out.append(text)
+    else:
+        out.append("*The regime search was not run for this file.*")
+    return out
+
+
 RENDERERS = {
     "neuron_astrocyte": _neuron_astrocyte,
     "sweep": _sweep,
@@ -251,10 +341,13 @@ RENDERERS = {
     "astrosnn_retention": _astrosnn_retention,
     "astrosnn_lm": _astrosnn_lm,
     "astrosnn_lm_candidates": _astrosnn_lm_candidates,
+    "full_network_regimes": _full_network_regimes,
 }
+# renderers with named parts, in the order they return them (`<!-- results:NAME:PART -->`)
+PARTS = {"full_network_regimes": ("stability", "lock_in", "regimes")}
 
 
-def render(name: str, root: str) -> str:
+def render(name: str, root: str, part: str | None = None) -> str:
     """The markdown for `<!-- results:name -->`: tables, the machine, and where the numbers come from."""
     rel = f"benchmarks/results/{name}.json"
     path = os.path.join(root, rel)
@@ -267,6 +360,8 @@ def render(name: str, root: str) -> str:
         if renderer is None:
             raise KeyError(f"no renderer for {name!r}")
         parts = renderer(data)
+        if part is not None:
+            parts = [parts[PARTS[name].index(part)]]
     except (KeyError, TypeError, ValueError, AttributeError, statistics.StatisticsError) as e:
         log.info("results table %s not rendered: %r", rel, e)
         return (f'!!! warning "Table not rendered"\n    The layout of `{rel}` is not one the docs know '
@@ -277,4 +372,4 @@ def render(name: str, root: str) -> str:
 
 def on_page_markdown(markdown, page, config, files):
     root = os.path.dirname(os.path.abspath(config["config_file_path"]))
-    return MARKER.sub(lambda m: render(m.group(1), root), markdown)
+    return MARKER.sub(lambda m: render(m.group(1), root, m.group(2)), markdown)

@@ -30,9 +30,12 @@ from ._lagrangians import (
 from ._patterns import flip_bits as flip_bits, overlap as overlap, random_patterns as random_patterns
 from .dynamics import (
     BinaryRetrieval as BinaryRetrieval,
+    BlockSpectrum as BlockSpectrum,
+    JacobianSpectrum as JacobianSpectrum,
     Retrieval as Retrieval,
     SolverConfig as SolverConfig,
     Status as Status,
+    jacobian_spectrum as jacobian_spectrum,
     retrieve as retrieve,
     retrieve_batch as retrieve_batch,
     retrieve_binary as retrieve_binary,

@@ -116,3 +116,16 @@ def test_claim_table_needs_intervals_apart():
     # an interval that overlaps the hidden DAM's does not count, even with the point estimate above it
     summary[3] = row("na_effective_distinct", 128, 39000, 32000, 42000, 32896)
     assert not claim_table(summary)[1]["holds"]
+
+
+def test_a_longer_step_limit_changes_no_row_whose_runs_all_settled():
+    """The step limit can only matter to runs that reach it: a row with no TIME_LIMIT run is the same row
+    (read-outs, statuses, work) under three times the limit, and its programs are distinct (the limit is
+    part of the program key)."""
+    from nam.sweep._measure import measure_row
+
+    rows = [measure_row(nam.SweepSpec(n_grid={"na_effective_distinct": (16,)}, trials=32, batch=32, step_factor=f),
+                        "na_effective_distinct", 16, 85, 0) for f in (1, 3)]
+    assert rows[0]["time_limit"] == 0 and 0 < rows[0]["retrieved"] < 32
+    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    assert strip(rows[0]) == strip(rows[1])

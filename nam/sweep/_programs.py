@@ -25,7 +25,8 @@ from ._spec import SweepSpec
 
 MAX_SWEEPS = 100
 STAGES = (1, 4)  # continuous batches shrink to a quarter of their samples when no more are active
-SET_STAGES = (1, 4, 16)  # shared sets: each set's runs shrink to a quarter, then a sixteenth
+SET_STAGES = (1, 4)  # shared sets: each set's runs shrink to a quarter (a further stage costs compile time, and a
+# matrix product over 8 or 2 columns is memory-bound alike)
 TRACES: dict = {}  # program key -> number of traces, for the no-recompile test
 COMPILED: dict = {}  # program key -> compiled executable
 STATS = {"programs": 0, "compile_seconds": 0.0, "run_seconds": 0.0}  # of this process

@@ -178,3 +178,6 @@ REGISTRY: dict[str, SweepModel] = {
                    state_size=lambda n, k: n + k),
     )
 }
+
+CLAIM_REFERENCE = "hidden_dam"  # the paper's claim compares memories per compute unit against this model
+CLAIM_MODELS = ("dam4", "na_effective_distinct")  # the quartic models whose theory passes it (per-unit figure)

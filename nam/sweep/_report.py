@@ -20,7 +20,7 @@ import numpy as np
 
 from .._plotting import save_figure
 from ..capacity._theory import bit_error_probability, fixed_point_capacity
-from ._registry import REGISTRY
+from ._registry import CLAIM_MODELS, CLAIM_REFERENCE, REGISTRY
 
 STATUS_TEXT = {
     "bracketed": "the 50% crossing was bracketed between two measured loads and interpolated",
@@ -42,7 +42,7 @@ def _percent(x) -> str:
     return f"{100 * x:.0f}%" if isinstance(x, float) and math.isfinite(x) else "-"
 
 
-def claim_table(summary: list[dict], against: str = "hidden_dam") -> list[dict]:
+def claim_table(summary: list[dict], against: str = CLAIM_REFERENCE) -> list[dict]:
     """Per (model, N) measured for both a model with compute units and `against` (the hidden-neuron DAM):
     K* per unit with its 95% interval, the same for `against`, and `holds`: the model's interval lies
     entirely above the other's (the paper's claim at that N, measured)."""
@@ -146,7 +146,7 @@ def per_unit_theory(name: str, n, rho: float = 0.1) -> np.ndarray:
     return np.asarray(out)
 
 
-def crossover_n(rho: float = 0.1, a: str = "dam4", b: str = "hidden_dam") -> float:
+def crossover_n(rho: float = 0.1, a: str = CLAIM_MODELS[0], b: str = CLAIM_REFERENCE) -> float:
     """The N where the theory memories per unit of model `a` first exceed those of model `b` (NaN if
     not below N = 10^5): by default the quartic neuron-astrocyte network (binary rule) against the
     hidden-neuron DAM, where N^3 / (30 ln N) = 2 N^2, about N = 350; for the continuous network with
@@ -315,8 +315,8 @@ def write_sweep_figures(result, out_dir: str) -> list[str]:
         return paths
     fig = Figure(figsize=(7.5, 5.2))
     ax = fig.subplots()
-    crosses = ({m: crossover_n(rho, m) for m in ("dam4", "na_effective_distinct") if m in with_units}
-               if "hidden_dam" in with_units else {})
+    crosses = ({m: crossover_n(rho, m) for m in CLAIM_MODELS if m in with_units}
+               if CLAIM_REFERENCE in with_units else {})
     cross = max([c for c in crosses.values() if math.isfinite(c)], default=math.nan)
     n_lo = min(all_n) if all_n else 8
     n_hi = max(max(all_n) if all_n else 8, 1.3 * cross if math.isfinite(cross) else 0)
@@ -332,17 +332,16 @@ def write_sweep_figures(result, out_dir: str) -> list[str]:
                     label=f"{sm.label} (measured)")
         ax.plot(grid, per_unit_theory(name, grid, rho), ":", lw=1, color=colors[name])
     ax.plot([], [], "k:", lw=1, label="theory K / units (dotted)")
-    for j, (m, c) in enumerate(crosses.items()):
+    for m, c in crosses.items():
         if math.isfinite(c):
-            ax.axvline(c, color=colors[m], lw=0.8, ls="--")
-            ax.annotate(f"{m} passes hidden_dam\nin theory at N = {c:.0f} (dashed)", (c, 0.3 ** j * 0.03),
-                        fontsize=7, ha="left", xytext=(3, 0), textcoords="offset points", color=colors[m])
+            ax.axvline(c, color=colors[m], lw=0.8, ls="--",
+                       label=f"{m} passes {CLAIM_REFERENCE} in theory at N = {c:.0f}")
     first_held = {}
     for c in claim_table(result.summary):
         if c["holds"]:
             first_held.setdefault(c["model"], c)
     for c in first_held.values():
-        ax.annotate(f"measured: {c['model']} above hidden_dam\nat N = {c['n']} (95% intervals apart)",
+        ax.annotate(f"measured: {c['model']} above {CLAIM_REFERENCE}\nat N = {c['n']} (95% intervals apart)",
                     (c["n"], c["per_unit"]), fontsize=7, ha="right", va="bottom", xytext=(-4, 8),
                     textcoords="offset points", color=colors[c["model"]],
                     arrowprops=dict(arrowstyle="->", color=colors[c["model"]], lw=0.7))
@@ -350,6 +349,8 @@ def write_sweep_figures(result, out_dir: str) -> list[str]:
                              ylabel="memories per compute unit, K* / units",
                              title="memories per compute unit (units: neurons + synapses + processes, "
                                    "or + hidden neurons)", loglog=True, dpi=110))
-    _n_ticks(ax, list(all_n))
+    ax.legend(fontsize=7, loc="lower right")
+    # ticks at the measured N and at round N across the rest of the drawn range
+    _n_ticks(ax, list(all_n) + [m for m in (256, 384, 512, 768, 1024, 2048) if max(all_n) < m <= n_hi])
     fig.savefig(paths[-1], dpi=110)
     return paths

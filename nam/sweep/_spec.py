@@ -41,7 +41,7 @@ class SweepSpec:
     max_evals: int = 16
     k_max: int = 2**22
     cues_per_set: int | None = None
-    step_factor: float = 1.0
+    step_factor: float | int = 1.0
 
     def __post_init__(self):
         if not isinstance(self.n_grid, dict) or not self.n_grid:
