@@ -47,6 +47,7 @@ def _reference_readout(k, v, q, lam, normalise):
     return np.stack(out)
 
 
+@pytest.mark.slow  # ~10-30 s on 2 cores: the default run stays under 10 minutes
 @pytest.mark.parametrize("normalise", [False, True])
 def test_recurrent_and_parallel_forms_agree_with_a_slow_loop(normalise, getkey):
     x = jr.normal(getkey(), (96, 8))
@@ -61,6 +62,7 @@ def test_recurrent_and_parallel_forms_agree_with_a_slow_loop(normalise, getkey):
     np.testing.assert_array_equal(layer.parallel(x, 32), layer.recurrent(x))
 
 
+@pytest.mark.slow  # ~10-30 s on 2 cores: the default run stays under 10 minutes
 def test_forms_agree_in_float32_and_gradients_agree(getkey):
     x = jr.normal(getkey(), (64, 8), dtype=jnp.float32)
     layer = jax.tree.map(lambda a: a.astype(jnp.float32) if eqx.is_inexact_array(a) else a,

@@ -187,6 +187,7 @@ def test_summary_against_hand_computed_statistics():
     assert summarise_lm(runs)["x"]["comparisons"]["astrosnn_minus_lif"]["n"] == 2
 
 
+@pytest.mark.slow  # ~10-30 s on 2 cores: the default run stays under 10 minutes
 def test_lm_runs_resume_add_up_and_refuse(tmp_path, capsys):
     out = str(tmp_path / "lm")
     small = dict(params=3000, layers=1, steps=2, batch=2, length=64, sample_chars=4, progress=False,
@@ -246,6 +247,7 @@ def test_decay_gate_forms_agree_with_the_normaliser(getkey):
     assert layer.w_f.shape == (2, 6) and not np.allclose(layer._log_decay(x), np.log(layer.decay)[None])
 
 
+@pytest.mark.slow  # ~10-30 s on 2 cores: the default run stays under 10 minutes
 def test_train_lm_uses_the_language_model_assumptions_unless_told(tmp_path):
     """`train_lm` builds the AstroSNN with LM_ASSUMPTIONS; `model_options={}` gives the network's own
     defaults (Figure 1's membrane read, spiking keys); an explicit `decay` overrides the options'."""

@@ -14,11 +14,15 @@ from nam.sweep import _kernels, _programs
 from nam.sweep._report import claim_table
 
 
-@pytest.mark.parametrize("name, n, k", [("na_effective_distinct", 16, 80), ("hidden_dam", 12, 60)])
-def test_shared_sets_read_out_as_trial_owned_memories(name, n, k):
+@pytest.mark.parametrize("name, n, k, compact", [("na_effective_distinct", 16, 80, False),
+                                                  ("na_effective_distinct", 16, 80, True), ("hidden_dam", 12, 60, True)])
+def test_shared_sets_read_out_as_trial_owned_memories(name, n, k, compact, monkeypatch):
     """One batch near K*: 16 trials in 2 sets of 8 cues, run once with the sets shared (a matrix-matrix
     field over each set) and once with every trial owning a copy of its set (the per-trial engine,
-    `cues_per_set=1`). Memories, cues and targets are identical, so every per-trial output must be."""
+    `cues_per_set=1`). Memories, cues and targets are identical, so every per-trial output must be, with
+    and without the compaction stage of large sets (`COMPACT_SIZE`)."""
+    monkeypatch.setattr(_programs, "COMPACT_SIZE", 0 if compact else 2**40)
+    monkeypatch.setattr(_programs, "SET_STAGES", ((1, 1), (1, 4), (2, 4)))  # 2 sets: every kind of stage
     batch, cues, cap = 16, 8, 96
     bits, flips = _kernels.draw_trials((3, n, k), batch, n, k, cap, 1, 0.125, cues)
     targets = _kernels.trial_targets(batch, cues, k)
@@ -34,24 +38,30 @@ def test_shared_sets_read_out_as_trial_owned_memories(name, n, k):
 
 
 def test_set_kernel_matches_the_sample_kernel():
-    """A linear decay dy/dt = -r y with a rate per sample: the set kernel (samples in sets, compacted within
-    sets) stops each sample at the same step with the same state and status as the per-sample kernel."""
-    rates = jnp.asarray(np.random.default_rng(0).uniform(0.05, 2.0, (3, 16)), jnp.float32)
-    y0 = jnp.ones((3, 16, 4), jnp.float32)
+    """A linear decay dy/dt = -f_s r y with a factor f_s per set (the set's "model") and a rate r per sample:
+    the set kernel (samples in sets, compacted within sets, then finished sets dropped, their models
+    gathered) stops each sample at the same step with the same state and status as the per-sample kernel."""
+    rng = np.random.default_rng(0)
+    rates = jnp.asarray(rng.uniform(0.05, 2.0, (3, 16)), jnp.float32)
+    factors = jnp.asarray([1.0, 0.5, 2.0], jnp.float32)
+    y0 = jnp.ones((3, 16, 4), jnp.float32).at[..., 3].set(rates)
 
-    def field_sets(y):
-        m = y.shape[1]
+    def field_sets(f, y):
         # the samples of a stage are a subset of each set's: their rate travels with them in the state's last
         # entry, which the field leaves constant
-        return jnp.concatenate([-y[..., :3] * y[..., 3:], jnp.zeros((3, m, 1))], axis=-1)
+        return jnp.concatenate([-f[:, None, None] * y[..., :3] * y[..., 3:], jnp.zeros(y.shape[:2] + (1,))], axis=-1)
 
-    y0 = y0.at[..., 3].set(rates)
-    ys, steps_s, status_s = _kernels.integrate_steady_sets(field_sets, jnp.asarray(1.0), y0, dt=0.1, max_steps=300,
-                                                           method="rk4")
+    ys, steps_s, status_s = _kernels.integrate_steady_sets(
+        field_sets, factors, jnp.asarray(1.0), y0, dt=0.1, max_steps=300, method="rk4",
+        stages=((1, 1), (1, 4), (3, 4)))
     flat = y0.reshape(48, 4)
-    field = lambda y: jnp.concatenate([-y[:, :3] * y[:, 3:], jnp.zeros((y.shape[0], 1))], axis=-1)  # noqa: E731
-    yp, steps_p, status_p = _kernels.integrate_steady(field, lambda idx: field, jnp.asarray(1.0), flat, dt=0.1,
-                                                      max_steps=300, method="rk4")
+    fs = jnp.repeat(factors, 16)[:, None]
+
+    def field(y):
+        return jnp.concatenate([-fs * y[:, :3] * y[:, 3:], jnp.zeros((y.shape[0], 1))], axis=-1)
+
+    yp, steps_p, status_p = _kernels.integrate_steady(field, None, jnp.asarray(1.0), flat, dt=0.1, max_steps=300,
+                                                      method="rk4", stages=(1,))
     np.testing.assert_array_equal(np.asarray(steps_s).ravel(), np.asarray(steps_p))
     np.testing.assert_array_equal(np.asarray(status_s).ravel(), np.asarray(status_p))
     np.testing.assert_allclose(np.asarray(ys).reshape(48, 4), np.asarray(yp), rtol=1e-6, atol=1e-12)

@@ -36,13 +36,15 @@ eq. 3), written for throughput:
 tests/test_sweep_engine.py checks the final states, sweep counts and statuses against
 `nam.retrieve_binary` on the same memories and cues, bit for bit.
 
-**Continuous kernel.** Forward Euler with a constant step `dt` (the explicit scheme of
-`nam.SolverConfig.fixed_euler`) for every model of the batch in lock step, each trial stopping at
-its steady state: rms(tau dy/dt) <= steady_atol + steady_rtol rms(y) per state block, the criterion
-of `nam.SolverConfig(steady_state=True)`, computed with a max-norm scaling so that it cannot overflow.
-A trial whose state has a non-finite entry is NON_FINITE, one that ran `max_steps` steps without
-reaching its steady state TIME_LIMIT. The sweep's step size per model is the largest for which the
-read-outs equal a tight-tolerance Tsit5 solve (tests/test_sweep_engine.py).
+**Continuous kernel.** A fixed-step explicit Runge-Kutta method (RK4 by default) with a constant step
+`dt` for every run of the batch in lock step, each run stopping at its steady state: rms(tau dy/dt) <=
+steady_atol + steady_rtol rms(y) per state block, the criterion of `nam.SolverConfig(steady_state=True)`,
+computed with a max-norm scaling so that it cannot overflow. A run whose state has a non-finite entry is
+NON_FINITE, one that ran `max_steps` steps without reaching its steady state TIME_LIMIT.
+`integrate_steady` batches independent samples (each with its own model); `integrate_steady_sets`
+batches samples in sets that share a model (a memory set and its cues), so that a set's field is a
+matrix-matrix product. The sweep's step size per model is the largest for which the read-outs equal a
+tight-tolerance Tsit5 solve (tests/test_sweep_engine.py).
 """
 
 import math
@@ -410,48 +412,56 @@ def sign_readout(a: Float[Array, "b n"], threshold: float = 0.5) -> Int[Array, "
     return jnp.where(jnp.isfinite(a) & (jnp.abs(a) >= threshold), jnp.where(a >= 0, 1, -1), 0).astype(jnp.int32)
 
 
-def integrate_steady_sets(vector_field, taus: PyTree, y0: PyTree, *, dt: float, max_steps: int,
-                          stages: tuple = (1, 4), steady_rtol: float = 1e-6, steady_atol: float = 1e-8,
+def integrate_steady_sets(vector_field, models: PyTree, taus: PyTree, y0: PyTree, *, dt: float, max_steps: int,
+                          stages: tuple = ((1, 1), (1, 4)), steady_rtol: float = 1e-6, steady_atol: float = 1e-8,
                           method: str = "rk4"):
     """`integrate_steady` for samples that share models in sets: every leaf of `y0` has leading axes
-    (S, M), M samples of each of S sets, and `vector_field(y)` maps a state with leading axes (S, m) to its
-    derivative for any m (the S models applied to their own m samples; the field of M samples of one set
-    is then a matrix-matrix product over the set's memories, not M matrix-vector products).
+    (S, M), M samples of each of S sets, `models` is a pytree whose leaves have a leading axis S, and
+    `vector_field(models, y)` maps a state with leading axes (s, m) to its derivative for the s models
+    given and any m (each model applied to its own m samples: the field of the samples of one set is a
+    matrix-matrix product over the set's memories, not m matrix-vector products).
 
-    The stages compact along the sample axis within each set: stage j works on m_j = M / stages[j]
-    samples per set, and the run moves to the next stage when no set has more than m_{j+1} samples
-    still active; those are gathered into the first m_{j+1} slots of their set (the models are not
-    copied: a set's samples keep their set). Step, steady-state test, statuses and returns as
+    `stages`: (set divisor, sample divisor) pairs. Stage j works on S / d_set sets of M / d_sample samples
+    each, and the run moves to the next stage when no more sets have an active sample, and no set more
+    active samples, than the next stage holds: the active samples are gathered into the first slots of
+    their set, the sets with active samples into the first sets (their models gathered once per stage).
+    Gathering within sets copies no memories; dropping finished sets means the last slow runs no longer
+    pay for every set's memories at every step. Step, steady-state test, statuses and returns as
     `integrate_steady` (steps and status with leading axes (S, M)).
     """
     leaves = jax.tree.leaves(y0)
     n_sets, n_samples = leaves[0].shape[:2]
 
-    def flat(a, m):
-        return a.reshape(n_sets * m, -1)
+    def flat(a):
+        return a.reshape(a.shape[0] * a.shape[1], -1)
 
-    def steady(y, v, m):
-        ok = jnp.ones((n_sets * m,), bool)
+    def steady(y, v):
+        shape = jax.tree.leaves(y)[0].shape[:2]
+        ok = jnp.ones((shape[0] * shape[1],), bool)
         for leaf, vel, tau in zip(jax.tree.leaves(y), jax.tree.leaves(v), jax.tree.leaves(taus)):
-            ok = ok & (_scaled_rms(flat(vel * tau, m)) <= steady_atol + steady_rtol * _scaled_rms(flat(leaf, m)))
-        return ok.reshape(n_sets, m)
+            ok = ok & (_scaled_rms(flat(vel * tau)) <= steady_atol + steady_rtol * _scaled_rms(flat(leaf)))
+        return ok.reshape(shape)
 
-    def finite(y, m):
-        fin = jnp.ones((n_sets * m,), bool)
+    def finite(y):
+        shape = jax.tree.leaves(y)[0].shape[:2]
+        fin = jnp.ones((shape[0] * shape[1],), bool)
         for leaf in jax.tree.leaves(y):
-            fin = fin & jnp.all(jnp.isfinite(flat(leaf, m)), axis=1)
-        return fin.reshape(n_sets, m)
+            fin = fin & jnp.all(jnp.isfinite(flat(leaf)), axis=1)
+        return fin.reshape(shape)
 
-    def stage(carry, m, next_size):
+    def stage(mods, carry, next_sets, next_size):
+        field = lambda y: vector_field(mods, y)  # noqa: E731
+
         def cond(c):
             active = c[2]
-            return jnp.any(active) & (jnp.max(jnp.sum(active, axis=1)) > next_size)
+            per_set = jnp.sum(active, axis=1)
+            return jnp.any(active) & ((jnp.max(per_set) > next_size) | (jnp.sum(per_set > 0) > next_sets))
 
         def body(c):
             y, steps, active, status = c
-            v, step = _rk_step(method, vector_field, y, dt)
-            fin = finite(y, m)
-            stop = active & (steady(y, v, m) | ~fin)
+            v, step = _rk_step(method, field, y, dt)
+            fin = finite(y)
+            stop = active & (steady(y, v) | ~fin)
             status = jnp.where(stop, jnp.where(fin, Status.CONVERGED, Status.NON_FINITE), status)
             active = active & ~stop
             y = jax.tree.map(lambda a, dv: jnp.where(active.reshape(active.shape + (1,) * (a.ndim - 2)),
@@ -462,23 +472,34 @@ def integrate_steady_sets(vector_field, taus: PyTree, y0: PyTree, *, dt: float, 
 
         return jax.lax.while_loop(cond, body, carry)
 
-    sizes = sorted({n_samples // int(d) for d in stages if n_samples % int(d) == 0 and n_samples // int(d) >= 1},
-                   reverse=True)
+    sizes = []
+    for d_set, d_sample in stages:
+        size = (n_sets // d_set, n_samples // d_sample)
+        if n_sets % d_set == 0 and n_samples % d_sample == 0 and min(size) >= 1 and size not in sizes:
+            sizes.append(size)
     status0 = jnp.full((n_sets, n_samples), Status.TIME_LIMIT, jnp.int32)
     carry = (y0, jnp.zeros((n_sets, n_samples), jnp.int32), jnp.ones((n_sets, n_samples), bool), status0)
-    carry = stage(carry, n_samples, sizes[1] if len(sizes) > 1 else 0)
-    rows = jnp.arange(n_sets)[:, None]
-    idx = jnp.broadcast_to(jnp.arange(n_samples)[None, :], (n_sets, n_samples))  # slots of the current stage
+    nxt = sizes[1] if len(sizes) > 1 else (0, 0)
+    carry = stage(models, carry, *nxt)
+    set_idx = jnp.arange(n_sets)  # the full batch's sets (rows) and slots (columns) of the current stage
+    col_idx = jnp.broadcast_to(jnp.arange(n_samples)[None, :], (n_sets, n_samples))
     for j in range(1, len(sizes)):
-        size, next_size = sizes[j], (sizes[j + 1] if j + 1 < len(sizes) else 0)
+        (n_s, n_m), nxt = sizes[j], (sizes[j + 1] if j + 1 < len(sizes) else (0, 0))
         y, steps, active, status = carry
-        act = jnp.take_along_axis(active, idx, axis=1)
-        sel = jnp.take_along_axis(idx, jnp.argsort(~act, axis=1, stable=True)[:, :size], axis=1)  # active first
-        sub = (jax.tree.map(lambda a: a[rows, sel], y), steps[rows, sel], active[rows, sel], status[rows, sel])
-        ys, ss, acts, sts = stage(sub, size, next_size)
-        y = jax.tree.map(lambda a, b: a.at[rows, sel].set(b), y, ys)
-        carry = (y, steps.at[rows, sel].set(ss), active.at[rows, sel].set(acts), status.at[rows, sel].set(sts))
-        idx = sel
+        act = active[set_idx[:, None], col_idx]
+        keep_sets = jnp.argsort(~jnp.any(act, axis=1), stable=True)[:n_s]  # sets with active samples first
+        act = act[keep_sets]
+        cols = jnp.take_along_axis(col_idx[keep_sets], jnp.argsort(~act, axis=1, stable=True)[:, :n_m], axis=1)
+        set_idx = set_idx[keep_sets]
+        col_idx = cols
+        rows = set_idx[:, None]
+        sub = (jax.tree.map(lambda a: a[rows, col_idx], y), steps[rows, col_idx], active[rows, col_idx],
+               status[rows, col_idx])
+        mods = jax.tree.map(lambda a: a[set_idx], models)
+        ys, ss, acts, sts = stage(mods, sub, *nxt)
+        y = jax.tree.map(lambda a, b: a.at[rows, col_idx].set(b), y, ys)
+        carry = (y, steps.at[rows, col_idx].set(ss), active.at[rows, col_idx].set(acts),
+                 status.at[rows, col_idx].set(sts))
     y, steps, _, status = carry
-    status = jnp.where(finite(y, n_samples), status, Status.NON_FINITE).astype(jnp.int32)
+    status = jnp.where(finite(y), status, Status.NON_FINITE).astype(jnp.int32)
     return y, steps, status

@@ -349,8 +349,11 @@ def write_sweep_figures(result, out_dir: str) -> list[str]:
                              ylabel="memories per compute unit, K* / units",
                              title="memories per compute unit (units: neurons + synapses + processes, "
                                    "or + hidden neurons)", loglog=True, dpi=110))
-    ax.legend(fontsize=7, loc="lower right")
+    # the legend beside the axes, where it hides no point
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     # ticks at the measured N and at round N across the rest of the drawn range
     _n_ticks(ax, list(all_n) + [m for m in (256, 384, 512, 768, 1024, 2048) if max(all_n) < m <= n_hi])
+    fig.set_size_inches(11.0, 5.2)
+    fig.tight_layout()
     fig.savefig(paths[-1], dpi=110)
     return paths
