@@ -152,6 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--report-only", action="store_true",
                    help="redraw the summary and figures of the finished sweep in --out, computing nothing")
     w.add_argument("--no-progress", action="store_true", help="no progress bar")
+    w.add_argument("--restart", action="store_true",
+                   help="start afresh: delete the sweep's own files in --out (spec, shard record, rows, summary, "
+                        "fits, run record, figures) before running; other files there are left alone")
     w.add_argument("--workers", type=_positive_int,
                    help="threads running independent (model, N) searches at once (default: the CPU count on a "
                         "CPU, 1 on an accelerator); the tables do not depend on it")
@@ -259,7 +262,7 @@ def _parser() -> argparse.ArgumentParser:
                                                           "run in --out made with other options is refused)")
     gen = asub.add_parser("generate", help="sample text from a trained character model checkpoint")
     gen.add_argument("checkpoint", help="a checkpoint written by `nam astrosnn lm` (e.g. nam_output/astrosnn_lm/"
-                                        "lm_astrosnn.eqx)")
+                                        "runs/shakespeare_astrosnn_seed0.eqx)")
     gen.add_argument("--prompt", default="ROMEO:\n", help="text to start from (characters of the training data)")
     gen.add_argument("--chars", type=_positive_int, default=300, help="characters to generate (default 300)")
     gen.add_argument("--temperature", type=_finite_float, default=0.8, help="sampling temperature (1: the model's "
@@ -444,6 +447,18 @@ def _parse_shard(text: str) -> tuple[int, int]:
         raise ValueError(f"--shard {text}: {e}") from None
 
 
+SWEEP_FILES = ("spec.json", "shard.json", "rows.csv", "summary.csv", "fits.csv", "run.json", "capacity.png",
+               "collapse.png", "bit_errors.png", "per_unit.png")
+
+
+def _remove_sweep_files(out: str) -> None:
+    """`nam sweep --restart`: delete the files a sweep writes in `out`, and nothing else."""
+    for name in SWEEP_FILES:
+        path = os.path.join(out, name)
+        if os.path.isfile(path):
+            os.remove(path)
+
+
 def _sweep_merge(args) -> int:
     from .experiments import sweep as ex
     from .sweep._engine import merge_sweeps
@@ -494,6 +509,17 @@ def _sweep(args) -> int:
             return 2
         return _sweep_merge(args)
     if args.report_only:
+        ignored = [flag for flag, value in (("--models", args.models), ("--n", args.n), ("--rho", args.rho),
+                                            ("--trials", args.trials), ("--batch", args.batch),
+                                            ("--cues-per-set", args.cues_per_set), ("--step-factor", args.step_factor),
+                                            ("--criterion", args.criterion), ("--seed", args.seed),
+                                            ("--shard", args.shard), ("--restart", args.restart),
+                                            ("--plan", args.plan)) if value not in (None, False)]
+        if ignored or args.preset != "default":
+            flags = ignored + (["--preset"] if args.preset != "default" else [])
+            print(f"nam sweep: --report-only redraws the finished sweep stored in --out and takes none of "
+                  f"{', '.join(flags)} (the stored spec says what was measured)", file=sys.stderr)
+            return 2
         try:
             result = load_sweep(args.out)
         except (FileNotFoundError, ValueError) as e:
@@ -518,6 +544,8 @@ def _sweep(args) -> int:
     if args.plan:
         print(format_plan(spec, plan_sweep(spec)))
         return 0
+    if args.restart:
+        _remove_sweep_files(args.out)
     error = _sweep_distributed(args)
     if error:
         print(f"nam sweep: {error}", file=sys.stderr)

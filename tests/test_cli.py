@@ -7,6 +7,7 @@ import pytest
 from nam._cli import main
 
 
+@pytest.mark.slow  # ~10 s on 2 cores: the default run stays under 10 minutes
 def test_demo_writes_table_and_figure(tmp_path, capsys):
     assert main(["demo", "--n", "40", "--k", "3", "--trials", "6", "--out", str(tmp_path), "--no-progress"]) == 0
     printed = capsys.readouterr().out

@@ -91,6 +91,7 @@ def test_cli_handles_errors_and_ctrl_c_in_one_place(tmp_path, monkeypatch, capsy
     assert capsys.readouterr().err == "nam demo: too big\n"
 
 
+@pytest.mark.slow  # ~10 s on 2 cores: the default run stays under 10 minutes
 def test_experiments_run_from_python_with_a_spec(tmp_path):
     from nam.experiments import demo
 

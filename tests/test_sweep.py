@@ -223,3 +223,44 @@ def test_compile_wall_is_the_union_of_compile_spans(monkeypatch):
     assert _programs.compile_wall(0.0) == pytest.approx(4.0)  # [0, 3] and [5, 6]
     assert _programs.compile_wall(1.5) == pytest.approx(2.5)  # [1.5, 3] and [5, 6]
     assert _programs.compile_wall(7.0) == 0.0
+
+
+def test_a_repeated_run_keeps_the_measured_run_record(tmp_path):
+    """Re-running a finished sweep reuses every row and appends its own record to run.json's history; the top
+    level stays the record of the run that measured the rows, and load_sweep reports that one."""
+    spec = nam.SweepSpec(n_grid={"hopfield": (16, 24)}, trials=8, batch=8)
+    first = nam.run_sweep(spec, str(tmp_path), progress=False)
+    assert first.record["rows_measured"] > 0 and len(first.record["history"]) == 1
+    again = nam.run_sweep(spec, str(tmp_path), progress=False)
+    with open(tmp_path / "run.json") as f:
+        stored = json.load(f)
+    assert [h["rows_measured"] for h in stored["history"]] == [first.record["rows_measured"], 0]
+    assert stored["history"][1]["rows_reused"] == first.record["rows_measured"]
+    for record in (stored, again.record, nam.load_sweep(str(tmp_path)).record):
+        assert record["wall_seconds"] == first.record["wall_seconds"]
+        assert record["rows_measured"] == first.record["rows_measured"]
+    (tmp_path / "run.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="run.json is not a readable run record"):
+        nam.load_sweep(str(tmp_path))
+
+
+def test_sweep_restart_and_report_only_refusals(tmp_path, capsys):
+    """`--restart` starts afresh in a folder holding another sweep (without it the folder is refused) and
+    leaves files that are not the sweep's; `--report-only` refuses options it would ignore, naming them."""
+    from nam._cli import main
+
+    out = str(tmp_path / "s")
+    base = ["sweep", "--models", "hopfield", "--trials", "8", "--out", out, "--no-progress"]
+    assert main(base + ["--n", "16,24"]) == 0
+    (tmp_path / "s" / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(base + ["--n", "16,32"]) == 2
+    assert "different specification" in capsys.readouterr().err
+    assert main(base + ["--n", "16,32", "--restart"]) == 0
+    assert (tmp_path / "s" / "notes.txt").read_text() == "mine"
+    assert {r["n"] for r in nam.load_sweep(out).summary} == {16, 32}
+    capsys.readouterr()
+    assert main(["sweep", "--report-only", "--out", out, "--models", "dam3", "--trials", "16"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--models" in err and "--trials" in err
+    assert main(["sweep", "--report-only", "--out", out]) == 0

@@ -130,10 +130,7 @@ def load_sweep(out_dir) -> SweepResult:
     except SweepInterrupted:
         raise ValueError(f"the sweep in {out_dir} is incomplete; resume it with `nam sweep --out {out_dir}` and the "
                          "options that started it") from None
-    run_path = os.path.join(out_dir, "run.json")
-    if os.path.exists(run_path):
-        with open(run_path) as f:
-            result.record = json.load(f)
+    result.record = _read_record(out_dir) or {}
     return result
 
 
@@ -310,9 +307,39 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
                 atomic_write(path, rows_csv(table, list(table[0])))
             elif os.path.exists(path):
                 os.remove(path)  # an earlier run's table would no longer describe this folder
-        atomic_write(os.path.join(out_dir, "run.json"), json.dumps(record, indent=2, sort_keys=True) + "\n")
+        record = _write_record(out_dir, record)
     return SweepResult(rows=[cache[key] for key in order], summary=summary, fits=fits, out_dir=out_dir,
                        record=record)
+
+
+def _read_record(out_dir: str) -> dict | None:
+    """The run record in `out_dir/run.json` (None when there is none); ValueError naming the file when it is
+    not a JSON object."""
+    path = os.path.join(out_dir, "run.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a readable run record ({e})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("history", []), list):
+        raise ValueError(f"{path} is not a readable run record (expected a JSON object)")
+    return record
+
+
+def _write_record(out_dir: str, record: dict) -> dict:
+    """Write run.json so that no measured record is lost: its top level is the record of the latest run that
+    measured rows (a resumed or repeated run that measured none keeps the record before it), and `history`
+    lists every run's own record in order. Returns what was written."""
+    old = _read_record(out_dir)
+    history = [] if old is None else list(old.get("history", [{k: v for k, v in old.items() if k != "history"}]))
+    history.append(dict(record))
+    top = record if (old is None or record.get("rows_measured", 0) > 0) else \
+        {k: v for k, v in old.items() if k != "history"}
+    out = {**top, "history": history}
+    atomic_write(os.path.join(out_dir, "run.json"), json.dumps(out, indent=2, sort_keys=True) + "\n")
+    return out
 
 
 def _record(wall: float, stats: dict) -> dict:
