@@ -2,6 +2,7 @@
 K within a bucket, identical tables across device counts, clear errors for bad specs."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -264,3 +265,27 @@ def test_sweep_restart_and_report_only_refusals(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--models" in err and "--trials" in err
     assert main(["sweep", "--report-only", "--out", out]) == 0
+
+
+def test_tables_show_the_criterions_theory_and_flag_unusable_intervals(tmp_path):
+    """With `criterion="fixed_point"` the theory columns are the fixed-point load and its exponent, not the
+    no-error ones; a bracketed K* whose interval reaches below one memory or is wider than the loads measured is
+    reported as "wide_interval", not "bracketed"."""
+    from nam.capacity import CrossingResult
+    from nam.sweep._engine import _credible
+
+    spec = nam.SweepSpec(n_grid={"dam3": (12, 16)}, trials=16, batch=16, criterion="fixed_point")
+    result = nam.run_sweep(spec, str(tmp_path), progress=False)
+    text = nam.format_summary(result)
+    for s in result.summary:
+        row = next(line for line in text.splitlines() if line.startswith(f"dam3  ") and f" {s['n']} " in line)
+        assert row.split()[5] == f"{s['theory_fixed_point']:.3g}"
+    fit = result.fits[0]
+    assert f"{fit['theory_fixed_point_exponent_same_n']:.3g}" in text
+    assert "the theory of this criterion" in text
+    points = ((10, 9, 16), (20, 8, 16), (40, 2, 16))
+    assert _credible(CrossingResult(20.0, (12.0, 30.0), (20, 40), points, "bracketed")) == "bracketed"
+    assert _credible(CrossingResult(20.0, (8.0, 37.0), (20, 40), points, "bracketed")) == "bracketed"
+    for ci in ((0.07, 30.0), (5.0, 36.0), (12.0, 55.0)):
+        assert _credible(CrossingResult(20.0, ci, (20, 40), points, "bracketed")) == "wide_interval"
+    assert _credible(CrossingResult(math.nan, (math.nan, math.nan), None, points, "below_range")) == "below_range"

@@ -267,7 +267,7 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
         near = [r for r in read if res.bracket is not None and r["k"] in res.bracket]
         return {
             "model": name, "n": n, "k_star": res.k_star, "ci_low": res.ci[0], "ci_high": res.ci[1],
-            "status": res.status, "loads_measured": len(res.points), "criterion": spec.criterion,
+            "status": _credible(res), "loads_measured": len(res.points), "criterion": spec.criterion,
             "theory": sweep_model.theory_k(n, spec.rho),
             "theory_fixed_point": sweep_model.fixed_point_k(n),
             "units": units, "k_star_per_unit": res.k_star / units,
@@ -361,6 +361,18 @@ def _record(wall: float, stats: dict) -> dict:
         "run_seconds": round(stats["run_seconds"], 2), "programs": stats["programs"],
         "peak_rss_bytes": rss, "peak_device_bytes": peak,
     }
+
+
+def _credible(res) -> str:
+    """The search's status, with "bracketed" turned into "wide_interval" when K*'s 95% interval is not one a
+    reader can use: its lower end below one memory, or wider than the whole range of loads measured."""
+    if res.status != "bracketed":
+        return res.status
+    ks = [p[0] for p in res.points]
+    low, high = res.ci
+    if not (low >= 1.0 and high - low <= max(ks) - min(ks)):
+        return "wide_interval"
+    return res.status
 
 
 def _unsettled(rows: list[dict]) -> float:

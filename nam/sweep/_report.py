@@ -24,6 +24,8 @@ from ._registry import CLAIM_MODELS, CLAIM_REFERENCE, REGISTRY
 
 STATUS_TEXT = {
     "bracketed": "the 50% crossing was bracketed between two measured loads and interpolated",
+    "wide_interval": "bracketed, but the 95% interval reaches below one memory or is wider than the range of "
+                     "loads measured: K* is not well determined (measure more trials)",
     "below_range": "below 50% already at K = 1 (no capacity in range)",
     "above_range": "still above 50% at the largest load allowed (k_max)",
     "budget_exhausted": "max_evals loads measured without bracketing the crossing",
@@ -73,6 +75,8 @@ def format_summary(result) -> str:
     memories per compute unit, the fitted law per model beside the same fit of the theory, and a
     legend explaining every column and status word."""
     lines = []
+    fixed_point = _criterion(result) == "fixed_point"  # the theory columns show the criterion's own theory
+    theory_key = "theory_fixed_point_exponent_same_n" if fixed_point else "theory_exponent_same_n"
     rec = getattr(result, "record", None) or {}
     if rec:
         compile_s, run_s, workers = rec.get("compile_seconds", math.nan), rec.get("run_seconds", math.nan), \
@@ -93,7 +97,8 @@ def format_summary(result) -> str:
               f"{'K*/unit':>8} {'unsettled':>9}  status", "-" * 116]
     for s in result.summary:
         ci = f"[{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]"
-        lines.append(f"{s['model']:<22} {s['n']:>5} {_fmt(s['k_star']):>9} {ci:>21} {_fmt(s['theory']):>9} "
+        theory = s["theory_fixed_point"] if fixed_point else s["theory"]
+        lines.append(f"{s['model']:<22} {s['n']:>5} {_fmt(s['k_star']):>9} {ci:>21} {_fmt(theory):>9} "
                      f"{_fmt(s['theory_fixed_point']):>9} {_units(s['units']):>7} {_fmt(s['k_star_per_unit']):>8} "
                      f"{_percent(s.get('no_steady', math.nan)):>9}  {s['status']}")
     claims = claim_table(result.summary)
@@ -118,12 +123,14 @@ def format_summary(result) -> str:
             ci = "2 points: no CI"
         law = "K ~ N^a" if f["law"] == "power" else "K ~ e^(a N)"
         lines.append(f"{f['model']:<22} {law:<12} {_fmt(f['exponent']):>9} {ci:>18} "
-                     f"{_fmt(f['theory_exponent_same_n']):>15} {_fmt(f['asymptotic_exponent']):>11}")
+                     f"{_fmt(f[theory_key]):>15} {_fmt(f['asymptotic_exponent']):>11}")
     lines += ["", f"K* = the load at {_CRITERION_TEXT[_criterion(result)]}, from a logistic fit of the measured "
               "fractions; 95% CI by bootstrap (binomial per load; memory sets resampled where cues share them).",
-              "theory = no-error load N^(n-1) / (2 (2n-3)!! ln N) (binary rules, hidden DAM; N^3 / (12 ln N) for the "
-              "distinct-index tensor); self-coupling load c N^2 (eq. 10 tensor, continuous); exp DAM: Demircigil's "
-              "lower bound; - = no theory applies (full network: docs/full-network.md).",
+              ("theory = the fixed-point load, (1 - P_err)^N = 1/2 with the exact finite-N P_err, the theory of "
+               "this criterion (the same as fp 50%); - = none defined or no theory applies." if fixed_point else
+               "theory = no-error load N^(n-1) / (2 (2n-3)!! ln N) (binary rules, hidden DAM; N^3 / (12 ln N) for "
+               "the distinct-index tensor); self-coupling load c N^2 (eq. 10 tensor, continuous); exp DAM: "
+               "Demircigil's lower bound; - = no theory applies (full network: docs/full-network.md)."),
               "fp 50% = load where (1 - P_err)^N = 1/2, the theory of --criterion fixed_point. units = neurons + "
               "synapses + processes (or hidden neurons); - = none defined.",
               "unsettled = share of cue runs at the two loads bracketing K* that ended without a steady state "
