@@ -38,9 +38,10 @@ def test_interrupted_sweep_resumes_to_the_uninterrupted_table(tmp_path):
     assert _strip(written) == _strip(full.rows)
     keys = [(r["model"], r["n"], r["k"], r["batch_index"]) for r in written]
     assert len(keys) == len(set(keys))
-    # every (model, N) bracketed its crossing, and the interval contains the estimate
+    # every (model, N) bracketed its crossing (with this few trials some intervals are wide), and the interval
+    # contains the estimate
     for s in full.summary:
-        assert s["status"] == "bracketed" and s["ci_low"] <= s["k_star"] <= s["ci_high"]
+        assert s["status"] in ("bracketed", "wide_interval") and s["ci_low"] <= s["k_star"] <= s["ci_high"]
 
 
 def test_changed_spec_is_refused(tmp_path):
