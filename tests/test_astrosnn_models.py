@@ -45,6 +45,7 @@ def _by_steps(model, tokens, capacity):
     return jax.lax.scan(body, state, tokens)[1]
 
 
+@pytest.mark.slow  # ~8 s on 2 cores: the default run stays under 10 minutes
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_training_form_equals_token_by_token_form(kind, getkey):
     model = build_model(kind, 11, 16, 2, key=getkey(), heads=2, chunk=8)
@@ -58,6 +59,7 @@ def test_training_form_equals_token_by_token_form(kind, getkey):
         assert rates.shape == (0, 2)
 
 
+@pytest.mark.slow  # ~8 s on 2 cores: the default run stays under 10 minutes
 def test_amsu_step_equals_recurrent_with_key_shift_and_normaliser(getkey):
     for kw in (dict(key_shift=True), dict(key_shift=True, normalise=True, read_norm=False), dict(kq_spiking=True)):
         layer = AMSU(6, 8, key=getkey(), heads=2, **kw)
@@ -82,6 +84,7 @@ def test_key_shift_binds_a_token_to_its_predecessor(getkey):
     np.testing.assert_allclose(layer.read_recurrent(k, v, q)[2], h @ np.asarray(q[2, 0]), atol=1e-10)
 
 
+@pytest.mark.slow  # ~8 s on 2 cores: the default run stays under 10 minutes
 def test_parameter_count_formula_and_matching():
     v, d, layers, heads, ffn = 65, 32, 3, 4, 4
     model = AstroSNN(v, d, layers, key=jr.PRNGKey(0), heads=heads)
