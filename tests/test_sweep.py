@@ -4,6 +4,7 @@ K within a bucket, identical tables across device counts, clear errors for bad s
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -290,3 +291,15 @@ def test_tables_show_the_criterions_theory_and_flag_unusable_intervals(tmp_path)
     for ci in ((0.07, 30.0), (5.0, 36.0), (12.0, 55.0)):
         assert _credible(CrossingResult(20.0, ci, (20, 40), points, "bracketed")) == "wide_interval"
     assert _credible(CrossingResult(math.nan, (math.nan, math.nan), None, points, "below_range")) == "below_range"
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(n_grid={"hopfield": None}), "n_grid['hopfield']"),
+                                          (dict(rho="0.1"), "rho"), (dict(rho=None), "rho"),
+                                          (dict(rho=float("nan")), "rho"), (dict(rel_tol="a"), "rel_tol"),
+                                          (dict(level=1.0), "level"), (dict(seed=-1), "seed"),
+                                          (dict(seed=1.5), "seed")])
+def test_sweep_spec_refuses_bad_fields_naming_them(kwargs, name, tmp_path):
+    """Each bad field is refused when the spec is built (before any folder is touched), naming the field."""
+    spec = {"n_grid": {"hopfield": (16,)}, **kwargs}
+    with pytest.raises((TypeError, ValueError), match=re.escape(name)):
+        nam.SweepSpec(**spec)

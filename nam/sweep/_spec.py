@@ -4,7 +4,7 @@ import dataclasses
 import json
 import math
 
-from .._checks import ArgumentTypeError, check_int, is_integer
+from .._checks import ArgumentTypeError, check_int, check_number, is_integer
 from ._registry import REGISTRY
 
 CRITERIA = ("retrieved", "fixed_point")
@@ -50,7 +50,10 @@ class SweepSpec:
         for name, ns in self.n_grid.items():
             if name not in REGISTRY:
                 raise ValueError(f"unknown model {name!r} in `n_grid`; expected one of {sorted(REGISTRY)}")
-            ns = tuple(ns)
+            try:
+                ns = tuple(ns)
+            except TypeError:
+                raise ArgumentTypeError(f"`n_grid[{name!r}]` must be a list of integers N, got {ns!r}") from None
             if not ns:
                 raise ValueError(f"`n_grid[{name!r}]` is empty")
             model = REGISTRY[name]
@@ -63,8 +66,10 @@ class SweepSpec:
                     raise ValueError(f"`n_grid[{name!r}]`: {model.label} is limited to N <= {model.max_n}, got {n}")
             grid[name] = tuple(sorted({int(n) for n in ns}))
         object.__setattr__(self, "n_grid", dict(sorted(grid.items())))  # canonical order: the run order
-        if not 0.0 <= self.rho < 0.5:
-            raise ValueError(f"`rho` must be in [0, 0.5), got {self.rho}")
+        object.__setattr__(self, "rho", check_number("rho", self.rho, minimum=0.0, maximum=0.5, open_max=True))
+        object.__setattr__(self, "level", check_number("level", self.level, minimum=0.0, maximum=1.0, open_min=True,
+                                                       open_max=True))
+        object.__setattr__(self, "rel_tol", check_number("rel_tol", self.rel_tol, minimum=0.0))
         for name in ("trials", "batch", "max_evals", "k_max"):
             object.__setattr__(self, name, check_int(name, getattr(self, name)))
         if self.cues_per_set is None:  # the largest divisor of the batch up to 16
@@ -81,13 +86,7 @@ class SweepSpec:
             raise ValueError(f"`trials` ({self.trials}) must be a multiple of `batch` ({self.batch})")
         if self.criterion not in CRITERIA:
             raise ValueError(f"`criterion` must be one of {list(CRITERIA)}, got {self.criterion!r}")
-        if not 0.0 < self.level < 1.0:
-            raise ValueError(f"`level` must be in (0, 1), got {self.level}")
-        if not self.rel_tol >= 0.0:
-            raise ValueError(f"`rel_tol` must be >= 0, got {self.rel_tol}")
-        if not is_integer(self.seed):
-            raise ArgumentTypeError(f"`seed` must be an integer, got {self.seed!r}")
-        object.__setattr__(self, "seed", int(self.seed))
+        object.__setattr__(self, "seed", check_int("seed", self.seed, 0))
 
     def differences(self, other: "SweepSpec") -> str:
         """The fields in which `other` differs from this spec, as `field: this != other` lines joined by
