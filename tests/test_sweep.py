@@ -280,7 +280,7 @@ def test_tables_show_the_criterions_theory_and_flag_unusable_intervals(tmp_path)
     result = nam.run_sweep(spec, str(tmp_path), progress=False)
     text = nam.format_summary(result)
     for s in result.summary:
-        row = next(line for line in text.splitlines() if line.startswith(f"dam3  ") and f" {s['n']} " in line)
+        row = next(line for line in text.splitlines() if line.startswith("dam3  ") and f" {s['n']} " in line)
         assert row.split()[5] == f"{s['theory_fixed_point']:.3g}"
     fit = result.fits[0]
     assert f"{fit['theory_fixed_point_exponent_same_n']:.3g}" in text

@@ -51,11 +51,11 @@ from ..capacity._search import find_crossing
 from ..capacity._theory import fit_power_law
 from ._measure import measure_row
 from ._plan import check_fits, first_load, ladder, program_words, rung
-from ._programs import COMPILE_SPANS, STATS, compile_wall, precompile
+from ._programs import STATS, compile_wall, precompile
 from ._registry import REGISTRY
 from ._scheduler import default_workers, run_searches, shard_pairs
 from ._spec import SweepSpec
-from ._store import (KEY_FIELDS, SpecMismatch, broadcast_rows, check_shard, open_output, read_shard, read_spec,
+from ._store import (KEY_FIELDS, broadcast_rows, check_shard, open_output, read_shard, read_spec,
                      rows_csv, set_counts)
 
 class SweepInterrupted(RuntimeError):

@@ -331,6 +331,51 @@ def _rk_step(method: str, field, y, dt):
     return k1, acc
 
 
+def _flat_rows(a, lead: int):
+    """`a` with its `lead` leading (sample) axes flattened into one, and the rest into a second."""
+    return a.reshape((math.prod(a.shape[:lead]), -1))
+
+
+def _is_steady(y, v, taus, lead: int, rtol: float, atol: float):
+    """rms(tau f) <= atol + rtol rms(y) for every state block, per sample (the leading `lead` axes)."""
+    shape = jax.tree.leaves(y)[0].shape[:lead]
+    ok = jnp.ones((math.prod(shape),), bool)
+    for leaf, vel, tau in zip(jax.tree.leaves(y), jax.tree.leaves(v), jax.tree.leaves(taus)):
+        ok = ok & (_scaled_rms(_flat_rows(vel * tau, lead)) <= atol + rtol * _scaled_rms(_flat_rows(leaf, lead)))
+    return ok.reshape(shape)
+
+
+def _is_finite(y, lead: int):
+    """Whether every entry of every block is finite, per sample (the leading `lead` axes)."""
+    shape = jax.tree.leaves(y)[0].shape[:lead]
+    fin = jnp.ones((math.prod(shape),), bool)
+    for leaf in jax.tree.leaves(y):
+        fin = fin & jnp.all(jnp.isfinite(_flat_rows(leaf, lead)), axis=1)
+    return fin.reshape(shape)
+
+
+def _step_body(method: str, field, taus, *, dt: float, max_steps: int, rtol: float, atol: float):
+    """One step of every active sample of a (y, steps, active, status) carry whose per-sample arrays have the
+    sample axes of `active`: stop the steady or non-finite ones (CONVERGED / NON_FINITE), advance the others
+    by one Runge-Kutta step, and stop those that reach `max_steps` (TIME_LIMIT). Shared by both kernels."""
+
+    def body(c):
+        y, steps, active, status = c
+        lead = active.ndim
+        v, step = _rk_step(method, field, y, dt)
+        fin = _is_finite(y, lead)
+        stop = active & (_is_steady(y, v, taus, lead, rtol, atol) | ~fin)
+        status = jnp.where(stop, jnp.where(fin, Status.CONVERGED, Status.NON_FINITE), status)
+        active = active & ~stop
+        y = jax.tree.map(lambda a, dv: jnp.where(active.reshape(active.shape + (1,) * (a.ndim - lead)),
+                                                (a + dv).astype(a.dtype), a), y, step)
+        steps = steps + active.astype(jnp.int32)
+        hit = active & (steps >= max_steps)
+        return y, steps, active & ~hit, jnp.where(hit, Status.TIME_LIMIT, status)
+
+    return body
+
+
 def integrate_steady(vector_field, sub_vector_field, taus: PyTree, y0: PyTree, *, dt: float, max_steps: int,
                  stages: tuple = (1, 4), steady_rtol: float = 1e-6, steady_atol: float = 1e-8,
                  method: str = "rk4"):
@@ -353,37 +398,14 @@ def integrate_steady(vector_field, sub_vector_field, taus: PyTree, y0: PyTree, *
     state) or NON_FINITE (a non-finite entry, at any point).
     """
     n_samples = jax.tree.leaves(y0)[0].shape[0]
-
-    def steady(y, v, b):
-        ok = jnp.ones((b,), bool)
-        for leaf, vel, tau in zip(jax.tree.leaves(y), jax.tree.leaves(v), jax.tree.leaves(taus)):
-            flat_y, flat_v = leaf.reshape(b, -1), (vel * tau).reshape(b, -1)
-            ok = ok & (_scaled_rms(flat_v) <= steady_atol + steady_rtol * _scaled_rms(flat_y))
-        return ok
-
-    def finite(y, b):
-        return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf.reshape(b, -1)), axis=1) for leaf in jax.tree.leaves(y)]),
-                       axis=0)
+    opts = dict(dt=dt, max_steps=max_steps, rtol=steady_rtol, atol=steady_atol)
 
     def stage(field, carry, b, next_size):
         def cond(c):
             active = c[2]
             return jnp.any(active) & (jnp.sum(active) > next_size)
 
-        def body(c):
-            y, steps, active, status = c
-            v, step = _rk_step(method, field, y, dt)
-            fin = finite(y, b)
-            stop = active & (steady(y, v, b) | ~fin)
-            status = jnp.where(stop, jnp.where(fin, Status.CONVERGED, Status.NON_FINITE), status)
-            active = active & ~stop
-            y = jax.tree.map(lambda a, dv: jnp.where(active.reshape((b,) + (1,) * (a.ndim - 1)),
-                                                    (a + dv).astype(a.dtype), a), y, step)
-            steps = steps + active.astype(jnp.int32)
-            hit = active & (steps >= max_steps)
-            return y, steps, active & ~hit, jnp.where(hit, Status.TIME_LIMIT, status)
-
-        return jax.lax.while_loop(cond, body, carry)
+        return jax.lax.while_loop(cond, _step_body(method, field, taus, **opts), carry)
 
     sizes = [max(1, n_samples // int(d)) for d in stages]
     status0 = jnp.full((n_samples,), Status.TIME_LIMIT, jnp.int32)
@@ -400,7 +422,7 @@ def integrate_steady(vector_field, sub_vector_field, taus: PyTree, y0: PyTree, *
         y = jax.tree.map(lambda a, b: a.at[sub_idx].set(b), y, ys)
         steps, active, status = steps.at[sub_idx].set(ss), active.at[sub_idx].set(acts), status.at[sub_idx].set(sts)
         idx = sub_idx
-    status = jnp.where(finite(y, n_samples), status, Status.NON_FINITE).astype(jnp.int32)
+    status = jnp.where(_is_finite(y, 1), status, Status.NON_FINITE).astype(jnp.int32)
     return y, steps, status
 
 
@@ -429,47 +451,16 @@ def integrate_steady_sets(vector_field, models: PyTree, taus: PyTree, y0: PyTree
     pay for every set's memories at every step. Step, steady-state test, statuses and returns as
     `integrate_steady` (steps and status with leading axes (S, M)).
     """
-    leaves = jax.tree.leaves(y0)
-    n_sets, n_samples = leaves[0].shape[:2]
-
-    def flat(a):
-        return a.reshape(a.shape[0] * a.shape[1], -1)
-
-    def steady(y, v):
-        shape = jax.tree.leaves(y)[0].shape[:2]
-        ok = jnp.ones((shape[0] * shape[1],), bool)
-        for leaf, vel, tau in zip(jax.tree.leaves(y), jax.tree.leaves(v), jax.tree.leaves(taus)):
-            ok = ok & (_scaled_rms(flat(vel * tau)) <= steady_atol + steady_rtol * _scaled_rms(flat(leaf)))
-        return ok.reshape(shape)
-
-    def finite(y):
-        shape = jax.tree.leaves(y)[0].shape[:2]
-        fin = jnp.ones((shape[0] * shape[1],), bool)
-        for leaf in jax.tree.leaves(y):
-            fin = fin & jnp.all(jnp.isfinite(flat(leaf)), axis=1)
-        return fin.reshape(shape)
+    n_sets, n_samples = jax.tree.leaves(y0)[0].shape[:2]
+    opts = dict(dt=dt, max_steps=max_steps, rtol=steady_rtol, atol=steady_atol)
 
     def stage(mods, carry, next_sets, next_size):
-        field = lambda y: vector_field(mods, y)  # noqa: E731
-
         def cond(c):
             active = c[2]
             per_set = jnp.sum(active, axis=1)
             return jnp.any(active) & ((jnp.max(per_set) > next_size) | (jnp.sum(per_set > 0) > next_sets))
 
-        def body(c):
-            y, steps, active, status = c
-            v, step = _rk_step(method, field, y, dt)
-            fin = finite(y)
-            stop = active & (steady(y, v) | ~fin)
-            status = jnp.where(stop, jnp.where(fin, Status.CONVERGED, Status.NON_FINITE), status)
-            active = active & ~stop
-            y = jax.tree.map(lambda a, dv: jnp.where(active.reshape(active.shape + (1,) * (a.ndim - 2)),
-                                                    (a + dv).astype(a.dtype), a), y, step)
-            steps = steps + active.astype(jnp.int32)
-            hit = active & (steps >= max_steps)
-            return y, steps, active & ~hit, jnp.where(hit, Status.TIME_LIMIT, status)
-
+        body = _step_body(method, lambda y: vector_field(mods, y), taus, **opts)
         return jax.lax.while_loop(cond, body, carry)
 
     sizes = []
@@ -501,5 +492,5 @@ def integrate_steady_sets(vector_field, models: PyTree, taus: PyTree, y0: PyTree
         carry = (y, steps.at[rows, col_idx].set(ss), active.at[rows, col_idx].set(acts),
                  status.at[rows, col_idx].set(sts))
     y, steps, _, status = carry
-    status = jnp.where(finite(y), status, Status.NON_FINITE).astype(jnp.int32)
+    status = jnp.where(_is_finite(y, 2), status, Status.NON_FINITE).astype(jnp.int32)
     return y, steps, status

@@ -333,8 +333,8 @@ def write_sweep_figures(result, out_dir: str) -> list[str]:
         pts = [s for s in result.summary if s["model"] == name and math.isfinite(s["k_star_per_unit"])]
         n = np.array([s["n"] for s in pts], float)
         y = np.array([s["k_star_per_unit"] for s in pts])
-        lo = np.array([s["ci_low"] / sm.units(s["n"], s["ci_low"]) for s in pts])
-        hi = np.array([s["ci_high"] / sm.units(s["n"], s["ci_high"]) for s in pts])
+        lo = np.array([s["per_unit_low"] for s in pts])
+        hi = np.array([s["per_unit_high"] for s in pts])
         ax.errorbar(n, y, yerr=np.maximum([y - lo, hi - y], 0), fmt="o", ms=4, capsize=2, color=colors[name],
                     label=f"{sm.label} (measured)")
         ax.plot(grid, per_unit_theory(name, grid, rho), ":", lw=1, color=colors[name])
