@@ -75,7 +75,7 @@ def _check_batch(model, tokens, targets, mask):
             raise ArgumentTypeError(f"`mask` must be boolean or 0/1, got dtype {mask.dtype}")
 
 
-def _check_sizes(name, kind, vocab, d, layers, heads, chunk, batch, length, target_params):
+def check_sizes(name, kind, vocab, d, layers, heads, chunk, batch, length, target_params):
     """Validate the sizes of a sequence-model run and refuse one that cannot fit in memory."""
     vocab = check_int("vocab", vocab)
     d, layers, heads, chunk = check_int("d", d), check_int("layers", layers), check_int("heads", heads), check_int(
@@ -140,7 +140,7 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
     return state.params, config
 
 
-def _decay_label(decay):
+def decay_label(decay):
     """The decay option as it goes into configs and results: a name, or the list of values."""
     return decay if isinstance(decay, str) else np.asarray(decay).tolist()
 
@@ -185,7 +185,7 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
     `nam.learning.TrainInterrupted`) after that many steps. Returns (model, history, config)."""
     kind = check_choice("model", kind, MODEL_KINDS)
     check_instance("task", task, RetentionTask)
-    _check_sizes("`d`, `layers`, `batch`, `target_params`", kind, task.vocab, d, layers, heads, chunk, batch,
+    check_sizes("`d`, `layers`, `batch`, `target_params`", kind, task.vocab, d, layers, heads, chunk, batch,
                  task.length, target_params)
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
     check_bool("restart", restart)
@@ -194,7 +194,7 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
     model, d = _model_for(kind, task.vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
                           seed=seed, decay=decay)
     config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": task.vocab,
-              "decay": _decay_label(decay),
+              "decay": decay_label(decay),
               "task": task.kind, "max_delay": task.max_delay, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
     optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
@@ -254,7 +254,7 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
     configuration or vocabulary is refused unless `restart`."""
     kind = check_choice("model", kind, MODEL_KINDS)
     check_instance("data", data, CharData)
-    _check_sizes("`d`, `layers`, `batch`, `length`, `target_params`", kind, len(data.vocab), d, layers, heads, chunk,
+    check_sizes("`d`, `layers`, `batch`, `length`, `target_params`", kind, len(data.vocab), d, layers, heads, chunk,
                  batch, length, target_params)
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
     eval_every, eval_windows = check_int("eval_every", eval_every, 0), check_int("eval_windows", eval_windows)
@@ -266,7 +266,7 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
         model_options = dict(LM_ASSUMPTIONS) if kind == "astrosnn" else {}
     check_instance("model_options", model_options, dict, "a dict of build_model options or None")
     if decay is not None and kind in ("astrosnn", "lif"):
-        model_options = {**model_options, "decay": _decay_label(decay)}
+        model_options = {**model_options, "decay": decay_label(decay)}
     model, d = _model_for(kind, vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
                           seed=seed, decay=None, options=model_options)
     config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": vocab,
@@ -296,3 +296,36 @@ def sample_text(model, vocab: Vocab, prompt: str, n: int = 300, *, seed: int = 0
     ids = jnp.asarray(vocab.encode(prompt))
     # the temperature is an array: another value does not recompile
     return vocab.decode(generate(model, ids, int(n), jr.PRNGKey(seed), jnp.asarray(float(temperature))))
+
+
+# the models of `nam astrosnn lm`: every kind of MODEL_KINDS, and the AstroSNN variants (kind, build options):
+LM_VARIANTS = {
+    # the language-model assumptions (`LM_ASSUMPTIONS`, see `train_lm`)
+    "astrosnn": ("astrosnn", dict(LM_ASSUMPTIONS)),
+    # the default before the language-model study (Figure 1's membrane read, spiking keys and queries from
+    # the previous token, "wide" decays); still the network's default, used for retention
+    "astrosnn-membrane": ("astrosnn", {"read": "membrane", "kq_spiking": True, "key_shift": True,
+                                       "decay": "wide"}),
+}
+LM_MODELS = tuple(LM_VARIANTS) + MODEL_KINDS[1:]  # also the order of the tables
+
+
+def lm_variant(name):
+    """(kind, build options) of an lm model name."""
+    return LM_VARIANTS.get(name, (name, {}))
+
+
+def lm_assumptions(name):
+    """The AM-SU assumptions an lm model name resolves to (the network's defaults with the variant's options
+    applied; empty for models without astrocytes): kept with each run, so that a run made under other
+    defaults is not mistaken for one of this code."""
+    kind, build = lm_variant(name)
+    if kind != "astrosnn":
+        return {}
+    unit = build_model(kind, 8, 8, 1, key=jr.PRNGKey(0), chunk=8, **build).blocks[0].unit  # tiny: only its fields
+    return {"decays": [round(float(x), 6) for x in np.asarray(unit.decay)], "read": unit.read,
+            "kq_spiking": unit.kq_spiking, "key_shift": unit.key_shift, "write_gate": unit.w_g is not None,
+            "decay_gate": unit.w_f is not None, "normalise": unit.normalise, "read_norm": unit.read_gain is not None,
+            "reset": unit.reset, "surrogate": unit.surrogate, "alpha": unit.alpha, "heads": unit.heads}
+
+
