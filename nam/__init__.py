@@ -38,6 +38,7 @@ from .dynamics import (
     retrieve as retrieve,
     retrieve_batch as retrieve_batch,
     retrieve_binary as retrieve_binary,
+    euler_trajectory as euler_trajectory,
     settle as settle,
     status_ok as status_ok,
 )

@@ -17,11 +17,15 @@ from .experiments import EXPERIMENTS, GROUPS
 from .experiments._base import AbstractExperiment, Option
 
 
+class _UsageError(Exception):
+    """A command line the parser refuses (`main` prints it in one line and returns 2)."""
+
+
 class _Parser(argparse.ArgumentParser):
     """Every `nam` parser: errors in the project's one-line style (no usage dump), exit status 2."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: {message.removeprefix('argument ')}\n")
+        raise _UsageError(f"{self.prog}: {message.removeprefix('argument ')}")
 
 
 def _converter(option: Option):
@@ -171,7 +175,11 @@ def _run(experiment: AbstractExperiment, *, progress: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """`nam COMMAND [OPTIONS]`: parse, build the command's experiment from the flags given (the others take
     the experiment's declared defaults), run it; the exit status."""
-    namespace, unknown = _parser().parse_known_args(argv)
+    try:
+        namespace, unknown = _parser().parse_known_args(argv)
+    except _UsageError as e:
+        print(e, file=sys.stderr, flush=True)
+        return 2
     args = vars(namespace)
     cls, progress = args.pop("_experiment"), not args.pop("no_progress")
     if unknown:

@@ -39,9 +39,9 @@ from ._models import (
 from ._surrogate import SURROGATES as SURROGATES, spike as spike, surrogate_derivative as surrogate_derivative
 from ._tasks import RetentionTask as RetentionTask
 from ._text import CharData as CharData, Vocab as Vocab, load_text as load_text
-from .._deprecation import moved_getattr
+from .._deprecation import moved_getattr as _moved_getattr
 
-__getattr__ = moved_getattr("nam.astrosnn", {
+__getattr__ = _moved_getattr("nam.astrosnn", {
     "format_lm": "nam.experiments.astrosnn_lm.format_lm",
     "summarise_lm": "nam.experiments.astrosnn_lm.summarise_lm",
     "write_lm_figure": "nam.experiments.astrosnn_lm.write_lm_figure",

@@ -9,7 +9,7 @@ and `LearnGain`.
 """
 
 from .._data import digit_patterns as digit_patterns
-from .._deprecation import moved_getattr
+from .._deprecation import moved_getattr as _moved_getattr
 from ._inpainting import (
     image_patches as image_patches,
     masked_input as masked_input,
@@ -35,7 +35,7 @@ from ._train import (
     train as train,
 )
 
-__getattr__ = moved_getattr("nam.learning", {
+__getattr__ = _moved_getattr("nam.learning", {
     "build_model": "nam.learning.build_energy_model",
     "parameter_count": "nam.learning.tensor_parameter_count",
 })
