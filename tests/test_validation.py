@@ -455,10 +455,11 @@ for kw, e, name in (({"train_fraction": 0.0}, V, "train_fraction"), ({"train_fra
 for kw, e, name in (({"chars": ""}, V, "chars"), ({"chars": "aa"}, V, "chars"), ({"chars": 5}, T, "chars")):
     bad(snn.Vocab, {}, e, name, **kw)
 bad(snn.load_text, {}, FileNotFoundError, "/no/such.txt", path="/no/such.txt")
-for kw, e, name in (({"learning_rate": 0.0}, V, "learning_rate"), ({"steps": 0}, V, "steps"),
-                    ({"clip": 0.0}, V, "clip"),
+for kw, e, name in (({"learning_rate": 0.0}, V, "learning_rate"), ({"schedule_steps": 0}, V, "schedule_steps"),
+                    ({"clip": 0.0}, V, "clip"), ({"warmup": -1}, V, "warmup"),
                     ({"learning_rate": True}, T, "learning_rate"), ({"weight_decay": NAN}, V, "weight_decay")):
-    bad(snn.make_sequence_optimizer, dict(learning_rate=1e-3, steps=10), e, name, **kw)
+    bad(learning.make_optimizer, dict(name="adamw", learning_rate=1e-3, schedule_steps=10, clip=1.0,
+                                      weight_decay=0.01), e, name, **kw)
 B = dict(kind="astrosnn", data=DATA, d=8, layers=1, chunk=8, length=16, batch=2, steps=1, progress=False)
 for kw, e, name in (({"d": 0}, V, "d"), ({"length": 12}, V, "chunk"), ({"steps": 0}, V, "steps"),
                     ({"data": "abc"}, T, "data"),

@@ -19,7 +19,6 @@ from ._training import (
     LM_VARIANTS as LM_VARIANTS,
     bits_per_char as bits_per_char,
     load_model as load_model,
-    make_sequence_optimizer as make_sequence_optimizer,
     retention_accuracy as retention_accuracy,
     sample_text as sample_text,
     sequence_loss as sequence_loss,
@@ -42,6 +41,8 @@ from ._text import CharData as CharData, Vocab as Vocab, load_text as load_text
 from .._deprecation import moved_getattr as _moved_getattr
 
 __getattr__ = _moved_getattr("nam.astrosnn", {
+    "make_sequence_optimizer": "nam.learning.make_optimizer (the sequence models' settings: "
+                               "make_optimizer('adamw', lr, schedule_steps=steps, clip=1.0, weight_decay=0.01))",
     "format_lm": "nam.experiments.astrosnn_lm.format_lm",
     "summarise_lm": "nam.experiments.astrosnn_lm.summarise_lm",
     "write_lm_figure": "nam.experiments.astrosnn_lm.write_lm_figure",

@@ -21,6 +21,7 @@ import optax
 from .._checks import (ArgumentTypeError, check_bool, check_choice, check_instance, check_int, check_memory,
                        check_number, is_concrete)
 from ..learning import train
+from ..learning._train import make_optimizer
 from ..learning._train import CheckpointError, TrainState, checkpoint_config, load_checkpoint
 from ._models import MODEL_KINDS, build_model, check_sequence_model, generate, match_width, parameter_count
 from ._tasks import RetentionTask
@@ -90,18 +91,10 @@ def check_sizes(name, kind, vocab, d, layers, heads, chunk, batch, length, targe
     check_memory(name, nbytes, f"training the {kind} model")
 
 
-def make_sequence_optimizer(learning_rate: float, steps: int, *, warmup: int = 100, clip: float = 1.0,
-                            weight_decay: float = 0.01) -> optax.GradientTransformation:
-    """AdamW with linear warm-up and cosine decay to 10 %, global-norm clipping; weight decay on matrices only."""
-    learning_rate = check_number("learning_rate", learning_rate, minimum=0.0, open_min=True)
-    steps, warmup = check_int("steps", steps), check_int("warmup", warmup, 0)
-    clip = check_number("clip", clip, minimum=0.0, open_min=True)
-    weight_decay = check_number("weight_decay", weight_decay, minimum=0.0)
-    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(warmup, max(steps // 10, 1)),
-                                                  max(steps, 2), learning_rate / 10)
-    decay_mask = lambda p: jax.tree.map(lambda x: x.ndim >= 2, p)
-    return optax.chain(optax.clip_by_global_norm(clip), optax.adamw(schedule, weight_decay=weight_decay,
-                                                                     mask=decay_mask))
+def sequence_optimizer(learning_rate: float | int, steps: int) -> optax.GradientTransformation:
+    """The sequence models' optimizer (`nam.learning.make_optimizer`): AdamW with linear warm-up and cosine
+    decay to 10 %, global-norm clipping at 1, weight decay 0.01 on matrices only."""
+    return make_optimizer("adamw", learning_rate, schedule_steps=steps, warmup=100, clip=1.0, weight_decay=0.01)
 
 
 def _check_saved_vocab(checkpoint, config, restart):
@@ -133,7 +126,7 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
     template = build_model(config["model"], config["vocab_size"], config["d"], config["layers"],
                            key=jr.PRNGKey(0), heads=config["heads"], chunk=config["chunk"],
                            **config.get("model_options", {}))
-    opt = make_sequence_optimizer(config["learning_rate"], config["steps"])
+    opt = sequence_optimizer(config["learning_rate"], config["steps"])
     state = TrainState(params=template, opt_state=opt.init(eqx.filter(template, eqx.is_array)),
                        step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(0))
     state, _, _ = load_checkpoint(checkpoint, state)
@@ -197,7 +190,7 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
               "decay": decay_label(decay),
               "task": task.kind, "max_delay": task.max_delay, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
-    optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
+    optimizer = sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     loss_fn = lambda m, b: sequence_loss(m, *b)
     model, history = train(model, loss_fn, optimizer, lambda k: task.batch(k, batch),
                            steps=steps, seed=seed, checkpoint=checkpoint, progress=progress, stop_after=stop_after,
@@ -273,7 +266,7 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
               "model_options": dict(model_options),
               "vocab": data.vocab.chars, "length": length, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
-    optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
+    optimizer = sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     _check_saved_vocab(checkpoint, config, restart)
     loss_fn = lambda m, b: sequence_loss(m, *b)
     eval_fn = (lambda m: bits_per_char(m, data, length=length, max_windows=eval_windows)) if eval_every else None

@@ -44,15 +44,43 @@ class TrainState(eqx.Module):
     key: PRNGKeyArray
 
 
-def make_optimizer(name="adam", learning_rate=1e-2, **kwargs) -> optax.GradientTransformation:
-    """An optax optimizer by name ("adam", "adamw", "sgd", "rmsprop", ...: any `optax.<name>`), with a
-    checked learning rate."""
+def make_optimizer(name: str = "adam", learning_rate: float | int = 1e-2, *, schedule_steps: int | None = None,
+                   warmup: int = 100, clip: float | int | None = None, weight_decay: float | int | None = None,
+                   **kwargs) -> optax.GradientTransformation:
+    """The one optimizer factory: an optax optimizer by name, with a checked learning rate and, optionally,
+    a warm-up/cosine schedule, global-norm clipping and weight decay on matrices only.
+
+    **Arguments:**
+
+    - `name`: any `optax.<name>` optimizer ("adam", "adamw", "sgd", "rmsprop", ...).
+    - `learning_rate`: the (peak) learning rate, > 0.
+    - `schedule_steps`: when given, the rate warms up linearly from 0 over min(`warmup`, steps / 10) steps,
+      then decays along a cosine to a tenth of its peak at `schedule_steps` (the sequence models' schedule).
+    - `warmup`: the warm-up steps of that schedule.
+    - `clip`: when given, gradients are clipped to this global norm first.
+    - `weight_decay`: when given (adamw), decoupled weight decay on the parameters with two or more
+      dimensions only (not on biases, gains or decays).
+    - `**kwargs`: passed to the optax optimizer.
+
+    **Returns:** an `optax.GradientTransformation`.
+    """
     learning_rate = check_number("learning_rate", learning_rate, minimum=0.0, open_min=True)
     check_instance("optimizer", name, str, "the name of an optax optimizer (e.g. 'adam', 'sgd')")
     factory = getattr(optax, name, None) if not name.startswith("_") else None
     if not callable(factory) or isinstance(factory, type):
         raise ValueError(f"`optimizer` must name an optax optimizer (e.g. 'adam', 'sgd'), got {name!r}")
-    return factory(learning_rate, **kwargs)
+    rate: float | optax.Schedule = learning_rate
+    if schedule_steps is not None:
+        steps, warmup = check_int("schedule_steps", schedule_steps), check_int("warmup", warmup, 0)
+        rate = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(warmup, max(steps // 10, 1)),
+                                                  max(steps, 2), learning_rate / 10)
+    if weight_decay is not None:
+        kwargs |= {"weight_decay": check_number("weight_decay", weight_decay, minimum=0.0),
+                   "mask": lambda p: jax.tree.map(lambda x: x.ndim >= 2, p)}
+    optimizer = factory(rate, **kwargs)
+    if clip is None:
+        return optimizer
+    return optax.chain(optax.clip_by_global_norm(check_number("clip", clip, minimum=0.0, open_min=True)), optimizer)
 
 
 # --- checkpoints that verify themselves ----------------------------------------------------------------------
