@@ -83,3 +83,34 @@ def test_layout_page_matches_the_tree():
     actual = {f"nam/{p.name}" for p in (root / "nam").iterdir()
               if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
     assert actual <= listed, f"not in docs/contributing.md: {sorted(actual - listed)}"
+
+
+def test_adding_a_model_page_runs_outside_the_package_with_public_imports(tmp_path, capsys):
+    """docs/adding-a-model.md's code blocks run as written, in order, from a folder outside the package, and
+    import nothing private (`nam._...`): a user's own energy model retrieves its memory, and a user's own sweep
+    model is registered and planned by the sweep."""
+    import re
+
+    text = (REPO_ROOT / "docs" / "adding-a-model.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 3 and not re.search(r"\bnam\._", "\n".join(blocks))
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for block in blocks:
+            exec(compile(block, "adding-a-model.md", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+        import nam
+
+        nam.sweep.REGISTRY.pop("my_hopfield", None)
+    assert "my_hopfield" in capsys.readouterr().out
+
+
+def test_no_private_import_in_the_docs():
+    import re
+
+    found = [f"{p.name}: {m}" for p in (REPO_ROOT / "docs").glob("*.md")
+             for m in re.findall(r"(?:from|import) nam\._\w+", p.read_text())]
+    assert not found, found
