@@ -52,7 +52,7 @@ def _nam_calcium(pulse_s, t_end=6.0, dt=1e-4):
     rest = jnp.asarray(cell.rest_state())
 
     def step(y, k):
-        drive = jnp.where(k * dt < pulse_s, 5.0, 0.0)
+        drive = jnp.where(k.astype(rest.dtype) * dt < pulse_s, 5.0, 0.0)
         dy = jnp.stack(cell.vector_field(y[0], y[1], y[2], drive))
         y = y + dt * dy
         return y, y[0]
@@ -101,7 +101,7 @@ def test_izhikevich_against_independent_euler_and_rest():
 
     def step(carry, k):
         v, u = carry
-        v, u, spiked = neuron.step(v, u, jnp.where(k * dt < 4.0, 5.0, 0.0), dt)
+        v, u, spiked = neuron.step(v, u, jnp.where(k.astype(v.dtype) * dt < 4.0, 5.0, 0.0), dt)
         return (v, u), spiked
 
     _, spiked = jax.lax.scan(step, (jnp.asarray(v_rest), jnp.asarray(u_rest)), jnp.arange(1000))

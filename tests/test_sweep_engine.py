@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import nam
+from nam.sweep._programs import _float32
 from nam.sweep import _kernels
 from nam.sweep._measure import measure_row
 from nam.sweep._registry import REGISTRY
@@ -64,8 +65,8 @@ def test_binary_kernel_equals_retrieve_binary(name, n, k, cap, words):
     keep = _kernels.stable_bits(jnp.asarray(bits), jnp.asarray(pad(target)), jnp.asarray(n), jnp.asarray(k), **opts)
     assert np.all(np.asarray(sigma)[:, n:] == 0) and np.all(np.asarray(keep)[:, n:])
     for t in range(b):
-        model = _reference_model(name, xi[t].astype(np.float32))
-        ref = nam.retrieve_binary(model, cue[t].astype(np.float32), max_sweeps=6)
+        model = _reference_model(name, xi[t].astype(np.float64))  # +-1 sums: exact in any precision
+        ref = nam.retrieve_binary(model, cue[t].astype(np.float64), max_sweeps=6)
         np.testing.assert_array_equal(np.asarray(sigma[t, :n]), np.asarray(ref.pattern, np.int32))
         assert int(sweeps[t]) == int(ref.sweeps) and int(status[t]) == int(ref.status)
         stable = nam.capacity.one_step_stable_bits(model, 0)
@@ -151,7 +152,7 @@ def test_sweep_solver_reads_out_as_a_tight_tsit5_solve(name, n, k, allowed):
     sm = REGISTRY[name]
     rng = np.random.default_rng(7)
     xi = np.where(rng.random((k, n)) < 0.5, -1.0, 1.0).astype(np.float32)
-    model = sm.build(jnp.asarray(xi), jnp.ones((k,), bool))
+    model = _float32(sm.build(jnp.asarray(xi), jnp.ones((k,), bool)))  # the sweep's precision
     cues = xi[np.arange(256) % k].copy()
     for c in cues:
         c[rng.choice(n, round(n / 8), replace=False)] *= -1
@@ -164,10 +165,11 @@ def test_sweep_solver_reads_out_as_a_tight_tsit5_solve(name, n, k, allowed):
     fast = np.asarray(_kernels.sign_readout(jax.vmap(model.neuron_activation)(y)))
     config = nam.SolverConfig("tsit5", rtol=1e-8, atol=1e-10, t1=2000.0, max_steps=100_000, steady_rtol=1e-7,
                               steady_atol=1e-9)
-    ref = nam.retrieve_batch(model, jnp.asarray(cues), config=config)
+    model64 = sm.build(jnp.asarray(xi, jnp.float64), jnp.ones((k,), bool))  # the reference in float64
+    ref = nam.retrieve_batch(model64, jnp.asarray(cues, jnp.float64), config=config)
     assert np.all(np.asarray(ref.status) == nam.Status.CONVERGED)
     assert np.all(np.asarray(status) == nam.Status.CONVERGED)
-    slow = np.asarray(_kernels.sign_readout(jax.vmap(model.neuron_activation)(ref.state)))
+    slow = np.asarray(_kernels.sign_readout(jax.vmap(model64.neuron_activation)(ref.state)))
     differ = np.any(fast != slow, axis=1)
     assert differ.sum() <= allowed, np.nonzero(differ)[0]
     # the loads are near capacity: some cues are retrieved and some are not

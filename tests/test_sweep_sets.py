@@ -49,18 +49,18 @@ def test_set_kernel_matches_the_sample_kernel():
     def field_sets(f, y):
         # the samples of a stage are a subset of each set's: their rate travels with them in the state's last
         # entry, which the field leaves constant
-        return jnp.concatenate([-f[:, None, None] * y[..., :3] * y[..., 3:], jnp.zeros(y.shape[:2] + (1,))], axis=-1)
+        return jnp.concatenate([-f[:, None, None] * y[..., :3] * y[..., 3:], jnp.zeros(y.shape[:2] + (1,), y.dtype)], axis=-1)
 
     ys, steps_s, status_s = _kernels.integrate_steady_sets(
-        field_sets, factors, jnp.asarray(1.0), y0, dt=0.1, max_steps=300, method="rk4",
+        field_sets, factors, jnp.asarray(1.0, jnp.float32), y0, dt=0.1, max_steps=300, method="rk4",
         stages=((1, 1), (1, 4), (3, 4)))
     flat = y0.reshape(48, 4)
     fs = jnp.repeat(factors, 16)[:, None]
 
     def field(y):
-        return jnp.concatenate([-fs * y[:, :3] * y[:, 3:], jnp.zeros((y.shape[0], 1))], axis=-1)
+        return jnp.concatenate([-fs * y[:, :3] * y[:, 3:], jnp.zeros((y.shape[0], 1), y.dtype)], axis=-1)
 
-    yp, steps_p, status_p = _kernels.integrate_steady(field, None, jnp.asarray(1.0), flat, dt=0.1, max_steps=300,
+    yp, steps_p, status_p = _kernels.integrate_steady(field, None, jnp.asarray(1.0, jnp.float32), flat, dt=0.1, max_steps=300,
                                                       method="rk4", stages=(1,))
     np.testing.assert_array_equal(np.asarray(steps_s).ravel(), np.asarray(steps_p))
     np.testing.assert_array_equal(np.asarray(status_s).ravel(), np.asarray(status_p))

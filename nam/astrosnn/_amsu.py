@@ -297,14 +297,14 @@ class AMSU(eqx.Module):
         t = k.shape[0]
         n_chunks = t // chunk
         lam = self.decay  # (h,)
-        idx = jnp.arange(chunk)
+        idx = jnp.arange(chunk, dtype=jnp.int32)
         rel = idx[:, None] - idx[None, :]  # t - s within a chunk
         causal = rel >= 0
         # within-chunk decay matrix D[h, t, s] = lam_h^(t - s) for s <= t
         logl = jnp.log(lam)[:, None, None]
-        dmat = jnp.where(causal[None], jnp.exp(logl * jnp.maximum(rel, 0)[None]), 0.0)
-        to_start = jnp.exp(jnp.log(lam)[:, None] * (idx[None, :] + 1))  # lam^(t+1): decay of the carried H
-        to_end = jnp.exp(jnp.log(lam)[:, None] * (chunk - 1 - idx[None, :]))  # lam^(C-1-s): into the next H
+        dmat = jnp.where(causal[None], jnp.exp(logl * jnp.maximum(rel, 0)[None].astype(logl.dtype)), 0.0)
+        to_start = jnp.exp(jnp.log(lam)[:, None] * (idx[None, :] + 1).astype(lam.dtype))  # lam^(t+1): decay of the carried H
+        to_end = jnp.exp(jnp.log(lam)[:, None] * (chunk - 1 - idx[None, :]).astype(lam.dtype))  # lam^(C-1-s): into the next H
         kc, vc, qc = (a.reshape(n_chunks, chunk, self.heads, -1).transpose(0, 2, 1, 3) for a in (k, v, q))
         # within each chunk, all chunks at once: o_t = sum_{s <= t in the chunk} lam^(t - s) (q_t . k_s) v_s
         scores = jnp.einsum("nhtd,nhsd->nhts", qc, kc) * dmat[None]

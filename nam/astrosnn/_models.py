@@ -232,9 +232,9 @@ class RNNLM(_Embedded):
 
 def _sinusoid(positions, d):
     """Sinusoidal position codes (Vaswani et al. 2017, section 3.5) for integer positions (...,)."""
-    i = jnp.arange(d // 2)
+    i = jnp.arange(d // 2, dtype=jnp.asarray(1.0).dtype)
     freq = 10000.0 ** (-2.0 * i / d)
-    angle = positions[..., None] * freq.reshape((1,) * positions.ndim + (-1,))
+    angle = jnp.asarray(positions).astype(freq.dtype)[..., None] * freq.reshape((1,) * jnp.ndim(positions) + (-1,))
     return jnp.concatenate([jnp.sin(angle), jnp.cos(angle)], axis=-1)
 
 
@@ -279,7 +279,7 @@ class TransformerBlock(eqx.Module):
         kc = jax.lax.dynamic_update_slice(cache[0], k[None], (pos, jnp.zeros_like(pos), jnp.zeros_like(pos)))
         vc = jax.lax.dynamic_update_slice(cache[1], v[None], (pos, jnp.zeros_like(pos), jnp.zeros_like(pos)))
         scores = jnp.einsum("hd,shd->hs", q, kc) / math.sqrt(d // self.heads)
-        scores = jnp.where((jnp.arange(kc.shape[0]) <= pos)[None], scores, -jnp.inf)
+        scores = jnp.where((jnp.arange(kc.shape[0], dtype=pos.dtype) <= pos)[None], scores, -jnp.inf)
         att = jnp.einsum("hs,shd->hd", jax.nn.softmax(scores, axis=-1), vc).reshape(d)
         x = x + self.w_o @ att
         return x + self._mlp(self.norm2(x)), (kc, vc)

@@ -89,7 +89,7 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
             import jax.random as jr
 
             k1, k2 = jr.split(key)
-            extra = jr.normal(k1, rows.shape, rows.dtype) * (jnp.arange(rank) >= k)[:, None]
+            extra = jr.normal(k1, rows.shape, rows.dtype) * (jnp.arange(rank) >= k)[:, None].astype(rows.dtype)
             rows = rows + extra + noise * jr.normal(k2, rows.shape, rows.dtype)
         params = rows if form == "outer" else rows[:, :, None] * rows[:, None, :]
         return cls(params, coeffs, scale, form=form)

@@ -69,5 +69,5 @@ class ClassicalHopfield(AbstractSingleLayerModel, AbstractBinaryModel):
         # with 0 before any division, so a tie stays a tie (keep sigma_i) under every compiler.
         h = jnp.dot(jnp.where(self.mask, self.patterns[:, i], 0.0), m)
         if self.zero_diagonal:
-            h = h - jnp.sum(self.mask) * sigma[i]
+            h = h - jnp.sum(self.mask).astype(h.dtype) * sigma[i]
         return jnp.where(h > 0, 1.0, jnp.where(h < 0, -1.0, sigma[i]))

@@ -335,7 +335,7 @@ def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_s
         snap_ca = jnp.where(hit[:, None, None], s["ca"][None], s["snap_ca"])
         # input current
         on = (stimulus.onsets_ms <= t) & (t < stimulus.onsets_ms + stimulus.durations_ms)
-        image = images[jnp.argmax(on)] * jnp.any(on)
+        image = images[jnp.argmax(on)] * jnp.any(on).astype(images.dtype)
         # astrocyte -> neuron feedback, from the state at time t
         recent = (t - s["last_spike"] < network.activity_window_ms).astype(jnp.int32).reshape(side, side)
         feedback = (s["ca"] > network.ca_threshold) & (network.block_sum(recent) > network.min_active)

@@ -45,7 +45,7 @@ def add_noise(key, image, level, noise: str = "flip"):
     level = jnp.asarray(level, flat.dtype)
     kpick, kcoin = jr.split(key)
     count = jnp.round(level * n).astype(jnp.int32)
-    chosen = jnp.zeros((n,), jnp.bool_).at[jr.permutation(kpick, n)].set(jnp.arange(n) < count)
+    chosen = jnp.zeros((n,), jnp.bool_).at[jr.permutation(kpick, n)].set(jnp.arange(n, dtype=jnp.int32) < count)
     if noise == "flip":
         new = 1.0 - flat
     else:

@@ -1,5 +1,5 @@
 """Capacity-scaling sweeps (`nam sweep`). A namespace of `nam` (`nam.sweep.<name>`); its names are also flat
-in `nam` (but the registry's: `nam.sweep.SweepModel`, `REGISTRY`, `register_sweep_model`).
+in `nam`.
 
 The pipeline, one job per module, data flowing one way: `_spec` (what to measure) -> `_registry` (everything
 model-specific) -> `_plan` (capacity ladder, memory) -> `_programs` (the compiled-program cache) ->

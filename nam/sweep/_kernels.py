@@ -104,13 +104,13 @@ def unpack(words: UInt32[Array, "w b c"], i, k, c0, chunk: int) -> Int[Array, "b
     start = (row, jnp.zeros((), row.dtype), jnp.asarray(c0).astype(row.dtype))
     w = jax.lax.dynamic_slice(words, start, (1, b, chunk))[0]  # one slice, not the whole (B, cap) row
     a = ((w >> (i & 31).astype(jnp.uint32)) & jnp.uint32(1)).astype(jnp.int32) * 2 - 1
-    return jnp.where((c0 + jnp.arange(chunk))[None, :] < k, a, 0)
+    return jnp.where((c0 + jnp.arange(chunk, dtype=jnp.int32))[None, :] < k, a, 0)
 
 
 def memory_zero(words: UInt32[Array, "w b c"], n) -> Int[Array, "b nmax"]:
     """Memory 0 of every trial as +-1 (int32), 0 at the padding spins >= n."""
     nmax = words.shape[0] * 32
-    spins = jnp.arange(nmax)
+    spins = jnp.arange(nmax, dtype=jnp.int32)
     bits = (words[spins >> 5, :, 0] >> (spins & 31).astype(jnp.uint32)[:, None]) & jnp.uint32(1)
     t = bits.astype(jnp.int32).T * 2 - 1
     return jnp.where(spins[None, :] < n, t, 0)
@@ -315,7 +315,7 @@ def _rk_step(method: str, field, y, dt):
     traced once whatever the method."""
     if method not in _TABLEAUS:
         raise ValueError(f"`method` must be one of {sorted(_TABLEAUS)}, got {method!r}")
-    a, w = (jnp.asarray(c, jnp.float32) for c in _TABLEAUS[method])
+    a, w = (jnp.asarray(c, jax.tree.leaves(y)[0].dtype) for c in _TABLEAUS[method])
     k1 = field(y)
     if len(_TABLEAUS[method][0]) == 1:
         return k1, jax.tree.map(lambda v: dt * v, k1)

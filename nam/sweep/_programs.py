@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -38,6 +39,11 @@ STATS = {"programs": 0, "compile_seconds": 0.0, "run_seconds": 0.0}  # of this p
 COMPILE_SPANS: list = []  # (start, end) perf_counter times of every compilation of this process
 _LOCK = threading.Lock()  # guards COMPILED's keys, STATS and TRACES across worker threads
 KEY_LOCKS: dict = {}  # program key -> lock: one thread compiles a program, the others wait for it
+
+
+def _float32(tree):
+    """Every floating array of `tree` as float32 (the sweep's integration precision)."""
+    return jax.tree.map(lambda a: a.astype(jnp.float32) if eqx.is_inexact_array(a) else a, tree)
 
 
 def binary_program(name: str, words: int, cap: int, batch: int):
@@ -86,10 +92,12 @@ def continuous_program(name: str, n: int, cap: int, batch: int, cues: int = 1, s
         spins = jnp.arange(n)
         xi = (bits[spins >> 5] >> (spins & 31).astype(jnp.uint32)[:, None, None]) & jnp.uint32(1)  # (N, S, cap)
         xi = jnp.transpose(xi, (1, 2, 0)).astype(jnp.float32) * 2.0 - 1.0  # (S, cap, N)
-        mask = jnp.arange(cap) < k
+        mask = jnp.arange(cap, dtype=jnp.int32) < k
         target = jnp.take_along_axis(xi, targets.reshape(sets, cues)[:, :, None], axis=1)  # (S, C, N)
         cue = jnp.where(flips[:, :n].reshape(sets, cues, n), -target, target)
-        models = jax.vmap(lambda p: sm.build(p, mask))(xi)
+        # the sweep integrates in float32: every floating parameter of the model too (under x64 its scalars
+        # would be float64, and mixing them into the float32 state is refused under strict promotion)
+        models = jax.vmap(lambda p: _float32(sm.build(p, mask)))(xi)
         starts = jnp.concatenate([cue, target], axis=1)  # (S, 2C, N): the cues, then their memories
         y0 = jax.vmap(lambda m, s: jax.vmap(m.init_state)(s))(models, starts)
         first = jax.tree.map(lambda a: a[0], models)  # tau is shared by the batch (the same build for every set)
