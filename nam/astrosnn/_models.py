@@ -26,7 +26,16 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import ArgumentTypeError, check_choice, check_instance, check_int, check_key, check_number, is_concrete
+from .._checks import (
+    ArgumentTypeError,
+    check_choice,
+    check_instance,
+    check_int,
+    check_key,
+    check_number,
+    is_concrete,
+    is_integer,
+)
 from ._amsu import AMSU
 from ._surrogate import spike
 
@@ -60,10 +69,30 @@ def _check_tokens(tokens, vocab, name="tokens"):
     if tokens.ndim != 1:
         raise ValueError(f"`{name}` must be a 1-D integer array (one sequence; vmap for batches), got shape "
                          f"{tokens.shape}")
-    if is_concrete(tokens) and tokens.size:
+    if tokens.shape[0] < 1:
+        raise ValueError(f"`{name}` must hold at least one token, got an empty sequence")
+    if is_concrete(tokens):
         lo, hi = int(np.min(tokens)), int(np.max(tokens))
         if lo < 0 or hi >= vocab:
             raise ValueError(f"`{name}` must be ids in [0, {vocab}), got {lo}..{hi}")
+
+
+def _check_token(token, vocab):
+    """One token id for `step`: a Python/NumPy integer or a 0-d integer array in [0, vocab). Checked when
+    concrete; a traced id out of range raises at run time (`eqx.error_if`) instead of being clamped by the
+    embedding gather (which silently returned another token's logits)."""
+    if is_integer(token):
+        token = np.asarray(token)
+    if not hasattr(token, "dtype") or token.dtype == bool or not jnp.issubdtype(token.dtype, jnp.integer):
+        raise ArgumentTypeError(f"`token` must be an integer token id (an int or a 0-d integer array), got "
+                                f"{type(token).__name__} {getattr(token, 'dtype', '')}".rstrip())
+    if token.shape != ():
+        raise ValueError(f"`token` must be a single token id (a 0-d integer array), got shape {token.shape}")
+    if is_concrete(token):
+        if not 0 <= int(token) < vocab:
+            raise ValueError(f"`token` must be an id in [0, {vocab}), got {int(token)}")
+        return jnp.asarray(token)
+    return eqx.error_if(token, (token < 0) | (token >= vocab), f"`token` must be an id in [0, {vocab})")
 
 
 class _Embedded(eqx.Module):
@@ -177,7 +206,7 @@ class AstroSNN(_Embedded):
         return [b.unit.init_state(self.embed.dtype) for b in self.blocks]
 
     def step(self, state, token):
-        x = self.embed[token]
+        x = self.embed[_check_token(token, self.vocab)]
         new = []
         for block, st in zip(self.blocks, state):
             x, st, _ = block.step(st, x)
@@ -206,7 +235,7 @@ class RNNLM(_Embedded):
         return [(zero, zero) if self.cell == "lstm" else zero for _ in self.cells]
 
     def step(self, state, token):
-        x = self.embed[token]
+        x = self.embed[_check_token(token, self.vocab)]
         new = []
         for c, st in zip(self.cells, state):
             st = c(x, st)
@@ -321,7 +350,7 @@ class TransformerLM(_Embedded):
         d = self.embed.shape[1]
         pos = eqx.error_if(pos, pos >= caches[0][0].shape[0],
                            "TransformerLM.step: the KV cache is full; make init_state(capacity) larger")
-        x = self.embed[token] + _sinusoid(pos.astype(self.embed.dtype), d)
+        x = self.embed[_check_token(token, self.vocab)] + _sinusoid(pos.astype(self.embed.dtype), d)
         new = []
         for b, c in zip(self.blocks, caches):
             x, c = b.step(c, pos, x)

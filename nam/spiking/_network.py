@@ -214,12 +214,32 @@ class SpikingRun(eqx.Module):
     status: Int[Array, ""]
 
 
+def max_duration_ms(dt_ms: float, dtype) -> float:
+    """The longest run (ms) `simulate` can represent with steps of `dt_ms` and times in `dtype`: the step
+    counter is int32 (at most 2^31 - 1 steps), and the time k * dt must be resolved to dt / 8 (beyond,
+    float32 read-out windows and onsets would collapse onto each other)."""
+    return float(min((2**31 - 1) * dt_ms, dt_ms / (8.0 * float(jnp.finfo(dtype).eps))))
+
+
+def check_duration(name: str, t_ms: float, dt_ms: float, dtype) -> None:
+    """ValueError naming `name` when a time of `t_ms` ms cannot be represented (`max_duration_ms`)."""
+    limit = max_duration_ms(dt_ms, dtype)
+    if t_ms > limit:
+        raise ValueError(f"{name} must be at most {limit:.6g} ms (the longest run with steps of dt_ms = {dt_ms} "
+                         f"ms and {jnp.dtype(dtype).name} times), got {t_ms:g}")
+
+
 def _check_windows(name, windows, t_end_ms):
+    """(W, 2) windows with 0 <= start < end <= t_end_ms (a window past the end would count fewer steps
+    than it says)."""
     arr = np.asarray(as_float_array(name, windows if windows is not None else np.zeros((0, 2))), dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise ValueError(f"`{name}` must be a list of (start_ms, end_ms) pairs, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr[:, 1] <= arr[:, 0]) or np.any(arr < 0):
         raise ValueError(f"`{name}`: each window needs 0 <= start_ms < end_ms, got {arr.tolist()}")
+    if np.any(arr[:, 1] > t_end_ms * (1 + 1e-9)):
+        raise ValueError(f"`{name}`: each window must end by t_end_ms = {t_end_ms:g} (the end of the run), got "
+                         f"{arr.tolist()}")
     return arr
 
 
@@ -233,6 +253,7 @@ def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot
     t_end_ms = check_number("t_end_ms", t_end_ms)
     if not t_end_ms >= dt:
         raise ValueError(f"`t_end_ms` must be at least one step ({dt} ms), got {t_end_ms}")
+    check_duration("`t_end_ms`", t_end_ms, dt, stimulus.images.dtype)
     if record_every_ms is None:
         per_record, records = int(round(t_end_ms / dt)), 0
     else:

@@ -25,16 +25,22 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_instance, check_int, check_number,
-                       is_concrete)
+from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_instance, check_int, check_key,
+                       check_number, is_concrete)
 from .._data import DIGITS as DIGITS, load_digit as load_digit
-from ._network import GordleevaNetwork, Stimulus, simulate, simulate_batch
+from ._network import GordleevaNetwork, Stimulus, check_duration, max_duration_ms, simulate, simulate_batch
 
 def add_noise(key, image, level, noise: str = "flip"):
     """A noisy copy of a 0/1 image: exactly round(level * pixels) pixels chosen at random are flipped
-    (`noise="flip"`) or replaced by a fair coin (`noise="salt_and_pepper"`). Jit- and vmap-able."""
+    (`noise="flip"`) or replaced by a fair coin (`noise="salt_and_pepper"`). Jit- and vmap-able; the
+    image's 0/1 values and the level's range are checked when concrete."""
     check_choice("noise", noise, ("flip", "salt_and_pepper"))
+    key = check_key("key", key)
     image = as_float_array("image", image)
+    if image.size == 0:
+        raise ValueError(f"`image` must hold at least one pixel, got shape {image.shape}")
+    if is_concrete(image) and not bool(np.all((np.asarray(image) == 0) | (np.asarray(image) == 1))):
+        raise ValueError("`image` must be binary (0/1); threshold it first (nam.spiking.load_digit does)")
     level_arr = as_float_array("level", level)
     if level_arr.shape != ():
         raise ValueError(f"`level` must be a scalar (vmap for several), got shape {level_arr.shape}")
@@ -158,7 +164,22 @@ def _check_run(network, protocol, patterns, test_index):
     test_index = check_int("test_index", test_index, 0)
     if test_index >= pats.shape[0]:
         raise ValueError(f"`test_index` must be in [0, {pats.shape[0]}), got {test_index}")
+    _check_protocol_duration(protocol, pats.shape[0], network.dt_ms)
     return protocol, pats, test_index
+
+
+def _check_protocol_duration(protocol, n_patterns, dt_ms):
+    """Refuse, before any compute, a protocol whose run is longer than a simulation can represent
+    (`check_duration`), naming the protocol's field that makes it so long (e.g. `protocol.delay_ms`)."""
+    t_end = protocol.t_end_ms(n_patterns)
+    if t_end <= max_duration_ms(dt_ms, jnp.result_type(float)):
+        return
+    train = n_patterns * protocol.n_samples * (protocol.present_ms + protocol.gap_ms)
+    shares = {"n_samples": train, "delay_ms": protocol.delay_ms, "after_ms": protocol.after_ms,
+              "test_ms": max(protocol.test_ms, max(protocol.readout_ms))}
+    field = max(shares, key=shares.get)
+    check_duration(f"`protocol.{field}` ({getattr(protocol, field)!r}) makes the run ({t_end:g} ms), which", t_end,
+                   dt_ms, jnp.result_type(float))
 
 
 def _check_patterns(patterns, side):
