@@ -290,6 +290,12 @@ def check_memory(names: str, nbytes: int | float, what: str) -> None:
                          "available; choose smaller sizes")
 
 
+def float_bytes(count: int | float) -> float:
+    """Bytes of `count` floating-point numbers at JAX's default float precision (4, or 8 with x64), for the
+    estimates given to `check_memory`."""
+    return float(count) * jnp.dtype(jnp.result_type(float)).itemsize
+
+
 def check_output_dir(name: str, path: Any) -> str:
     """A folder that output will be written to: created if missing, then checked writable by creating
     and removing a file in it. ValueError naming `name` (e.g. `--out`) if it is a file, lies under a file,

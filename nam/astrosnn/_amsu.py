@@ -52,7 +52,17 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import ArgumentTypeError, as_float_array, check_bool, check_choice, check_finite, check_int, check_number
+from .._checks import (
+    ArgumentTypeError,
+    as_float_array,
+    check_bool,
+    check_choice,
+    check_finite,
+    check_int,
+    check_memory,
+    check_number,
+    float_bytes,
+)
 from ._surrogate import SURROGATES, spike
 
 
@@ -99,6 +109,7 @@ class AMSU(eqx.Module):
             check_int(name, value)
         if d_out % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d_out` ({d_out})")
+        check_memory("`d_in`, `d_out`", float_bytes(5.0 * d_out * d_in), f"the {d_out} x {d_in} weights")
         if decay is None or isinstance(decay, str):
             decay = check_choice("decay", "retnet" if decay is None else decay, ("retnet", "wide", "short", "local"))
             h = np.arange(heads)

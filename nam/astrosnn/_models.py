@@ -32,7 +32,9 @@ from .._checks import (
     check_instance,
     check_int,
     check_key,
+    check_memory,
     check_number,
+    float_bytes,
     is_concrete,
     is_integer,
 )
@@ -93,6 +95,13 @@ def _check_token(token, vocab):
             raise ValueError(f"`token` must be an id in [0, {vocab}), got {int(token)}")
         return jnp.asarray(token)
     return eqx.error_if(token, (token < 0) | (token >= vocab), f"`token` must be an id in [0, {vocab})")
+
+
+def _check_size(vocab, d, layers, per_layer):
+    """Refuse, before allocating, a model whose weights (2 vocab d + layers per_layer d^2 numbers) do not
+    fit in memory."""
+    count = 2.0 * vocab * d + float(layers) * per_layer * d * d
+    check_memory("`vocab`, `d`, `layers`", float_bytes(count), f"the weights of a {layers}-layer model of width {d}")
 
 
 class _Embedded(eqx.Module):
@@ -181,6 +190,7 @@ class AstroSNN(_Embedded):
             check_int(name, value)
         if d % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d` ({d})")
+        _check_size(vocab, d, layers, 10 + 2 * ffn_mult)
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
         self.blocks = [AstroBlock(d, key=k, heads=heads, ffn=ffn_mult * d, astrocyte=astrocyte,
@@ -224,6 +234,7 @@ class RNNLM(_Embedded):
         for name, value in (("vocab", vocab), ("d", d), ("layers", layers)):
             check_int(name, value)
         self.cell = check_choice("cell", cell, ("lstm", "gru"))
+        _check_size(vocab, d, layers, 8)
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
         make = eqx.nn.LSTMCell if cell == "lstm" else eqx.nn.GRUCell
@@ -325,6 +336,7 @@ class TransformerLM(_Embedded):
             check_int(name, value)
         if d % heads or d % 2:
             raise ValueError(f"`heads` ({heads}) and 2 must divide `d` ({d})")
+        _check_size(vocab, d, layers, 4 + 2 * ffn_mult)
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
         self.blocks = [TransformerBlock(d, key=k, heads=heads, ffn=ffn_mult * d) for k in ks]
@@ -341,6 +353,8 @@ class TransformerLM(_Embedded):
         """A KV cache of `capacity` positions per block, and the position: 2 layers capacity d numbers."""
         capacity = check_int("capacity", capacity)
         d = self.embed.shape[1]
+        check_memory("`capacity`", float_bytes(2.0 * len(self.blocks) * capacity * d),
+                     f"a KV cache of {capacity} positions")
         h = self.blocks[0].heads
         zero = jnp.zeros((capacity, h, d // h), self.embed.dtype)
         return ([(zero, zero) for _ in self.blocks], jnp.asarray(0, jnp.int32))

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 
-from .._checks import check_choice, check_int, check_key
+from .._checks import check_choice, check_int, check_key, check_memory
 
 BLANK, GO = 0, 1
 
@@ -101,6 +101,8 @@ class RetentionTask(eqx.Module):
         """`size` (>= 1) sequences; delay None draws each uniformly from 0..max_delay."""
         key = check_key("key", key)
         size = check_int("size", size)
+        check_memory("`size`, `max_delay`", 4.0 * 4 * float(size) * self.length,
+                     f"{size} sequences of {self.length} tokens")
         kd, ks = jr.split(key)
         if delay is not None and not isinstance(delay, jax.Array):
             delay = self.check_delay(delay)

@@ -84,6 +84,9 @@ class GordleevaNetwork(eqx.Module):
         self.activity_window_ms = check_scalar("activity_window_ms", activity_window_ms, positive=True)
         for name, value in (("side", side), ("block", block), ("stride", stride)):
             check_int(name, value)
+        # the coverage index (side^2 (block / stride)^2) and the delay line of every neuron are built here
+        check_memory("`side`, `block`, `stride`", 8.0 * side * side * (-(-block // stride)) ** 2,
+                     f"the coverage of a {side} x {side} layer")
         if block > side or (side - block) % stride:
             raise ValueError(f"`side` - `block` must be a non-negative multiple of `stride` so the astrocyte "
                              f"blocks tile the layer, got side={side}, block={block}, stride={stride}")
