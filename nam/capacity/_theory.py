@@ -186,7 +186,9 @@ def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
 
 def normal_cdf(x: _Real) -> np.ndarray | float:
     """Phi(x) = erfc(-x / sqrt 2) / 2, accurate in the far lower tail (no 1 - erf cancellation)."""
-    x_arr = np.asarray(x, dtype=np.float64)
+    x_arr = as_float64_numpy("x", x)
+    if np.any(np.isnan(x_arr)):
+        raise ValueError("`x` must not be NaN")
     return _scalar_or_array(np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2.0)), otypes=[np.float64])(x_arr))
 
 
@@ -456,7 +458,7 @@ def bootstrap_ci(samples: _Real, statistic: Callable[[np.ndarray], Any], key_or_
     level = _check_level(level)
     n_boot = check_int("n_boot", n_boot, 2)
     check_callable("statistic", statistic)
-    x = np.asarray(samples, dtype=np.float64)
+    x = as_float64_numpy("samples", samples)
     if x.ndim != 1:
         raise ValueError(f"`samples` must be 1-d, got shape {x.shape}")
     if x.shape[0] < 2:
