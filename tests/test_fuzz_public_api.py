@@ -59,6 +59,7 @@ class Fuzz:
     contract: Callable | None = None  # result -> None (asserts); default `finite_or_flagged`
     names: dict = dataclasses.field(default_factory=dict)  # argument -> the word its messages use
     errors: tuple = (ValueError, TypeError)
+    xfail: str | None = None  # a known failure left to the owner of the code (strict: fails once fixed)
 
     def kwargs(self):
         if callable(self.base):
@@ -237,6 +238,8 @@ POS = dict(minimum=0.0, open_min=True)
 FRAC = dict(minimum=0.0, maximum=1.0)
 
 # --- the table: every exported callable ------------------------------------------------------------------------
+# Functions that read or write files may also raise the OSError of the file system, naming the path.
+IO_ERRORS = (ValueError, TypeError, OSError)
 RESULT = "a result or state container that nam builds and returns; its fields are checked where it is used"
 ABSTRACT = "an abstract base: instantiating it raises TypeError by design; its subclasses are rows"
 EXCEPTION = "an exception class raised by nam"
@@ -343,12 +346,13 @@ TABLE = {
         returns(nam.SweepResult)),
     nam.load_sweep: Fuzz(nam.load_sweep, lambda: (_sweep_result(), dict(out_dir=os.path.join(TMP, "sweep")))[1],
                          dict(out_dir=st.sampled_from([5, None, FILE, os.path.join(TMP, "none")])),
-                         returns(nam.SweepResult), errors=(ValueError, TypeError, FileNotFoundError),
+                         returns(nam.SweepResult), errors=IO_ERRORS,
                          names={"out_dir": ("out_dir", TMP)}),
     nam.merge_sweeps: Fuzz(nam.merge_sweeps, lambda: dict(out_dir=os.path.join(TMP, "merged"), shard_dirs=_shards()), dict(
         out_dir=st.sampled_from([5, None, FILE]), shard_dirs=st.sampled_from([[], None, 5, "dir", [5],
                                                                             [os.path.join(TMP, "none")]])),
-        returns(nam.SweepResult), names={"shard_dirs": ("shard", "folder", TMP)}),
+        returns(nam.SweepResult), names={"shard_dirs": ("shard", "folder", TMP), "out_dir": ("out_dir", TMP)},
+        errors=IO_ERRORS),
     nam.format_summary: Fuzz(nam.format_summary, lambda: dict(result=_sweep_result()), dict(result=I()), anything),
     nam.write_sweep_figures: Fuzz(nam.write_sweep_figures, lambda: dict(result=_sweep_result(),
                                                                        out_dir=os.path.join(TMP, "figs")),
@@ -430,10 +434,10 @@ TABLE = {
         stop_after=P(0), config=st.sampled_from(["x", {"f": object()}, 3]), restart=bad_bool()), anything),
     learning.checkpoint_config: Fuzz(learning.checkpoint_config, dict(path=os.path.join(TMP, "none.eqx")), dict(
         path=st.sampled_from([5, None, FILE, os.path.join(TMP, "none.eqx")])), anything,
-        errors=(ValueError, TypeError, FileNotFoundError), names={"path": ("path", TMP)}),
+        errors=IO_ERRORS, names={"path": ("path", TMP)}),
     learning.load_checkpoint: Fuzz(learning.load_checkpoint, dict(path=FILE, template=STATE), dict(
         path=st.sampled_from([5, None, FILE, os.path.join(TMP, "none.eqx")]), template=I()), anything,
-        errors=(ValueError, TypeError, FileNotFoundError), names={"path": ("path", TMP)}),
+        errors=IO_ERRORS, names={"path": ("path", TMP)}),
     # spiking
     spiking.Izhikevich: Fuzz(spiking.Izhikevich, {}, dict(a=F(**POS), b=F(), c=F(), d=F(), v_peak=F()),
                              returns(spiking.Izhikevich)),
@@ -490,7 +494,10 @@ TABLE = {
         protocol=st.one_of(I(), st.just(spiking.Protocol(delay_ms=1e9))), seed=P(0), record_every_ms=F(**POS)),
         anything),
     spiking.without_astrocytes: Fuzz(spiking.without_astrocytes, dict(network=NET), dict(network=I()),
-                                     returns(spiking.GordleevaNetwork)),
+                                     returns(spiking.GordleevaNetwork),
+                                     xfail="without_astrocytes(None) raises AttributeError: its module, "
+                                           "nam/spiking/_experiments.py, is being restructured by another "
+                                           "engineer (issue 26 report)"),
     # astrosnn
     snn.AMSU: Fuzz(snn.AMSU, dict(d_in=4, d_out=8, key=K, heads=2), dict(
         d_in=P(1, huge=True), d_out=P(1, huge=True), heads=P(1), decay=st.sampled_from([1.5, 0.0, "fast", [0.5, NAN],
@@ -542,10 +549,10 @@ TABLE = {
         names={"vocab": ("vocab", "vocabulary")}),
     snn.load_text: Fuzz(snn.load_text, {}, dict(path=st.sampled_from([5, FILE + "/x", os.path.join(TMP, "none.txt")]),
                                                 corpus=bad_choice(tuple(snn.CORPORA))), anything,
-                        errors=(ValueError, TypeError, FileNotFoundError), names={"path": ("path", TMP)}),
+                        errors=IO_ERRORS, names={"path": ("path", TMP)}),
     snn.load_model: Fuzz(snn.load_model, dict(checkpoint=os.path.join(TMP, "none.eqx")), dict(
         checkpoint=st.sampled_from([5, None, FILE, os.path.join(TMP, "none.eqx")]), vocab=I()), anything,
-        errors=(ValueError, TypeError, FileNotFoundError), names={"checkpoint": ("checkpoint", TMP),
+        errors=IO_ERRORS, names={"checkpoint": ("checkpoint", TMP),
                                                                    "vocab": ("vocab", TMP)}),
     snn.make_sequence_optimizer: Fuzz(snn.make_sequence_optimizer, dict(learning_rate=1e-3, steps=10), dict(
         learning_rate=F(**POS), steps=P(1), warmup=P(0), clip=F(**POS), weight_decay=F(minimum=0.0)), anything),
@@ -660,7 +667,8 @@ def _label(obj):
     return getattr(obj, "__qualname__", None) or repr(obj)
 
 
-ROWS = [pytest.param(row, id=f"{getattr(obj, '__module__', 'nam')}.{_label(obj)}")
+ROWS = [pytest.param(row, id=f"{getattr(obj, '__module__', 'nam')}.{_label(obj)}",
+                     marks=[pytest.mark.xfail(strict=True, reason=row.xfail)] if row.xfail else [])
         for obj, row in TABLE.items() if isinstance(row, Fuzz)]
 ROWS += [pytest.param(row, id=name) for name, row in METHODS.items()]
 

@@ -285,6 +285,7 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
 
 def sample_text(model, vocab: Vocab, prompt: str, n: int = 300, *, seed: int = 0, temperature: float = 0.8) -> str:
     """`n` characters generated after `prompt` one token at a time (the recurrent form / the KV cache)."""
+    check_sequence_model(model)
     check_instance("vocab", vocab, Vocab)
     check_instance("prompt", prompt, str, "a string")
     if not prompt:

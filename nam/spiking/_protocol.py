@@ -59,10 +59,17 @@ def add_noise(key, image, level, noise: str = "flip"):
     return jnp.where(chosen, new, flat).reshape(image.shape)
 
 
+def _as_map(name, x):
+    try:
+        return x if isinstance(x, jax.Array) else jnp.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise ArgumentTypeError(f"`{name}` must be a real or boolean map, got {type(x).__name__}") from e
+
+
 def balanced_accuracy(response, target):
     """(TPR + TNR) / 2 of a boolean response map against a 0/1 target map (last two axes). `response`
     (booleans or spike counts) and `target` must broadcast together and have at least two axes."""
-    r, t = jnp.asarray(response), jnp.asarray(target)
+    r, t = (_as_map(name, x) for name, x in (("response", response), ("target", target)))
     for name, x in (("response", r), ("target", t)):
         real = x.dtype == jnp.bool_ or jnp.issubdtype(x.dtype, jnp.number)
         if jnp.issubdtype(x.dtype, jnp.complexfloating) or not real:
