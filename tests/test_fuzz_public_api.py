@@ -75,6 +75,8 @@ class Exempt:
 def finite_or_flagged(result):
     """Every floating leaf finite, unless the result carries a status saying the sample failed."""
     status = getattr(result, "status", None)
+    if isinstance(status, str) and status != "bracketed":  # CrossingResult: no crossing found, k_star NaN
+        return
     if status is not None and not isinstance(status, str):
         ok = np.asarray(nam.status_ok(jnp.asarray(status), time_limit_ok=True))
         if not np.all(ok):
@@ -343,7 +345,7 @@ TABLE = {
     nam.run_sweep: Fuzz(nam.run_sweep, dict(spec=SPEC, out_dir=None, progress=False), dict(
         spec=I(), out_dir=st.sampled_from([5, FILE, os.path.join(FILE, "sub"), 1.5]), progress=bad_bool(),
         max_new_rows=P(0), shard=st.sampled_from([(0, 2), (3, 2), "1/2", (1,), (1.5, 2)]), workers=P(1)),
-        returns(nam.SweepResult)),
+        returns(nam.SweepResult), errors=IO_ERRORS, names={"out_dir": ("out_dir", TMP)}),
     nam.load_sweep: Fuzz(nam.load_sweep, lambda: (_sweep_result(), dict(out_dir=os.path.join(TMP, "sweep")))[1],
                          dict(out_dir=st.sampled_from([5, None, FILE, os.path.join(TMP, "none")])),
                          returns(nam.SweepResult), errors=IO_ERRORS,

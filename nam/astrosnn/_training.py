@@ -10,6 +10,7 @@ bit for bit, deterministic from the seed). The experiments that drive these (`na
 
 import math
 import os
+from collections.abc import Iterable
 
 import equinox as eqx
 import jax
@@ -18,8 +19,17 @@ import jax.random as jr
 import numpy as np
 import optax
 
-from .._checks import (ArgumentTypeError, check_bool, check_choice, check_instance, check_int, check_memory,
-                       check_number, is_concrete)
+from .._checks import (
+    ArgumentTypeError,
+    check_bool,
+    check_choice,
+    check_instance,
+    check_int,
+    check_memory,
+    check_number,
+    check_output_file,
+    is_concrete,
+)
 from ..learning import train
 from ..learning._train import CheckpointError, TrainState, checkpoint_config, load_checkpoint
 from ._models import MODEL_KINDS, build_model, check_sequence_model, generate, match_width, parameter_count
@@ -107,7 +117,10 @@ def make_sequence_optimizer(learning_rate: float, steps: int, *, warmup: int = 1
 def _check_saved_vocab(checkpoint, config, restart):
     """A checkpoint of a character model trained on another vocabulary is refused with the characters that
     differ (the configuration check of `train` would only say that the configurations differ)."""
-    if checkpoint is None or restart or not os.path.exists(checkpoint):
+    if checkpoint is None:
+        return
+    checkpoint = check_output_file("checkpoint", checkpoint)
+    if restart or not os.path.exists(checkpoint):
         return
     saved = checkpoint_config(checkpoint).get("run", {})
     if "vocab" in saved and "vocab" in config:
@@ -169,7 +182,11 @@ def _accuracy_at(model, task, key, delay, trials):
 def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256, seed: int = 1234) -> dict:
     """Accuracy at each delay over `trials` fresh sequences (recall: the answer; copy: per symbol)."""
     check_instance("task", task, RetentionTask)
+    if isinstance(delays, (str, bytes)) or not isinstance(delays, Iterable):
+        raise ArgumentTypeError(f"`delays` must be a list of integer delays, got {type(delays).__name__}")
     delays = [task.check_delay(d) for d in delays]
+    if not delays:
+        raise ValueError("`delays` must hold at least one delay")
     trials, seed = check_int("trials", trials), check_int("seed", seed, 0)
     key = jr.PRNGKey(seed)
     return {d: float(_accuracy_at(model, task, jr.fold_in(key, d), jnp.asarray(d), trials)) for d in delays}

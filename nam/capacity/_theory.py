@@ -167,6 +167,7 @@ def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
     `n` (>= 2) and `k` (>= 1) broadcast as numpy arrays; returns a float or an array.
     """
     degree = _check_degree(degree)
+    finite_size = check_bool("finite_size", finite_size)
     moment = _noise_moment(degree, distinct_indices)
     n_arr = _real_array("n", n, 2.0)
     k_arr = _real_array("k", k, 1.0)
@@ -244,6 +245,7 @@ def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5, finit
     0.73 against 0.81). Solved by bisection in log K (K real, > 1); `n` may be an array.
     `distinct_indices`: see `snr`.
     """
+    finite_size = check_bool("finite_size", finite_size)
     degree = _check_degree(degree)
     level = _check_level(level)
     _noise_moment(degree, distinct_indices)

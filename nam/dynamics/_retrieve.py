@@ -197,6 +197,8 @@ def _check_options(settle_blocks, energy_ts, config):
     check_bool("settle_blocks", settle_blocks)
     if energy_ts is not None:
         energy_ts = as_float_array("energy_ts", energy_ts, ndim=1)
+        if energy_ts.shape[0] < 1:
+            raise ValueError("`energy_ts` must hold at least one time (or be None)")
         check_finite("energy_ts", energy_ts)
         if is_concrete(energy_ts) and is_concrete(config.t1):
             ts, t1 = np.asarray(energy_ts), float(config.t1)

@@ -151,6 +151,8 @@ class Stimulus(eqx.Module):
         images = as_float_array("images", images)
         if images.ndim != 3 or images.shape[1] != images.shape[2]:
             raise ValueError(f"`images` must have shape (S, side, side), got {images.shape}")
+        if images.shape[0] < 1:
+            raise ValueError(f"`images` must hold at least one image, got shape {images.shape}")
         onsets = as_float_array("onsets_ms", onsets_ms, ndim=1)
         durations = as_float_array("durations_ms", durations_ms, ndim=1)
         if onsets.shape != (images.shape[0],) or durations.shape != onsets.shape:
@@ -272,7 +274,10 @@ def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot
                        dtype=np.float64).reshape(-1)
     if not np.all((snaps >= 0) & (snaps <= t_end_ms)):  # NaN fails too
         raise ValueError(f"`snapshot_ms` must lie in [0, t_end_ms = {t_end_ms}], got {snaps.tolist()}")
-    neurons = tuple(int(i) for i in (trace_neurons or ()))
+    if trace_neurons is not None and (isinstance(trace_neurons, (str, bytes)) or not isinstance(trace_neurons, Iterable)):
+        raise ArgumentTypeError(f"`trace_neurons` must be a list of flat neuron indices, got "
+                                f"{type(trace_neurons).__name__}")
+    neurons = tuple(check_int("trace_neurons", i, 0) for i in (trace_neurons or ()))
     if any(not 0 <= i < network.side**2 for i in neurons):
         raise ValueError(f"`trace_neurons` must be flat neuron indices in [0, {network.side ** 2}), got {neurons}")
     a = network.astro_side

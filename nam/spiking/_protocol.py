@@ -138,6 +138,8 @@ def make_stimulus(key, patterns, test_index, test_noise, protocol: Protocol) -> 
     patterns = as_float_array("patterns", patterns)
     if patterns.ndim != 3 or patterns.shape[1] != patterns.shape[2]:
         raise ValueError(f"`patterns` must have shape (P, side, side), got {patterns.shape}")
+    if patterns.shape[0] < 1:
+        raise ValueError(f"`patterns` must hold at least one pattern, got shape {patterns.shape}")
     if is_concrete(patterns) and not bool(np.all((np.asarray(patterns) == 0) | (np.asarray(patterns) == 1))):
         raise ValueError("`patterns` must be binary (0/1); threshold them first (nam.spiking.load_digit does)")
     test_index = check_int("test_index", test_index, 0)
