@@ -523,7 +523,8 @@ TABLE = {
         names={"kind": "model"}),
     snn.parameter_count: Fuzz(snn.parameter_count, dict(model=LM), dict(model=I()), anything),
     snn.generate: Fuzz(snn.generate, dict(model=LM, prompt=jnp.array([1, 2], jnp.int32), steps=3, key=K), dict(
-        model=st.one_of(I(), st.just(HOP)), prompt=bad_ints_array(np.array([1, 2]), 10), steps=P(1), key=bad_key(),
+        model=st.one_of(I(), st.just(HOP)), prompt=bad_ints_array(np.array([1, 2]), 10), steps=P(1, huge=True),
+        key=bad_key(),
         temperature=F(**POS))),
     snn.sample_text: Fuzz(snn.sample_text, dict(model=LSTM, vocab=VOCAB, prompt="ab", n=3), dict(
         model=I(), vocab=st.one_of(I(), st.just(snn.Vocab("abcd"))), prompt=st.sampled_from(["", "xyz", 5, None]),
@@ -609,6 +610,10 @@ METHODS = {
     "AMSU.recurrent": Fuzz(lambda x: _UNIT.recurrent(x), dict(x=jnp.ones((8, 4))), dict(x=bad_array(np.ones((8, 4))))),
     "RetentionTask.batch": Fuzz(lambda key, size: TASK.batch(key, size), dict(key=K, size=2), dict(
         key=bad_key(), size=P(1, huge=True)), anything, names={"size": "size"}),
+    "CharData.batch": Fuzz(lambda key, size, length, split: DATA.batch(key, size, length, split),
+                           dict(key=K, size=2, length=8, split="train"), dict(
+        key=bad_key(), size=P(1, huge=True), length=P(1, huge=True), split=bad_choice(("train", "val"))), anything,
+        names={"size": "size", "length": "length"}),
     "model.__call__": Fuzz(lambda tokens: LM(tokens), dict(tokens=TOK), dict(tokens=bad_ints_array(np.zeros(8, int), 10))),
 }
 

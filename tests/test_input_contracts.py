@@ -252,6 +252,10 @@ def test_quadratic_allocations_are_estimated_first(call, names):
     (lambda: snn.AMSU(2**20, 2**20, key=K), "`d_in`, `d_out`"),
     (lambda: snn.TransformerLM(10, 8, 1, key=K, heads=2).init_state(10**13), "`capacity`"),
     (lambda: spiking.GordleevaNetwork(side=10**7, block=4, stride=3), "`side`, `block`, `stride`"),
+    (lambda: snn.generate(snn.build_model("lstm", 10, 8, 1, key=K), jnp.array([1], jnp.int32), 10**13, K), "`steps`"),
+    (lambda: snn.CharData("abcabcabca" * 30).batch(K, 10**12, 8), "`size`, `length`"),
+    (lambda: spiking.load_digit(0, side=10**7), "`side`"),
+    (lambda: learning.digit_patterns(side=10**7), "`side`"),
 ])
 def test_sequence_and_spiking_models_estimate_memory_first(call, names):
     """Item 13 / part 3: constructors whose weights or caches grow as a square estimate them first."""

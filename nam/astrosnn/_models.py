@@ -423,6 +423,7 @@ def generate(model, prompt, steps: int, key, temperature=1.0):
     if prompt.shape[0] < 1:
         raise ValueError("`prompt` must hold at least one token")
     steps = check_int("steps", steps)
+    check_memory("`steps`", 4.0 * 4 * float(steps), f"{steps} generated tokens")
     key = check_key("key", key)
     if isinstance(temperature, (bool, complex, str)) or temperature is None:
         raise ArgumentTypeError(f"`temperature` must be a positive finite number, got {temperature!r}")
