@@ -131,8 +131,9 @@ def bad_choice(choices):
     return st.one_of(st.text(max_size=8).filter(lambda s: s not in choices), st.sampled_from([None, 3, ["x"], b"x"]))
 
 
-def bad_instance():
-    return st.sampled_from([None, "x", 3, 1.5, {"a": 1}, np.ones(3), object()])
+def bad_instance(optional=False):
+    """Not an instance of the expected class; None only where None is not the default."""
+    return st.sampled_from(([] if optional else [None]) + ["x", 3, 1.5, {"a": 1}, np.ones(3), object()])
 
 
 def bad_callable():
@@ -312,13 +313,13 @@ TABLE = {
                               names={"k": "k", "n": "n"}),
     nam.overlap: Fuzz(nam.overlap, dict(a=X0, b=X0), dict(a=bad_array(XI[0]), b=bad_array(XI[0]))),
     nam.retrieve: Fuzz(nam.retrieve, dict(model=DAM, cue=X0, config=FAST), dict(
-        model=I(), cue=bad_array(XI[0]), config=I(), settle_blocks=bad_bool(),
+        model=I(), cue=bad_array(XI[0]), config=I(optional=True), settle_blocks=bad_bool(),
         energy_ts=st.one_of(bad_array(np.array([0.0, 1.0])), st.sampled_from([np.array([2.0, 1.0]),
                                                                               np.array([0.0, 1e9]),
                                                                               np.array([-1.0, 1.0])])),
         state0=st.sampled_from([X0, {"x": X0}])), names={"state0": "cue"}),
     nam.retrieve_batch: Fuzz(nam.retrieve_batch, dict(model=DAM, cues=jnp.asarray(XI), config=FAST), dict(
-        model=I(), cues=bad_array(XI), config=I(), settle_blocks=bad_bool(), chunk_size=P(1),
+        model=I(), cues=bad_array(XI), config=I(optional=True), settle_blocks=bad_bool(), chunk_size=P(1),
         energy_ts=st.sampled_from([np.array([2.0, 1.0]), np.array([0.0, 1e9]), np.ones((2, 2)), "t"]))),
     nam.retrieve_binary: Fuzz(nam.retrieve_binary, dict(model=HOP, cue=X0), dict(
         model=st.one_of(I(), st.just(DAM)), cue=bad_array(XI[0], pm1=True), mode=bad_choice(("async", "sync")),
@@ -326,7 +327,7 @@ TABLE = {
     nam.settle: Fuzz(nam.settle, dict(model=FULL, state=FULL.init_state(X0), config=FAST), dict(
         model=st.one_of(I(), st.just(HOP)), state=st.sampled_from([X0, None, nam.NeuronAstrocyteState(
             X0, jnp.full((4, 4), NAN), jnp.eye(4)), nam.NeuronAstrocyteState(X0, jnp.eye(3), jnp.eye(4))]),
-        config=I())),
+        config=I(optional=True))),
     nam.jacobian_spectrum: Fuzz(nam.jacobian_spectrum, dict(model=FULL, state=FULL.init_state(X0)), dict(
         model=st.one_of(I(), st.just(HOP.patterns)), state=st.sampled_from([X0, None, nam.NeuronAstrocyteState(
             X0, jnp.full((4, 4), INF), jnp.eye(4))]), symmetric=bad_bool(), tol=F(minimum=0.0),
@@ -425,7 +426,7 @@ TABLE = {
         name=bad_choice(("adam", "sgd", "adamw")), learning_rate=F(**POS)), anything, names={"name": "optimizer"}),
     learning.retrieval_loss: Fuzz(learning.retrieval_loss, dict(tensor=HEB, cues=jnp.asarray(XI),
                                                                  targets=jnp.asarray(XI), config=FAST), dict(
-        tensor=st.one_of(I(), st.just(XI)), cues=bad_array(XI), targets=bad_array(XI, pm1=True), config=I(),
+        tensor=st.one_of(I(), st.just(XI)), cues=bad_array(XI), targets=bad_array(XI, pm1=True), config=I(optional=True),
         model=bad_choice(("effective", "full")), kind=bad_choice(("mse", "hinge")), state_margin=F(),
         margin=F(), stability_weight=F(minimum=0.0), patterns=bad_array(XI, pm1=True))),
     learning.train: Fuzz(learning.train, dict(params=KRON, loss_fn=_loss, optimizer=learning.make_optimizer("adam", 0.1),
