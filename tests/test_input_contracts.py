@@ -161,6 +161,9 @@ def test_huge_durations_are_refused_naming_the_argument():
     limit = spiking._network.max_duration_ms(NET.dt_ms, jnp.float32)
     assert 5_000.0 < limit < 1e6  # the paper's longest delay (5 s) fits
     protocol = spiking.Protocol(n_samples=1, delay_ms=1e9)
+    with pytest.raises(ValueError, match=r"`protocol.delay_ms` \(1000000000.0\)"):
+        protocol.check_duration(1, NET.dt_ms)  # what a command line calls to name its own flag
+    spiking.Protocol(delay_ms=5000.0).check_duration(1, NET.dt_ms)  # the paper's longest delay
     for call in (lambda: spiking.run_trials(NET, IMG, [0.1], trials=1, protocol=protocol),
                  lambda: spiking.example_run(NET, IMG, protocol=protocol)):
         with pytest.raises(ValueError, match=r"`protocol.delay_ms` \(1000000000.0\)") as info:

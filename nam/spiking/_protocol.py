@@ -125,6 +125,14 @@ class Protocol:
     def t_end_ms(self, n_patterns: int) -> float:
         return self.test_onset_ms(n_patterns) + max(self.test_ms, max(self.readout_ms)) + self.after_ms
 
+    def check_duration(self, n_patterns: int = 1, dt_ms: float = 0.1) -> None:
+        """Refuse (ValueError) a run of `n_patterns` patterns longer than a simulation with steps of `dt_ms`
+        and JAX's default float can represent (`nam.spiking.simulate` refuses it too), naming the field that
+        makes it so long, e.g. `protocol.delay_ms`. `run_trials` and `example_run` call it before any
+        compute; a command line can call it to name its own flag."""
+        _check_protocol_duration(self, check_int("n_patterns", n_patterns),
+                                 check_number("dt_ms", dt_ms, minimum=0.0, open_min=True))
+
     def readout_windows(self, n_patterns: int):
         onset = self.test_onset_ms(n_patterns)
         return [(onset, onset + t) for t in self.readout_ms]
@@ -173,7 +181,7 @@ def _check_run(network, protocol, patterns, test_index):
     test_index = check_int("test_index", test_index, 0)
     if test_index >= pats.shape[0]:
         raise ValueError(f"`test_index` must be in [0, {pats.shape[0]}), got {test_index}")
-    _check_protocol_duration(protocol, pats.shape[0], network.dt_ms)
+    protocol.check_duration(pats.shape[0], network.dt_ms)
     return protocol, pats, test_index
 
 
