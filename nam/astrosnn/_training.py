@@ -134,6 +134,8 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
     **Raises:** FileNotFoundError if there is no such file; `nam.learning.CheckpointError` (one line
     naming the file) if it is corrupt, truncated, empty or not a sequence-model checkpoint."""
     checkpoint = os.fspath(check_instance("checkpoint", checkpoint, (str, os.PathLike), "a file path"))
+    if vocab is not None:
+        check_instance("vocab", vocab, Vocab, "a nam.astrosnn.Vocab or None")
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f"no checkpoint {checkpoint}")
     config = checkpoint_config(checkpoint).get("run", {})
