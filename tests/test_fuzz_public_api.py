@@ -602,12 +602,13 @@ TABLE = {
         kind=bad_choice(snn.MODEL_KINDS), task=I(), d=P(1, huge=True), layers=P(1), chunk=P(1), steps=P(1),
         batch=P(1, huge=True), learning_rate=F(**POS), seed=P(0), progress=bad_bool()), anything,
         names={"kind": "model", "d": "`d`", "chunk": "chunk", "batch": "`batch`"}),
-    snn.format_lm: Exempt("formats the results dict nam's own `nam astrosnn lm` experiment returns (its module, "
-                          "nam/astrosnn/_experiments.py, belongs to the experiments restructuring)"),
-    snn.format_retention: Exempt("formats the results dict of nam's own retention experiment (see format_lm)"),
-    snn.summarise_lm: Exempt("summarises the runs nam's own LM experiment returns (see format_lm)"),
-    snn.write_lm_figure: Exempt("draws the results nam's own LM experiment returns (see format_lm)"),
-    snn.write_retention_figure: Exempt("draws the results of nam's own retention experiment (see format_lm)"),
+    **{fn: Fuzz(fn, dict(path=os.path.join(TMP, "fig.png")) if "figure" in fn.__name__ else {},
+                {("runs" if fn is snn.summarise_lm else "results"): st.sampled_from([None, 5, "x", {"x": 1}, {}])},
+                anything, skip_baseline="needs the results of a run of nam's own LM or retention experiment",
+                xfail=f"{fn.__name__}(None) raises a raw TypeError/AttributeError/KeyError: its module, "
+                      "nam/astrosnn/_experiments.py, is being restructured by another engineer (issue 26 report)")
+       for fn in (snn.format_lm, snn.format_retention, snn.summarise_lm, snn.write_lm_figure,
+                  snn.write_retention_figure)},
     nam.experiments.experiment: Fuzz(nam.experiments.experiment, dict(name="demo"), dict(
         name=bad_choice(nam.experiments.EXPERIMENTS)), anything),
 }
