@@ -265,3 +265,13 @@ def test_sequence_and_spiking_models_estimate_memory_first(call, names):
     with pytest.raises(ValueError, match="choose smaller sizes") as info:
         call()
     assert str(info.value).startswith(names)
+
+
+def test_retrieval_loss_checks_traced_targets_at_run_time():
+    """Item 2 under jit (a training step): targets that are not +-1 raise at run time."""
+    tensor = nam.HebbianTensor(XI)
+    cues = jnp.asarray(XI)
+    loss = eqx.filter_jit(lambda t: learning.retrieval_loss(tensor, cues, t)[0])
+    assert 0.0 <= float(loss(cues)) <= 1.0
+    with pytest.raises(Exception, match="`targets` must contain only"):
+        jax.block_until_ready(loss(cues * 7))

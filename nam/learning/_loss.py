@@ -75,10 +75,14 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     if targets.shape != cues.shape:
         raise ValueError(f"`targets` must have the shape of `cues` {cues.shape}, got {targets.shape}")
     check_finite("targets", targets)
-    if is_concrete(targets) and not bool(np.all(np.abs(np.asarray(targets)) == 1)):
-        bad = np.asarray(targets)[np.abs(np.asarray(targets)) != 1].ravel()[:3]
-        raise ValueError(f"`targets` must contain only +1 and -1 entries (the loss lies in [0, 1] for +-1 "
-                         f"targets), found e.g. {bad.tolist()}")
+    if is_concrete(targets):
+        if not bool(np.all(np.abs(np.asarray(targets)) == 1)):
+            bad = np.asarray(targets)[np.abs(np.asarray(targets)) != 1].ravel()[:3]
+            raise ValueError(f"`targets` must contain only +1 and -1 entries (the loss lies in [0, 1] for +-1 "
+                             f"targets), found e.g. {bad.tolist()}")
+    else:  # traced (a jitted training step): checked at run time
+        targets = eqx.error_if(targets, jnp.any(jnp.abs(targets) != 1),
+                               "`targets` must contain only +1 and -1 entries")
     if patterns is not None:
         patterns = check_patterns("patterns", patterns, binary=True)
         if patterns.shape[1] != tensor.n:
