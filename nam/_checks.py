@@ -292,6 +292,23 @@ def check_memory(names: str, nbytes: int | float, what: str) -> None:
                          "available; choose smaller sizes")
 
 
+def float_bytes(count: int | float) -> float:
+    """Bytes of `count` floating-point numbers at JAX's default float precision (4, or 8 with x64), for the
+    estimates given to `check_memory`."""
+    return float(count) * jnp.dtype(jnp.result_type(float)).itemsize
+
+
+def check_path(name: str, path: Any) -> str:
+    """A file or folder path to read (`str` or `os.PathLike`) as a string: `ArgumentTypeError` for anything
+    else (an int would be taken by `open` and `os.path` as a file descriptor), ValueError for ''."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(f"`{name}` must be a path (a str or os.PathLike), got {_type_name(path)}")
+    path = os.fspath(path)
+    if not path:
+        raise ValueError(f"`{name}` must be a path, got ''")
+    return path
+
+
 def check_output_dir(name: str, path: Any) -> str:
     """A folder that output will be written to: created if missing, then checked writable by creating
     and removing a file in it. ValueError naming `name` (e.g. `--out`) if it is a file, lies under a file,
@@ -351,7 +368,10 @@ def check_mask(name: str, mask: Any, k: int) -> jax.Array:
     """A boolean (K,) selection of active memories (None: all); at least one must be active."""
     if mask is None:
         return jnp.ones((k,), bool)
-    arr = jnp.asarray(mask)
+    try:
+        arr = mask if isinstance(mask, jax.Array) else jnp.asarray(mask)
+    except (TypeError, ValueError) as e:
+        raise ArgumentTypeError(f"`{name}` must be a boolean array of shape ({k},), got {_type_name(mask)}") from e
     if arr.shape != (k,):
         raise ValueError(f"`{name}` must have shape ({k},) (one flag per memory), got {arr.shape}")
     if arr.dtype != bool:

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import ArgumentTypeError, check_choice, check_int, check_number, is_integer
+from ._checks import ArgumentTypeError, check_choice, check_int, check_memory, check_number, check_path, is_integer
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _TEXT_DIR = os.path.join(os.path.dirname(__file__), "astrosnn", "data")
@@ -36,6 +36,9 @@ def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
     if name not in DIGITS:
         raise ValueError(f"`digit` must be 0-9 or one of {list(DIGITS)}, got {digit!r}")
     side = check_int("side", side, 4)
+    # the resized image and the resize's two (side, source) interpolation matrices, in float64 for the
+    # returned copies (sources are a few hundred pixels wide)
+    check_memory("`side`", 8.0 * (6.0 * side * side + 4.0 * side * 1024), f"a {side} x {side} digit image")
     check_number("threshold", threshold, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
     from matplotlib.image import imread  # Pillow reads the JPEG
 
@@ -48,6 +51,8 @@ def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
 
 def digit_patterns(side: int = 8) -> jax.Array:
     """The ten digits as (10, side^2) memories of +-1 (pixel on = +1)."""
+    side = check_int("side", side, 4)
+    check_memory("`side`", 8.0 * 30.0 * side * side, f"ten {side} x {side} digit images")
     return jnp.asarray(np.stack([load_digit(d, side=side) for d in range(10)]).reshape(10, -1) * 2.0 - 1.0)
 
 
@@ -56,8 +61,13 @@ def load_text(path: str | None = None, *, corpus: str = "shakespeare") -> str:
     Shakespeare, 1,115,394 characters, 65 distinct) or "python" (Python source, 1,266,501 characters, 96
     distinct, held out: nothing in nam was tuned on it). Provenance: nam/astrosnn/data/PROVENANCE.md."""
     file, md5 = CORPORA[check_choice("corpus", corpus, tuple(CORPORA))]
+    if path is not None:
+        path = check_path("path", path)
     with open(path or file, "rb") as f:
         raw = f.read()
     if path is None and hashlib.md5(raw).hexdigest() != md5:
         raise RuntimeError(f"{file} is corrupted: md5 {hashlib.md5(raw).hexdigest()}, expected {md5}")
-    return raw.decode("utf-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path or file}: not UTF-8 text ({e.reason} at byte {e.start})") from None

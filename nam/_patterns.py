@@ -5,7 +5,16 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ._checks import ArgumentTypeError, as_float_array, check_instance, check_int, check_key, check_memory, is_concrete
+from ._checks import (
+    ArgumentTypeError,
+    as_float_array,
+    check_finite,
+    check_instance,
+    check_int,
+    check_key,
+    check_memory,
+    is_concrete,
+)
 
 
 def random_patterns(key: PRNGKeyArray, k: int, n: int) -> Float[Array, "k n"]:
@@ -68,4 +77,6 @@ def overlap(a: Float[Array, " n"], b: Float[Array, " n"]) -> Float[Array, ""]:
     a, b = as_float_array("a", a, ndim=1), as_float_array("b", b, ndim=1)
     if a.shape != b.shape or a.shape[0] < 1:
         raise ValueError(f"`a` and `b` must have the same shape (N,) with N >= 1, got {a.shape} and {b.shape}")
+    check_finite("a", a)
+    check_finite("b", b)
     return jnp.dot(a, b) / a.shape[-1]

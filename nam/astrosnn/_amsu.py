@@ -52,7 +52,17 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import ArgumentTypeError, check_bool, check_choice, check_int, check_number
+from .._checks import (
+    ArgumentTypeError,
+    as_float_array,
+    check_bool,
+    check_choice,
+    check_finite,
+    check_int,
+    check_memory,
+    check_number,
+    float_bytes,
+)
 from ._surrogate import SURROGATES, spike
 
 
@@ -99,6 +109,7 @@ class AMSU(eqx.Module):
             check_int(name, value)
         if d_out % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d_out` ({d_out})")
+        check_memory("`d_in`, `d_out`", float_bytes(5.0 * d_out * d_in), f"the {d_out} x {d_in} weights")
         if decay is None or isinstance(decay, str):
             decay = check_choice("decay", "retnet" if decay is None else decay, ("retnet", "wide", "short", "local"))
             h = np.arange(heads)
@@ -225,6 +236,7 @@ class AMSU(eqx.Module):
         """One token of the recurrent form: x_t (d_in,) -> (spikes (d_out,), read (d_out,), new state); the
         read is the normalised astrocyte read-out (zeros without astrocytes)."""
         h, z, u, k_prev = state
+        x_t = self._check_input("x_t", x_t, 1)
         current, k, v, q = self._projections(x_t[None], k_prev)
         if self.astrocyte:
             logd = self._log_decay(x_t[None])
@@ -235,6 +247,19 @@ class AMSU(eqx.Module):
             o = jnp.zeros_like(current[0])
         u, s = self._neuron_step(u, current[0], self._membrane_share(o))
         return s, (s * o if self.read == "gated" else o), (h, z, u, k_prev)
+
+    def _check_input(self, name, x, ndim):
+        """Inputs (T, d_in) (`ndim` 2, T >= 1) or one token's (d_in,) (`ndim` 1): a real array of that shape,
+        finite when concrete (a NaN input would otherwise spike like a zero input: the step function maps
+        NaN to 0)."""
+        d_in = self.w_i.shape[1]
+        x = as_float_array(name, x)
+        expected = "(T, d_in)" if ndim == 2 else "(d_in,)"
+        if x.ndim != ndim or x.shape[-1] != d_in or (ndim == 2 and x.shape[0] < 1):
+            raise ValueError(f"`{name}` must have shape {expected} with d_in = {d_in}"
+                             f"{' and T >= 1' if ndim == 2 else ''}, got shape {x.shape}")
+        check_finite(name, x)
+        return x
 
     def step(self, state, x_t):
         """One token of the recurrent form: x_t (d_in,) -> (spikes (d_out,), new state)."""
@@ -251,6 +276,7 @@ class AMSU(eqx.Module):
         astrocytes; times the spikes when `read` is "gated"), which reaches the membrane when `read` is
         "membrane" or "both"."""
         form = check_choice("form", form, ("parallel", "recurrent"))
+        x = self._check_input("x", x, 2)
         current, k, v, q = self._projections(x)
         if not self.astrocyte:
             o = jnp.zeros_like(current)

@@ -24,8 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_instance
-from ._models import AstroSNN
+from .._checks import ArgumentTypeError, check_instance
+from ._models import AstroSNN, _check_tokens
 
 
 def _check_astro(model):
@@ -72,8 +72,13 @@ def astrocyte_trace(model, tokens) -> list[dict]:
     """Per block, the measurements of the module docstring, averaged over the windows `tokens` (B, T) (T a
     multiple of the model's chunk). Plain floats; `decays` a list per block."""
     _check_astro(model)
+    check_instance("tokens", tokens, (jax.Array, np.ndarray), "a (B, T) integer array of token ids")
+    if tokens.dtype == bool or not jnp.issubdtype(tokens.dtype, jnp.integer):
+        raise ArgumentTypeError(f"`tokens` must be a (B, T) integer array of token ids, got dtype {tokens.dtype}")
+    if tokens.ndim == 2 and tokens.size:
+        _check_tokens(tokens.reshape(-1), model.vocab)
     tokens = jnp.asarray(tokens)
-    if tokens.ndim != 2 or tokens.shape[1] % model.chunk:
+    if tokens.ndim != 2 or tokens.shape[0] < 1 or tokens.shape[1] < 1 or tokens.shape[1] % model.chunk:
         raise ValueError(f"`tokens` must be (B, T) with T a multiple of the model's chunk ({model.chunk}), "
                          f"got shape {tokens.shape}")
     per = jax.vmap(lambda t: _trace_one(model, t))(tokens)

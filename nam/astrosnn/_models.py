@@ -26,7 +26,18 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import ArgumentTypeError, check_choice, check_instance, check_int, check_key, check_number, is_concrete
+from .._checks import (
+    ArgumentTypeError,
+    check_choice,
+    check_instance,
+    check_int,
+    check_key,
+    check_memory,
+    check_number,
+    float_bytes,
+    is_concrete,
+    is_integer,
+)
 from ._amsu import AMSU
 from ._surrogate import spike
 
@@ -60,10 +71,37 @@ def _check_tokens(tokens, vocab, name="tokens"):
     if tokens.ndim != 1:
         raise ValueError(f"`{name}` must be a 1-D integer array (one sequence; vmap for batches), got shape "
                          f"{tokens.shape}")
-    if is_concrete(tokens) and tokens.size:
+    if tokens.shape[0] < 1:
+        raise ValueError(f"`{name}` must hold at least one token, got an empty sequence")
+    if is_concrete(tokens):
         lo, hi = int(np.min(tokens)), int(np.max(tokens))
         if lo < 0 or hi >= vocab:
             raise ValueError(f"`{name}` must be ids in [0, {vocab}), got {lo}..{hi}")
+
+
+def _check_token(token, vocab):
+    """One token id for `step`: a Python/NumPy integer or a 0-d integer array in [0, vocab). Checked when
+    concrete; a traced id out of range raises at run time (`eqx.error_if`) instead of being clamped by the
+    embedding gather (which silently returned another token's logits)."""
+    if is_integer(token):
+        token = np.asarray(token)
+    if not hasattr(token, "dtype") or token.dtype == bool or not jnp.issubdtype(token.dtype, jnp.integer):
+        raise ArgumentTypeError(f"`token` must be an integer token id (an int or a 0-d integer array), got "
+                                f"{type(token).__name__} {getattr(token, 'dtype', '')}".rstrip())
+    if token.shape != ():
+        raise ValueError(f"`token` must be a single token id (a 0-d integer array), got shape {token.shape}")
+    if is_concrete(token):
+        if not 0 <= int(token) < vocab:
+            raise ValueError(f"`token` must be an id in [0, {vocab}), got {int(token)}")
+        return jnp.asarray(token)
+    return eqx.error_if(token, (token < 0) | (token >= vocab), f"`token` must be an id in [0, {vocab})")
+
+
+def _check_size(vocab, d, layers, per_layer):
+    """Refuse, before allocating, a model whose weights (2 vocab d + layers per_layer d^2 numbers) do not
+    fit in memory."""
+    count = 2.0 * vocab * d + float(layers) * per_layer * d * d
+    check_memory("`vocab`, `d`, `layers`", float_bytes(count), f"the weights of a {layers}-layer model of width {d}")
 
 
 class _Embedded(eqx.Module):
@@ -152,6 +190,7 @@ class AstroSNN(_Embedded):
             check_int(name, value)
         if d % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d` ({d})")
+        _check_size(vocab, d, layers, 10 + 2 * ffn_mult)
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
         self.blocks = [AstroBlock(d, key=k, heads=heads, ffn=ffn_mult * d, astrocyte=astrocyte,
@@ -177,7 +216,7 @@ class AstroSNN(_Embedded):
         return [b.unit.init_state(self.embed.dtype) for b in self.blocks]
 
     def step(self, state, token):
-        x = self.embed[token]
+        x = self.embed[_check_token(token, self.vocab)]
         new = []
         for block, st in zip(self.blocks, state):
             x, st, _ = block.step(st, x)
@@ -195,6 +234,7 @@ class RNNLM(_Embedded):
         for name, value in (("vocab", vocab), ("d", d), ("layers", layers)):
             check_int(name, value)
         self.cell = check_choice("cell", cell, ("lstm", "gru"))
+        _check_size(vocab, d, layers, 8)
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
         make = eqx.nn.LSTMCell if cell == "lstm" else eqx.nn.GRUCell
@@ -206,7 +246,7 @@ class RNNLM(_Embedded):
         return [(zero, zero) if self.cell == "lstm" else zero for _ in self.cells]
 
     def step(self, state, token):
-        x = self.embed[token]
+        x = self.embed[_check_token(token, self.vocab)]
         new = []
         for c, st in zip(self.cells, state):
             st = c(x, st)
@@ -296,6 +336,7 @@ class TransformerLM(_Embedded):
             check_int(name, value)
         if d % heads or d % 2:
             raise ValueError(f"`heads` ({heads}) and 2 must divide `d` ({d})")
+        _check_size(vocab, d, layers, 4 + 2 * ffn_mult)
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
         self.blocks = [TransformerBlock(d, key=k, heads=heads, ffn=ffn_mult * d) for k in ks]
@@ -312,6 +353,8 @@ class TransformerLM(_Embedded):
         """A KV cache of `capacity` positions per block, and the position: 2 layers capacity d numbers."""
         capacity = check_int("capacity", capacity)
         d = self.embed.shape[1]
+        check_memory("`capacity`", float_bytes(2.0 * len(self.blocks) * capacity * d),
+                     f"a KV cache of {capacity} positions")
         h = self.blocks[0].heads
         zero = jnp.zeros((capacity, h, d // h), self.embed.dtype)
         return ([(zero, zero) for _ in self.blocks], jnp.asarray(0, jnp.int32))
@@ -321,7 +364,7 @@ class TransformerLM(_Embedded):
         d = self.embed.shape[1]
         pos = eqx.error_if(pos, pos >= caches[0][0].shape[0],
                            "TransformerLM.step: the KV cache is full; make init_state(capacity) larger")
-        x = self.embed[token] + _sinusoid(pos.astype(self.embed.dtype), d)
+        x = self.embed[_check_token(token, self.vocab)] + _sinusoid(pos.astype(self.embed.dtype), d)
         new = []
         for b, c in zip(self.blocks, caches):
             x, c = b.step(c, pos, x)
@@ -380,6 +423,7 @@ def generate(model, prompt, steps: int, key, temperature=1.0):
     if prompt.shape[0] < 1:
         raise ValueError("`prompt` must hold at least one token")
     steps = check_int("steps", steps)
+    check_memory("`steps`", 4.0 * 4 * float(steps), f"{steps} generated tokens")
     key = check_key("key", key)
     if isinstance(temperature, (bool, complex, str)) or temperature is None:
         raise ArgumentTypeError(f"`temperature` must be a positive finite number, got {temperature!r}")

@@ -15,11 +15,16 @@ import math
 import jax
 import jax.numpy as jnp
 
+from .._checks import as_float_array, check_choice, check_positive
+
 SURROGATES = ("sigmoid", "atan", "triangle")
 
 
 def surrogate_derivative(v, kind: str = "atan", alpha=2.0):
     """The surrogate dH/dv of `kind` at v (elementwise)."""
+    check_choice("surrogate", kind, SURROGATES)
+    v = as_float_array("v", v)
+    alpha = _check_alpha(alpha)
     if kind == "sigmoid":
         s = jax.nn.sigmoid(alpha * v)
         return alpha * s * (1.0 - s)
@@ -45,7 +50,14 @@ def _step_jvp(kind, primals, tangents):
 def spike(v, kind: str = "atan", alpha=2.0):
     """H(v) = 1 where v >= 0 else 0, with the surrogate gradient of `kind` (see the module docstring).
     `alpha` (the width) may be an array; it receives no gradient."""
-    if kind not in SURROGATES:
-        raise ValueError(f"`surrogate` must be one of {list(SURROGATES)}, got {kind!r}")
-    v = jnp.asarray(v)
-    return _step(kind, v, jnp.asarray(alpha, v.dtype))
+    check_choice("surrogate", kind, SURROGATES)
+    v = as_float_array("v", v)
+    return _step(kind, v, jnp.asarray(_check_alpha(alpha), v.dtype))
+
+
+def _check_alpha(alpha):
+    """The surrogate's width: a real array, positive and finite when concrete (NaN or inf would make every
+    surrogate gradient NaN)."""
+    alpha = as_float_array("alpha", alpha)
+    check_positive("alpha", alpha)
+    return alpha

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 
-from .._checks import check_choice, check_int
+from .._checks import check_choice, check_int, check_key, check_memory
 
 BLANK, GO = 0, 1
 
@@ -98,7 +98,11 @@ class RetentionTask(eqx.Module):
         return tokens, targets, mask
 
     def batch(self, key, size: int, delay=None):
-        """`size` sequences; delay None draws each uniformly from 0..max_delay."""
+        """`size` (>= 1) sequences; delay None draws each uniformly from 0..max_delay."""
+        key = check_key("key", key)
+        size = check_int("size", size)
+        check_memory("`size`, `max_delay`", 4.0 * 4 * float(size) * self.length,
+                     f"{size} sequences of {self.length} tokens")
         kd, ks = jr.split(key)
         if delay is not None and not isinstance(delay, jax.Array):
             delay = self.check_delay(delay)

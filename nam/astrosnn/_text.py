@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from .._checks import check_instance, check_number
+from .._checks import check_choice, check_instance, check_int, check_key, check_memory, check_number
 from .._data import load_text as load_text
 
 
@@ -79,6 +79,10 @@ class CharData(eqx.Module):
 
     def batch(self, key, size: int, length: int, split: str = "train"):
         """`size` random windows: inputs (size, length) and next-character targets (size, length)."""
+        key = check_key("key", key)
+        size, length = check_int("size", size), check_int("length", length)
+        split = check_choice("split", split, ("train", "val"))
+        check_memory("`size`, `length`", 3.0 * 4 * float(size) * (length + 1), f"{size} windows of {length} characters")
         data = self.train if split == "train" else self.val
         if data.shape[0] <= length + 1:
             raise ValueError(f"the {split} split ({data.shape[0]} characters) is shorter than a window ({length + 1})")

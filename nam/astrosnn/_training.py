@@ -10,6 +10,7 @@ bit for bit, deterministic from the seed). The experiments that drive these (`na
 
 import math
 import os
+from collections.abc import Iterable
 
 import equinox as eqx
 import jax
@@ -18,8 +19,17 @@ import jax.random as jr
 import numpy as np
 import optax
 
-from .._checks import (ArgumentTypeError, check_bool, check_choice, check_instance, check_int, check_memory,
-                       check_number, is_concrete)
+from .._checks import (
+    ArgumentTypeError,
+    check_bool,
+    check_choice,
+    check_instance,
+    check_int,
+    check_memory,
+    check_number,
+    check_output_file,
+    is_concrete,
+)
 from ..learning import train
 from ..learning._train import make_optimizer
 from ..learning._train import CheckpointError, TrainState, checkpoint_config, load_checkpoint
@@ -100,7 +110,10 @@ def sequence_optimizer(learning_rate: float | int, steps: int) -> optax.Gradient
 def _check_saved_vocab(checkpoint, config, restart):
     """A checkpoint of a character model trained on another vocabulary is refused with the characters that
     differ (the configuration check of `train` would only say that the configurations differ)."""
-    if checkpoint is None or restart or not os.path.exists(checkpoint):
+    if checkpoint is None:
+        return
+    checkpoint = check_output_file("checkpoint", checkpoint)
+    if restart or not os.path.exists(checkpoint):
         return
     saved = checkpoint_config(checkpoint).get("run", {})
     if "vocab" in saved and "vocab" in config:
@@ -114,6 +127,8 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
     **Raises:** FileNotFoundError if there is no such file; `nam.learning.CheckpointError` (one line
     naming the file) if it is corrupt, truncated, empty or not a sequence-model checkpoint."""
     checkpoint = os.fspath(check_instance("checkpoint", checkpoint, (str, os.PathLike), "a file path"))
+    if vocab is not None:
+        check_instance("vocab", vocab, Vocab, "a nam.astrosnn.Vocab or None")
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f"no checkpoint {checkpoint}")
     config = checkpoint_config(checkpoint).get("run", {})
@@ -162,7 +177,11 @@ def _accuracy_at(model, task, key, delay, trials):
 def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256, seed: int = 1234) -> dict:
     """Accuracy at each delay over `trials` fresh sequences (recall: the answer; copy: per symbol)."""
     check_instance("task", task, RetentionTask)
+    if isinstance(delays, (str, bytes)) or not isinstance(delays, Iterable):
+        raise ArgumentTypeError(f"`delays` must be a list of integer delays, got {type(delays).__name__}")
     delays = [task.check_delay(d) for d in delays]
+    if not delays:
+        raise ValueError("`delays` must hold at least one delay")
     trials, seed = check_int("trials", trials), check_int("seed", seed, 0)
     key = jr.PRNGKey(seed)
     return {d: float(_accuracy_at(model, task, jr.fold_in(key, d), jnp.asarray(d), trials)) for d in delays}
@@ -278,6 +297,7 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
 
 def sample_text(model, vocab: Vocab, prompt: str, n: int = 300, *, seed: int = 0, temperature: float = 0.8) -> str:
     """`n` characters generated after `prompt` one token at a time (the recurrent form / the KV cache)."""
+    check_sequence_model(model)
     check_instance("vocab", vocab, Vocab)
     check_instance("prompt", prompt, str, "a string")
     if not prompt:

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray, Real
 
-from .._checks import ArgumentTypeError, check_key, is_concrete
+from .._checks import ArgumentTypeError, check_key, is_concrete, is_integer
 from .._patterns import flip_bits
 from ..dynamics._binary import check_binary_model, retrieve_binary
 from ..models._base import AbstractBinaryModel
@@ -38,6 +38,8 @@ def _check_mu(model, mu) -> jax.Array:
     k = model.patterns.shape[0]
     if isinstance(mu, bool) or mu is None or isinstance(mu, (str, float, complex)):
         raise ArgumentTypeError(f"`mu` must be an integer memory index, got {mu!r}")
+    if is_integer(mu) and not 0 <= mu < k:  # before conversion: a huge Python int does not fit in int64
+        raise ValueError(f"`mu` must be in [0, {k}) (K = {k} memories), got {mu}")
     arr = jnp.asarray(mu)
     if arr.dtype == jnp.bool_ or not jnp.issubdtype(arr.dtype, jnp.integer):
         raise ArgumentTypeError(f"`mu` must be an integer memory index, got dtype {arr.dtype}")

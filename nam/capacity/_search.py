@@ -107,6 +107,9 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
             if len(order) >= max_evals:
                 raise _Budget
             out = evaluate(k)
+            if not isinstance(out, (tuple, list)) or len(out) not in (2, 3):
+                raise ValueError(f"`evaluate({k})` must return (successes, trials) or (successes, trials, "
+                                 f"per-cluster successes), got {out!r}")
             s, t = out[:2]
             if len(out) not in (2, 3) or not (is_integer(t) and t >= 1 and 0 <= s <= t):
                 raise ValueError(f"`evaluate({k})` must return (successes, trials) with 0 <= successes <= "

@@ -167,6 +167,7 @@ def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
     `n` (>= 2) and `k` (>= 1) broadcast as numpy arrays; returns a float or an array.
     """
     degree = _check_degree(degree)
+    finite_size = check_bool("finite_size", finite_size)
     moment = _noise_moment(degree, distinct_indices)
     n_arr = _real_array("n", n, 2.0)
     k_arr = _real_array("k", k, 1.0)
@@ -186,7 +187,9 @@ def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
 
 def normal_cdf(x: _Real) -> np.ndarray | float:
     """Phi(x) = erfc(-x / sqrt 2) / 2, accurate in the far lower tail (no 1 - erf cancellation)."""
-    x_arr = np.asarray(x, dtype=np.float64)
+    x_arr = as_float64_numpy("x", x)
+    if np.any(np.isnan(x_arr)):
+        raise ValueError("`x` must not be NaN")
     return _scalar_or_array(np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2.0)), otypes=[np.float64])(x_arr))
 
 
@@ -242,6 +245,7 @@ def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5, finit
     0.73 against 0.81). Solved by bisection in log K (K real, > 1); `n` may be an array.
     `distinct_indices`: see `snr`.
     """
+    finite_size = check_bool("finite_size", finite_size)
     degree = _check_degree(degree)
     level = _check_level(level)
     _noise_moment(degree, distinct_indices)
@@ -456,7 +460,7 @@ def bootstrap_ci(samples: _Real, statistic: Callable[[np.ndarray], Any], key_or_
     level = _check_level(level)
     n_boot = check_int("n_boot", n_boot, 2)
     check_callable("statistic", statistic)
-    x = np.asarray(samples, dtype=np.float64)
+    x = as_float64_numpy("samples", samples)
     if x.ndim != 1:
         raise ValueError(f"`samples` must be 1-d, got shape {x.shape}")
     if x.shape[0] < 2:

@@ -88,6 +88,8 @@ class SolverConfig(eqx.Module):
             check_instance("stepsize_controller", stepsize_controller, diffrax.AbstractStepSizeController,
                            "a diffrax.AbstractStepSizeController or None")
         self.stepsize_controller = stepsize_controller
+        check_bool("adaptive", adaptive)
+        check_bool("steady_state", steady_state)
         adaptive_control = (adaptive if stepsize_controller is None
                             else not isinstance(stepsize_controller, diffrax.ConstantStepSize))
         if adaptive_control and not has_estimate:

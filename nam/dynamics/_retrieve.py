@@ -7,9 +7,19 @@ import equinox as eqx
 import lineax as lx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PyTree
 
-from .._checks import as_float_array, check_bool, check_finite, check_instance, check_int, check_memory, check_vector
+from .._checks import (
+    as_float_array,
+    check_bool,
+    check_finite,
+    check_instance,
+    check_int,
+    check_memory,
+    check_vector,
+    is_concrete,
+)
 from ..models._base import AbstractEnergyModel
 from ._config import SolverConfig
 from ._status import Status, status_ok
@@ -181,11 +191,22 @@ def _check_config(config):
     return SolverConfig() if config is None else check_instance("config", config, SolverConfig)
 
 
-def _check_options(settle_blocks, energy_ts):
+def _check_options(settle_blocks, energy_ts, config):
+    """`settle_blocks` a bool; `energy_ts` None or finite non-decreasing times in [0, config.t1] (checked when
+    concrete: diffrax would otherwise fail inside jit without naming the argument)."""
     check_bool("settle_blocks", settle_blocks)
     if energy_ts is not None:
         energy_ts = as_float_array("energy_ts", energy_ts, ndim=1)
+        if energy_ts.shape[0] < 1:
+            raise ValueError("`energy_ts` must hold at least one time (or be None)")
         check_finite("energy_ts", energy_ts)
+        if is_concrete(energy_ts) and is_concrete(config.t1):
+            ts, t1 = np.asarray(energy_ts), float(config.t1)
+            if ts.size and (ts.min() < 0 or ts.max() > t1):
+                raise ValueError(f"`energy_ts` must lie in [0, t1 = {t1:g}] (the solve's time span, "
+                                 f"`config.t1`), got values in [{ts.min():g}, {ts.max():g}]")
+            if np.any(np.diff(ts) < 0):
+                raise ValueError("`energy_ts` must be non-decreasing (sorted times)")
     return energy_ts
 
 
@@ -240,7 +261,7 @@ def retrieve(model, cue=None, *, state0=None, config: SolverConfig | None = None
     config = _check_config(config)
     if (cue is None) == (state0 is None):
         raise ValueError("pass exactly one of `cue` (an (N,) array) and `state0` (a full model state)")
-    energy_ts = _check_options(settle_blocks, energy_ts)
+    energy_ts = _check_options(settle_blocks, energy_ts, config)
     if cue is not None:
         cue = check_vector("cue", cue, model.n)  # values checked here when concrete, before jit
     else:
@@ -293,7 +314,7 @@ def retrieve_batch(model, cues, *, config: SolverConfig | None = None, settle_bl
     if cues.shape[1] != model.n or cues.shape[0] < 1:
         raise ValueError(f"`cues` must have shape (B, {model.n}) with B >= 1, got {cues.shape}")
     check_finite("cues", cues)
-    energy_ts = _check_options(settle_blocks, energy_ts)
+    energy_ts = _check_options(settle_blocks, energy_ts, config)
     if chunk_size is None:
         state = jax.eval_shape(model.init_state, cues[0])
         nbytes = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(state))

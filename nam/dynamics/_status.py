@@ -2,6 +2,7 @@
 
 import enum
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool
 
@@ -89,7 +90,10 @@ def status_ok(status: ArrayLike, *, time_limit_ok: bool = False) -> Bool[Array, 
     **Returns:** a boolean array of the shape of `status`.
     """
     check_bool("time_limit_ok", time_limit_ok)
-    status = jnp.asarray(status)
+    try:
+        status = status if isinstance(status, jax.Array) else jnp.asarray(status)
+    except (TypeError, ValueError) as e:
+        raise ArgumentTypeError(f"`status` must hold integer nam.Status codes, got {type(status).__name__}") from e
     if status.dtype == jnp.bool_ or not jnp.issubdtype(status.dtype, jnp.integer):
         raise ArgumentTypeError(f"`status` must hold integer nam.Status codes, got dtype {status.dtype}")
     ok = (status == Status.CONVERGED) | (status == Status.COMPLETED)

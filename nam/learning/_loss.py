@@ -5,9 +5,18 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int
 
-from .._checks import as_float_array, check_choice, check_finite, check_instance, check_scalar, is_concrete
+from .._checks import (
+    as_float_array,
+    check_choice,
+    check_finite,
+    check_instance,
+    check_patterns,
+    check_scalar,
+    is_concrete,
+)
 from ..dynamics._config import SolverConfig
 from ..dynamics._retrieve import retrieve
 from ..models._astrocyte_tensor import AbstractAstrocyteTensor
@@ -66,6 +75,18 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     if targets.shape != cues.shape:
         raise ValueError(f"`targets` must have the shape of `cues` {cues.shape}, got {targets.shape}")
     check_finite("targets", targets)
+    if is_concrete(targets):
+        if not bool(np.all(np.abs(np.asarray(targets)) == 1)):
+            bad = np.asarray(targets)[np.abs(np.asarray(targets)) != 1].ravel()[:3]
+            raise ValueError(f"`targets` must contain only +1 and -1 entries (the loss lies in [0, 1] for +-1 "
+                             f"targets), found e.g. {bad.tolist()}")
+    else:  # traced (a jitted training step): checked at run time
+        targets = eqx.error_if(targets, jnp.any(jnp.abs(targets) != 1),
+                               "`targets` must contain only +1 and -1 entries")
+    if patterns is not None:
+        patterns = check_patterns("patterns", patterns, binary=True)
+        if patterns.shape[1] != tensor.n:
+            raise ValueError(f"`patterns` must have shape (K, {tensor.n}), got {patterns.shape}")
     for name, value in (("state_margin", state_margin), ("margin", margin)):
         check_scalar(name, value)
     check_scalar("stability_weight", stability_weight, nonnegative=True)

@@ -27,8 +27,10 @@ from .._checks import (
     check_finite,
     check_four_index,
     check_int,
+    check_memory,
     check_patterns,
     check_scalar,
+    float_bytes,
 )
 from ..models._astrocyte_tensor import (
     AbstractAstrocyteTensor,
@@ -83,6 +85,9 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
         rank = k if rank is None else rank
         check_int("rank", rank)
         noise = float(check_scalar("noise", noise, nonnegative=True))
+        if form == "full":
+            check_memory("`patterns` (its N), `rank`", float_bytes(2.0 * rank * n * n),
+                         f"{rank} dense {n} x {n} matrices A_r")
         rows = xi[:rank] if rank <= k else jnp.concatenate([xi, jnp.zeros((rank - k, n), xi.dtype)])
         coeffs = (jnp.arange(rank) < k).astype(xi.dtype)
         if key is not None:

@@ -23,7 +23,15 @@ import optax
 from jaxtyping import Array, Int, PRNGKeyArray, PyTree
 from tqdm import tqdm
 
-from .._checks import check_bool, check_callable, check_instance, check_int, check_number, check_output_file
+from .._checks import (
+    check_bool,
+    check_callable,
+    check_instance,
+    check_int,
+    check_number,
+    check_output_file,
+    check_path,
+)
 from .._io import atomic_write
 
 
@@ -178,6 +186,7 @@ def checkpoint_config(path: str) -> dict:
 
     **Raises:** `CheckpointError` (one line naming the file) if the file is corrupt, truncated, empty or
     not a nam checkpoint; FileNotFoundError if there is none."""
+    path = check_path("path", path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint {path}")
     return _read(path)[0]["config"]
@@ -189,6 +198,7 @@ def load_checkpoint(path: str, template: TrainState) -> tuple[TrainState, list, 
 
     **Raises:** `CheckpointError` (one line naming the file) if it is corrupt, truncated, empty, not a nam
     checkpoint, or holds arrays of other shapes than `template`."""
+    path = check_path("path", path)
     check_instance("template", template, TrainState)
     header, payload = _read(path)
     try:

@@ -25,8 +25,18 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
-from .._checks import (as_float_array, check_bool, check_finite, check_four_index, check_mask, check_patterns,
-                       check_scalar, is_concrete)
+from .._checks import (
+    as_float_array,
+    check_bool,
+    check_finite,
+    check_four_index,
+    check_mask,
+    check_memory,
+    check_patterns,
+    check_scalar,
+    float_bytes,
+    is_concrete,
+)
 
 
 class AbstractAstrocyteTensor(eqx.Module):
@@ -82,6 +92,7 @@ def quartic_via_cubic_field(tensor: AbstractAstrocyteTensor, phi: Float[Array, "
 def dense_via_contract(tensor: AbstractAstrocyteTensor) -> Float[Array, "n n n n"]:
     """The full (N, N, N, N) tensor, one `tensor.contract` of each unit matrix E_kl (O(N^4) memory)."""
     n = tensor.n
+    check_memory("the tensor's N", float_bytes(3.0 * float(n) ** 4), f"the dense ({n}, {n}, {n}, {n}) tensor")
     eye = jnp.eye(n * n).reshape(n * n, n, n)
     return jax.vmap(tensor.contract)(eye).reshape(n, n, n, n).transpose(2, 3, 0, 1)
 
@@ -285,7 +296,8 @@ class KroneckerTensor(AbstractAstrocyteTensor):
     def from_patterns(cls, patterns, scale=None) -> "KroneckerTensor":
         """The Hebbian tensor of eq. 10 in Kronecker form, M_mu = xi_mu xi_mu^T (dense in N^2 per pattern)."""
         xi = check_patterns("patterns", patterns, binary=True)
-        n = xi.shape[1]
+        k, n = xi.shape
+        check_memory("`patterns` (K, N)", float_bytes(float(k) * n * n), f"{k} dense {n} x {n} matrices M_mu")
         mats = xi[:, :, None] * xi[:, None, :]
         return cls(jnp.ones(xi.shape[0]), mats, 1.0 / float(n) ** 3 if scale is None else scale)
 
@@ -297,6 +309,9 @@ class KroneckerTensor(AbstractAstrocyteTensor):
         """
         t = np.asarray(DenseTensor(tensor).tensor, dtype=np.float64)
         n = t.shape[0]
+        m = n * (n + 1) // 2  # symmetric N x N matrices: the operator is m x m, the basis m N^2
+        check_memory("`tensor` (its N)", 8.0 * (3.0 * m * m + 2.0 * m * n * n),
+                     f"the {m} x {m} operator on symmetric {n} x {n} matrices and its eigenvectors")
         # orthonormal basis of symmetric matrices
         blocks = []
         for i in range(n):

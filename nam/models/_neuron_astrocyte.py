@@ -4,7 +4,15 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._checks import check_instance, check_scalar, check_vector, optional_square, optional_vector
+from .._checks import (
+    check_instance,
+    check_memory,
+    check_scalar,
+    check_vector,
+    float_bytes,
+    optional_square,
+    optional_vector,
+)
 from .._lagrangians import AbstractLagrangian, LogCosh, check_lagrangian
 from ._astrocyte_tensor import AbstractAstrocyteTensor
 from ._base import AbstractEnergyModel, AbstractSingleLayerModel
@@ -65,6 +73,8 @@ class NeuronAstrocyte(AbstractEnergyModel):
                  b=None, c=None, d=None):
         self.tensor = _check_tensor(tensor)
         n = tensor.n
+        # c and d (N x N each) are allocated here; a retrieval then carries s and p (N x N each) too
+        check_memory("`tensor` (its N)", float_bytes(2.0 * n * n), f"the {n} x {n} inputs c and d")
         self.neuron_lagrangian = check_lagrangian("neuron_lagrangian", neuron_lagrangian, LogCosh(5.0))
         self.synapse_lagrangian = check_lagrangian("synapse_lagrangian", synapse_lagrangian, LogCosh(5.0))
         self.process_lagrangian = check_lagrangian("process_lagrangian", process_lagrangian, LogCosh(5.0))

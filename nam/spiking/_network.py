@@ -84,6 +84,9 @@ class GordleevaNetwork(eqx.Module):
         self.activity_window_ms = check_scalar("activity_window_ms", activity_window_ms, positive=True)
         for name, value in (("side", side), ("block", block), ("stride", stride)):
             check_int(name, value)
+        # the coverage index (side^2 (block / stride)^2) and the delay line of every neuron are built here
+        check_memory("`side`, `block`, `stride`", 8.0 * side * side * (-(-block // stride)) ** 2,
+                     f"the coverage of a {side} x {side} layer")
         if block > side or (side - block) % stride:
             raise ValueError(f"`side` - `block` must be a non-negative multiple of `stride` so the astrocyte "
                              f"blocks tile the layer, got side={side}, block={block}, stride={stride}")
@@ -148,6 +151,8 @@ class Stimulus(eqx.Module):
         images = as_float_array("images", images)
         if images.ndim != 3 or images.shape[1] != images.shape[2]:
             raise ValueError(f"`images` must have shape (S, side, side), got {images.shape}")
+        if images.shape[0] < 1:
+            raise ValueError(f"`images` must hold at least one image, got shape {images.shape}")
         onsets = as_float_array("onsets_ms", onsets_ms, ndim=1)
         durations = as_float_array("durations_ms", durations_ms, ndim=1)
         if onsets.shape != (images.shape[0],) or durations.shape != onsets.shape:
@@ -214,12 +219,32 @@ class SpikingRun(eqx.Module):
     status: Int[Array, ""]
 
 
+def max_duration_ms(dt_ms: float, dtype) -> float:
+    """The longest run (ms) `simulate` can represent with steps of `dt_ms` and times in `dtype`: the step
+    counter is int32 (at most 2^31 - 1 steps), and the time k * dt must be resolved to dt / 8 (beyond,
+    float32 read-out windows and onsets would collapse onto each other)."""
+    return float(min((2**31 - 1) * dt_ms, dt_ms / (8.0 * float(jnp.finfo(dtype).eps))))
+
+
+def check_duration(name: str, t_ms: float, dt_ms: float, dtype) -> None:
+    """ValueError naming `name` when a time of `t_ms` ms cannot be represented (`max_duration_ms`)."""
+    limit = max_duration_ms(dt_ms, dtype)
+    if t_ms > limit:
+        raise ValueError(f"{name} must be at most {limit:.6g} ms (the longest run with steps of dt_ms = {dt_ms} "
+                         f"ms and {jnp.dtype(dtype).name} times), got {t_ms:g}")
+
+
 def _check_windows(name, windows, t_end_ms):
+    """(W, 2) windows with 0 <= start < end <= t_end_ms (a window past the end would count fewer steps
+    than it says)."""
     arr = np.asarray(as_float_array(name, windows if windows is not None else np.zeros((0, 2))), dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise ValueError(f"`{name}` must be a list of (start_ms, end_ms) pairs, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr[:, 1] <= arr[:, 0]) or np.any(arr < 0):
         raise ValueError(f"`{name}`: each window needs 0 <= start_ms < end_ms, got {arr.tolist()}")
+    if np.any(arr[:, 1] > t_end_ms * (1 + 1e-9)):
+        raise ValueError(f"`{name}`: each window must end by t_end_ms = {t_end_ms:g} (the end of the run), got "
+                         f"{arr.tolist()}")
     return arr
 
 
@@ -233,6 +258,7 @@ def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot
     t_end_ms = check_number("t_end_ms", t_end_ms)
     if not t_end_ms >= dt:
         raise ValueError(f"`t_end_ms` must be at least one step ({dt} ms), got {t_end_ms}")
+    check_duration("`t_end_ms`", t_end_ms, dt, stimulus.images.dtype)
     if record_every_ms is None:
         per_record, records = int(round(t_end_ms / dt)), 0
     else:
@@ -248,7 +274,10 @@ def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot
                        dtype=np.float64).reshape(-1)
     if not np.all((snaps >= 0) & (snaps <= t_end_ms)):  # NaN fails too
         raise ValueError(f"`snapshot_ms` must lie in [0, t_end_ms = {t_end_ms}], got {snaps.tolist()}")
-    neurons = tuple(int(i) for i in (trace_neurons or ()))
+    if trace_neurons is not None and (isinstance(trace_neurons, (str, bytes)) or not isinstance(trace_neurons, Iterable)):
+        raise ArgumentTypeError(f"`trace_neurons` must be a list of flat neuron indices, got "
+                                f"{type(trace_neurons).__name__}")
+    neurons = tuple(check_int("trace_neurons", i, 0) for i in (trace_neurons or ()))
     if any(not 0 <= i < network.side**2 for i in neurons):
         raise ValueError(f"`trace_neurons` must be flat neuron indices in [0, {network.side ** 2}), got {neurons}")
     a = network.astro_side

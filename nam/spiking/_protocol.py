@@ -25,16 +25,22 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_instance, check_int, check_number,
-                       is_concrete)
+from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_instance, check_int, check_key,
+                       check_number, is_concrete)
 from .._data import DIGITS as DIGITS, load_digit as load_digit
-from ._network import GordleevaNetwork, Stimulus, simulate, simulate_batch
+from ._network import GordleevaNetwork, Stimulus, check_duration, max_duration_ms, simulate, simulate_batch
 
 def add_noise(key, image, level, noise: str = "flip"):
     """A noisy copy of a 0/1 image: exactly round(level * pixels) pixels chosen at random are flipped
-    (`noise="flip"`) or replaced by a fair coin (`noise="salt_and_pepper"`). Jit- and vmap-able."""
+    (`noise="flip"`) or replaced by a fair coin (`noise="salt_and_pepper"`). Jit- and vmap-able; the
+    image's 0/1 values and the level's range are checked when concrete."""
     check_choice("noise", noise, ("flip", "salt_and_pepper"))
+    key = check_key("key", key)
     image = as_float_array("image", image)
+    if image.size == 0:
+        raise ValueError(f"`image` must hold at least one pixel, got shape {image.shape}")
+    if is_concrete(image) and not bool(np.all((np.asarray(image) == 0) | (np.asarray(image) == 1))):
+        raise ValueError("`image` must be binary (0/1); threshold it first (nam.spiking.load_digit does)")
     level_arr = as_float_array("level", level)
     if level_arr.shape != ():
         raise ValueError(f"`level` must be a scalar (vmap for several), got shape {level_arr.shape}")
@@ -53,10 +59,17 @@ def add_noise(key, image, level, noise: str = "flip"):
     return jnp.where(chosen, new, flat).reshape(image.shape)
 
 
+def _as_map(name, x):
+    try:
+        return x if isinstance(x, jax.Array) else jnp.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise ArgumentTypeError(f"`{name}` must be a real or boolean map, got {type(x).__name__}") from e
+
+
 def balanced_accuracy(response, target):
     """(TPR + TNR) / 2 of a boolean response map against a 0/1 target map (last two axes). `response`
     (booleans or spike counts) and `target` must broadcast together and have at least two axes."""
-    r, t = jnp.asarray(response), jnp.asarray(target)
+    r, t = (_as_map(name, x) for name, x in (("response", response), ("target", target)))
     for name, x in (("response", r), ("target", t)):
         real = x.dtype == jnp.bool_ or jnp.issubdtype(x.dtype, jnp.number)
         if jnp.issubdtype(x.dtype, jnp.complexfloating) or not real:
@@ -112,6 +125,14 @@ class Protocol:
     def t_end_ms(self, n_patterns: int) -> float:
         return self.test_onset_ms(n_patterns) + max(self.test_ms, max(self.readout_ms)) + self.after_ms
 
+    def check_duration(self, n_patterns: int = 1, dt_ms: float = 0.1) -> None:
+        """Refuse (ValueError) a run of `n_patterns` patterns longer than a simulation with steps of `dt_ms`
+        and JAX's default float can represent (`nam.spiking.simulate` refuses it too), naming the field that
+        makes it so long, e.g. `protocol.delay_ms`. `run_trials` and `example_run` call it before any
+        compute; a command line can call it to name its own flag."""
+        _check_protocol_duration(self, check_int("n_patterns", n_patterns),
+                                 check_number("dt_ms", dt_ms, minimum=0.0, open_min=True))
+
     def readout_windows(self, n_patterns: int):
         onset = self.test_onset_ms(n_patterns)
         return [(onset, onset + t) for t in self.readout_ms]
@@ -125,6 +146,8 @@ def make_stimulus(key, patterns, test_index, test_noise, protocol: Protocol) -> 
     patterns = as_float_array("patterns", patterns)
     if patterns.ndim != 3 or patterns.shape[1] != patterns.shape[2]:
         raise ValueError(f"`patterns` must have shape (P, side, side), got {patterns.shape}")
+    if patterns.shape[0] < 1:
+        raise ValueError(f"`patterns` must hold at least one pattern, got shape {patterns.shape}")
     if is_concrete(patterns) and not bool(np.all((np.asarray(patterns) == 0) | (np.asarray(patterns) == 1))):
         raise ValueError("`patterns` must be binary (0/1); threshold them first (nam.spiking.load_digit does)")
     test_index = check_int("test_index", test_index, 0)
@@ -158,7 +181,22 @@ def _check_run(network, protocol, patterns, test_index):
     test_index = check_int("test_index", test_index, 0)
     if test_index >= pats.shape[0]:
         raise ValueError(f"`test_index` must be in [0, {pats.shape[0]}), got {test_index}")
+    protocol.check_duration(pats.shape[0], network.dt_ms)
     return protocol, pats, test_index
+
+
+def _check_protocol_duration(protocol, n_patterns, dt_ms):
+    """Refuse, before any compute, a protocol whose run is longer than a simulation can represent
+    (`check_duration`), naming the protocol's field that makes it so long (e.g. `protocol.delay_ms`)."""
+    t_end = protocol.t_end_ms(n_patterns)
+    if t_end <= max_duration_ms(dt_ms, jnp.result_type(float)):
+        return
+    train = n_patterns * protocol.n_samples * (protocol.present_ms + protocol.gap_ms)
+    shares = {"n_samples": train, "delay_ms": protocol.delay_ms, "after_ms": protocol.after_ms,
+              "test_ms": max(protocol.test_ms, max(protocol.readout_ms))}
+    field = max(shares, key=shares.get)
+    check_duration(f"`protocol.{field}` ({getattr(protocol, field)!r}) makes the run ({t_end:g} ms), which", t_end,
+                   dt_ms, jnp.result_type(float))
 
 
 def _check_patterns(patterns, side):

@@ -7,7 +7,7 @@ the whole batch's results, so every process takes the same adaptive path; proces
 
 import jax
 
-from .._checks import check_int
+from .._checks import ArgumentTypeError, check_int
 
 
 def initialize_distributed(coordinator: str | None = None, num_processes: int | None = None,
@@ -27,7 +27,9 @@ def initialize_distributed(coordinator: str | None = None, num_processes: int | 
         raise ValueError("`coordinator`, `num_processes` and `process_id` go together: give all three or none "
                          "(none: read the cluster's environment)")
     if all(given):
-        if not isinstance(coordinator, str) or ":" not in coordinator:
+        if not isinstance(coordinator, str):
+            raise ArgumentTypeError(f"`coordinator` must be 'host:port' (a string), got {type(coordinator).__name__}")
+        if ":" not in coordinator:
             raise ValueError(f"`coordinator` must be 'host:port', got {coordinator!r}")
         num_processes = check_int("num_processes", num_processes)
         process_id = check_int("process_id", process_id, 0, num_processes - 1)

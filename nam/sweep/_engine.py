@@ -36,6 +36,7 @@ import dataclasses
 import json
 import math
 import os
+from collections.abc import Iterable
 import platform
 import resource
 import sys
@@ -45,7 +46,7 @@ import time
 import jax
 import numpy as np
 
-from .._checks import check_int
+from .._checks import ArgumentTypeError, check_bool, check_int, check_path
 from .._io import atomic_write
 from ..capacity._search import find_crossing
 from ..capacity._theory import fit_power_law
@@ -104,6 +105,9 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
         raise TypeError(f"`out_dir` must be a folder path or None, got {type(out_dir).__name__}")
     if shard is not None:
         shard = check_shard(shard)
+    check_bool("progress", progress)
+    if max_new_rows is not None:
+        max_new_rows = check_int("max_new_rows", max_new_rows, 0)
     if workers is None:
         workers = default_workers()
     workers = check_int("workers", workers)
@@ -120,7 +124,7 @@ def load_sweep(out_dir) -> SweepResult:
     the stored rows without measuring anything: the same summary and fits as the run that wrote them,
     and its run record (run.json). Raises FileNotFoundError when the folder holds no sweep, ValueError
     when its rows are incomplete (resume it with `nam sweep --out FOLDER` and the same options)."""
-    out_dir = os.fspath(out_dir)
+    out_dir = check_path("out_dir", out_dir)
     if not os.path.exists(os.path.join(out_dir, "spec.json")):
         raise FileNotFoundError(f"{out_dir} holds no sweep (no spec.json)")
     spec = read_spec(out_dir)
@@ -144,10 +148,12 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
     row, when shards are missing, or when a shard is incomplete; `SpecMismatch` when `out_dir` already
     holds a different sweep.
     """
-    dirs = [os.fspath(d) for d in shard_dirs]
+    if isinstance(shard_dirs, (str, bytes, os.PathLike)) or not isinstance(shard_dirs, Iterable):
+        raise ArgumentTypeError(f"`shard_dirs` must be a list of shard folders, got {type(shard_dirs).__name__}")
+    dirs = [check_path("shard_dirs", d) for d in shard_dirs]
     if not dirs:
-        raise ValueError("merge needs at least one shard folder")
-    out_dir = os.fspath(out_dir)
+        raise ValueError("`shard_dirs`: merge needs at least one shard folder")
+    out_dir = check_path("out_dir", out_dir)
     spec: SweepSpec | None = None
     count = 0
     shards: dict = {}

@@ -29,6 +29,7 @@ import math
 
 from .._checks import available_memory
 from ._registry import REGISTRY
+from .._checks import ArgumentTypeError, check_instance
 from ._spec import SweepSpec
 
 LOADS = 6
@@ -146,6 +147,12 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
 
 def format_plan(spec: SweepSpec, rows: list[dict]) -> str:
     """The plan as a table, with totals and whether the largest program fits in this device's memory."""
+    check_instance("spec", spec, SweepSpec)
+    needed = ("model", "n", "k_guess", "cap", "work", "work_unit", "peak_bytes", "seconds")
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, dict) and all(k in r for k in needed)
+                                                      for r in rows):
+        raise ArgumentTypeError(f"`rows` must be the list of dicts `nam.plan_sweep(spec)` returns, got "
+                                f"{type(rows).__name__}")
     avail, where = available_memory()
     lines = [f"{'model':<22} {'N':>5} {'K guess':>9} {'capacity':>9} {'work':>10} {'unit':<24} {'peak MiB':>9} "
              f"{'~s (2 CPU)':>10}", "-" * 106]

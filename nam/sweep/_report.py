@@ -18,6 +18,7 @@ import os
 
 import numpy as np
 
+from .._checks import check_instance, check_output_dir
 from .._plotting import save_figure
 from ..capacity._theory import bit_error_probability, fixed_point_capacity
 from ._registry import CLAIM_MODELS, CLAIM_REFERENCE, REGISTRY
@@ -70,10 +71,17 @@ def _criterion(result) -> str:
     return result.summary[0]["criterion"] if result.summary else "retrieved"
 
 
+def _check_result(result):
+    from ._engine import SweepResult  # the engine imports this module
+
+    check_instance("result", result, SweepResult)
+
+
 def format_summary(result) -> str:
     """The run line (compile and run time), K* per model and N with its bootstrap interval and theory,
     memories per compute unit, the fitted law per model beside the same fit of the theory, and a
     legend explaining every column and status word."""
+    _check_result(result)
     lines = []
     fixed_point = _criterion(result) == "fixed_point"  # the theory columns show the criterion's own theory
     theory_key = "theory_fixed_point_exponent_same_n" if fixed_point else "theory_exponent_same_n"
@@ -236,7 +244,8 @@ def write_sweep_figures(result, out_dir: str) -> list[str]:
     import matplotlib
     from matplotlib.figure import Figure  # object API: no pyplot state, no backend switch
 
-    os.makedirs(out_dir, exist_ok=True)
+    _check_result(result)
+    out_dir = check_output_dir("`out_dir`", out_dir)
     paths = []
     criterion = _criterion(result)
     column = {"retrieved": "retrieved", "fixed_point": "fixed_points"}[criterion]

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 import jax
 from tqdm import tqdm
 
+from .._checks import check_instance, check_int
 from ._plan import plan_sweep
 from ._spec import SweepSpec
-from ._store import check_shard
 
 def default_workers() -> int:
     """Worker threads for a sweep's independent (model, N) searches: the CPU count on a CPU backend
@@ -31,7 +31,9 @@ def shard_pairs(spec: SweepSpec, index: int, count: int) -> list[tuple[str, int]
     cost first, each given to the shard with the least estimated cost so far (ties: the lower index),
     then listed in the spec's order. Costs are `nam.plan_sweep`'s estimated seconds; every shard
     computes the same split from the spec alone."""
-    index, count = check_shard((index, count))
+    check_instance("spec", spec, SweepSpec)
+    count = check_int("count", count)
+    index = check_int("index", index, 1, count)
     plan = plan_sweep(spec)
     order = sorted(range(len(plan)), key=lambda i: (-plan[i]["seconds"], i))
     load = [0.0] * count

@@ -139,6 +139,7 @@ PRESETS = {
 
 def preset(name: str, **overrides) -> SweepSpec:
     """A named preset ("default", "crossover", "full") with fields overridden."""
-    if name not in PRESETS:
-        raise ValueError(f"`preset` must be one of {sorted(PRESETS)}, got {name!r}")
+    if not isinstance(name, str) or name not in PRESETS:
+        error = ValueError if isinstance(name, str) else ArgumentTypeError
+        raise error(f"`preset` (its `name`) must be one of {sorted(PRESETS)}, got {name!r}")
     return SweepSpec(**{**PRESETS[name], **overrides})

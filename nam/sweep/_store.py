@@ -51,8 +51,13 @@ def rows_csv(rows, fields=ROW_FIELDS) -> str:
 def read_rows(path: str) -> list[dict]:
     """The rows of a results table, with numbers parsed. A malformed table (a truncated line, a missing
     or non-numeric field, a header from another version) raises ValueError naming the file and line."""
-    with open(path, newline="") as f:
-        return parse_rows(f.read(), path)
+    with open(path, newline="", encoding="utf-8") as f:
+        try:
+            text = f.read()
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{path}: not a readable results table (not UTF-8 text: {e.reason} at byte "
+                             f"{e.start})") from None
+    return parse_rows(text, path)
 
 
 def parse_rows(text: str, where: str) -> list[dict]:
@@ -74,8 +79,39 @@ def parse_rows(text: str, where: str) -> list[dict]:
             raise ValueError(f"{where}: line {line}: {e}") from None
         if parsed["model"] not in REGISTRY:
             raise ValueError(f"{where}: line {line}: unknown model {parsed['model']!r}")
+        problem = _row_problem(parsed)
+        if problem:
+            raise ValueError(f"{where}: line {line}: {problem} (a corrupt row)")
         rows.append(parsed)
     return rows
+
+
+def _row_problem(row: dict) -> str | None:
+    """What makes a parsed row impossible for a sweep to have written (None if nothing): sizes, counts
+    outside [0, trials], fractions outside their range, per-set counts that do not add up."""
+    trials = row["trials"]
+    if row["n"] < 2 or row["k"] < 1 or row["cap"] < row["k"] or trials < 1:
+        return (f"expected n >= 2, k >= 1, cap >= k and trials >= 1, got n = {row['n']}, k = {row['k']}, "
+                f"cap = {row['cap']}, trials = {trials}")
+    if row["seed"] < 0 or row["batch_index"] < 0 or row["work"] < 0:
+        return f"expected seed, batch_index and work >= 0, got {row['seed']}, {row['batch_index']}, {row['work']}"
+    counts = ("fixed_points", "retrieved") + tuple(STATUS_COLUMNS)
+    for key in counts:
+        if not 0 <= row[key] <= trials:
+            return f"`{key}` must lie in [0, trials = {trials}], got {row[key]}"
+    if sum(row[key] for key in STATUS_COLUMNS) > trials:
+        return f"the status counts ({', '.join(STATUS_COLUMNS)}) add up to more than trials = {trials}"
+    for key, lo, hi in (("rho", 0.0, 1.0), ("stable_bits", 0.0, 1.0), ("overlap", -1.0, 1.0)):
+        value = row[key]
+        if not (lo <= value <= hi or (key != "rho" and np.isnan(value))):
+            return f"`{key}` must lie in [{lo:g}, {hi:g}], got {value}"
+    if not (np.isfinite(row["seconds"]) and row["seconds"] >= 0):
+        return f"`seconds` must be a finite time >= 0, got {row['seconds']}"
+    for key, total in (("retrieved_by_set", "retrieved"), ("fixed_points_by_set", "fixed_points")):
+        parts = [int(c) for c in row[key].split()]
+        if parts and sum(parts) != row[total]:
+            return f"`{key}` adds up to {sum(parts)}, not `{total}` = {row[total]}"
+    return None
 
 
 def _set_counts(text: str) -> str:
@@ -93,7 +129,7 @@ def set_counts(row: dict, column: str) -> list[int]:
 
 def read_spec(out_dir: str, error=ValueError) -> SweepSpec:
     spec_path = os.path.join(out_dir, "spec.json")
-    with open(spec_path) as f:
+    with open(spec_path, encoding="utf-8") as f:
         try:
             return SweepSpec.from_json(f.read())
         except (ValueError, TypeError) as e:
@@ -104,7 +140,7 @@ def read_shard(out_dir: str) -> tuple[int, int] | None:
     path = os.path.join(out_dir, "shard.json")
     if not os.path.exists(path):
         return None
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         try:
             d = json.load(f)
             shard = (int(d["index"]), int(d["count"]))
