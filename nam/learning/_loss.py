@@ -17,7 +17,7 @@ from ..models._neuron_astrocyte import NeuronAstrocyte, NeuronAstrocyteEffective
 class LossAux(eqx.Module):
     """Per-batch diagnostics of `retrieval_loss`: mean overlap of the read-out with the target, the
     fraction retrieved exactly, and the per-sample solver status codes. A sample whose status is not ok
-    (`nam.Retrieval.ok`: not CONVERGED with `steady_state=True`, not CONVERGED or TIME_LIMIT without it)
+    (`nam.Retrieval.ok`: not CONVERGED with `steady_state=True`, not COMPLETED with a fixed horizon)
     counts as overlap 0 and not retrieved."""
 
     overlap: Float[Array, ""]
@@ -85,7 +85,7 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
         h = h / jnp.sqrt(jnp.mean(h * h, axis=1, keepdims=True) + 1e-30)
         loss = loss + stability_weight * jnp.mean(jax.nn.relu(margin - patterns * h))
     # only samples whose solve finished cleanly count (a diverged or cut-short sample is not retrieved)
-    ok = out.ok(time_limit_ok=not config.steady_state)
+    ok = out.ok()
     sign = jnp.where(ok[:, None], jnp.sign(phi), 0.0)
     aux = LossAux(overlap=jnp.mean(jnp.sum(sign * targets, axis=1) / targets.shape[1]),
                   exact=jnp.mean(jnp.all(sign == targets, axis=1).astype(phi.dtype)),
