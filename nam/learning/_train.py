@@ -10,6 +10,7 @@ ends with the same parameters, bit for bit (tested).
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -26,6 +27,8 @@ from tqdm import tqdm
 from .._checks import check_bool, check_callable, check_instance, check_int, check_number, check_output_file
 from .._io import atomic_write
 
+
+logger = logging.getLogger(__name__)
 
 class NonFiniteLoss(RuntimeError):
     """The loss became NaN or inf; the checkpoint holds the last good state."""
@@ -249,6 +252,7 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
             raise CheckpointError(f"checkpoint {checkpoint} was written with another configuration (saved, now): "
                                   f"{diff}; use another path, or restart=True (--restart) to overwrite it")
         state, history, _ = load_checkpoint(checkpoint, state)
+        logger.info("train: resuming from %s at step %d of %d", checkpoint, int(state.step), steps)
 
     def save(state, history):
         if checkpoint is not None:

@@ -34,6 +34,7 @@ the folders of a job array's shards into the table one run would have written.
 
 import dataclasses
 import json
+import logging
 import math
 import os
 import platform
@@ -45,7 +46,7 @@ import time
 import jax
 import numpy as np
 
-from .._checks import check_int
+from .._checks import check_choice, check_int
 from .._io import atomic_write
 from ..capacity._search import find_crossing
 from ..capacity._theory import fit_power_law
@@ -58,20 +59,49 @@ from ._spec import SweepSpec
 from ._store import (KEY_FIELDS, broadcast_rows, check_shard, open_output, read_shard, read_spec,
                      rows_csv, set_counts)
 
+logger = logging.getLogger(__name__)
+
+
 class SweepInterrupted(RuntimeError):
     """Raised by `run_sweep(..., max_new_rows=...)` (tests simulate a kill with it)."""
 
 
 @dataclasses.dataclass
 class SweepResult:
-    """`rows`: every measured batch; `summary`: K* per (model, N); `fits`: the law per model;
-    `record`: the run record (versions, devices, wall/compile/run seconds, programs, peak memory)."""
+    """What `nam.run_sweep`, `nam.load_sweep` and `nam.merge_sweeps` return.
+
+    **Fields:**
+
+    - `rows`: every measured batch, one dict per row (the columns of `rows.csv`);
+    - `summary`: K* per (model, N), one dict each (the columns of `summary.csv`);
+    - `fits`: the fitted law per model (the columns of `fits.csv`);
+    - `out_dir`: the folder the sweep was written to, or None;
+    - `record`: the run record (versions, devices, wall/compile/run seconds, programs, peak memory).
+    """
 
     rows: list
     summary: list
     fits: list
     out_dir: str | None
     record: dict = dataclasses.field(default_factory=dict)
+
+    def to_pandas(self, table: str = "summary"):
+        """One of the tables as a `pandas.DataFrame` (pandas is optional: `pip install pandas`).
+
+        **Arguments:** `table`: "summary" (default), "rows" or "fits".
+
+        **Returns:** a `pandas.DataFrame` with one row per dict of that list and one column per key.
+
+        **Raises:** `ImportError` (saying how to install it) when pandas is not installed; `ValueError`
+        for another `table`.
+        """
+        table = check_choice("table", table, ("summary", "rows", "fits"))
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError("SweepResult.to_pandas needs pandas, which is not installed: `pip install pandas` "
+                              "(or the [notebooks] extra of nam-astro)") from e
+        return pd.DataFrame(list(getattr(self, table)))
 
 
 def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = True,
@@ -292,6 +322,8 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
     record["compile_wall_seconds"] = round(compile_wall(t_start), 2)
     record["rows_measured"] = new_rows
     record["rows_reused"] = len(order) - new_rows
+    logger.info("sweep: %d (model, N) searches, %d rows measured, %d reused%s, %.1f s wall", len(pairs), new_rows,
+                len(order) - new_rows, f" from {out_dir}" if out_dir is not None else "", wall)
     record["processes"] = jax.process_count()
     record["workers"] = workers
     if shard is not None:
