@@ -18,6 +18,8 @@ from ._status import Status, raise_if_not_ok, status_ok
 class Retrieval(eqx.Module):
     """Result of `retrieve` for one sample (every field gains a leading axis under vmap).
 
+    **Fields:**
+
     - `state`: the final state (at the steady state, or at t1).
     - `pattern`: the +-1 read-out, sign of the neuron activations; 0 for a neuron whose activation is
       NaN or inf, and 0 everywhere when `status` is NON_FINITE or DIVERGED (such a read-out is never a

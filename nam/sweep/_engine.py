@@ -120,8 +120,18 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
     (`initialize_distributed`), every process must call this with the same arguments; each computes
     its share of every batch, and process 0 alone writes.
 
-    `workers`: threads running the independent (model, N) searches at once (default
-    `default_workers()`: the CPU count on a CPU backend, else 1); the tables do not depend on it.
+    **Arguments:**
+
+    - `spec`: a `nam.SweepSpec`.
+    - `out_dir`: the folder for rows.csv, summary.csv, fits.csv, run.json and spec.json; None keeps
+      everything in memory.
+    - `progress`: show a progress bar.
+    - `max_new_rows`: stop with `nam.SweepInterrupted` after measuring this many new rows (tests).
+    - `shard`: (I, M) to measure shard I of M, or None.
+    - `workers`: threads running the independent (model, N) searches at once (default
+      `default_workers()`: the CPU count on a CPU backend, else 1); the tables do not depend on it.
+
+    **Returns:** a `nam.SweepResult` (rows, summary, fits, run record).
 
     **Raises:** `TypeError` for a `spec` that is not a `nam.SweepSpec`; `MemoryError` (before anything
     is allocated) when the largest program would not fit in the device's memory; `SpecMismatch`;
@@ -148,8 +158,15 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
 def load_sweep(out_dir) -> SweepResult:
     """The result of the finished sweep stored in `out_dir` (its spec.json and rows.csv), recomputed from
     the stored rows without measuring anything: the same summary and fits as the run that wrote them,
-    and its run record (run.json). Raises FileNotFoundError when the folder holds no sweep, ValueError
-    when its rows are incomplete (resume it with `nam sweep --out FOLDER` and the same options)."""
+    and its run record (run.json).
+
+    **Arguments:** `out_dir`: the folder a sweep wrote.
+
+    **Returns:** a `nam.SweepResult`.
+
+    **Raises:** `FileNotFoundError` when the folder holds no sweep; `ValueError` when its rows are
+    incomplete (resume it with `nam sweep --out FOLDER` and the same options).
+    """
     out_dir = os.fspath(out_dir)
     if not os.path.exists(os.path.join(out_dir, "spec.json")):
         raise FileNotFoundError(f"{out_dir} holds no sweep (no spec.json)")
@@ -168,6 +185,10 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
     """Combine the folders of the M shards of one sweep (`run_sweep(..., shard=(I, M))`, I = 1..M) into
     `out_dir`: the rows, summary, fits and run record one unsharded run would have written (rows in the
     order that run measures them). Computes nothing.
+
+    **Arguments:** `out_dir`: the folder to write; `shard_dirs`: the M shard folders.
+
+    **Returns:** a `nam.SweepResult`, as the unsharded run would have returned.
 
     **Raises:** `ValueError`, naming the folders, when a folder holds no sweep or no shard record, when
     the specifications differ (naming the fields), when two folders hold the same shard or disagree on a

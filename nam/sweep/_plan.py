@@ -128,7 +128,14 @@ def available_memory() -> tuple[int | None, str]:
 
 def plan_sweep(spec: SweepSpec) -> list[dict]:
     """One row per (model, N): the first guess K0, the capacity of its program, estimated loads, work
-    (the unit of the row's `work` column), peak bytes of its program, and the programs it adds."""
+    (the unit of the row's `work` column), peak bytes of its program, and the programs it adds.
+
+    **Arguments:** `spec`: a `nam.SweepSpec`.
+
+    **Returns:** a list of dicts, one per (model, N) of the spec, in its order (measures nothing).
+
+    **Raises:** `TypeError` for a `spec` that is not a `nam.SweepSpec`.
+    """
     if not isinstance(spec, SweepSpec):
         raise TypeError(f"`spec` must be a nam.SweepSpec, got {type(spec).__name__}")
     rows = []
@@ -161,7 +168,12 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
 
 
 def format_plan(spec: SweepSpec, rows: list[dict]) -> str:
-    """The plan as a table, with totals and whether the largest program fits in this device's memory."""
+    """The plan as a table, with totals and whether the largest program fits in this device's memory.
+
+    **Arguments:** `spec`: the `nam.SweepSpec`; `rows`: its `nam.plan_sweep(spec)`.
+
+    **Returns:** the table as a string.
+    """
     avail, where = available_memory()
     lines = [f"{'model':<22} {'N':>5} {'K guess':>9} {'capacity':>9} {'work':>10} {'unit':<24} {'peak MiB':>9} "
              f"{'~s (2 CPU)':>10}", "-" * 106]

@@ -95,7 +95,13 @@ def _criterion(result) -> str:
 def format_summary(result) -> str:
     """The run line (compile and run time), K* per model and N with its bootstrap interval and theory,
     memories per compute unit, the fitted law per model beside the same fit of the theory, and a
-    legend explaining every column and status word."""
+    legend explaining every column and status word. Columns are as wide as their widest cell
+    (`format_table`), so they never run together.
+
+    **Arguments:** `result`: a `nam.SweepResult`.
+
+    **Returns:** the tables and their legend, as one string.
+    """
     lines = []
     fixed_point = _criterion(result) == "fixed_point"  # the theory columns show the criterion's own theory
     theory_key = "theory_fixed_point_exponent_same_n" if fixed_point else "theory_exponent_same_n"
