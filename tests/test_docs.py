@@ -26,6 +26,12 @@ def test_docs_build_strict(tmp_path):
     api = (site / "api" / "nam" / "index.html").read_text()
     for name in ("nam.retrieve", "nam.NeuronAstrocyte", "nam.SolverConfig", "nam.Status"):
         assert f'id="{name}"' in api, name
+    # the signatures show their annotations (mkdocstrings show_signature_annotations)
+    import html
+    import re
+
+    text = html.unescape(re.sub(r"<[^>]+>", "", api[api.index('id="nam.retrieve"'):]))
+    assert "config: SolverConfig | None = None" in text[:3000] and "Arguments:" in text[:3000]
     # the benchmark tables are read from benchmarks/results/*.json at build time
     bench = (site / "benchmarks" / "index.html").read_text()
     assert "benchmarks/results/neuron_astrocyte.json" in bench and "<table>" in bench
@@ -83,3 +89,176 @@ def test_layout_page_matches_the_tree():
     actual = {f"nam/{p.name}" for p in (root / "nam").iterdir()
               if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
     assert actual <= listed, f"not in docs/contributing.md: {sorted(actual - listed)}"
+
+
+# --- the docs are true to the code where a test can check it (issue 24 items 2, 3, 8) ---------------------------
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10}
+
+
+def _prose(text: str) -> str:
+    """`text` without its fenced code blocks."""
+    return "".join(part for i, part in enumerate(text.split("```")) if i % 2 == 0)
+
+
+def test_readme_is_at_most_200_lines():
+    assert len((REPO_ROOT / "README.md").read_text().splitlines()) <= 200
+
+
+def test_distribution_name_is_the_same_everywhere():
+    """pyproject's [project] name is the one README, CITATION.cff and the getting-started page give, and it is
+    not `nam` (another project's distribution on PyPI)."""
+    import re
+    import tomllib
+
+    import yaml
+
+    name = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["name"]
+    assert name != "nam"
+    citation = yaml.safe_load((REPO_ROOT / "CITATION.cff").read_text())
+    assert citation["title"].split(":")[0] == name
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"distribution is named `{name}`" in readme
+    index = (REPO_ROOT / "docs" / "index.md").read_text()
+    assert f"The distribution is **`{name}`**" in index and "import name stays `nam`" in index
+    # every distribution the docs name for pip is this one; `pip install nam` only in the warning about the other
+    for text in (readme, index):
+        for m in re.finditer(r"pip install ([a-z][\w-]*)", text):
+            if m.group(1) == "nam":
+                assert "Neural Additive Models" in text[max(0, m.start() - 200):m.end()], text[m.start() - 200:m.end()]
+            else:
+                assert m.group(1) == name, m.group(1)
+
+
+def test_notebook_list_matches_the_notebooks():
+    """docs/index.md lists every notebook in notebooks/ and no other; the counts the README and the docs give
+    are the real ones, and the notebooks they say run by default are those tests/test_notebooks.py runs."""
+    import re
+
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("notebook_tests", REPO_ROOT / "tests" / "test_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    SLOW = module.SLOW
+
+    stems = {p.stem for p in (REPO_ROOT / "notebooks").glob("*.ipynb")}
+    index = (REPO_ROOT / "docs" / "index.md").read_text()
+    section = index.split("## Notebooks", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `(\d\d_\w+)` \|", section, flags=re.M))
+    assert listed == stems
+    fast = sorted(s[:2] for s in stems if s + ".ipynb" not in SLOW)
+    for text in (section, (REPO_ROOT / "README.md").read_text()):
+        text = " ".join(text.split())
+        assert f"executes notebooks {' and '.join(fast)}" in text
+        n_slow = re.search(r"executes the other (\w+)", text).group(1)
+        assert NUMBER_WORDS[n_slow] == len(SLOW)
+    count = re.search(r"(\w+) notebooks \(", (REPO_ROOT / "README.md").read_text()).group(1)
+    assert NUMBER_WORDS[count] == len(stems)
+
+
+def test_help_text_paths_are_the_ones_the_code_uses():
+    """Every `--out` help that names its default names the real default; `nam astrosnn generate`'s example
+    checkpoint is where `nam astrosnn lm` writes one (its --out default, runs/, the run's name)."""
+    import re
+
+    from nam._cli import _parser
+    from nam.astrosnn._experiments import _run_name
+    from nam._data import CORPORA
+
+    def subparsers(parser, prefix=()):
+        for action in parser._actions:
+            if action.__class__.__name__ == "_SubParsersAction":
+                for name, sub in action.choices.items():
+                    yield prefix + (name,), sub
+                    yield from subparsers(sub, prefix + (name,))
+
+    subs = dict(subparsers(_parser()))
+    checked = 0
+    for path, sub in subs.items():
+        for action in sub._actions:
+            m = re.search(r"\(default (nam_output/\S+?)[,);]", action.help or "")
+            if action.dest == "out" and m and isinstance(action.default, str):
+                assert m.group(1) == action.default, (path, action.help)
+                checked += 1
+    assert checked >= 3
+    lm_out = next(a.default for a in subs[("astrosnn", "lm")]._actions if a.dest == "out")
+    gen = next(a for a in subs[("astrosnn", "generate")]._actions if a.dest == "checkpoint")
+    example = re.search(r"e\.g\. (\S+\.eqx)", " ".join(gen.help.split())).group(1)
+    corpus, model, seed = re.fullmatch(r"(\w+?)_(\w+)_seed(\d+)\.eqx", example.rsplit("/", 1)[1]).groups()
+    assert corpus in CORPORA
+    assert example == f"{lm_out}/runs/{_run_name(corpus, model, int(seed))}.eqx"
+
+
+def test_figures_in_the_docs_exist_and_come_from_the_code():
+    """Every image the README and the docs show exists, is one of the figures the sweep code writes (named by
+    its file name, with a suffix for the preset), and every stored image is shown somewhere."""
+    import re
+
+    from nam.sweep._report import write_sweep_figures
+
+    import inspect
+
+    written = set(re.findall(r'"(\w+)\.png"', inspect.getsource(write_sweep_figures)))
+    assert written == {"capacity", "collapse", "bit_errors", "per_unit"}
+    shown = set()
+    for page in [REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text()):
+            path = (page.parent / target).resolve()
+            assert path.is_file(), f"{page.name} shows {target}, which does not exist"
+            assert any(path.stem == w or path.stem.startswith(w + "_") for w in written), target
+            shown.add(path)
+    stored = {p.resolve() for p in (REPO_ROOT / "docs" / "images").glob("*.png")}
+    assert stored <= shown, f"images no page shows: {sorted(p.name for p in stored - shown)}"
+
+
+def test_readme_says_which_time_is_which():
+    """Each duration the README quotes in its prose says whether it is wall-clock time or time summed over
+    worker threads (issue 24: "2 min 1 s of process time" beside "116.2 s wall")."""
+    import re
+
+    prose = " ".join(_prose((REPO_ROOT / "README.md").read_text()).split())
+    durations = list(re.finditer(r"\d+(?:\.\d+)? ?(?:s|min)\b", prose))
+    assert durations
+    for m in durations:
+        around = prose[max(0, m.start() - 120):m.end() + 120]
+        assert re.search(r"wall|elapsed|summed over", around), f"unlabelled duration: {m.group(0)!r} in {around!r}"
+
+
+def test_api_reference_shows_annotations_and_sections(tmp_path):
+    """The rendered reference shows the signatures' annotations and the Arguments/Returns sections; every public
+    function and concrete class of the flat `nam` namespace has them in its docstring."""
+    import inspect
+
+    import nam
+
+    for name in dir(nam):
+        obj = getattr(nam, name)
+        if name.startswith("_") or inspect.ismodule(obj) or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue
+        if name.startswith("Abstract") or obj is nam.Status or (inspect.isclass(obj) and issubclass(obj, Exception)):
+            continue
+        doc = inspect.getdoc(obj) or ""
+        assert "**Arguments:**" in doc or "**Fields:**" in doc, f"nam.{name} has no Arguments/Fields section"
+        if inspect.isfunction(obj):
+            assert "**Returns:**" in doc, f"nam.{name} has no Returns section"
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    config = yaml.load((REPO_ROOT / "mkdocs.yml").read_text(), Loader=Loader)
+    options = next(p["mkdocstrings"] for p in config["plugins"] if isinstance(p, dict) and "mkdocstrings" in p)
+    assert options["handlers"]["python"]["options"]["show_signature_annotations"] is True
+    assert (REPO_ROOT / "nam" / "py.typed").is_file()
+    import tomllib
+
+    data = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nam"]
+    assert "py.typed" in data
+
+
+def test_examples_use_typed_keys():
+    """The examples in the README and the docs make keys with `jax.random.key`, not the legacy `PRNGKey`."""
+    for page in [REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("*.md")]:
+        assert "PRNGKey(" not in page.read_text(), page.name

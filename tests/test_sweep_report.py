@@ -18,7 +18,8 @@ from nam.sweep._registry import REGISTRY
 from nam.sweep._report import format_table, plot_bit_errors, plot_capacity, plot_collapse, plot_per_unit
 
 MODELS = {"hopfield": (128, 256, 512), "dam3": (24, 32), "dam4": (16, 24, 32, 64), "hidden_dam": (16, 24, 32),
-          "na_effective": (16, 24, 26, 32), "na_effective_distinct": (16, 24), "dam_exp": (8, 16)}
+          "na_effective": (16, 24, 26, 32), "na_effective_distinct": (16, 24), "dam_exp": (8, 16),
+          "na_full": (8, 16)}
 
 
 def _result(criterion="retrieved"):
@@ -28,7 +29,7 @@ def _result(criterion="retrieved"):
     for name, ns in MODELS.items():
         sm = REGISTRY[name]
         for n in ns:
-            k_star = 1.3 * sm.theory_k(n, 0.1)
+            k_star = 1.3 * sm.theory(n, 0.1)  # (the full network's theory is only its search's start scale)
             for k in sorted({max(1, int(k_star * f)) for f in (0.5, 0.8, 1.0, 1.25, 2.0)}):
                 frac = 1.0 / (1.0 + (k / k_star) ** 4)
                 rows.append({"model": name, "n": n, "k": k, "rho": 0.1, "trials": 32, "retrieved": round(32 * frac),

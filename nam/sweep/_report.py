@@ -375,7 +375,7 @@ def plot_capacity(result, *, ax=None):
 def plot_collapse(result, *, axes=None):
     """One panel per model: the criterion's fraction against K over the model's theory load K*(N), one
     curve per N (viridis by N), the 50% level as a line. The curves collapse onto one if the theory's
-    N-scaling holds.
+    N-scaling holds. A model without a theory (the full network) is drawn against K itself.
 
     **Arguments:** `result`: a `nam.SweepResult`; `axes`: a sequence of matplotlib Axes, one per model
     with rows (None: a new figure).
@@ -390,7 +390,8 @@ def plot_collapse(result, *, axes=None):
     def collapse(ax, sm, n, rows, color):
         ks = sorted({r["k"] for r in rows})
         frac = [sum(r[column] for r in rows if r["k"] == k) / sum(r["trials"] for r in rows if r["k"] == k) for k in ks]
-        return ax.plot(np.array(ks) / sm.theory_k(n, rho), frac, "o-", ms=3, lw=1, color=color)[0], f"N = {n}"
+        scale = sm.theory_k(n, rho) if sm.theory_applies else 1.0  # no theory: the load itself
+        return ax.plot(np.array(ks) / scale, frac, "o-", ms=3, lw=1, color=color)[0], f"N = {n}"
 
     fig, axes = _per_model_panels(
         result, names, collapse,
@@ -399,7 +400,9 @@ def plot_collapse(result, *, axes=None):
         ylabel="fraction retrieved" if criterion == "retrieved" else "fraction fixed points", axes=axes)
     if fig is None:
         return None
-    for ax, _ in zip(axes, names):
+    for ax, name in zip(axes, names):
+        if not REGISTRY[name].theory_applies:
+            ax.set_xlabel("stored memories K (no theory to scale by)", fontsize=8)
         ax._nam_entries.append((ax.axhline(0.5, color="k", lw=0.5), "50% level (K*)"))
         _legend(ax, ax._nam_entries, fontsize=6)
     fig.tight_layout()
