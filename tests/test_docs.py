@@ -232,16 +232,18 @@ def test_api_reference_shows_annotations_and_sections(tmp_path):
 
     import nam
 
-    for name in dir(nam):
-        obj = getattr(nam, name)
-        if name.startswith("_") or inspect.ismodule(obj) or not (inspect.isfunction(obj) or inspect.isclass(obj)):
-            continue
-        if name.startswith("Abstract") or obj is nam.Status or (inspect.isclass(obj) and issubclass(obj, Exception)):
-            continue
-        doc = inspect.getdoc(obj) or ""
-        assert "**Arguments:**" in doc or "**Fields:**" in doc, f"nam.{name} has no Arguments/Fields section"
-        if inspect.isfunction(obj):
-            assert "**Returns:**" in doc, f"nam.{name} has no Returns section"
+    for module in (nam, nam.capacity):
+        for name in dir(module):
+            obj = getattr(module, name)
+            if name.startswith("_") or inspect.ismodule(obj) or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if name.startswith("Abstract") or obj is nam.Status or (inspect.isclass(obj) and issubclass(obj, Exception)):
+                continue
+            doc = inspect.getdoc(obj) or ""
+            where = f"{module.__name__}.{name}"
+            assert "**Arguments:**" in doc or "**Fields:**" in doc, f"{where} has no Arguments/Fields section"
+            if inspect.isfunction(obj):
+                assert "**Returns:**" in doc, f"{where} has no Returns section"
     import yaml
 
     class Loader(yaml.SafeLoader):

@@ -34,6 +34,8 @@ class CrossingResult(NamedTuple):
     - `points`: every measurement as (K, successes, trials), in the order they were made.
     - `status`: "bracketed", "below_range" (f < level already at k_min), "above_range" (f >= level
       still at k_max) or "budget_exhausted" (`max_evals` measurements did not reach a bracket).
+
+    **Fields:** as listed above.
     """
 
     k_star: float
@@ -93,6 +95,15 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
 
     Doubling/halving from `k0` to a bracket within [k_min, k_max], then bisection in log K until
     k_hi - k_lo <= max(1, rel_tol * k_lo) or `max_evals` measurements.
+
+    **Arguments:**
+
+    - `evaluate`: K -> (successes, trials) or (successes, trials, per_cluster).
+    - `k0`: the first load, in [k_min, k_max]; `level`: the crossing level in (0, 1).
+    - `k_min`, `k_max`: the loads allowed; `rel_tol`: the bracket's relative width at which to stop.
+    - `max_evals`: measurements at most; `ci_level`, `n_boot`, `seed`: the bootstrap interval.
+
+    **Returns:** a `CrossingResult`.
     """
     check_callable("evaluate", evaluate)
     for name, value in (("k0", k0), ("k_min", k_min), ("k_max", k_max), ("max_evals", max_evals),
