@@ -232,7 +232,7 @@ def test_api_reference_shows_annotations_and_sections(tmp_path):
 
     import nam
 
-    for module in (nam, nam.capacity):
+    for module in (nam, nam.capacity, nam.learning):
         for name in dir(module):
             obj = getattr(module, name)
             if name.startswith("_") or inspect.ismodule(obj) or not (inspect.isfunction(obj) or inspect.isclass(obj)):

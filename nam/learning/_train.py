@@ -39,7 +39,11 @@ class TrainInterrupted(RuntimeError):
 
 
 class TrainState(eqx.Module):
-    """Everything a resumed run needs: parameters, optimizer state, the step count and the data key."""
+    """Everything a resumed run needs: parameters, optimizer state, the step count and the data key.
+
+    **Fields:** `params`, `opt_state` (pytrees), `step` (0-d int32), `key` (the data key: a raw
+    uint32 key, so that it can be saved in a checkpoint).
+    """
 
     params: PyTree
     opt_state: PyTree
@@ -49,7 +53,13 @@ class TrainState(eqx.Module):
 
 def make_optimizer(name="adam", learning_rate=1e-2, **kwargs) -> optax.GradientTransformation:
     """An optax optimizer by name ("adam", "adamw", "sgd", "rmsprop", ...: any `optax.<name>`), with a
-    checked learning rate."""
+    checked learning rate.
+
+    **Arguments:** `name`: an optax optimizer's name; `learning_rate`: > 0; `**kwargs`: its other
+    arguments.
+
+    **Returns:** an optax `GradientTransformation`.
+    """
     learning_rate = check_number("learning_rate", learning_rate, minimum=0.0, open_min=True)
     check_instance("optimizer", name, str, "the name of an optax optimizer (e.g. 'adam', 'sgd')")
     factory = getattr(optax, name, None) if not name.startswith("_") else None
@@ -135,7 +145,12 @@ def checkpoint_config(path: str) -> dict:
     """The configuration saved in a checkpoint written by `train` (verified by its checksum first).
 
     **Raises:** `CheckpointError` (one line naming the file) if the file is corrupt, truncated, empty or
-    not a nam checkpoint; FileNotFoundError if there is none."""
+    not a nam checkpoint; FileNotFoundError if there is none.
+
+    **Arguments:** `path`: the checkpoint file.
+
+    **Returns:** the configuration dict.
+    """
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint {path}")
     return _read(path)[0]["config"]
@@ -146,7 +161,12 @@ def load_checkpoint(path: str, template: TrainState) -> tuple[TrainState, list, 
     and deserialised into the structure of `template` (a TrainState of the same model and optimizer).
 
     **Raises:** `CheckpointError` (one line naming the file) if it is corrupt, truncated, empty, not a nam
-    checkpoint, or holds arrays of other shapes than `template`."""
+    checkpoint, or holds arrays of other shapes than `template`.
+
+    **Arguments:** `path`: the checkpoint file; `template`: a `TrainState` of the same structure.
+
+    **Returns:** `(state, history, config)`.
+    """
     check_instance("template", template, TrainState)
     header, payload = _read(path)
     try:
@@ -197,6 +217,11 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
           eval_fn=None, eval_every=0, progress=True, stop_after=None, config=None, restart=False):
     """Minimise `loss_fn(params, batch) -> (loss, aux)` for `steps` optax steps.
 
+    **Arguments:**
+
+    - `loss_fn(params, batch) -> (loss, aux)`; `optimizer`: an optax `GradientTransformation`; `steps`: the
+      number of steps; `seed`: the data key's seed; `checkpoint_every`, `eval_every`, `progress`,
+      `stop_after` (tests: stop after that many steps), `restart`: as below.
     - `params`: any pytree/equinox Module; its floating arrays are trained.
     - `sample_batch(key) -> batch`: draws the batch of one step (jit-able).
     - `checkpoint`: a file path (its folder is created if missing). If it exists, training resumes from it
@@ -213,8 +238,8 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
     - Ctrl-C (KeyboardInterrupt) saves every completed step to the checkpoint, then re-raises
       KeyboardInterrupt with a message saying where the run stopped; calling `train` again resumes.
 
-    Returns (params, history): one dict per step s with "step", "loss" (of the parameters before update
-    s) and the eval results, plus the final eval record.
+    **Returns:** `(params, history)`: the trained parameters, and one dict per step s with "step", "loss"
+    (of the parameters before update s) and the eval results, plus the final eval record.
     """
     steps = check_int("steps", steps)
     seed = check_int("seed", seed, 0)
