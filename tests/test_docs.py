@@ -264,3 +264,18 @@ def test_examples_use_typed_keys():
     """The examples in the README and the docs make keys with `jax.random.key`, not the legacy `PRNGKey`."""
     for page in [REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("*.md")]:
         assert "PRNGKey(" not in page.read_text(), page.name
+
+
+@pytest.mark.slow
+def test_dynamics_page_example_counts_the_tutorial_retrieval(tmp_path):
+    """docs/dynamics.md's first example runs, and its tutorial setting (fixed Euler, 1000 steps) ends COMPLETED
+    and counted, with the trajectory's shape its comment gives (about 2 min on 2 busy cores)."""
+    text = (REPO_ROOT / "docs" / "dynamics.md").read_text()
+    code = _blocks(text, "python")[0]
+    assert "('COMPLETED', True)" in code and "(11, 500)" in code
+    code += "\nprint(nam.Status.names(r.status), bool(r.ok()), tuple(r.states.x.shape))\n"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=900,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "COMPLETED True (11, 500)"
