@@ -5,18 +5,17 @@ diffrax solves (continuous) or jitted lax loops (binary), single-sample and batc
 
 **One export convention** (the optax way): every subpackage is a namespace that re-exports its own
 public names (`nam.models`, `nam.dynamics`, `nam.sweep`, `nam.capacity`, `nam.learning`,
-`nam.spiking`, `nam.astrosnn`, `nam.experiments`); the core ones (models, dynamics, sweeps) and the
+`nam.spiking`, `nam.astrosnn`, `nam.experiments`, the last four imported on first use); the core ones (models, dynamics, sweeps) and the
 Lagrangians and pattern helpers are also flat here, `nam.<name>`. No public name is defined twice.
 """
 
-from . import astrosnn as astrosnn
+import importlib as _importlib
+
 from . import capacity as capacity
 from . import dynamics as dynamics
-from . import experiments as experiments
-from . import learning as learning
 from . import models as models
-from . import spiking as spiking
 from . import sweep as sweep
+from ._deprecation import moved_getattr as _moved_getattr
 from ._lagrangians import (
     AbstractLagrangian as AbstractLagrangian,
     Exponential as Exponential,
@@ -39,6 +38,7 @@ from .dynamics import (
     retrieve as retrieve,
     retrieve_batch as retrieve_batch,
     retrieve_binary as retrieve_binary,
+    euler_trajectory as euler_trajectory,
     settle as settle,
     status_ok as status_ok,
 )
@@ -82,10 +82,17 @@ from .sweep import (
 
 __version__ = "0.1.0"
 
-_RENAMED = {"write_figures": "write_sweep_figures"}  # names that clashed across subpackages
+# imported on first use (`nam.astrosnn` holds the LSTM and transformer baselines, `nam.experiments` every
+# command's figures and files): `import nam` loads the core alone
+_LAZY = ("astrosnn", "experiments", "learning", "spiking")
+_moved = _moved_getattr("nam", {"write_figures": "nam.write_sweep_figures"})
 
 
-def __getattr__(name):
-    if name in _RENAMED:
-        raise AttributeError(f"`nam.{name}` was renamed `nam.{_RENAMED[name]}` (see CHANGELOG.md)")
-    raise AttributeError(f"module 'nam' has no attribute {name!r}")
+def __getattr__(name: str):
+    if name in _LAZY:
+        return _importlib.import_module(f"{__name__}.{name}")
+    return _moved(name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -256,20 +256,22 @@ def check_key(name: str, key: Any) -> jax.Array:
     return jnp.asarray(key)
 
 
-def available_memory() -> int:
-    """Bytes of memory a computation may use: the physical memory of this machine, and no more than the
-    default device's limit when JAX reports one (GPUs)."""
+def available_memory() -> tuple[int, str]:
+    """The one memory query: (bytes a computation may use, where they are). The physical memory of this
+    machine ("RAM"), and no more than the default device's limit when JAX reports one (a GPU's memory)."""
+    limit, where = 1 << 40, "memory"
     try:
-        limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        limit, where = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "RAM"
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
-        limit = 1 << 40
+        pass
     try:
-        stats = jax.devices()[0].memory_stats() or {}
-    except Exception:  # pragma: no cover - backends without memory stats
+        device = jax.devices()[0]
+        stats = device.memory_stats() or {}
+    except Exception:  # noqa: BLE001 - backends without memory stats (CPU)
         stats = {}
-    if stats.get("bytes_limit"):
-        limit = min(limit, int(stats["bytes_limit"]))
-    return int(limit)
+    if stats.get("bytes_limit") and int(stats["bytes_limit"]) < limit:
+        limit, where = int(stats["bytes_limit"]), f"{device.device_kind} memory"
+    return int(limit), where
 
 
 def _bytes(n: int | float) -> str:
@@ -284,7 +286,7 @@ def check_memory(names: str, nbytes: int | float, what: str) -> None:
     """Refuse, before allocating anything, a computation whose estimated memory `nbytes` exceeds the
     memory available (`available_memory`); `names` are the arguments that set the size, `what` says what
     would be allocated."""
-    limit = available_memory()
+    limit, _ = available_memory()
     if nbytes > limit:
         raise ValueError(f"{names}: {what} needs about {_bytes(nbytes)}, more than the {_bytes(limit)} of memory "
                          "available; choose smaller sizes")

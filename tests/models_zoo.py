@@ -1,5 +1,6 @@
 """Small instances of every continuous model and random states for them (shared by the tests)."""
 
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 
@@ -78,3 +79,9 @@ def random_state(model, key, scale=1.0):
         k = model.patterns.shape[0]
         return nam.HiddenState(scale * jr.normal(ks[0], (n,)), scale * jr.normal(ks[1], (k,)))
     return scale * jr.normal(ks[0], (n,))
+
+
+def gradient_factors(state):
+    """c per block of drive = -c dE/d(activations): 2 for a symmetric matrix block (each off-diagonal entry
+    appears twice in the energy), 1 for a vector."""
+    return jax.tree.map(lambda leaf: 2.0 if leaf.ndim == 2 and leaf.shape[0] == leaf.shape[1] else 1.0, state)

@@ -23,10 +23,9 @@ from nam.astrosnn import (
     build_model,
     load_model,
     remove_astrocyte_read,
-    summarise_lm,
     train_lm,
 )
-from nam.astrosnn._experiments import format_lm, run_lm
+from nam.experiments.astrosnn_lm import format_lm, run_lm, summarise_lm
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 40
 
@@ -223,10 +222,10 @@ def test_lm_runs_resume_add_up_and_refuse(tmp_path, capsys):
 
 
 def test_lm_bad_arguments_are_refused_before_compute(tmp_path, capsys):
-    for flags, message in ((["--corpus", "poetry"], "unknown corpus 'poetry'"),
-                           (["--seeds", "0,x"], "--seeds must be comma-separated"),
-                           (["--seeds", "1,1"], "distinct seeds"),
-                           (["--models", "astrosnn,rwkv"], "unknown model 'rwkv'")):
+    for flags, message in ((["--corpus", "poetry"], "--corpus must be one of"),
+                           (["--seeds", "0,x"], "--seeds: expected an integer, got 'x'"),
+                           (["--seeds", "1,1"], "--seeds must be distinct"),
+                           (["--models", "astrosnn,rwkv"], "got 'rwkv'")):
         assert main(["astrosnn", "lm", *flags, "--out", str(tmp_path / "o")]) == 2
         assert message in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "o" / "lm.json")

@@ -308,7 +308,7 @@ def test_cli_learn_ctrl_c_saves_prints_one_line_and_exits_130(tmp_path, capsys, 
 
 @pytest.mark.slow  # long: run with -m slow
 def test_cli_astrosnn_ctrl_c_keeps_finished_models_and_resumes(tmp_path, capsys, monkeypatch):
-    from nam.astrosnn import _experiments as ex
+    from nam.experiments import astrosnn_retention as ex
 
     out = str(tmp_path / "ret")
     args = ["astrosnn", "retention", "--tasks", "recall", "--models", "astrosnn,lif", "--steps", "2", "--d", "8",
@@ -333,7 +333,8 @@ def test_cli_astrosnn_ctrl_c_keeps_finished_models_and_resumes(tmp_path, capsys,
 
 
 def test_cli_gordleeva_ctrl_c_keeps_finished_experiments_and_resumes(tmp_path, capsys, monkeypatch):
-    from nam.spiking import _experiments as ex
+    from nam.experiments import gordleeva as gx
+    from nam.spiking import _curves as ex
 
     fake = {"noise_curve": {"fake": 1}, "lifetime": {"fake": 2}}
     calls = []
@@ -348,8 +349,8 @@ def test_cli_gordleeva_ctrl_c_keeps_finished_experiments_and_resumes(tmp_path, c
     monkeypatch.setattr(ex, "noise_curve", noise)
     monkeypatch.setattr(ex, "lifetime", lifetime)
     monkeypatch.setattr(ex, "example_run", lambda *a, **kw: {})
-    monkeypatch.setattr(ex, "format_results", lambda results: "table")
-    monkeypatch.setattr(ex, "write_figures", lambda *a: [])
+    monkeypatch.setattr(gx, "format_results", lambda results: "table")
+    monkeypatch.setattr(gx, "write_figures", lambda *a: [])
     args = ["gordleeva", "--experiments", "noise,lifetime", "--trials", "1", "--out", str(tmp_path), "--no-progress"]
     assert main(args) == 130
     err = capsys.readouterr().err.strip()

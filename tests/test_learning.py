@@ -215,7 +215,7 @@ def test_learned_tensor_beats_hebbian_on_correlated_digits():
     """Demonstration 1 in small: 150 Adam steps. The Hebbian tensor sends every digit, even uncorrupted,
     to a spurious mixture state (0 % exact), and so does the Hebbian tensor on distinct indices (the
     failure is the correlations, not the self-coupling); the learned tensor of the same form retrieves them."""
-    from nam.learning._digits import run_digits
+    from nam.experiments.learn_digits import run_digits
 
     result, learned = run_digits(steps=150, trials=40, progress=False)
     rhos = result["rhos"]
@@ -240,7 +240,7 @@ def test_cli_learn_resumes_from_its_checkpoint(tmp_path, capsys):
     assert main(args) == 0  # resumes at step 4: nothing left to train, same table
     assert capsys.readouterr().out == first
     assert main(["learn", "--lr", "-1", "--out", str(tmp_path / "x"), "--no-progress"]) == 2
-    assert main(["learn", "--task", "gain", "--steps", "2", "--out", str(tmp_path / "g"), "--no-progress"]) == 0
+    assert main(["learn", "gain", "--steps", "2", "--out", str(tmp_path / "g"), "--no-progress"]) == 0
     assert "beta" in capsys.readouterr().out and (tmp_path / "g" / "gain.png").exists()
 
 
@@ -248,7 +248,7 @@ def test_cli_learn_resumes_from_its_checkpoint(tmp_path, capsys):
 def test_gain_is_learned_through_the_dynamics():
     """Demonstration 3: at beta = 1.5 every cue decays towards 0 (no cue retrieved); 60 Adam steps on
     the steady-state loss raise beta and the held-out cues are retrieved."""
-    from nam.learning._scalars import fit_gain
+    from nam.experiments.learn_gain import fit_gain
 
     beta, history = fit_gain()
     assert history[0]["exact"] == 0.0 and history[0]["beta"] == pytest.approx(1.5)
@@ -258,7 +258,7 @@ def test_gain_is_learned_through_the_dynamics():
 def test_reduced_model_vector_synapses_equal_the_full_matrix_form(getkey):
     """Appendix E with s_ij stored as s_j equals an independent Euler loop over the full N x N synapse
     matrix s_ij (started at zero), in float64."""
-    from nam.learning._inpainting import ReducedAstrocyteNet
+    from nam.learning import ReducedAstrocyteNet
 
     n = 6
     net = ReducedAstrocyteNet(n, key=getkey(), weight_scale=2.0)
@@ -278,7 +278,8 @@ def test_reduced_model_vector_synapses_equal_the_full_matrix_form(getkey):
 
 @pytest.mark.slow  # long: run with -m slow
 def test_inpainting_pieces_and_a_short_training():
-    from nam.learning._inpainting import masked_rms, mean_fill, random_masks, run_inpainting
+    from nam.experiments.learn_inpainting import run_inpainting
+    from nam.learning import masked_rms, mean_fill, random_masks
 
     masks = random_masks(jr.PRNGKey(0), 50)
     assert masks.shape == (50, 256) and 0.2 < float(masks.mean()) < 0.45
@@ -309,8 +310,8 @@ def test_inpainting_figure_shows_the_run_as_it_was_made(tmp_path, monkeypatch):
     masks, and titles it with the run's end time (before: the default dt, other masks, "t = 2")."""
     from matplotlib.figure import Figure
 
-    from nam.learning._inpainting import (image_patches, masked_input, random_masks, run_inpainting,
-                                          write_inpainting_figure)
+    from nam.experiments.learn_inpainting import run_inpainting, write_inpainting_figure
+    from nam.learning import image_patches, masked_input, random_masks
 
     result, net = run_inpainting(steps=1, batch=2, euler_steps=3, dt=0.05, seed=2, progress=False)
     assert result["network_time"][-1] == pytest.approx(0.15) and result["patch_side"] == 16
@@ -336,12 +337,12 @@ def test_cli_learn_keeps_an_explicit_out_and_refuses_options_that_do_not_apply(t
     from nam._cli import main
 
     monkeypatch.chdir(tmp_path)
-    base = ["learn", "--task", "inpainting", "--steps", "1", "--batch", "2", "--no-progress"]
+    base = ["learn", "inpainting", "--steps", "1", "--batch", "2", "--no-progress"]
     for extra, flag in ((["--adjoint", "implicit"], "--adjoint"), (["--trials", "5"], "--trials")):
         assert main(base + extra) == 2
         captured = capsys.readouterr()
         err = captured.err.strip()
-        assert len(err.splitlines()) == 1 and err.startswith(f"nam learn: {flag} does not apply to --task inpainting")
+        assert len(err.splitlines()) == 1 and err.startswith(f"nam learn inpainting: unrecognized arguments: {flag}")
         assert "devices:" not in captured.out
     assert not (tmp_path / "nam_output").exists()
     assert main(base + ["--out", "nam_output/learn"]) == 0
@@ -354,7 +355,7 @@ def test_cli_learn_gain_honours_adjoint_and_trials(tmp_path, capsys, monkeypatch
     import json
 
     from nam._cli import main
-    from nam.learning import _scalars
+    from nam.experiments import learn_gain as _scalars
 
     adjoints, shapes = [], set()
     real, real_loss = _scalars.SolverConfig, _scalars.retrieval_loss
@@ -363,7 +364,7 @@ def test_cli_learn_gain_honours_adjoint_and_trials(tmp_path, capsys, monkeypatch
                         lambda tensor, cues, targets, **kw: shapes.add(cues.shape) or real_loss(tensor, cues, targets,
                                                                                                  **kw))
     out = tmp_path / "g"
-    assert main(["learn", "--task", "gain", "--steps", "1", "--batch", "2", "--adjoint", "implicit", "--trials", "4",
+    assert main(["learn", "gain", "--steps", "1", "--batch", "2", "--adjoint", "implicit", "--trials", "4",
                  "--out", str(out), "--no-progress"]) == 0
     assert adjoints == ["implicit"]
     result = json.loads((out / "results.json").read_text())
@@ -371,3 +372,60 @@ def test_cli_learn_gain_honours_adjoint_and_trials(tmp_path, capsys, monkeypatch
                                   "trials": 4, "seed": 0}
     assert shapes == {(2, 64), (4, 64)}  # training batches of 2 cues, 4 held-out cues
     assert "implicit gradients" in capsys.readouterr().out
+
+
+def test_euler_trajectory_is_forward_euler_and_differentiable():
+    """`nam.euler_trajectory` (diffrax, StepTo the saved times) equals y_{n+1} = y_n + dt f(y_n) written out by
+    hand, and its gradient equals the hand loop's; the Appendix E network integrates through it."""
+    import jax
+    import jax.numpy as jnp
+
+    import nam
+
+    a = jnp.array([[-1.0, 0.5, 0.0], [0.2, -0.7, 0.1], [0.0, 0.3, -1.2]])
+
+    def by_hand(scale):
+        y, out = jnp.array([1.0, -0.5, 0.25]), []
+        out.append(y)
+        for _ in range(7):
+            y = y + 0.1 * (scale * a @ jnp.tanh(y) - y)
+            out.append(y)
+        return jnp.stack(out)
+
+    def by_diffrax(scale):
+        return nam.euler_trajectory(lambda y: scale * a @ jnp.tanh(y) - y, jnp.array([1.0, -0.5, 0.25]), steps=7,
+                                    dt=0.1)
+
+    assert by_diffrax(1.3).shape == (8, 3)
+    assert jnp.allclose(by_diffrax(1.3), by_hand(1.3), atol=1e-6)
+    g1 = jax.grad(lambda s: by_diffrax(s)[-1].sum())(1.3)
+    g2 = jax.grad(lambda s: by_hand(s)[-1].sum())(1.3)
+    assert abs(float(g1 - g2)) < 1e-5 * max(1.0, abs(float(g2)))
+    net = nam.learning.ReducedAstrocyteNet(4, key=jax.random.key(0))
+    x0 = jnp.array([0.2, -0.1, 0.4, 0.0])
+    xs, _, _ = nam.euler_trajectory(lambda y: net.vector_field(*y), (x0, jnp.zeros(4), jnp.zeros(4)), steps=5,
+                                    dt=0.1)
+    assert jnp.allclose(net.run(x0, steps=5, dt=0.1), jax.vmap(net.output)(xs))
+
+
+def test_make_optimizer_schedule_clip_and_matrix_decay_match_optax_written_out():
+    """The one optimizer factory with the sequence models' settings makes the same updates as the optax chain
+    written out by hand (clip, AdamW on a warm-up/cosine schedule, decay on matrices only)."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from nam.learning import make_optimizer
+
+    params = {"w": jnp.array([[0.5, -1.0], [2.0, 0.1]]), "b": jnp.array([0.3, -0.2])}
+    grads = {"w": jnp.array([[3.0, -4.0], [0.5, 1.0]]), "b": jnp.array([10.0, -2.0])}
+    schedule = optax.warmup_cosine_decay_schedule(0.0, 2e-3, 5, 50, 2e-4)
+    mask = {"w": True, "b": False}
+    reference = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(schedule, weight_decay=0.01, mask=mask))
+    ours = make_optimizer("adamw", 2e-3, schedule_steps=50, warmup=100, clip=1.0, weight_decay=0.01)
+    s1, s2 = reference.init(params), ours.init(params)
+    for _ in range(7):
+        u1, s1 = reference.update(grads, s1, params)
+        u2, s2 = ours.update(grads, s2, params)
+        assert all(jnp.allclose(a, b, rtol=1e-6, atol=1e-12) for a, b in zip(jax.tree.leaves(u1), jax.tree.leaves(u2)))
+    assert float(jnp.abs(u2["w"]).sum()) > 0

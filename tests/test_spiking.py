@@ -356,7 +356,7 @@ def test_traces_figure_draws_the_networks_calcium_threshold(tmp_path, monkeypatc
     """The calcium panel's dashed line is the network's own `ca_threshold` (before: a fixed 0.15 uM)."""
     from matplotlib.figure import Figure
 
-    from nam.spiking._experiments import write_figures
+    from nam.experiments.gordleeva import write_figures
 
     net = GordleevaNetwork(side=7, block=4, stride=3, ca_threshold=0.09)
     img = np.zeros((7, 7))
@@ -376,7 +376,7 @@ def test_traces_figure_draws_the_networks_calcium_threshold(tmp_path, monkeypatc
 def test_accuracies_count_completed_trials_only():
     """A trial whose state stopped being finite (Status.NON_FINITE) is counted in `runs`, not in the means;
     a level with no completed trial has mean NaN."""
-    from nam.spiking._experiments import _summary
+    from nam.spiking._curves import _summary
 
     c, bad = int(nam.Status.COMPLETED), int(nam.Status.NON_FINITE)
     res = {"status": np.array([[c, bad, c], [bad, bad, bad]]),
@@ -394,7 +394,8 @@ def test_cli_gordleeva_writes_strict_json_and_resumes_its_nans(tmp_path, capsys,
     import json
 
     from nam._cli import main
-    from nam.spiking import _experiments as ex
+    from nam.experiments import gordleeva as gx
+    from nam.spiking import _curves as ex
 
     nan_curve = {"noise": [0.0], "readout_ms": [4.4], "astrocytes": {"mean": [[math.nan]], "se": [[0.0]],
                                                                      "input_mean": [math.nan], "completed": 0,
@@ -402,8 +403,8 @@ def test_cli_gordleeva_writes_strict_json_and_resumes_its_nans(tmp_path, capsys,
     formatted = []
     monkeypatch.setattr(ex, "noise_curve", lambda *a, **kw: nan_curve)
     monkeypatch.setattr(ex, "example_run", lambda *a, **kw: {})
-    monkeypatch.setattr(ex, "format_results", lambda results: formatted.append(results) or "table")
-    monkeypatch.setattr(ex, "write_figures", lambda *a: [])
+    monkeypatch.setattr(gx, "format_results", lambda results: formatted.append(results) or "table")
+    monkeypatch.setattr(gx, "write_figures", lambda *a: [])
     args = ["gordleeva", "--experiments", "noise", "--trials", "1", "--out", str(tmp_path), "--no-progress"]
     assert main(args) == 0
 

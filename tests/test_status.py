@@ -181,7 +181,7 @@ def test_retrieval_loss_counts_only_clean_samples(getkey):
 
 def test_spiking_summaries_count_only_completed_trials():
     """A spiking trial whose state stopped being finite is a run, not an accuracy."""
-    from nam.spiking._experiments import _summary
+    from nam.spiking._curves import _summary
 
     acc = np.array([[[1.0], [0.5], [0.0]]])  # one noise level, three trials, one read-out time
     status = np.array([[nam.Status.COMPLETED, nam.Status.COMPLETED, nam.Status.NON_FINITE]])

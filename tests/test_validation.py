@@ -196,6 +196,10 @@ for kw, e, name in (({"model": None}, T, "model"), ({"state": X0}, V, "state"),
                     ({"state": nam.NeuronAstrocyteState(X0, jnp.full((4, 4), NAN), jnp.eye(4))}, V, "state"),
                     ({"config": 1}, T, "config")):
     bad(nam.settle, dict(model=FULL, state=FULL.init_state(X0)), e, name, **kw)
+_EULER = dict(vector_field=lambda y: -y, y0=jnp.ones(3), steps=4, dt=0.1)
+for kw, e, name in (({"vector_field": 3}, T, "vector_field"), ({"steps": 0}, V, "steps"), ({"steps": 2.5}, T, "steps"),
+                    ({"dt": 0.0}, V, "dt"), ({"dt": NAN}, V, "dt"), ({"dt": "a"}, T, "dt")):
+    bad(nam.euler_trajectory, _EULER, e, name, **kw)
 for kw, e, name in (({"model": None}, T, "model"), ({"model": HOP.patterns}, T, "model"), ({"state": X0}, V, "state"),
                     ({"state": nam.NeuronAstrocyteState(X0, jnp.full((4, 4), NAN), jnp.eye(4))}, V, "state"),
                     ({"symmetric": "yes"}, T, "symmetric"), ({"tol": -1.0}, V, "tol"), ({"tol": "0"}, T, "tol"),
@@ -451,10 +455,11 @@ for kw, e, name in (({"train_fraction": 0.0}, V, "train_fraction"), ({"train_fra
 for kw, e, name in (({"chars": ""}, V, "chars"), ({"chars": "aa"}, V, "chars"), ({"chars": 5}, T, "chars")):
     bad(snn.Vocab, {}, e, name, **kw)
 bad(snn.load_text, {}, FileNotFoundError, "/no/such.txt", path="/no/such.txt")
-for kw, e, name in (({"learning_rate": 0.0}, V, "learning_rate"), ({"steps": 0}, V, "steps"),
-                    ({"clip": 0.0}, V, "clip"),
+for kw, e, name in (({"learning_rate": 0.0}, V, "learning_rate"), ({"schedule_steps": 0}, V, "schedule_steps"),
+                    ({"clip": 0.0}, V, "clip"), ({"warmup": -1}, V, "warmup"),
                     ({"learning_rate": True}, T, "learning_rate"), ({"weight_decay": NAN}, V, "weight_decay")):
-    bad(snn.make_sequence_optimizer, dict(learning_rate=1e-3, steps=10), e, name, **kw)
+    bad(learning.make_optimizer, dict(name="adamw", learning_rate=1e-3, schedule_steps=10, clip=1.0,
+                                      weight_decay=0.01), e, name, **kw)
 B = dict(kind="astrosnn", data=DATA, d=8, layers=1, chunk=8, length=16, batch=2, steps=1, progress=False)
 for kw, e, name in (({"d": 0}, V, "d"), ({"length": 12}, V, "chunk"), ({"steps": 0}, V, "steps"),
                     ({"data": "abc"}, T, "data"),
@@ -487,14 +492,14 @@ for kw, e, name in (({"model": "lm"}, T, "model"), ({"model": LIF}, V, "no astro
 for kw, e, name in (({"side": 2}, V, "side"), ({"side": 4.5}, T, "side")):
     bad(learning.digit_patterns, {}, e, name, **kw)
 
-from nam._demo import run_demo  # noqa: E402
-from nam.learning._digits import run_digits  # noqa: E402
-from nam.learning._inpainting import run_inpainting  # noqa: E402
+from nam.experiments import Demo  # noqa: E402
+from nam.experiments.learn_digits import run_digits  # noqa: E402
+from nam.experiments.learn_inpainting import run_inpainting  # noqa: E402
 
 for kw, e, name in (({"n": 10**5}, V, "`n`"), ({"n": 1}, V, "n"), ({"k": 0}, V, "k"), ({"rho": 0.5}, V, "rho"),
-                    ({"rho": NAN}, V, "rho"), ({"trials": 0}, V, "trials"), ({"config": "x"}, T, "config"),
+                    ({"rho": NAN}, V, "rho"), ({"trials": 0}, V, "trials"), ({"out": 3}, T, "out"),
                     ({"n": 10, "k": 10**9}, V, "`k`")):
-    bad(run_demo, dict(progress=False), e, name, **kw)
+    bad(Demo, {}, e, name, **kw)
 for kw, e, name in (({"batch": 0}, V, "batch"), ({"batch": 10**9}, V, "`batch`"), ({"rho_train": 0.6}, V, "rho_train"),
                     ({"adjoint": "forward"}, V, "adjoint"), ({"trials": 0}, V, "trials"), ({"steps": 0}, V, "steps")):
     bad(run_digits, dict(progress=False), e, name, **kw)
@@ -550,8 +555,8 @@ def test_the_table_covers_the_public_api():
             # bad input of these is tested in tests/test_sweep_distributed.py
             "initialize_distributed", "merge_sweeps", "shard_pairs",
             # formatting and figures of results that nam itself produced
-            "format_lm", "format_retention", "write_lm_figure", "write_retention_figure", "without_astrocytes",
-            "summarise_lm",
+            "without_astrocytes", "run_experiments", "LM_VARIANTS", "LM_MODELS", "ReducedAstrocyteNet",
+            "image_patches", "masked_input", "masked_rms", "mean_fill", "random_masks",
             "self_coupling_capacity", "bit_error_probability", "fixed_point_fraction", "normal_cdf",
             "fixed_point_fraction_at_no_error_load"}
     missing = []

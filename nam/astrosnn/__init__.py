@@ -4,27 +4,21 @@
 unit (AM-SU), its recurrent and chunked parallel forms; `_models.py`: the AstroSNN network and its
 baselines (LIF-SNN, LSTM/GRU, transformer) with one interface; `_tasks.py`: associative recall and
 delayed copy; `_text.py`: character data (Tiny Shakespeare, Python source) and vocabularies;
-`_training.py`: training, evaluation and sampling (and `LM_ASSUMPTIONS`, the language-model defaults);
-`_diagnostics.py`: what the astrocyte read contributes to a trained model (ablation, trace);
-`_experiments.py`: the experiments behind `nam astrosnn` (results files, tables, figures).
+`_training.py`: training, evaluation and sampling (and `LM_ASSUMPTIONS`, the language-model defaults,
+`LM_VARIANTS` / `LM_MODELS`, the models of `nam astrosnn lm`); `_diagnostics.py`: what the astrocyte read
+contributes to a trained model (ablation, trace). The experiments behind `nam astrosnn` (results files, tables,
+figures) are `nam.experiments.AstroSNNRetention`, `AstroSNNLM` and `AstroSNNGenerate`.
 """
 
 from ._amsu import AMSU as AMSU
 from .._data import CORPORA as CORPORA
 from ._diagnostics import astrocyte_trace as astrocyte_trace, remove_astrocyte_read as remove_astrocyte_read
-from ._experiments import (
-    LM_MODELS as LM_MODELS,
-    format_lm as format_lm,
-    summarise_lm as summarise_lm,
-    format_retention as format_retention,
-    write_lm_figure as write_lm_figure,
-    write_retention_figure as write_retention_figure,
-)
 from ._training import (
     LM_ASSUMPTIONS as LM_ASSUMPTIONS,
+    LM_MODELS as LM_MODELS,
+    LM_VARIANTS as LM_VARIANTS,
     bits_per_char as bits_per_char,
     load_model as load_model,
-    make_sequence_optimizer as make_sequence_optimizer,
     retention_accuracy as retention_accuracy,
     sample_text as sample_text,
     sequence_loss as sequence_loss,
@@ -44,3 +38,14 @@ from ._models import (
 from ._surrogate import SURROGATES as SURROGATES, spike as spike, surrogate_derivative as surrogate_derivative
 from ._tasks import RetentionTask as RetentionTask
 from ._text import CharData as CharData, Vocab as Vocab, load_text as load_text
+from .._deprecation import moved_getattr as _moved_getattr
+
+__getattr__ = _moved_getattr("nam.astrosnn", {
+    "make_sequence_optimizer": "nam.learning.make_optimizer (the sequence models' settings: "
+                               "make_optimizer('adamw', lr, schedule_steps=steps, clip=1.0, weight_decay=0.01))",
+    "format_lm": "nam.experiments.astrosnn_lm.format_lm",
+    "summarise_lm": "nam.experiments.astrosnn_lm.summarise_lm",
+    "write_lm_figure": "nam.experiments.astrosnn_lm.write_lm_figure",
+    "format_retention": "nam.experiments.astrosnn_retention.format_retention",
+    "write_retention_figure": "nam.experiments.astrosnn_retention.write_retention_figure",
+})

@@ -21,6 +21,7 @@ import optax
 from .._checks import (ArgumentTypeError, check_bool, check_choice, check_instance, check_int, check_memory,
                        check_number, is_concrete)
 from ..learning import train
+from ..learning._train import make_optimizer
 from ..learning._train import CheckpointError, TrainState, checkpoint_config, load_checkpoint
 from ._models import MODEL_KINDS, build_model, check_sequence_model, generate, match_width, parameter_count
 from ._tasks import RetentionTask
@@ -75,7 +76,7 @@ def _check_batch(model, tokens, targets, mask):
             raise ArgumentTypeError(f"`mask` must be boolean or 0/1, got dtype {mask.dtype}")
 
 
-def _check_sizes(name, kind, vocab, d, layers, heads, chunk, batch, length, target_params):
+def check_sizes(name, kind, vocab, d, layers, heads, chunk, batch, length, target_params):
     """Validate the sizes of a sequence-model run and refuse one that cannot fit in memory."""
     vocab = check_int("vocab", vocab)
     d, layers, heads, chunk = check_int("d", d), check_int("layers", layers), check_int("heads", heads), check_int(
@@ -90,18 +91,10 @@ def _check_sizes(name, kind, vocab, d, layers, heads, chunk, batch, length, targ
     check_memory(name, nbytes, f"training the {kind} model")
 
 
-def make_sequence_optimizer(learning_rate: float, steps: int, *, warmup: int = 100, clip: float = 1.0,
-                            weight_decay: float = 0.01) -> optax.GradientTransformation:
-    """AdamW with linear warm-up and cosine decay to 10 %, global-norm clipping; weight decay on matrices only."""
-    learning_rate = check_number("learning_rate", learning_rate, minimum=0.0, open_min=True)
-    steps, warmup = check_int("steps", steps), check_int("warmup", warmup, 0)
-    clip = check_number("clip", clip, minimum=0.0, open_min=True)
-    weight_decay = check_number("weight_decay", weight_decay, minimum=0.0)
-    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(warmup, max(steps // 10, 1)),
-                                                  max(steps, 2), learning_rate / 10)
-    decay_mask = lambda p: jax.tree.map(lambda x: x.ndim >= 2, p)
-    return optax.chain(optax.clip_by_global_norm(clip), optax.adamw(schedule, weight_decay=weight_decay,
-                                                                     mask=decay_mask))
+def sequence_optimizer(learning_rate: float | int, steps: int) -> optax.GradientTransformation:
+    """The sequence models' optimizer (`nam.learning.make_optimizer`): AdamW with linear warm-up and cosine
+    decay to 10 %, global-norm clipping at 1, weight decay 0.01 on matrices only."""
+    return make_optimizer("adamw", learning_rate, schedule_steps=steps, warmup=100, clip=1.0, weight_decay=0.01)
 
 
 def _check_saved_vocab(checkpoint, config, restart):
@@ -133,14 +126,14 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
     template = build_model(config["model"], config["vocab_size"], config["d"], config["layers"],
                            key=jr.PRNGKey(0), heads=config["heads"], chunk=config["chunk"],
                            **config.get("model_options", {}))
-    opt = make_sequence_optimizer(config["learning_rate"], config["steps"])
+    opt = sequence_optimizer(config["learning_rate"], config["steps"])
     state = TrainState(params=template, opt_state=opt.init(eqx.filter(template, eqx.is_array)),
                        step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(0))
     state, _, _ = load_checkpoint(checkpoint, state)
     return state.params, config
 
 
-def _decay_label(decay):
+def decay_label(decay):
     """The decay option as it goes into configs and results: a name, or the list of values."""
     return decay if isinstance(decay, str) else np.asarray(decay).tolist()
 
@@ -185,7 +178,7 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
     `nam.learning.TrainInterrupted`) after that many steps. Returns (model, history, config)."""
     kind = check_choice("model", kind, MODEL_KINDS)
     check_instance("task", task, RetentionTask)
-    _check_sizes("`d`, `layers`, `batch`, `target_params`", kind, task.vocab, d, layers, heads, chunk, batch,
+    check_sizes("`d`, `layers`, `batch`, `target_params`", kind, task.vocab, d, layers, heads, chunk, batch,
                  task.length, target_params)
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
     check_bool("restart", restart)
@@ -194,10 +187,10 @@ def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int 
     model, d = _model_for(kind, task.vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
                           seed=seed, decay=decay)
     config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": task.vocab,
-              "decay": _decay_label(decay),
+              "decay": decay_label(decay),
               "task": task.kind, "max_delay": task.max_delay, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
-    optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
+    optimizer = sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     loss_fn = lambda m, b: sequence_loss(m, *b)
     model, history = train(model, loss_fn, optimizer, lambda k: task.batch(k, batch),
                            steps=steps, seed=seed, checkpoint=checkpoint, progress=progress, stop_after=stop_after,
@@ -254,7 +247,7 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
     configuration or vocabulary is refused unless `restart`."""
     kind = check_choice("model", kind, MODEL_KINDS)
     check_instance("data", data, CharData)
-    _check_sizes("`d`, `layers`, `batch`, `length`, `target_params`", kind, len(data.vocab), d, layers, heads, chunk,
+    check_sizes("`d`, `layers`, `batch`, `length`, `target_params`", kind, len(data.vocab), d, layers, heads, chunk,
                  batch, length, target_params)
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
     eval_every, eval_windows = check_int("eval_every", eval_every, 0), check_int("eval_windows", eval_windows)
@@ -266,14 +259,14 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
         model_options = dict(LM_ASSUMPTIONS) if kind == "astrosnn" else {}
     check_instance("model_options", model_options, dict, "a dict of build_model options or None")
     if decay is not None and kind in ("astrosnn", "lif"):
-        model_options = {**model_options, "decay": _decay_label(decay)}
+        model_options = {**model_options, "decay": decay_label(decay)}
     model, d = _model_for(kind, vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
                           seed=seed, decay=None, options=model_options)
     config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": vocab,
               "model_options": dict(model_options),
               "vocab": data.vocab.chars, "length": length, "steps": steps, "batch": batch,
               "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
-    optimizer = make_sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
+    optimizer = sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     _check_saved_vocab(checkpoint, config, restart)
     loss_fn = lambda m, b: sequence_loss(m, *b)
     eval_fn = (lambda m: bits_per_char(m, data, length=length, max_windows=eval_windows)) if eval_every else None
@@ -296,3 +289,36 @@ def sample_text(model, vocab: Vocab, prompt: str, n: int = 300, *, seed: int = 0
     ids = jnp.asarray(vocab.encode(prompt))
     # the temperature is an array: another value does not recompile
     return vocab.decode(generate(model, ids, int(n), jr.PRNGKey(seed), jnp.asarray(float(temperature))))
+
+
+# the models of `nam astrosnn lm`: every kind of MODEL_KINDS, and the AstroSNN variants (kind, build options):
+LM_VARIANTS = {
+    # the language-model assumptions (`LM_ASSUMPTIONS`, see `train_lm`)
+    "astrosnn": ("astrosnn", dict(LM_ASSUMPTIONS)),
+    # the default before the language-model study (Figure 1's membrane read, spiking keys and queries from
+    # the previous token, "wide" decays); still the network's default, used for retention
+    "astrosnn-membrane": ("astrosnn", {"read": "membrane", "kq_spiking": True, "key_shift": True,
+                                       "decay": "wide"}),
+}
+LM_MODELS = tuple(LM_VARIANTS) + MODEL_KINDS[1:]  # also the order of the tables
+
+
+def lm_variant(name):
+    """(kind, build options) of an lm model name."""
+    return LM_VARIANTS.get(name, (name, {}))
+
+
+def lm_assumptions(name):
+    """The AM-SU assumptions an lm model name resolves to (the network's defaults with the variant's options
+    applied; empty for models without astrocytes): kept with each run, so that a run made under other
+    defaults is not mistaken for one of this code."""
+    kind, build = lm_variant(name)
+    if kind != "astrosnn":
+        return {}
+    unit = build_model(kind, 8, 8, 1, key=jr.PRNGKey(0), chunk=8, **build).blocks[0].unit  # tiny: only its fields
+    return {"decays": [round(float(x), 6) for x in np.asarray(unit.decay)], "read": unit.read,
+            "kq_spiking": unit.kq_spiking, "key_shift": unit.key_shift, "write_gate": unit.w_g is not None,
+            "decay_gate": unit.w_f is not None, "normalise": unit.normalise, "read_norm": unit.read_gain is not None,
+            "reset": unit.reset, "surrogate": unit.surrogate, "alpha": unit.alpha, "heads": unit.heads}
+
+

@@ -10,3 +10,4 @@ from ._stability import (
     jacobian_spectrum as jacobian_spectrum,
 )
 from ._status import Status as Status, status_ok as status_ok
+from ._trajectory import euler_trajectory as euler_trajectory

@@ -146,13 +146,11 @@ def jacobian_spectrum(model, state: PyTree[Array], *, symmetric=False, tol=None,
       does not keep the square blocks symmetric at `state`.
     """
     check_instance("model", model, AbstractEnergyModel, "a continuous nam energy model (a nam.AbstractEnergyModel)")
-    symmetric = check_bool("symmetric", symmetric)
-    max_size = check_int("max_size", max_size)
+    symmetric, max_size = check_bool("symmetric", symmetric), check_int("max_size", max_size)
     if tol is not None:
         tol = check_number("tol", tol, minimum=0.0)
     state = _check_state(model, state, "state")
-    for leaf in jax.tree.leaves(state):
-        check_finite("state", leaf)
+    _ = [check_finite("state", leaf) for leaf in jax.tree.leaves(state)]
     leaves_with_paths = jax.tree_util.tree_flatten_with_path(state)[0]
     sizes = [int(np.prod(leaf.shape)) for _, leaf in leaves_with_paths]
     size = sum(sizes)
@@ -173,25 +171,36 @@ def jacobian_spectrum(model, state: PyTree[Array], *, symmetric=False, tol=None,
         square = symmetric and leaf.ndim == 2 and leaf.shape[0] == leaf.shape[1]
         bases.append(_symmetric_basis(leaf.shape[0]) if square else np.eye(n))
     if symmetric:
-        q = np.zeros((size, sum(b.shape[1] for b in bases)))
-        r = c = 0
-        for b in bases:
-            q[r:r + b.shape[0], c:c + b.shape[1]] = b
-            r, c = r + b.shape[0], c + b.shape[1]
-        jq = jac @ q
-        reduced = q.T @ jq
-        leak = np.max(np.abs(jq - q @ reduced), initial=0.0)
-        if leak > 1e3 * np.finfo(dtype).eps * max(1.0, np.max(np.abs(jac), initial=0.0)):
-            raise ValueError("`symmetric=True`: the vector field at `state` does not map symmetric perturbations "
-                             f"of the square blocks to symmetric ones (off-subspace part {leak:.3g}); use "
-                             "`symmetric=False`")
-        jac = reduced
+        jac = _restrict_symmetric(jac, bases, dtype)
 
     if tol is None:
         tol = float(np.sqrt(np.finfo(dtype).eps) * max(1.0, np.max(np.abs(jac), initial=0.0)))
     ev = _sorted_eigenvalues(jac)
     max_real, num_unstable = _summary(ev, tol)
 
+    return JacobianSpectrum(jacobian=jac, eigenvalues=ev, max_real=max_real, num_unstable=num_unstable, tol=tol,
+                            blocks=_block_spectra(jac, names, bases, tol), symmetric=symmetric)
+
+
+def _restrict_symmetric(jac: np.ndarray, bases: list, dtype) -> np.ndarray:
+    """Q^T J Q, Q the block-diagonal basis of `bases`; ValueError if J does not keep that subspace."""
+    q = np.zeros((jac.shape[0], sum(b.shape[1] for b in bases)))
+    r = c = 0
+    for b in bases:
+        q[r:r + b.shape[0], c:c + b.shape[1]] = b
+        r, c = r + b.shape[0], c + b.shape[1]
+    jq = jac @ q
+    reduced = q.T @ jq
+    leak = np.max(np.abs(jq - q @ reduced), initial=0.0)
+    if leak > 1e3 * np.finfo(dtype).eps * max(1.0, np.max(np.abs(jac), initial=0.0)):
+        raise ValueError("`symmetric=True`: the vector field at `state` does not map symmetric perturbations "
+                         f"of the square blocks to symmetric ones (off-subspace part {leak:.3g}); use "
+                         "`symmetric=False`")
+    return reduced
+
+
+def _block_spectra(jac: np.ndarray, names: list, bases: list, tol: float) -> dict:
+    """The spectrum of each diagonal block of `jac` (one state leaf, the others held fixed)."""
     blocks, start = {}, 0
     for name, b in zip(names, bases):
         m = b.shape[1]
@@ -199,5 +208,4 @@ def jacobian_spectrum(model, state: PyTree[Array], *, symmetric=False, tol=None,
         block_max, block_unstable = _summary(block_ev, tol)
         blocks[name] = BlockSpectrum(size=m, eigenvalues=block_ev, max_real=block_max, num_unstable=block_unstable)
         start += m
-    return JacobianSpectrum(jacobian=jac, eigenvalues=ev, max_real=max_real, num_unstable=num_unstable, tol=tol,
-                            blocks=blocks, symmetric=symmetric)
+    return blocks

@@ -1,35 +1,36 @@
-"""The experiments behind the `nam` commands, one module each, all with the same interface.
+"""The experiments behind the `nam` commands: one module each, every one a final subclass of
+`AbstractExperiment` (`_base.py`), a frozen dataclass of declared options (`option`) with `run`, `format`
+and `write`. The CLI (`nam._cli`) is generated from them; Python code makes one directly and runs it:
 
-Each module `nam.experiments.<name>` has:
+    from nam.experiments import Demo
+    experiment = Demo(n=64, k=4)
+    result = experiment.run()
+    print(experiment.format(result)); experiment.write(result, "my_demo")
 
-- `Spec` (or one spec class per task): a frozen dataclass of the experiment's options; the CLI builds it
-  from its flags, Python code builds it directly;
-- `run(spec, *, progress=True) -> result`: the computation (resuming from what `spec.out` holds, where the
-  experiment keeps checkpoints or partial results);
-- `format(result) -> str`: the text the CLI prints;
-- `write(result, out_dir) -> list[str]`: the files written (tables and results through `nam._io`:
-  atomic, strict JSON; figures by matplotlib), their paths in order.
-
-and, for the CLI, `ERRORS` (the exceptions that end a run with a one-line message and exit status 2),
-`describe(spec)` (the run header: a title and a dict, or None), `check(spec)` (checks that need the
-output folder, run before any compute) and `resume_hint(spec, error)` (what Ctrl-C kept, how to resume).
-
-The CLI (`nam._cli`) dispatches every command the same way: flags -> spec -> the output folder checked ->
-`check` -> header -> `run` -> print `format(result)` -> `write` -> print each written path. `nam sweep`
-keeps its own modes (merge, --plan, --report-only, --shard, several processes) in `nam._cli`; its
-`sweep` module here is the same interface over `nam.run_sweep`.
-
-The models, losses, training loops and figures these drive live in the library subpackages
-(`nam.learning`, `nam.spiking`, `nam.astrosnn`, `nam.sweep`); the data they read in `nam._data`.
+The models, losses, training loops and simulations they drive live in the library subpackages (`nam.models`,
+`nam.dynamics`, `nam.sweep`, `nam.learning`, `nam.spiking`, `nam.astrosnn`); the output folders, tables,
+resumable results files and figures of each command live here.
 """
 
-import importlib
+from ._base import AbstractExperiment as AbstractExperiment, Option as Option, option as option
+from .astrosnn_generate import AstroSNNGenerate as AstroSNNGenerate
+from .astrosnn_lm import AstroSNNLM as AstroSNNLM
+from .astrosnn_retention import AstroSNNRetention as AstroSNNRetention
+from .demo import Demo as Demo
+from .gordleeva import Gordleeva as Gordleeva
+from .learn_digits import LearnDigits as LearnDigits
+from .learn_gain import LearnGain as LearnGain
+from .learn_inpainting import LearnInpainting as LearnInpainting
+from .sweep import Sweep as Sweep
 
-EXPERIMENTS = ("demo", "sweep", "learn", "gordleeva", "astrosnn")
-
-
-def experiment(name: str):
-    """The module of the experiment behind `nam <name>` (imported on first use)."""
-    if name not in EXPERIMENTS:
-        raise ValueError(f"`name` must be one of {', '.join(EXPERIMENTS)}, got {name!r}")
-    return importlib.import_module(f"{__name__}.{name}")
+# every command, in the order of `nam --help`
+EXPERIMENTS: tuple[type[AbstractExperiment], ...] = (
+    Sweep, Demo, Gordleeva, LearnDigits, LearnInpainting, LearnGain, AstroSNNRetention, AstroSNNLM,
+    AstroSNNGenerate)
+# the commands that group several experiments (`nam learn digits`), and their one-line help
+GROUPS = {
+    "learn": "learn astrocyte tensors and other parameters by differentiating through the dynamics: digits, "
+             "inpainting, gain",
+    "astrosnn": "AstroSNN (astrocyte-modulated spiking units) against LIF-SNN, LSTM and transformer baselines at "
+                "equal parameters: retention, language modelling, generation",
+}

@@ -1,10 +1,11 @@
 """The retrieval demo (`nam demo`): every model in the toolkit stores the same random memories and retrieves
-them from corrupted cues; a table is printed and figures are written. The interface of
-`nam.experiments`: `Spec`, `run`, `format`, `write`."""
+them from corrupted cues; a table is printed and figures are written. The experiment is
+`Demo`."""
 
 import dataclasses
 import os
 import time
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +15,7 @@ from tqdm import tqdm
 
 from .._checks import check_instance, check_int, check_memory, check_number
 from .._io import write_json
+from ._base import AbstractExperiment, option
 from .._patterns import flip_bits, random_patterns
 from ..dynamics._binary import retrieve_binary
 from ..dynamics._config import SolverConfig
@@ -52,16 +54,11 @@ def _models(xi):
     }
 
 
-def run_demo(n: int = 100, k: int = 10, rho: float = 0.15, trials: int = 16, seed: int = 0,
-             config: SolverConfig | None = None, progress: bool = True):
+def _run_demo(n: int, k: int, rho: float, trials: int, seed: int, config: SolverConfig | None = None,
+              progress: bool = True):
     """Store K random memories of N bits in every model; retrieve `trials` cues with round(rho N) flipped
-    bits. Returns (rows, example) where `example` holds one full-model energy trace for plotting."""
-    n, k = check_int("n", n, 2), check_int("k", k)
-    trials, seed = check_int("trials", trials), check_int("seed", seed, 0)
-    rho = check_number("rho", rho, minimum=0.0, maximum=0.5, open_max=True)
-    # the memories and cues, and one cue of the full model (N + 2 N^2 numbers) in about 12 solver copies
-    check_memory("`n`, `k`, `trials`", 8 * (2 * k * n + 2 * trials * n + 12 * (2 * n * n + n)),
-                 "the demo (memories, cues and the full model's state)")
+    bits. Returns (rows, example) where `example` holds one full-model energy trace for plotting. The
+    options are checked by `Demo`."""
     config = (SolverConfig("tsit5", t1=50.0, max_steps=4000) if config is None
               else check_instance("config", config, SolverConfig))
     key = jr.PRNGKey(seed)
@@ -152,21 +149,7 @@ def write_outputs(rows, example, out_dir: str) -> list[str]:
     return [table, png]
 
 
-# --- the experiment interface (`nam.experiments`) -------------------------------------------------------------
-
-ERRORS = (ValueError,)  # sizes that cannot fit in memory
-
-
-@dataclasses.dataclass(frozen=True)
-class Spec:
-    """The options of `nam demo`."""
-
-    n: int = 100
-    k: int = 10
-    rho: float = 0.15
-    trials: int = 16
-    seed: int = 0
-    out: str = "nam_output/demo"
+# --- the experiment (`nam demo`) ---------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,27 +160,45 @@ class DemoResult:
     example: dict
 
 
-def run(spec: Spec, *, progress: bool = True) -> DemoResult:
-    rows, example = run_demo(n=spec.n, k=spec.k, rho=spec.rho, trials=spec.trials, seed=spec.seed,
-                             progress=progress)
-    return DemoResult(rows, example)
+@dataclasses.dataclass(frozen=True)
+class Demo(AbstractExperiment):
+    """`nam demo`: random memories stored in every model and retrieved from corrupted cues."""
 
+    command: ClassVar[str] = "demo"
+    summary: ClassVar[str] = "store random memories in every model and retrieve them from corrupted cues"
+    description: ClassVar[str] = ("Store K random +-1 memories in N neurons in every model (classical Hopfield, "
+                                  "DAM, hidden-neuron DAM, effective and full neuron-astrocyte networks), retrieve "
+                                  "them from cues with round(rho N) bits flipped, print the table, draw the figure.")
 
-def format(result: DemoResult) -> str:
-    return format_table(result.rows)
+    n: int = option(100, "neurons N (at least 2)")
+    k: int = option(10, "memories K")
+    rho: float = option(0.15, "fraction of bits flipped in each cue, an exact count round(rho N), in [0, 0.5)")
+    trials: int = option(16, "cues per model")
+    seed: int = option(0, "random seed")
+    out: str = option("nam_output/demo", "output folder")
 
+    def __post_init__(self):
+        check_int("n", self.n, minimum=2)
+        check_int("k", self.k)
+        check_number("rho", self.rho, minimum=0.0, maximum=0.5, open_max=True)
+        check_int("trials", self.trials)
+        check_int("seed", self.seed, minimum=0)
+        check_instance("out", self.out, str, "a folder path")
+        # the memories and cues, and one cue of the full model (N + 2 N^2 numbers) in about 12 solver copies
+        check_memory("`n`, `k`, `trials`", 8 * (2 * self.k * self.n + 2 * self.trials * self.n
+                                                + 12 * (2 * self.n * self.n + self.n)),
+                     "the demo (memories, cues and the full model's state)")
 
-def write(result: DemoResult, out_dir: str) -> list[str]:
-    return write_outputs(result.rows, result.example, out_dir)
+    def run(self, *, progress: bool = True) -> DemoResult:
+        rows, example = _run_demo(n=self.n, k=self.k, rho=self.rho, trials=self.trials, seed=self.seed,
+                                 progress=progress)
+        return DemoResult(rows, example)
 
+    def format(self, result: DemoResult) -> str:
+        return format_table(result.rows)
 
-def describe(spec: Spec):
-    return None  # a short run: no header
+    def write(self, result: DemoResult, out_dir: str | None) -> list[str]:
+        return write_outputs(result.rows, result.example, self.out if out_dir is None else out_dir)
 
-
-def check(spec: Spec) -> None:
-    pass
-
-
-def resume_hint(spec: Spec, error: BaseException) -> str:
-    return "the demo keeps no partial results, nothing was saved; run it again"
+    def resume_hint(self, error: BaseException) -> str:
+        return "the demo keeps no partial results, nothing was saved; run it again"

@@ -100,10 +100,6 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
     def n(self) -> int:
         return self.params.shape[-1]
 
-    @property
-    def rank(self) -> int:
-        return self.params.shape[0]
-
     def mats(self) -> Float[Array, "r n n"]:
         """The symmetric M_r."""
         if self.form == "outer":

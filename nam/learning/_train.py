@@ -51,21 +51,43 @@ class TrainState(eqx.Module):
     key: PRNGKeyArray
 
 
-def make_optimizer(name="adam", learning_rate=1e-2, **kwargs) -> optax.GradientTransformation:
-    """An optax optimizer by name ("adam", "adamw", "sgd", "rmsprop", ...: any `optax.<name>`), with a
-    checked learning rate.
+def make_optimizer(name: str = "adam", learning_rate: float | int = 1e-2, *, schedule_steps: int | None = None,
+                   warmup: int = 100, clip: float | int | None = None, weight_decay: float | int | None = None,
+                   **kwargs) -> optax.GradientTransformation:
+    """The one optimizer factory: an optax optimizer by name, with a checked learning rate and, optionally,
+    a warm-up/cosine schedule, global-norm clipping and weight decay on matrices only.
 
-    **Arguments:** `name`: an optax optimizer's name; `learning_rate`: > 0; `**kwargs`: its other
-    arguments.
+    **Arguments:**
 
-    **Returns:** an optax `GradientTransformation`.
+    - `name`: any `optax.<name>` optimizer ("adam", "adamw", "sgd", "rmsprop", ...).
+    - `learning_rate`: the (peak) learning rate, > 0.
+    - `schedule_steps`: when given, the rate warms up linearly from 0 over min(`warmup`, steps / 10) steps,
+      then decays along a cosine to a tenth of its peak at `schedule_steps` (the sequence models' schedule).
+    - `warmup`: the warm-up steps of that schedule.
+    - `clip`: when given, gradients are clipped to this global norm first.
+    - `weight_decay`: when given (adamw), decoupled weight decay on the parameters with two or more
+      dimensions only (not on biases, gains or decays).
+    - `**kwargs`: passed to the optax optimizer.
+
+    **Returns:** an `optax.GradientTransformation`.
     """
     learning_rate = check_number("learning_rate", learning_rate, minimum=0.0, open_min=True)
     check_instance("optimizer", name, str, "the name of an optax optimizer (e.g. 'adam', 'sgd')")
     factory = getattr(optax, name, None) if not name.startswith("_") else None
     if not callable(factory) or isinstance(factory, type):
         raise ValueError(f"`optimizer` must name an optax optimizer (e.g. 'adam', 'sgd'), got {name!r}")
-    return factory(learning_rate, **kwargs)
+    rate: float | optax.Schedule = learning_rate
+    if schedule_steps is not None:
+        steps, warmup = check_int("schedule_steps", schedule_steps), check_int("warmup", warmup, 0)
+        rate = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(warmup, max(steps // 10, 1)),
+                                                  max(steps, 2), learning_rate / 10)
+    if weight_decay is not None:
+        kwargs |= {"weight_decay": check_number("weight_decay", weight_decay, minimum=0.0),
+                   "mask": lambda p: jax.tree.map(lambda x: x.ndim >= 2, p)}
+    optimizer = factory(rate, **kwargs)
+    if clip is None:
+        return optimizer
+    return optax.chain(optax.clip_by_global_norm(check_number("clip", clip, minimum=0.0, open_min=True)), optimizer)
 
 
 # --- checkpoints that verify themselves ----------------------------------------------------------------------
@@ -213,6 +235,50 @@ def _config_diff(saved: dict, now: dict) -> dict:
     return {k: (saved.get(k), now.get(k)) for k in keys if saved.get(k) != now.get(k)}
 
 
+def _interrupted(step: int, steps: int, checkpoint: str | None) -> str:
+    where = "(no checkpoint: nothing saved)" if checkpoint is None else f"; the completed steps are saved in {checkpoint}"
+    return f"training interrupted at step {step} of {steps}{' ' if checkpoint is None else ''}{where}"
+
+
+def _check_train(params, loss_fn, optimizer, sample_batch, steps, seed, checkpoint, checkpoint_every, eval_fn,
+                 eval_every, progress, stop_after, config, restart) -> tuple[dict, str | None]:
+    """`train`'s arguments checked before any work; returns (config as it reads back from JSON, checkpoint)."""
+    check_int("steps", steps)
+    check_int("seed", seed, 0)
+    check_int("checkpoint_every", checkpoint_every)
+    check_int("eval_every", eval_every, 0)
+    if stop_after is not None:
+        check_int("stop_after", stop_after, 0)
+    check_bool("progress", progress)
+    check_bool("restart", restart)
+    check_callable("loss_fn", loss_fn)
+    check_callable("sample_batch", sample_batch)
+    if eval_fn is not None:
+        check_callable("eval_fn", eval_fn)
+    check_instance("optimizer", optimizer, optax.GradientTransformation)
+    if not jax.tree.leaves(eqx.filter(params, eqx.is_inexact_array)):
+        raise ValueError("`params` must hold at least one floating-point array to train")
+    check_instance("config", {} if config is None else config, dict, "a dict")
+    try:
+        config = json.loads(json.dumps(config or {}))  # as it will read back from the checkpoint (tuples -> lists)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"`config` must be JSON-serialisable ({e})") from None
+    return config, None if checkpoint is None else check_output_file("checkpoint", checkpoint)
+
+
+def _resume(checkpoint: str, state: "TrainState", saved_config: dict) -> tuple["TrainState", list]:
+    """The state and history of `checkpoint`, refused (`CheckpointError`) if it was written with another
+    configuration."""
+    header = _read(checkpoint)[0]
+    diff = _config_diff(header["config"].get("run", {}), saved_config["run"])
+    diff.update(_config_diff(header["config"].get("train", {}), saved_config["train"]))
+    if diff:
+        raise CheckpointError(f"checkpoint {checkpoint} was written with another configuration (saved, now): "
+                              f"{diff}; use another path, or restart=True (--restart) to overwrite it")
+    state, history, _ = load_checkpoint(checkpoint, state)
+    return state, history
+
+
 def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint=None, checkpoint_every=50,
           eval_fn=None, eval_every=0, progress=True, stop_after=None, config=None, restart=False):
     """Minimise `loss_fn(params, batch) -> (loss, aux)` for `steps` optax steps.
@@ -241,42 +307,14 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
     **Returns:** `(params, history)`: the trained parameters, and one dict per step s with "step", "loss"
     (of the parameters before update s) and the eval results, plus the final eval record.
     """
-    steps = check_int("steps", steps)
-    seed = check_int("seed", seed, 0)
-    checkpoint_every = check_int("checkpoint_every", checkpoint_every)
-    eval_every = check_int("eval_every", eval_every, 0)
-    if stop_after is not None:
-        check_int("stop_after", stop_after, 0)
-    check_bool("progress", progress)
-    check_bool("restart", restart)
-    check_callable("loss_fn", loss_fn)
-    check_callable("sample_batch", sample_batch)
-    if eval_fn is not None:
-        check_callable("eval_fn", eval_fn)
-    check_instance("optimizer", optimizer, optax.GradientTransformation)
-    if not jax.tree.leaves(eqx.filter(params, eqx.is_inexact_array)):
-        raise ValueError("`params` must hold at least one floating-point array to train")
-    if config is None:
-        config = {}
-    check_instance("config", config, dict, "a dict")
-    try:
-        config = json.loads(json.dumps(config))  # as it will read back from the checkpoint (tuples -> lists)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"`config` must be JSON-serialisable ({e})") from None
-    if checkpoint is not None:
-        checkpoint = check_output_file("checkpoint", checkpoint)
+    config, checkpoint = _check_train(params, loss_fn, optimizer, sample_batch, steps, seed, checkpoint,
+                                      checkpoint_every, eval_fn, eval_every, progress, stop_after, config, restart)
     state = TrainState(params=params, opt_state=optimizer.init(eqx.filter(params, eqx.is_array)),
                        step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(seed))
     saved_config = {"run": config, "train": {"steps": steps, "seed": seed, "arrays": _structure(state)}}
     history: list = []
     if checkpoint is not None and os.path.exists(checkpoint) and not restart:
-        header = _read(checkpoint)[0]
-        diff = _config_diff(header["config"].get("run", {}), config)
-        diff.update(_config_diff(header["config"].get("train", {}), saved_config["train"]))
-        if diff:
-            raise CheckpointError(f"checkpoint {checkpoint} was written with another configuration (saved, now): "
-                                  f"{diff}; use another path, or restart=True (--restart) to overwrite it")
-        state, history, _ = load_checkpoint(checkpoint, state)
+        state, history = _resume(checkpoint, state, saved_config)
         logger.info("train: resuming from %s at step %d of %d", checkpoint, int(state.step), steps)
 
     def save(state, history):
@@ -318,12 +356,8 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
                 save(state, history)
     except KeyboardInterrupt:
         bar.close()
-        if checkpoint is None:
-            raise KeyboardInterrupt(f"training interrupted at step {int(state.step)} of {steps} (no checkpoint: "
-                                    "nothing saved)") from None
         save(state, history)
-        raise KeyboardInterrupt(f"training interrupted at step {int(state.step)} of {steps}; the completed steps are "
-                                f"saved in {checkpoint}") from None
+        raise KeyboardInterrupt(_interrupted(int(state.step), steps, checkpoint)) from None
     finally:
         bar.close()
     if eval_fn is not None:  # step records hold pre-update steps and load drops a final record: no duplicate

@@ -48,10 +48,6 @@ class AbstractEnergyModel(eqx.Module):
         """tau per block (same structure as `state`, 0-d arrays)."""
 
     @abc.abstractmethod
-    def gradient_factors(self) -> PyTree[Array]:
-        """c per block: drive = -c dE/d(activations) (1 for vectors, 2 for symmetric matrices)."""
-
-    @abc.abstractmethod
     def init_state(self, cue: Float[Array, " n"]) -> PyTree[Array]:
         """The initial state with the neurons at `cue` and the other blocks at a closed-form value."""
 
@@ -125,9 +121,6 @@ class AbstractSingleLayerModel(AbstractEnergyModel):
 
     def time_constants(self) -> Float[Array, ""]:
         return self.tau
-
-    def gradient_factors(self) -> Float[Array, ""]:
-        return jnp.asarray(1.0)
 
     def init_state(self, cue: Float[Array, " n"]) -> Float[Array, " n"]:
         """The neurons at the cue (there is no other block)."""

@@ -80,9 +80,6 @@ class HiddenNeuronDAM(AbstractEnergyModel):
     def time_constants(self):
         return HiddenState(self.tau_f, self.tau_h)
 
-    def gradient_factors(self):
-        return HiddenState(jnp.asarray(1.0), jnp.asarray(1.0))
-
     def init_state(self, cue):
         """Features at the cue, hidden neurons at their fixed point given them (h = Xi g(v))."""
         v = check_vector("cue", cue, self.n)

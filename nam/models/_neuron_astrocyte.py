@@ -120,9 +120,6 @@ class NeuronAstrocyte(AbstractEnergyModel):
     def time_constants(self):
         return NeuronAstrocyteState(self.tau_n, self.tau_s, self.tau_p)
 
-    def gradient_factors(self):
-        return NeuronAstrocyteState(jnp.asarray(1.0), jnp.asarray(2.0), jnp.asarray(2.0))
-
     def init_state(self, cue):
         """Appendix D: neurons clamped at the cue, synapses and processes at the algebraic fixed point
         of their equations without leak, as in the authors' tutorial:

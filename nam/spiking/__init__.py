@@ -3,7 +3,8 @@
 `_units.py`: the Izhikevich neuron and the Li-Rinzel astrocyte; `_network.py`: the 40 x 40 / 13 x 13
 network, its coupling rules and the fixed-step simulation (jit, vmap over trials); `_protocol.py`:
 digit images, noise, the training/test protocol, balanced accuracy and batched trials;
-`_experiments.py`: the paper's experiments and figures (`nam gordleeva`).
+`_curves.py`: the paper's experiments as computations (their tables and figures: `nam gordleeva`,
+`nam.experiments.gordleeva`).
 """
 
 from ._network import (
@@ -25,4 +26,4 @@ from ._protocol import (
     run_trials as run_trials,
 )
 from ._units import Izhikevich as Izhikevich, LiRinzel as LiRinzel
-from ._experiments import without_astrocytes as without_astrocytes
+from ._curves import run_experiments as run_experiments, without_astrocytes as without_astrocytes

@@ -1,5 +1,11 @@
 """Capacity-scaling sweeps (`nam sweep`). A namespace of `nam` (`nam.sweep.<name>`); its names are also flat
-in `nam`."""
+in `nam` (but the registry's: `nam.sweep.SweepModel`, `REGISTRY`, `register_sweep_model`).
+
+The pipeline, one job per module, data flowing one way: `_spec` (what to measure) -> `_registry` (everything
+model-specific) -> `_plan` (capacity ladder, memory) -> `_programs` (the compiled-program cache) ->
+`_kernels` (the binary and continuous integrators) -> `_measure` (one row) -> `_store` (rows.csv, resume,
+shards) -> `_scheduler` (threads, processes) -> `_engine` (the search loop, run records, merge, fits) ->
+`_report` (tables, figures)."""
 
 from ._distributed import initialize_distributed as initialize_distributed
 from ._engine import (
@@ -10,6 +16,7 @@ from ._engine import (
     run_sweep as run_sweep,
 )
 from ._plan import format_plan as format_plan, plan_sweep as plan_sweep
+from ._registry import REGISTRY as REGISTRY, SweepModel as SweepModel, register_sweep_model as register_sweep_model
 from ._scheduler import shard_pairs as shard_pairs
 from ._store import SpecMismatch as SpecMismatch
 from ._report import format_summary as format_summary, write_sweep_figures as write_sweep_figures

@@ -251,6 +251,94 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
     return result
 
 
+class _Rows:
+    """The rows of one sweep run, shared by its worker threads: stored rows are reused, a new row is measured
+    once (its slot reserved first, so `max_new_rows` holds across workers) and the table is rewritten as each
+    one finishes."""
+
+    def __init__(self, spec: SweepSpec, rows: list, out_dir: str | None, write: bool, max_new_rows: int | None):
+        self.spec, self.out_dir, self.write, self.max_new_rows = spec, out_dir, write, max_new_rows
+        self.cache = {tuple(r[f] for f in KEY_FIELDS): r for r in rows}
+        self.rows = list(rows)
+        self.lock, self.stop = threading.Lock(), threading.Event()
+        self.new = 0
+
+    def get(self, name: str, n: int, k: int, b: int, cap: int, words: int, order: dict) -> dict:
+        key = (name, n, k, self.spec.rho, self.spec.seed, b)
+        with self.lock:
+            stored = self.cache.get(key)
+            if stored is None:
+                if self.stop.is_set():
+                    raise SweepInterrupted("stopped")
+                if self.max_new_rows is not None and self.new >= self.max_new_rows:
+                    raise SweepInterrupted(f"stopped after {self.new} new rows")
+                self.new += 1  # reserved before measuring, so the limit holds across workers
+        if stored is None:
+            row = measure_row(self.spec, name, n, k, b, cap=cap, words=words)
+            with self.lock:
+                self.cache[key] = stored = row
+                self.rows.append(row)
+                if self.out_dir is not None and self.write:
+                    atomic_write(os.path.join(self.out_dir, "rows.csv"), rows_csv(self.rows))
+        order.setdefault(key)
+        return stored
+
+
+def _summary_row(spec: SweepSpec, name: str, n: int, res, read: list, near: list) -> dict:
+    """One (model, N)'s line of summary.csv from its search result and the rows it read."""
+    sweep_model = REGISTRY[name]
+    units = sweep_model.units(n, res.k_star)
+    return {
+        "model": name, "n": n, "k_star": res.k_star, "ci_low": res.ci[0], "ci_high": res.ci[1],
+        "status": _credible(res), "loads_measured": len(res.points), "criterion": spec.criterion,
+        "theory": sweep_model.theory_k(n, spec.rho),
+        "theory_fixed_point": sweep_model.fixed_point_k(n),
+        "units": units, "k_star_per_unit": res.k_star / units,
+        "per_unit_low": res.ci[0] / sweep_model.units(n, res.ci[0]),
+        "per_unit_high": res.ci[1] / sweep_model.units(n, res.ci[1]),
+        # cue runs that ended without their steady state (step or sweep limit, non-finite): over the two
+        # loads bracketing K*, and over every load of the search
+        "no_steady": _unsettled(near), "no_steady_all": _unsettled(read),
+    }
+
+
+def _search(spec: SweepSpec, rows: _Rows, pair: tuple[str, int]) -> tuple[dict, list]:
+    """One (model, N)'s search for K*: its summary line and the keys of the rows it read, in its order."""
+    name, n = pair
+    k0 = first_load(spec, name, n)
+    base, words = ladder(spec, name, n, k0), program_words(spec, name, n)
+    column = {"retrieved": "retrieved", "fixed_point": "fixed_points"}[spec.criterion]
+    order: dict = {}  # the rows this search read, in its order
+
+    def evaluate(k):
+        cap = rung(name, base, k)
+        batch_rows = [rows.get(name, n, k, b, cap, words, order) for b in range(spec.trials // spec.batch)]
+        hits, trials = sum(r[column] for r in batch_rows), sum(r["trials"] for r in batch_rows)
+        clusters = [c for r in batch_rows for c in set_counts(r, column)]
+        # trials sharing memories are resampled by memory set in the interval's bootstrap
+        return (hits, trials, clusters) if clusters else (hits, trials)
+
+    res = find_crossing(evaluate, k0, level=spec.level, rel_tol=spec.rel_tol, max_evals=spec.max_evals,
+                        k_max=spec.k_max, seed=spec.seed)
+    read = [rows.cache[key] for key in order]
+    near = [r for r in read if res.bracket is not None and r["k"] in res.bracket]
+    return _summary_row(spec, name, n, res, read, near), list(order)
+
+
+def _write_tables(out_dir: str, cache: dict, order: dict, summary: list, fits: list) -> None:
+    """rows.csv (the rows the searches read, in the order one uninterrupted one-worker run measures them, then
+    any others the folder held), summary.csv and fits.csv (removed when empty: an earlier run's table would no
+    longer describe this folder)."""
+    ordered = [cache[key] for key in order] + [r for key, r in cache.items() if key not in order]
+    atomic_write(os.path.join(out_dir, "rows.csv"), rows_csv(ordered))
+    for fname, table in (("summary.csv", summary), ("fits.csv", fits)):
+        path = os.path.join(out_dir, fname)
+        if table:
+            atomic_write(path, rows_csv(table, list(table[0])))
+        elif os.path.exists(path):
+            os.remove(path)
+
+
 def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: int | None,
          write: bool, shard: tuple[int, int] | None = None, rows: list | None = None,
          workers: int = 1) -> SweepResult:
@@ -268,100 +356,28 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
         workers = 1
     if rows is None:
         rows = broadcast_rows(lambda: open_output(spec, out_dir, write, shard)) if out_dir is not None else []
-    cache = {tuple(r[f] for f in KEY_FIELDS): r for r in rows}
-    rows = list(rows)
-    lock = threading.Lock()
-    stop = threading.Event()
-    counter = {"new": 0}
-    n_batches = spec.trials // spec.batch
-    column = {"retrieved": "retrieved", "fixed_point": "fixed_points"}[spec.criterion]
-
-    def get_row(name, n, k, b, cap, words, order):
-        key = (name, n, k, spec.rho, spec.seed, b)
-        with lock:
-            stored = cache.get(key)
-            if stored is None:
-                if stop.is_set():
-                    raise SweepInterrupted("stopped")
-                if max_new_rows is not None and counter["new"] >= max_new_rows:
-                    raise SweepInterrupted(f"stopped after {counter['new']} new rows")
-                counter["new"] += 1  # reserved before measuring, so the limit holds across workers
-        if stored is None:
-            row = measure_row(spec, name, n, k, b, cap=cap, words=words)
-            with lock:
-                cache[key] = stored = row
-                rows.append(row)
-                if out_dir is not None and write:
-                    atomic_write(os.path.join(out_dir, "rows.csv"), rows_csv(rows))
-        order.setdefault(key)
-        return stored
-
-    def search(pair):
-        name, n = pair
-        sweep_model = REGISTRY[name]
-        k0 = first_load(spec, name, n)
-        base, words = ladder(spec, name, n, k0), program_words(spec, name, n)
-        order: dict = {}  # the rows this search read, in its order
-
-        def evaluate(k):
-            cap = rung(name, base, k)
-            batch_rows = [get_row(name, n, k, b, cap, words, order) for b in range(n_batches)]
-            hits, trials = sum(r[column] for r in batch_rows), sum(r["trials"] for r in batch_rows)
-            clusters = [c for r in batch_rows for c in set_counts(r, column)]
-            # trials sharing memories are resampled by memory set in the interval's bootstrap
-            return (hits, trials, clusters) if clusters else (hits, trials)
-
-        res = find_crossing(evaluate, k0, level=spec.level, rel_tol=spec.rel_tol, max_evals=spec.max_evals,
-                            k_max=spec.k_max, seed=spec.seed)
-        units = sweep_model.units(n, res.k_star)
-        read = [cache[key] for key in order]
-        near = [r for r in read if res.bracket is not None and r["k"] in res.bracket]
-        return {
-            "model": name, "n": n, "k_star": res.k_star, "ci_low": res.ci[0], "ci_high": res.ci[1],
-            "status": _credible(res), "loads_measured": len(res.points), "criterion": spec.criterion,
-            "theory": sweep_model.theory_k(n, spec.rho),
-            "theory_fixed_point": sweep_model.fixed_point_k(n),
-            "units": units, "k_star_per_unit": res.k_star / units,
-            "per_unit_low": res.ci[0] / sweep_model.units(n, res.ci[0]),
-            "per_unit_high": res.ci[1] / sweep_model.units(n, res.ci[1]),
-            # cue runs that ended without their steady state (step or sweep limit, non-finite): over the two
-            # loads bracketing K*, and over every load of the search
-            "no_steady": _unsettled(near), "no_steady_all": _unsettled(read),
-        }, list(order)
-
+    table = _Rows(spec, rows, out_dir, write, max_new_rows)
     pairs = ([(name, n) for name, ns in spec.n_grid.items() for n in ns] if shard is None
              else shard_pairs(spec, *shard))
     if max_new_rows != 0 and workers > 1:
-        precompile(spec, pairs, cache, workers)
-    results = run_searches(spec, pairs, search, workers=workers, progress=progress and lead, stop=stop)
+        precompile(spec, pairs, table.cache, workers)
+    results = run_searches(spec, pairs, lambda pair: _search(spec, table, pair), workers=workers,
+                           progress=progress and lead, stop=table.stop)
     summary = [results[p][0] for p in pairs]
     order = {key: None for p in pairs for key in results[p][1]}
-    new_rows = counter["new"]
     fits = fit_laws(summary, spec.rho) if shard is None else []
     wall = time.perf_counter() - t_start
     record = _record(wall, {key: STATS[key] - stats0[key] for key in STATS})
-    record["compile_wall_seconds"] = round(compile_wall(t_start), 2)
-    record["rows_measured"] = new_rows
-    record["rows_reused"] = len(order) - new_rows
-    logger.info("sweep: %d (model, N) searches, %d rows measured, %d reused%s, %.1f s wall", len(pairs), new_rows,
-                len(order) - new_rows, f" from {out_dir}" if out_dir is not None else "", wall)
-    record["processes"] = jax.process_count()
-    record["workers"] = workers
+    record |= {"compile_wall_seconds": round(compile_wall(t_start), 2), "rows_measured": table.new,
+               "rows_reused": len(order) - table.new, "processes": jax.process_count(), "workers": workers}
+    logger.info("sweep: %d (model, N) searches, %d rows measured, %d reused%s, %.1f s wall", len(pairs), table.new,
+                len(order) - table.new, f" from {out_dir}" if out_dir is not None else "", wall)
     if shard is not None:
         record["shard"] = f"{shard[0]}/{shard[1]}"
     if out_dir is not None and write:
-        # the rows the searches read, in the order one uninterrupted one-worker run measures them, then any
-        # others the folder held
-        ordered = [cache[key] for key in order] + [r for key, r in cache.items() if key not in order]
-        atomic_write(os.path.join(out_dir, "rows.csv"), rows_csv(ordered))
-        for fname, table in (("summary.csv", summary), ("fits.csv", fits)):
-            path = os.path.join(out_dir, fname)
-            if table:
-                atomic_write(path, rows_csv(table, list(table[0])))
-            elif os.path.exists(path):
-                os.remove(path)  # an earlier run's table would no longer describe this folder
+        _write_tables(out_dir, table.cache, order, summary, fits)
         record = _write_record(out_dir, record)
-    return SweepResult(rows=[cache[key] for key in order], summary=summary, fits=fits, out_dir=out_dir,
+    return SweepResult(rows=[table.cache[key] for key in order], summary=summary, fits=fits, out_dir=out_dir,
                        record=record)
 
 

@@ -26,8 +26,8 @@ rough guide to the run time, and what `shard_pairs` balances job-array shards by
 """
 
 import math
-import os
 
+from .._checks import available_memory
 from ._registry import REGISTRY
 from ._spec import SweepSpec
 
@@ -108,22 +108,6 @@ def rung(name: str, base: int, k: int) -> int:
 
 
 DEFAULT_RATE = {"binary": 3e8, "continuous": 5e7}  # a model whose registry entry has no measured rate
-
-
-def available_memory() -> tuple[int | None, str]:
-    """(bytes, where): the default device's memory when it reports one, else this machine's RAM."""
-    import jax
-
-    try:
-        stats = jax.devices()[0].memory_stats() or {}
-        if stats.get("bytes_limit"):
-            return int(stats["bytes_limit"]), f"{jax.devices()[0].device_kind} memory"
-    except Exception:  # noqa: BLE001 - CPU devices report none
-        pass
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "RAM"
-    except (ValueError, OSError, AttributeError):
-        return None, "memory"
 
 
 def plan_sweep(spec: SweepSpec) -> list[dict]:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 import jax.numpy as jnp
 import numpy as np
 
+from .._checks import check_bool, check_callable, check_choice, check_instance
 from .._lagrangians import LogCosh, RectifiedPower
 from ..capacity._self_coupling import self_coupling_capacity
 from ..capacity._theory import fixed_point_capacity, no_error_capacity
@@ -201,3 +202,36 @@ REGISTRY: dict[str, SweepModel] = {
 
 CLAIM_REFERENCE = "hidden_dam"  # the paper's claim compares memories per compute unit against this model
 CLAIM_MODELS = ("dam4", "na_effective_distinct")  # the quartic models whose theory passes it (per-unit figure)
+
+
+def register_sweep_model(model: SweepModel, *, replace: bool = False) -> SweepModel:
+    """Add `model` to the models `nam.run_sweep` (and `nam sweep --models`) can measure: the one entry a new
+    sweep model needs (its theory, units, rates and labels are its fields).
+
+    **Arguments:**
+
+    - `model`: a `nam.sweep.SweepModel`; a continuous one needs `build(patterns, mask)` returning a
+      `nam.AbstractEnergyModel` whose `mask` (K,) switches padding memories off.
+    - `replace`: allow replacing a model of the same name (default: refused).
+
+    **Returns:** `model`.
+
+    **Raises:** TypeError if `model` is not a `SweepModel` or a field has the wrong type; ValueError for an
+    empty or taken name, an unknown `kind` or `fit`, a continuous model without `build`.
+    """
+    check_instance("model", model, SweepModel, "a nam.sweep.SweepModel")
+    check_instance("model.name", model.name, str, "a name")
+    if not model.name or "," in model.name or "=" in model.name:
+        raise ValueError(f"`model.name` must be a non-empty name without ',' or '=', got {model.name!r}")
+    if model.name in REGISTRY and not check_bool("replace", replace):
+        raise ValueError(f"`model.name`: a sweep model named {model.name!r} exists; pass replace=True to replace it")
+    check_choice("model.kind", model.kind, ("binary", "continuous"))
+    check_choice("model.fit", model.fit, ("power", "exponential"))
+    for name in ("units", "theory"):
+        check_callable(f"model.{name}", getattr(model, name))
+    if model.continuous:
+        check_callable("model.build", model.build)
+    elif model.degree is None and model.fit != "exponential":
+        raise ValueError("`model.degree`: a binary model needs its interaction degree (F = z^degree)")
+    REGISTRY[model.name] = model
+    return model

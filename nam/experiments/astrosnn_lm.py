@@ -1,181 +1,108 @@
-"""The experiments behind `nam astrosnn` (through `nam.experiments.astrosnn`): retention accuracy against
-delay and character-level language modelling for AstroSNN and its baselines at a matched parameter
-count, with their resumable result files, text tables and figures. Training and evaluation are in
-`_training.py`.
-"""
+"""Character language models (`nam astrosnn lm`): AstroSNN (Shen et al.) and its baselines on Tiny Shakespeare
+and a held-out corpus of Python source, several seeds, every model at the width nearest a parameter count; a
+results file per run in `out/runs`, `out/lm.json` with the summary, samples and a figure."""
 
-import json
+import dataclasses
 import os
 import time
+from typing import ClassVar
 
-import equinox as eqx
-import jax.random as jr
 import numpy as np
 
-from .._checks import ArgumentTypeError, check_bool, check_choices, check_instance, check_int, check_output_dir
-from .._io import write_json
+from .._checks import (ArgumentTypeError, check_bool, check_choices, check_instance, check_int, check_output_dir)
 from .._data import CORPORA
-from ._diagnostics import astrocyte_trace, remove_astrocyte_read
-from ._models import MODEL_KINDS, build_model, parameter_count
-from ._tasks import RetentionTask
-from ._text import CharData, load_text
-from ._training import (LM_ASSUMPTIONS, _check_sizes, _decay_label, bits_per_char, retention_accuracy, sample_text,
-                        train_lm, train_retention)
+from .._io import atomic_write, write_json
+from ..astrosnn._diagnostics import astrocyte_trace, remove_astrocyte_read
+from ..astrosnn._text import CharData, load_text
+from ..astrosnn._training import (LM_MODELS, bits_per_char, check_sizes, lm_assumptions, lm_variant, sample_text,
+                                  train_lm)
+from ..learning._train import NonFiniteLoss
+from ._base import AbstractExperiment, option
+from ._resume import check_options, load_json
+from .astrosnn_retention import AstroSNNResult
 
-
-# --- the experiments behind `nam astrosnn` ------------------------------------------------------------------
-
-BASELINES = ("astrosnn", "lif", "lstm", "transformer")
-DELAYS = (0, 16, 32, 64, 128, 192, 256)
-
-
-def _load_json(path):
-    if not os.path.exists(path):
-        return {}
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path} is not a readable results file ({e}); delete it or use --restart") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} is not a results file of nam astrosnn (not a JSON object); delete it or use "
-                         "--restart")
-    return data
-
-
-def _check_options(results, options, path):
-    """Finished results are reused only if they were made with the same options: checked for all of them
-    before anything is trained, so one results file never mixes two configurations."""
-    for name, result in results.items():
-        saved = result.get("options") if isinstance(result, dict) else None
-        if saved != options:
-            saved = saved or {}
-            diff = {k: (saved.get(k), v) for k, v in options.items() if saved.get(k) != v}
-            raise ValueError(f"{path} holds {name} made with other options (saved, now): {diff}; use another --out, "
-                             "or --restart (restart=True) to start afresh")
-
-
-def _start(out, filename, options, restart, models):
-    """Checks before any compute: the models, the output folder (writable), earlier results' options.
-    Returns (results path, earlier results, the models as a tuple)."""
-    check_bool("restart", restart)
-    models = check_choices("models", models, MODEL_KINDS)
-    out = check_output_dir("`out`", out)
-    path = os.path.join(out, filename)
-    results = {} if restart else _load_json(path)
-    _check_options(results, options, path)
-    return path, results, models
-
-
-def run_retention(out: str, *, tasks=("recall", "copy"), models=BASELINES, max_delay: int = 256, d: int = 64,
-                  layers: int = 2, steps: int = 1000, batch: int = 32, learning_rate: float = 3e-3,
-                  delays=DELAYS, trials: int = 512, seed: int = 0, progress: bool = True, decay="retnet",
-                  restart: bool = False) -> dict:
-    """Accuracy vs delay for every task and model, AstroSNN of width `d` the reference and every other model
-    at its parameter count. Results go to `out/retention.json` as each model finishes; a re-run resumes
-    (finished models are skipped, an interrupted one continues from its checkpoint). Results or
-    checkpoints made with other options are refused, unless `restart` (start afresh, overwrite them)."""
-    tasks = check_choices("tasks", tasks, ("recall", "copy"))
-    max_delay, trials = check_int("max_delay", max_delay, 0), check_int("trials", trials)
-    delays = [check_int("delays", x, 0) for x in delays]
-    options = {"max_delay": max_delay, "d": d, "layers": layers, "steps": steps, "batch": batch,
-               "learning_rate": learning_rate, "trials": trials, "seed": seed,
-               "decay": _decay_label(decay)}
-    path, results, models = _start(out, "retention.json", options, restart, models)
-    for task_kind in tasks:
-        task = RetentionTask(task_kind, max_delay)
-        _check_sizes("`d`, `layers`, `batch`, `max_delay`", "astrosnn", task.vocab, d, layers, 4, 32, batch,
-                     task.length, None)
-        reference = parameter_count(eqx.filter_eval_shape(build_model, "astrosnn", task.vocab, d, layers,
-                                                          key=jr.PRNGKey(seed)))
-        for kind in models:
-            name = f"{task_kind}/{kind}"
-            if name in results:
-                continue
-            if progress:
-                print(f"[{name}] training {steps} steps", flush=True)
-            model, history, config = train_retention(
-                kind, task, d=d, layers=layers, target_params=None if kind == "astrosnn" else reference, steps=steps,
-                batch=batch, learning_rate=learning_rate, seed=seed, progress=progress, decay=decay,
-                checkpoint=os.path.join(out, f"{task_kind}_{kind}.eqx"), restart=restart)
-            acc = retention_accuracy(model, task, [x for x in delays if x <= max_delay], trials=trials)
-            results[name] = {"task": task_kind, "model": kind, "options": options, "params": config["params"],
-                             "d": config["d"], "steps": steps, "chance": task.chance, "accuracy": acc,
-                             "final_loss": float(np.mean([h["loss"] for h in history[-50:] if "loss" in h]))}
-            write_json(path, results)
-    return results
-
-
-def _accuracy(result) -> dict:
-    """{delay: accuracy} with int delays (results read back from JSON have string keys)."""
-    return {int(k): v for k, v in result["accuracy"].items()}
-
-
-def format_retention(results: dict) -> str:
-    lines = []
-    for task_kind in sorted({r["task"] for r in results.values()}):
-        rows = [r for r in results.values() if r["task"] == task_kind]
-        delays = sorted({x for r in rows for x in _accuracy(r)})
-        lines.append(f"{task_kind} (chance {rows[0]['chance']:.3f}): accuracy vs delay")
-        lines.append(f"  {'model':<12}{'params':>8}" + "".join(f"{x:>7}" for x in delays))
-        for r in rows:
-            acc = _accuracy(r)
-            lines.append(f"  {r['model']:<12}{r['params']:>8}" + "".join(f"{acc[x]:>7.3f}" for x in delays))
-    return "\n".join(lines)
-
-
-def write_retention_figure(results: dict, path: str) -> str:
-    """One panel per task (accuracy against delay, every model, chance), saved once to `path` (PNG)."""
-    from matplotlib.figure import Figure
-
-    from .._plotting import label_axes
-
-    tasks = sorted({r["task"] for r in results.values()})
-    fig = Figure(figsize=(4.5 * len(tasks), 3.4))
-    axes = fig.subplots(1, len(tasks), squeeze=False)[0]
-    for ax, task_kind in zip(axes, tasks):
-        for r in (r for r in results.values() if r["task"] == task_kind):
-            acc = _accuracy(r)
-            xs = sorted(acc)
-            ax.plot(xs, [acc[x] for x in xs], "o-", label=f"{r['model']} ({r['params'] / 1e3:.0f}k)")
-        ax.axhline(r["chance"], color="grey", lw=0.8, ls=":", label="chance")
-        ax.set_ylim(0, 1.02)
-        label_axes(ax, xlabel="delay (tokens)", ylabel="accuracy", title=f"{task_kind}: retention")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)  # once, with every task's panel drawn
-    return path
-
-
-# the models of `nam astrosnn lm`: every kind of MODEL_KINDS, and the AstroSNN variants (kind, build options):
-LM_VARIANTS = {
-    # the language-model assumptions (`LM_ASSUMPTIONS`, see `train_lm`)
-    "astrosnn": ("astrosnn", dict(LM_ASSUMPTIONS)),
-    # the default before the language-model study (Figure 1's membrane read, spiking keys and queries from
-    # the previous token, "wide" decays); still the network's default, used for retention
-    "astrosnn-membrane": ("astrosnn", {"read": "membrane", "kq_spiking": True, "key_shift": True,
-                                       "decay": "wide"}),
-}
-LM_MODELS = tuple(LM_VARIANTS) + MODEL_KINDS[1:]  # also the order of the tables
 LM_BASELINES = ("astrosnn", "astrosnn-membrane", "lif", "lstm")
 
 
-def _lm_build(name):
-    """(kind, build options) of an lm model name."""
-    return LM_VARIANTS.get(name, (name, {}))
+@dataclasses.dataclass(frozen=True)
+class AstroSNNLM(AbstractExperiment):
+    """`nam astrosnn lm`: character language models, every model of `models` (names of `LM_MODELS`) on every
+    corpus and seed, each at the width nearest `params` parameters (see `run_lm`)."""
+
+    command: ClassVar[str] = "astrosnn lm"
+    summary: ClassVar[str] = ("character language models on Tiny Shakespeare and held-out Python source, several "
+                              "seeds: validation nats per char, astrocyte ablation, spike rates")
+    errors: ClassVar[tuple[type[BaseException], ...]] = (ValueError, FileNotFoundError, RuntimeError, KeyError,
+                                                          NonFiniteLoss)
+
+    models: tuple[str, ...] = option(LM_BASELINES, f"comma-separated subset of {','.join(LM_MODELS)} "
+                                     "(astrosnn-membrane is Figure 1's membrane read, the earlier default)")
+    corpus: tuple[str, ...] = option(tuple(CORPORA), f"comma-separated subset of {','.join(CORPORA)}")
+    seeds: tuple[int, ...] = option((0, 1, 2), "comma-separated seeds")
+    params: int = option(500_000, "parameter count every model is matched to by its width")
+    layers: int = option(4, "blocks / layers")
+    steps: int = option(1000, "training steps per model")
+    batch: int = option(16, "sequences per step")
+    length: int = option(128, "training sequence length")
+    learning_rate: float = option(2e-3, "peak learning rate", flag="--lr")
+    out: str = option("nam_output/astrosnn_lm", "output folder; finished runs in it are reused")
+    restart: bool = option(False, "start afresh: retrain the runs asked for (otherwise a run in --out made with "
+                                  "other options is refused)")
+
+    def __post_init__(self):
+        if not self.models:
+            raise ValueError("`models` must name at least one model")
+        check_choices("models", self.models, LM_MODELS)
+        if not self.corpus:
+            raise ValueError("`corpus` must name at least one corpus")
+        check_choices("corpus", self.corpus, tuple(CORPORA))
+        _check_seeds(self.seeds)
+        for name in ("params", "layers", "steps", "batch", "length"):
+            check_int(name, getattr(self, name))
+        check_instance("out", self.out, str, "a folder path")
+
+    def describe(self) -> tuple[str, dict]:
+        return self.command, {
+            "corpora": ", ".join(self.corpus), "models": ", ".join(self.models),
+            "seeds": ", ".join(map(str, self.seeds)),
+            "sizes": f"every model at the width nearest {self.params:,} parameters, {self.layers} blocks",
+            "training": f"{self.steps} steps of {self.batch} x {self.length} characters, peak learning rate "
+                        f"{self.learning_rate:g}",
+            "runs": f"{len(self.corpus) * len(self.models) * len(self.seeds)} (finished ones in {self.out}/runs "
+                    "are reused)",
+            "output": self.out}
+
+    def run(self, *, progress: bool = True) -> AstroSNNResult:
+        return AstroSNNResult(run_lm(self.out, models=self.models, corpora=self.corpus, seeds=self.seeds,
+                                     params=self.params, layers=self.layers, steps=self.steps, batch=self.batch,
+                                     length=self.length, learning_rate=self.learning_rate, progress=progress,
+                                     restart=self.restart))
+
+    def format(self, result: AstroSNNResult) -> str:
+        return format_lm(result.results)
+
+    def write(self, result: AstroSNNResult, out_dir: str | None) -> list[str]:
+        """samples.txt and lm.png (lm.json, the runs' results and checkpoints are written by `run`)."""
+        out_dir = self.out if out_dir is None else out_dir
+        samples = os.path.join(out_dir, "samples.txt")
+        atomic_write(samples, "".join(f"=== {r['corpus']}, {r['model']}, seed {r['seed']} ({r['params']} "
+                                      f"parameters, val nats/char {r['val_nats']:.3f}) ===\n{r['sample']}\n\n"
+                                      for r in result.results["runs"].values()))
+        return [samples, write_lm_figure(result.results, os.path.join(out_dir, "lm.png"))]
+
+    def resume_hint(self, error: BaseException) -> str:
+        saved = f"{error}; " if str(error) else ""
+        again = "again without --restart" if self.restart else "the same command again"
+        return f"{saved}finished runs are kept in {self.out}; run {again} to resume"
 
 
-def _assumptions(name):
-    """The AM-SU assumptions an lm model name resolves to (the network's defaults with the variant's options
-    applied; empty for models without astrocytes): kept with each run, so that a run made under other
-    defaults is not mistaken for one of this code."""
-    kind, build = _lm_build(name)
-    if kind != "astrosnn":
-        return {}
-    unit = build_model(kind, 8, 8, 1, key=jr.PRNGKey(0), chunk=8, **build).blocks[0].unit  # tiny: only its fields
-    return {"decays": [round(float(x), 6) for x in np.asarray(unit.decay)], "read": unit.read,
-            "kq_spiking": unit.kq_spiking, "key_shift": unit.key_shift, "write_gate": unit.w_g is not None,
-            "decay_gate": unit.w_f is not None, "normalise": unit.normalise, "read_norm": unit.read_gain is not None,
-            "reset": unit.reset, "surrogate": unit.surrogate, "alpha": unit.alpha, "heads": unit.heads}
+def _check_seeds(seeds) -> tuple[int, ...]:
+    if not isinstance(seeds, (list, tuple)):
+        raise ArgumentTypeError(f"`seeds` must be a list or tuple of integers >= 0, got {type(seeds).__name__}")
+    seeds = tuple(check_int("seeds", x, 0) for x in seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"`seeds` must be distinct integers >= 0, at least one, got {seeds!r}")
+    return seeds
 
 
 def _run_name(corpus, model, seed):
@@ -195,8 +122,8 @@ def _read_run(path, options, restart):
     """A finished run read back and verified (its options, finite numbers), or None if there is none."""
     if restart or not os.path.exists(path):
         return None
-    result = _load_json(path)
-    _check_options({os.path.basename(path): result}, options, path)
+    result = load_json(path)
+    check_options({os.path.basename(path): result}, options, path)
     return _check_numbers(result, path)
 
 
@@ -210,9 +137,10 @@ def _corpus_data(corpora):
     return {name: None for name in dict.fromkeys(names)}
 
 
-def run_lm(out: str, *, models=LM_BASELINES, corpora=("shakespeare", "python"), seeds=(0, 1, 2),
-           params: int = 500_000, layers: int = 4, steps: int = 1000, batch: int = 16, length: int = 128,
-           learning_rate: float = 2e-3, eval_every: int = 0, sample_chars: int = 300, progress: bool = True,
+def run_lm(out: str, *, models=LM_BASELINES, corpora=tuple(CORPORA), seeds=(0, 1, 2),
+           params: int = AstroSNNLM.params, layers: int = AstroSNNLM.layers, steps: int = AstroSNNLM.steps,
+           batch: int = AstroSNNLM.batch, length: int = AstroSNNLM.length,
+           learning_rate: float = AstroSNNLM.learning_rate, eval_every: int = 0, sample_chars: int = 300, progress: bool = True,
            restart: bool = False, diagnose_windows: int = 16) -> dict:
     """Character language models: every model of `models` (names of `LM_MODELS`) on every corpus (names of
     `nam.astrosnn.CORPORA`, or a mapping of names to `CharData`) and seed, every one at the width whose
@@ -229,11 +157,7 @@ def run_lm(out: str, *, models=LM_BASELINES, corpora=("shakespeare", "python"), 
                                                                                        diagnose_windows)
     models = check_choices("models", models, LM_MODELS)
     data_of = _corpus_data(corpora)
-    if not isinstance(seeds, (list, tuple)):
-        raise ArgumentTypeError(f"`seeds` must be a list or tuple of integers >= 0, got {type(seeds).__name__}")
-    seeds = tuple(check_int("seeds", x, 0) for x in seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"`seeds` must be distinct integers >= 0, at least one, got {seeds!r}")
+    seeds = _check_seeds(seeds)
     check_int("params", params)
     check_bool("restart", restart)
     out = check_output_dir("`out`", out)
@@ -243,19 +167,19 @@ def run_lm(out: str, *, models=LM_BASELINES, corpora=("shakespeare", "python"), 
                "learning_rate": learning_rate}
     # every earlier result is read back and checked before anything is trained
     todo = []
-    assumptions = {name: _assumptions(name) for name in models}
+    assumptions = {name: lm_assumptions(name) for name in models}
     for corpus in data_of:
         for name in models:
             for seed in seeds:
                 run = _run_name(corpus, name, seed)
-                kind, build = _lm_build(name)
+                kind, build = lm_variant(name)
                 run_options = {**options, "model_options": build, "assumptions": assumptions[name]}
                 if _read_run(os.path.join(runs_dir, run + ".json"), run_options, restart) is None:
                     todo.append((corpus, name, seed, run, kind, build, run_options))
     for corpus, name, seed, run, kind, build, run_options in todo:  # every size checked before any training
         if data_of[corpus] is None:
             data_of[corpus] = CharData(load_text(corpus=corpus))
-        _check_sizes("`params`, `layers`, `batch`, `length`", kind, len(data_of[corpus].vocab), 8, layers, 4, 64,
+        check_sizes("`params`, `layers`, `batch`, `length`", kind, len(data_of[corpus].vocab), 8, layers, 4, 64,
                      batch, length, params)
     for corpus, name, seed, run, kind, build, run_options in todo:
         data = data_of[corpus]
@@ -295,7 +219,7 @@ def _collect(runs_dir, options):
         if not file.endswith(".json"):
             continue
         path = os.path.join(runs_dir, file)
-        result = _load_json(path)
+        result = load_json(path)
         saved = result.get("options", {})
         if {k: v for k, v in saved.items() if k not in ("model_options", "assumptions")} != options:
             continue
@@ -303,8 +227,8 @@ def _collect(runs_dir, options):
         if name not in LM_MODELS:
             continue
         if name not in assumptions:
-            assumptions[name] = _assumptions(name)
-        if saved.get("model_options") == _lm_build(name)[1] and saved.get("assumptions") == assumptions[name]:
+            assumptions[name] = lm_assumptions(name)
+        if saved.get("model_options") == lm_variant(name)[1] and saved.get("assumptions") == assumptions[name]:
             runs[file[:-5]] = _check_numbers(result, path)
     return {"options": options, "runs": runs, "summary": summarise_lm(runs)}
 
@@ -424,3 +348,4 @@ def write_lm_figure(results: dict, path: str) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return path
+

@@ -17,21 +17,25 @@ Adam. Evaluation: exact retrieval (sign of the read-out equals the memory) from 
 (keys disjoint from training) at each flip fraction.
 """
 
+import dataclasses
 import os
+from typing import ClassVar
 
 import jax
 import jax.random as jr
 import numpy as np
 
-from .._checks import check_choice, check_int, check_memory, check_number
-from .._data import digit_patterns as digit_patterns
+from .._checks import check_choice, check_instance, check_int, check_memory, check_number
+from .._data import digit_patterns
+from .._io import write_json
 from .._patterns import flip_bits
 from .._plotting import plot_loss
 from ..dynamics._config import SolverConfig
 from ..models._astrocyte_tensor import HebbianTensor
-from ._loss import retrieval_loss
-from ._tensors import SymmetricKronecker, tensor_parameter_count
-from ._train import make_optimizer, train
+from ..learning._loss import retrieval_loss
+from ..learning._tensors import SymmetricKronecker, tensor_parameter_count
+from ..learning._train import NonFiniteLoss, make_optimizer, train
+from ._base import AbstractExperiment, option
 
 CONFIG = dict(solver="tsit5", t1=100.0, max_steps=2000)
 EVAL_RHOS = tuple(round(0.05 * i, 2) for i in range(9))
@@ -64,20 +68,99 @@ def retrieval_curve(tensor, patterns, *, rhos=EVAL_RHOS, trials: int = 200, seed
     return out
 
 
-def run_digits(*, steps: int = 300, learning_rate: float = 1e-2, batch: int = 32, rho_train: float = 0.3,
-               adjoint: str = "recursive", seed: int = 0, checkpoint: str | None = None, trials: int = 200,
-               progress: bool = True, restart: bool = False):
-    """Train the learned tensor and measure the three curves (Hebbian, Hebbian on distinct indices, learned).
-    Returns a dict of results (and the tensor).
-    `checkpoint` makes a re-run resume; one written with other settings is refused unless `restart`."""
+@dataclasses.dataclass(frozen=True)
+class LearnResult:
+    """`data`: what results.json holds; `model`: the trained tensor or network (None for the gain task)."""
+
+    data: dict
+    model: object = None
+
+
+def _resume_hint(restart: bool, checkpoint: str, error: BaseException) -> str:
+    saved = f"{error}; " if str(error) else f"the checkpoint {checkpoint} holds the completed steps; "
+    return f"{saved}run {'again without --restart' if restart else 'the same command again'} to resume"
+
+
+@dataclasses.dataclass(frozen=True)
+class LearnDigits(AbstractExperiment):
+    """`nam learn digits`: a learned astrocyte tensor against the Hebbian one on 10 correlated digits (see the
+    module docstring); `out/checkpoint.eqx` makes a re-run resume; writes results.json and digits.png."""
+
+    command: ClassVar[str] = "learn digits"
+    summary: ClassVar[str] = ("learned vs Hebbian astrocyte tensor on 10 correlated digit memories, by "
+                              "differentiating through the dynamics")
+    errors: ClassVar[tuple[type[BaseException], ...]] = (ValueError, NonFiniteLoss)
+
+    steps: int = option(300, "Adam steps")
+    learning_rate: float = option(1e-2, "learning rate", flag="--lr")
+    batch: int = option(32, "cues per step")
+    adjoint: str = option("recursive", "gradients by backpropagation through the solve or implicitly at the "
+                          "steady state", choices=("recursive", "implicit"))
+    trials: int = option(200, "held-out cues per flip level")
+    seed: int = option(0, "random seed")
+    out: str = option("nam_output/learn", "output folder; its checkpoint makes a re-run resume")
+    restart: bool = option(False, "start afresh over a checkpoint in --out written with other options "
+                                  "(otherwise such a run is refused)")
+
+    def __post_init__(self):
+        _check_options(self.steps, self.learning_rate, self.batch, self.adjoint, self.trials, self.seed)
+        check_instance("out", self.out, str, "a folder path")
+
+    @property
+    def checkpoint(self) -> str:
+        return os.path.join(self.out, "checkpoint.eqx")
+
+    def describe(self) -> tuple[str, dict]:
+        return self.command, {
+            "model": "effective neuron-astrocyte network, 10 digit memories of N = 64 bits (8 x 8), learnable "
+                     "astrocyte tensor (SymmetricKronecker, R = 10) against Hebbian",
+            "training": f"{self.steps} Adam steps of {self.batch} cues, learning rate {self.learning_rate:g}, "
+                        f"{self.adjoint} gradients, seed {self.seed}",
+            "evaluation": f"{self.trials} held-out cues per flip level",
+            "output": f"{self.out} (resumes from {self.checkpoint})"}
+
+    def run(self, *, progress: bool = True) -> LearnResult:
+        result, learned = run_digits(steps=self.steps, learning_rate=self.learning_rate, batch=self.batch,
+                                     adjoint=self.adjoint, seed=self.seed, trials=self.trials, progress=progress,
+                                     checkpoint=self.checkpoint, restart=self.restart)
+        return LearnResult(result, learned)
+
+    def format(self, result: LearnResult) -> str:
+        return format_digits(result.data)
+
+    def write(self, result: LearnResult, out_dir: str | None) -> list[str]:
+        """results.json (the settings of the run whose checkpoint it used, and what it measured), digits.png."""
+        out_dir = self.out if out_dir is None else out_dir
+        path = os.path.join(out_dir, "results.json")
+        write_json(path, result.data)
+        return [path, write_digits_figure(result.data, out_dir)]
+
+    def resume_hint(self, error: BaseException) -> str:
+        return _resume_hint(self.restart, self.checkpoint, error)
+
+
+def _check_options(steps, learning_rate, batch, adjoint, trials, seed, rho_train=0.3):
+    """The options of `run_digits` checked (one place for the experiment and the function)."""
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
-    batch = check_int("batch", batch)
-    trials = check_int("trials", trials)
+    batch, trials = check_int("batch", batch), check_int("trials", trials)
+    make_optimizer("adam", learning_rate)  # checks the learning rate
     rho_train = check_number("rho_train", rho_train, minimum=0.0, maximum=0.5, open_max=True)
     check_choice("adjoint", adjoint, ("recursive", "implicit"))
     # the retrieval losses run `batch` (or `trials`) cues of the 64 neurons through a 2000-step solve,
     # with reverse-mode checkpoints: about 64 numbers x (62 checkpoints + 7 stages) per cue
     check_memory("`batch`, `trials`", max(batch, trials) * 64 * 8 * 70 * 4, "the retrieval loss of one batch")
+    return steps, batch, trials, rho_train, seed
+
+
+def run_digits(*, steps: int = LearnDigits.steps, learning_rate: float = LearnDigits.learning_rate,
+               batch: int = LearnDigits.batch, rho_train: float = 0.3, adjoint: str = LearnDigits.adjoint,
+               seed: int = LearnDigits.seed, checkpoint: str | None = None, trials: int = LearnDigits.trials,
+               progress: bool = True, restart: bool = False):
+    """Train the learned tensor and measure the three curves (Hebbian, Hebbian on distinct indices, learned).
+    Returns a dict of results (and the tensor).
+    `checkpoint` makes a re-run resume; one written with other settings is refused unless `restart`."""
+    steps, batch, trials, rho_train, seed = _check_options(steps, learning_rate, batch, adjoint, trials, seed,
+                                                           rho_train)
     xi = digit_patterns()
     config = SolverConfig(**CONFIG, adjoint=adjoint)
     start = SymmetricKronecker.from_patterns(xi)

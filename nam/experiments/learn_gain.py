@@ -8,19 +8,26 @@ memories. Only beta is trained (as log beta, so it stays positive), by Adam on t
 loss of `retrieval_loss`.
 """
 
+import dataclasses
+import os
+from typing import ClassVar
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float
 
-from .._checks import check_choice, check_int, check_memory, check_number
+from .._checks import check_choice, check_instance, check_int, check_memory, check_number
 from .._lagrangians import LogCosh
 from .._patterns import flip_bits, random_patterns
 from ..dynamics._config import SolverConfig
 from ..models._astrocyte_tensor import HebbianTensor
-from ._loss import retrieval_loss
-from ._train import make_optimizer, train
+from ..learning._loss import retrieval_loss
+from .._io import write_json
+from ..learning._train import NonFiniteLoss, make_optimizer, train
+from ._base import AbstractExperiment, option
+from .learn_digits import LearnResult
 
 
 class Gain(eqx.Module):
@@ -29,9 +36,66 @@ class Gain(eqx.Module):
     log_beta: Float[Array, ""]
 
 
-def fit_gain(*, n: int = 64, k: int = 40, beta0: float = 1.5, rho: float = 0.25, steps: int = 60,
-             learning_rate: float = 5e-2, batch: int = 32, seed: int = 0, progress: bool = False,
-             adjoint: str = "recursive", trials: int | None = None):
+@dataclasses.dataclass(frozen=True)
+class LearnGain(AbstractExperiment):
+    """`nam learn gain`: the neurons' gain beta alone, trained through the dynamics (see the module docstring);
+    no checkpoint; writes results.json and gain.png."""
+
+    command: ClassVar[str] = "learn gain"
+    summary: ClassVar[str] = "train the neurons' gain beta alone through the dynamics (a scalar gradient check)"
+    errors: ClassVar[tuple[type[BaseException], ...]] = (ValueError, NonFiniteLoss)
+
+    steps: int = option(60, "Adam steps")
+    learning_rate: float = option(5e-2, "learning rate", flag="--lr")
+    batch: int = option(32, "cues per step")
+    adjoint: str = option("recursive", "gradients by backpropagation through the solve or implicitly at the "
+                          "steady state", choices=("recursive", "implicit"))
+    trials: int | None = option(None, "held-out cues in all (default: --batch)")
+    seed: int = option(0, "random seed")
+    out: str = option("nam_output/learn_gain", "output folder")
+
+    def __post_init__(self):
+        check_int("steps", self.steps)
+        make_optimizer("adam", self.learning_rate)  # checks the learning rate
+        check_int("batch", self.batch)
+        check_choice("adjoint", self.adjoint, ("recursive", "implicit"))
+        if self.trials is not None:
+            check_int("trials", self.trials)
+        check_int("seed", self.seed, 0)
+        check_instance("out", self.out, str, "a folder path")
+
+    def describe(self) -> tuple[str, dict]:
+        return self.command, {
+            "model": "effective neuron-astrocyte network, Hebbian T, 40 random memories in N = 64 neurons, "
+                     "activation tanh(beta x) from beta = 1.5",
+            "training": f"beta alone, {self.steps} Adam steps of {self.batch} cues (25% of bits flipped), learning "
+                        f"rate {self.learning_rate:g}, {self.adjoint} gradients, seed {self.seed}",
+            "evaluation": f"{self.trials or self.batch} held-out cues", "output": self.out}
+
+    def run(self, *, progress: bool = True) -> LearnResult:
+        trials = self.trials or self.batch
+        beta, history = fit_gain(steps=self.steps, learning_rate=self.learning_rate, batch=self.batch,
+                                 seed=self.seed, adjoint=self.adjoint, trials=trials, progress=progress)
+        settings = {"task": "gain", "steps": self.steps, "learning_rate": self.learning_rate, "batch": self.batch,
+                    "adjoint": self.adjoint, "trials": trials, "seed": self.seed}
+        return LearnResult({"settings": settings, "beta": beta, "history": history})
+
+    def format(self, result: LearnResult) -> str:
+        return format_gain(result.data["beta"], result.data["history"])
+
+    def write(self, result: LearnResult, out_dir: str | None) -> list[str]:
+        out_dir = self.out if out_dir is None else out_dir
+        path = os.path.join(out_dir, "results.json")
+        write_json(path, result.data)
+        return [path, write_gain_figure(result.data["history"], out_dir)]
+
+    def resume_hint(self, error: BaseException) -> str:
+        return "the gain task keeps no checkpoint, nothing was saved; run it again"
+
+
+def fit_gain(*, n: int = 64, k: int = 40, beta0: float = 1.5, rho: float = 0.25, steps: int = LearnGain.steps,
+             learning_rate: float = LearnGain.learning_rate, batch: int = LearnGain.batch, seed: int = LearnGain.seed,
+             progress: bool = False, adjoint: str = LearnGain.adjoint, trials: int | None = None):
     """Train beta from `beta0`; returns (final beta, the held-out "exact" and "beta" at steps 0, 10, ...
     and at the end). Gradients by backpropagation through the solve or implicitly at the steady state
     (`adjoint`, as `nam.SolverConfig`); "exact" is measured on `trials` held-out cues (default: `batch`)."""
@@ -75,8 +139,6 @@ def format_gain(beta: float, history) -> str:
 
 
 def write_gain_figure(history, out_dir: str) -> str:
-    import os
-
     from matplotlib.figure import Figure
 
     os.makedirs(out_dir, exist_ok=True)
