@@ -47,7 +47,7 @@ def _converter(option: Option):
 
 
 def _help(option: Option) -> str:
-    if option.kind is bool or option.default is None or option.positional:
+    if option.kind is bool or option.default in (None, ()) or option.positional:
         return option.help
     return f"{option.help} (default: {shown_default(option)})"
 
@@ -149,6 +149,8 @@ def _run(experiment: AbstractExperiment, *, progress: bool) -> int:
     from ._checks import check_output_dir
 
     command, cls = experiment.command, type(experiment)
+    errors: tuple[type[BaseException], ...] = (ValueError, *experiment.errors)
+    interrupts: tuple[type[BaseException], ...] = (KeyboardInterrupt, *experiment.interrupts)
     try:
         experiment.check()  # before jax starts: a multi-process sweep joins its cluster here
         import jax
@@ -160,9 +162,9 @@ def _run(experiment: AbstractExperiment, *, progress: bool) -> int:
         if header is not None and lead:
             _run_header(*header)
         result = experiment.run(progress=progress)
-    except (ValueError, *experiment.errors) as e:
+    except errors as e:
         return _fail(command, _flags(str(e), cls))
-    except (KeyboardInterrupt, *experiment.interrupts) as e:
+    except interrupts as e:
         return _fail(command, f"interrupted; {experiment.resume_hint(e)}", 130)
     if not lead:
         return 0

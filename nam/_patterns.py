@@ -70,8 +70,8 @@ def flip_bits(key: PRNGKeyArray, pattern: Float[Array, " n"], fraction) -> Float
         raise ValueError("`pattern` must contain only +1 and -1 entries")
     fraction = _check_fraction(fraction)
     n = pattern.shape[-1]
-    n_flip = jnp.round(fraction * n).astype(jnp.int32)
     ranks = jnp.argsort(jr.uniform(key, (n,)))
+    n_flip = jnp.round(fraction * n).astype(ranks.dtype)
     flip = ranks < n_flip
     return jnp.where(flip, -pattern, pattern)
 

@@ -309,3 +309,26 @@ def test_no_private_import_in_the_docs():
     found = [f"{p.name}: {m}" for p in (REPO_ROOT / "docs").glob("*.md")
              for m in re.findall(r"(?:from|import) nam\._\w+", p.read_text())]
     assert not found, found
+
+
+def test_cli_reference_is_generated_from_the_declared_options():
+    """docs/cli.md's tables come from the experiments' declarations: every command and every flag, each with
+    its declared default, as `--help` shows it."""
+    import importlib.util
+
+    from nam._cli import shown_default
+    from nam.experiments import EXPERIMENTS
+
+    spec = importlib.util.spec_from_file_location("cli_hook", REPO_ROOT / "docs" / "cli_hook.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = (REPO_ROOT / "docs" / "cli.md").read_text()
+    rendered = hook.on_page_markdown(page, None, None, None)
+    assert "<!-- cli:options -->" in page and "<!-- cli:options -->" not in rendered
+    for cls in EXPERIMENTS:
+        section = rendered.split(f"### `nam {cls.command}`", 1)[1].split("### ", 1)[0]
+        for o in cls.options():
+            if not o.positional:
+                row = next(line for line in section.splitlines() if line.startswith(f"| `{o.flag}` |"))
+                if o.kind is not bool and o.default not in (None, ()):
+                    assert f"`{shown_default(o)}`" in row, row

@@ -67,7 +67,7 @@ def test_the_cli_is_generated_from_the_declared_options():
         assert declared <= flags, cls
         text = " ".join(sub.format_help().split())
         for o in cls.options():
-            if o.kind is not bool and o.default is not None and not o.positional:
+            if o.kind is not bool and o.default not in (None, ()) and not o.positional:
                 assert f"(default: {shown_default(o)})" in text, (cls.command, o.name)
             for choice in o.choices or ():
                 assert str(choice) in text, (cls.command, o.name, choice)

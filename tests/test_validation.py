@@ -174,7 +174,7 @@ for kw, e, name in (({"steps": 0}, V, "steps"), ({"steps": 2.0}, T, "steps"), ({
 B = dict(model=DAM, cue=X0)
 for kw, e, name in (({"model": None}, T, "model"), ({"model": "hopfield"}, T, "model"), ({"cue": np.ones(3)}, V, "cue"),
                     ({"cue": np.array([1.0, NAN, 1, 1])}, V, "cue"), ({"cue": np.array([1.0, INF, 1, 1])}, V, "cue"),
-                    ({"cue": np.ones(4, bool)}, T, "cue"), ({"cue": X0 + 0j}, T, "cue"), ({"cue": "x"}, T, "cue"),
+                    ({"cue": np.ones(4, bool)}, T, "cue"), ({"cue": X0.astype(jnp.complex128)}, T, "cue"), ({"cue": "x"}, T, "cue"),
                     ({"cue": None}, V, "cue"), ({"state0": X0}, V, "cue"), ({"config": "tsit5"}, T, "config"),
                     ({"settle_blocks": "yes"}, T, "settle_blocks"), ({"energy_ts": np.ones((2, 2))}, V, "energy_ts"),
                     ({"energy_ts": np.array([0.0, NAN])}, V, "energy_ts")):

@@ -102,7 +102,7 @@ class AMSU(eqx.Module):
         if decay is None or isinstance(decay, str):
             decay = check_choice("decay", "retnet" if decay is None else decay, ("retnet", "wide", "short", "local"))
             h = np.arange(heads)
-            top = {"wide": 9.0, "short": 6.0, "local": 4.0}.get(decay)
+            top = {"wide": 9.0, "short": 6.0, "local": 4.0}.get(decay, 0.0)
             decay = (1.0 - 2.0 ** -(5.0 + 7.0 * h / heads) if decay == "retnet"
                      else 1.0 - 2.0 ** -(np.linspace(1.0, top, heads) if heads > 1 else np.array([5.0])))
         decay = np.asarray(decay)  # a host value: the model may be built under eqx.filter_eval_shape

@@ -79,7 +79,7 @@ def astrocyte_trace(model, tokens) -> list[dict]:
     per = jax.vmap(lambda t: _trace_one(model, t))(tokens)
     rows = []
     for block, stats in zip(model.blocks, per):
-        row = {name: float(np.mean(value)) for name, value in stats.items()}
+        row: dict[str, object] = {name: float(np.mean(value)) for name, value in stats.items()}
         row["decays"] = [round(float(x), 4) for x in np.asarray(block.unit.decay)]
         rows.append(row)
     return rows

@@ -149,8 +149,7 @@ def jacobian_spectrum(model, state: PyTree[Array], *, symmetric=False, tol=None,
     symmetric, max_size = check_bool("symmetric", symmetric), check_int("max_size", max_size)
     if tol is not None:
         tol = check_number("tol", tol, minimum=0.0)
-    state = _check_state(model, state, "state")
-    _ = [check_finite("state", leaf) for leaf in jax.tree.leaves(state)]
+    state = _finite_state(model, state)
     leaves_with_paths = jax.tree_util.tree_flatten_with_path(state)[0]
     sizes = [int(np.prod(leaf.shape)) for _, leaf in leaves_with_paths]
     size = sum(sizes)
@@ -180,6 +179,14 @@ def jacobian_spectrum(model, state: PyTree[Array], *, symmetric=False, tol=None,
 
     return JacobianSpectrum(jacobian=jac, eigenvalues=ev, max_real=max_real, num_unstable=num_unstable, tol=tol,
                             blocks=_block_spectra(jac, names, bases, tol), symmetric=symmetric)
+
+
+def _finite_state(model, state: PyTree[Array]) -> PyTree[Array]:
+    """`state` checked against the model's state structure and for finite values."""
+    state = _check_state(model, state, "state")
+    for leaf in jax.tree.leaves(state):
+        check_finite("state", leaf)
+    return state
 
 
 def _restrict_symmetric(jac: np.ndarray, bases: list, dtype) -> np.ndarray:

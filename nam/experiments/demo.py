@@ -5,7 +5,7 @@ them from corrupted cues; a table is printed and figures are written. The experi
 import dataclasses
 import os
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -70,6 +70,7 @@ def _run_demo(n: int, k: int, rho: float, trials: int, seed: int, config: Solver
     models = _models(xi)
     for name, (dynamics, model) in tqdm(models.items(), desc="models", disable=not progress):
         t0 = time.perf_counter()
+        out: Any
         if dynamics.startswith("binary"):
             out = jax.vmap(lambda c: retrieve_binary(model, c))(cues)
             steps = out.sweeps

@@ -19,7 +19,7 @@ Adam. Evaluation: exact retrieval (sign of the read-out equals the memory) from 
 
 import dataclasses
 import os
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jax
 import jax.random as jr
@@ -37,7 +37,7 @@ from ..learning._tensors import SymmetricKronecker, tensor_parameter_count
 from ..learning._train import NonFiniteLoss, make_optimizer, train
 from ._base import AbstractExperiment, option
 
-CONFIG = dict(solver="tsit5", t1=100.0, max_steps=2000)
+CONFIG: dict[str, Any] = dict(solver="tsit5", t1=100.0, max_steps=2000)
 EVAL_RHOS = tuple(round(0.05 * i, 2) for i in range(9))
 
 

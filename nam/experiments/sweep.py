@@ -214,7 +214,7 @@ class Sweep(AbstractExperiment):
         s = self.spec
         if s is None or self.plan:
             return None
-        details = {"preset": self.preset}
+        details: dict[str, object] = {"preset": self.preset}
         details |= {"models": ", ".join(s.n_grid),
                     "N": "; ".join(f"{m} {','.join(map(str, ns))}" for m, ns in s.n_grid.items()),
                     "trials per load": f"{s.trials} (batches of {s.batch})",

@@ -27,7 +27,8 @@ def image_patches(side: int = 16, tile: int = 64):
 
     path = os.path.join(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg")
     img = np.asarray(imread(path), dtype=np.float64).mean(axis=-1) / 255.0
-    train, test = [], []
+    train: list = []
+    test: list = []
     for ti in range(img.shape[0] // tile):
         for tj in range(img.shape[1] // tile):
             block = img[ti * tile:(ti + 1) * tile, tj * tile:(tj + 1) * tile]

@@ -301,7 +301,7 @@ class KroneckerTensor(AbstractAstrocyteTensor):
         t = np.asarray(DenseTensor(tensor).tensor, dtype=np.float64)
         n = t.shape[0]
         # orthonormal basis of symmetric matrices
-        basis = []
+        blocks = []
         for i in range(n):
             for j in range(i, n):
                 b = np.zeros((n, n))
@@ -309,8 +309,8 @@ class KroneckerTensor(AbstractAstrocyteTensor):
                     b[i, i] = 1.0
                 else:
                     b[i, j] = b[j, i] = 1.0 / np.sqrt(2.0)
-                basis.append(b)
-        basis = np.stack(basis)  # (n(n+1)/2, n, n)
+                blocks.append(b)
+        basis = np.stack(blocks)  # (n(n+1)/2, n, n)
         op = np.einsum("aij,ijkl,bkl->ab", basis, t, basis)
         evals, evecs = np.linalg.eigh(0.5 * (op + op.T))
         keep = np.abs(evals) > tol * max(1e-300, np.abs(evals).max())

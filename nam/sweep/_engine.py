@@ -199,29 +199,31 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
     if not dirs:
         raise ValueError("merge needs at least one shard folder")
     out_dir = os.fspath(out_dir)
-    spec = count = None
+    spec: SweepSpec | None = None
+    count = 0
     shards: dict = {}
     for d in dirs:
         if not os.path.exists(os.path.join(d, "spec.json")):
             raise ValueError(f"{d} holds no sweep (no spec.json)")
         if os.path.abspath(d) == os.path.abspath(out_dir):
             raise ValueError(f"the merged folder {out_dir} is also a shard folder; choose another")
-        this, shard = read_spec(d), read_shard(d)
-        if shard is None:
+        this, shard_of = read_spec(d), read_shard(d)
+        if shard_of is None:
             raise ValueError(f"{d} holds a whole sweep, not a shard (no shard.json)")
         if spec is None:
-            spec, count = this, shard[1]
+            spec, count = this, shard_of[1]
         if this != spec:
             raise ValueError(f"{d} and {dirs[0]} hold different sweeps: {spec.differences(this)}")
-        if shard[1] != count:
-            raise ValueError(f"{d} is a shard of {shard[1]}, {dirs[0]} of {count}")
-        if shard[0] in shards:
-            raise ValueError(f"{shards[shard[0]]} and {d} both hold shard {shard[0]}/{shard[1]}")
-        shards[shard[0]] = d
+        if shard_of[1] != count:
+            raise ValueError(f"{d} is a shard of {shard_of[1]}, {dirs[0]} of {count}")
+        if shard_of[0] in shards:
+            raise ValueError(f"{shards[shard_of[0]]} and {d} both hold shard {shard_of[0]}/{shard_of[1]}")
+        shards[shard_of[0]] = d
     missing = [i for i in range(1, count + 1) if i not in shards]
     if missing:
         raise ValueError(f"shard(s) {', '.join(f'{i}/{count}' for i in missing)} missing from the folders given")
-    union, source = {}, {}
+    union: dict = {}
+    source: dict = {}
     records = []
     for i in sorted(shards):
         d = shards[i]
@@ -238,11 +240,12 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
             source.setdefault(key, d)
         if part.record:
             records.append({"shard": f"{i}/{count}", "folder": d, **part.record})
+    assert spec is not None  # every folder was read above
     open_output(spec, out_dir, write=True)
     result = _run(spec, out_dir, progress=False, max_new_rows=0, write=True, rows=list(union.values()))
-    record = dict(result.record)
-    for key in ("wall_seconds", "compile_seconds", "run_seconds", "programs"):
-        record[key] = round(sum(r.get(key, 0) for r in records), 2)
+    record: dict = dict(result.record)
+    for field in ("wall_seconds", "compile_seconds", "run_seconds", "programs"):
+        record[field] = round(sum(r.get(field, 0) for r in records), 2)
     record["rows_measured"] = sum(r.get("rows_measured", 0) for r in records)
     record["rows_reused"] = sum(r.get("rows_reused", 0) for r in records)
     record["merged_from"] = records

@@ -83,7 +83,7 @@ def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int, ca
     if sm.continuous:
         targets = _kernels.trial_targets(spec.batch, cues, k)
         bits, flips, targets = _place(bits, flips, targets, axes=(1, 0, 0))
-        args = (bits, flips, targets, jnp.asarray(n, jnp.int32), jnp.asarray(k, jnp.int32))
+        args: tuple = (bits, flips, targets, jnp.asarray(n, jnp.int32), jnp.asarray(k, jnp.int32))
     else:
         bits, flips = _place(bits, flips, axes=(1, 0))
         args = (bits, flips, jnp.asarray(n, jnp.int32), jnp.asarray(k, jnp.int32))

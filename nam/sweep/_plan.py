@@ -61,7 +61,7 @@ def words_for(n: int) -> int:
 def cues_for(spec: SweepSpec, name: str) -> int:
     """Trials per shared memory set: `spec.cues_per_set` for continuous models, 1 for binary ones (whose
     integer kernel gives every trial its own memories)."""
-    return spec.cues_per_set if REGISTRY[name].continuous else 1
+    return int(spec.cues_per_set or 1) if REGISTRY[name].continuous else 1
 
 
 def first_load(spec: SweepSpec, name: str, n: int) -> int:

@@ -110,11 +110,11 @@ def continuous_program(name: str, n: int, cap: int, batch: int, cues: int = 1, s
                                                          stages=STAGES, **opts)
             y, steps, status = pair(y), steps.reshape(batch, 2), status.reshape(batch, 2)
         else:
-            def vector_field(mods, y):
+            def set_vector_field(mods, y):
                 return jax.vmap(lambda m, s: jax.vmap(m.vector_field)(s))(mods, y)
 
             stages = SET_STAGES if cap * n >= COMPACT_SIZE else ((1, 1),)
-            y, steps, status = _kernels.integrate_steady_sets(vector_field, models, taus, y0, stages=stages, **opts)
+            y, steps, status = _kernels.integrate_steady_sets(set_vector_field, models, taus, y0, stages=stages, **opts)
         act = jax.vmap(lambda m, s: jax.vmap(m.neuron_activation)(s))(models, y)  # (S, 2C, N) (or (B, 2, N))
         read = _kernels.sign_readout(act.reshape(-1, n)).reshape(sets, 2 * cues, n)  # 0: dead or non-finite
         cue_read, mem_read = read[:, :cues].reshape(batch, n), read[:, cues:].reshape(batch, n)
