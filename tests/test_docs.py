@@ -109,8 +109,8 @@ def test_distribution_name_is_the_same_everywhere():
     """pyproject's [project] name is the one README, CITATION.cff and the getting-started page give, and it is
     not `nam` (another project's distribution on PyPI)."""
     import re
-    import tomllib
 
+    import tomllib
     import yaml
 
     name = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["name"]
@@ -133,9 +133,8 @@ def test_distribution_name_is_the_same_everywhere():
 def test_notebook_list_matches_the_notebooks():
     """docs/index.md lists every notebook in notebooks/ and no other; the counts the README and the docs give
     are the real ones, and the notebooks they say run by default are those tests/test_notebooks.py runs."""
-    import re
-
     import importlib.util
+    import re
 
     spec = importlib.util.spec_from_file_location("notebook_tests", REPO_ROOT / "tests" / "test_notebooks.py")
     module = importlib.util.module_from_spec(spec)
@@ -185,11 +184,10 @@ def test_help_text_paths_are_the_ones_the_code_uses():
 def test_figures_in_the_docs_exist_and_come_from_the_code():
     """Every image the README and the docs show exists, is one of the figures the sweep code writes (named by
     its file name, with a suffix for the preset), and every stored image is shown somewhere."""
+    import inspect
     import re
 
     from nam.sweep._report import write_sweep_figures
-
-    import inspect
 
     written = set(re.findall(r'"(\w+)\.png"', inspect.getsource(write_sweep_figures)))
     assert written == {"capacity", "collapse", "bit_errors", "per_unit"}
@@ -234,7 +232,8 @@ def test_api_reference_shows_annotations_and_sections(tmp_path):
             obj = getattr(module, name)
             if name.startswith("_") or inspect.ismodule(obj) or not (inspect.isfunction(obj) or inspect.isclass(obj)):
                 continue
-            if name.startswith("Abstract") or obj is nam.Status or (inspect.isclass(obj) and issubclass(obj, Exception)):
+            exception = inspect.isclass(obj) and issubclass(obj, Exception)
+            if name.startswith("Abstract") or obj is nam.Status or exception:
                 continue
             doc = inspect.getdoc(obj) or ""
             where = f"{module.__name__}.{name}"

@@ -17,9 +17,16 @@ import nam
 from nam.sweep._registry import REGISTRY
 from nam.sweep._report import format_table, plot_bit_errors, plot_capacity, plot_collapse, plot_per_unit
 
-MODELS = {"hopfield": (128, 256, 512), "dam3": (24, 32), "dam4": (16, 24, 32, 64), "hidden_dam": (16, 24, 32),
-          "na_effective": (16, 24, 26, 32), "na_effective_distinct": (16, 24), "dam_exp": (8, 16),
-          "na_full": (8, 16)}
+MODELS = {
+    "hopfield": (128, 256, 512),
+    "dam3": (24, 32),
+    "dam4": (16, 24, 32, 64),
+    "hidden_dam": (16, 24, 32),
+    "na_effective": (16, 24, 26, 32),
+    "na_effective_distinct": (16, 24),
+    "dam_exp": (8, 16),
+    "na_full": (8, 16),
+}
 
 
 def _result(criterion="retrieved"):
@@ -32,25 +39,61 @@ def _result(criterion="retrieved"):
             k_star = 1.3 * sm.theory(n, 0.1)  # (the full network's theory is only its search's start scale)
             for k in sorted({max(1, int(k_star * f)) for f in (0.5, 0.8, 1.0, 1.25, 2.0)}):
                 frac = 1.0 / (1.0 + (k / k_star) ** 4)
-                rows.append({"model": name, "n": n, "k": k, "rho": 0.1, "trials": 32, "retrieved": round(32 * frac),
-                             "fixed_points": round(32 * frac), "stable_bits": 1.0 - 0.01 * k / k_star})
+                rows.append(
+                    {
+                        "model": name,
+                        "n": n,
+                        "k": k,
+                        "rho": 0.1,
+                        "trials": 32,
+                        "retrieved": round(32 * frac),
+                        "fixed_points": round(32 * frac),
+                        "stable_bits": 1.0 - 0.01 * k / k_star,
+                    }
+                )
             units = sm.units(n, k_star)
-            summary.append({"model": name, "n": n, "k_star": k_star, "ci_low": 0.9 * k_star, "ci_high": 1.1 * k_star,
-                            "theory": sm.theory_k(n, 0.1), "theory_fixed_point": sm.fixed_point_k(n),
-                            "units": units, "k_star_per_unit": k_star / units,
-                            "per_unit_low": 0.9 * k_star / units, "per_unit_high": 1.1 * k_star / units,
-                            "no_steady": 0.0, "status": "bracketed", "criterion": criterion})
-        fits.append({"model": name, "law": sm.fit, "exponent": 2.0, "ci_low": 1.9, "ci_high": 2.1,
-                     "theory_exponent_same_n": 2.0, "theory_fixed_point_exponent_same_n": 2.1,
-                     "asymptotic_exponent": sm.asymptotic})
+            summary.append(
+                {
+                    "model": name,
+                    "n": n,
+                    "k_star": k_star,
+                    "ci_low": 0.9 * k_star,
+                    "ci_high": 1.1 * k_star,
+                    "theory": sm.theory_k(n, 0.1),
+                    "theory_fixed_point": sm.fixed_point_k(n),
+                    "units": units,
+                    "k_star_per_unit": k_star / units,
+                    "per_unit_low": 0.9 * k_star / units,
+                    "per_unit_high": 1.1 * k_star / units,
+                    "no_steady": 0.0,
+                    "status": "bracketed",
+                    "criterion": criterion,
+                }
+            )
+        fits.append(
+            {
+                "model": name,
+                "law": sm.fit,
+                "exponent": 2.0,
+                "ci_low": 1.9,
+                "ci_high": 2.1,
+                "theory_exponent_same_n": 2.0,
+                "theory_fixed_point_exponent_same_n": 2.1,
+                "asymptotic_exponent": sm.asymptotic,
+            }
+        )
     return nam.SweepResult(rows=rows, summary=summary, fits=fits, out_dir=None)
 
 
 @pytest.fixture(scope="module")
 def figures():
     res = _result()
-    return {"capacity": plot_capacity(res), "collapse": plot_collapse(res), "bit_errors": plot_bit_errors(res),
-            "per_unit": plot_per_unit(res)}
+    return {
+        "capacity": plot_capacity(res),
+        "collapse": plot_collapse(res),
+        "bit_errors": plot_bit_errors(res),
+        "per_unit": plot_per_unit(res),
+    }
 
 
 def _axes(fig):
@@ -68,8 +111,10 @@ def _line_labels(ax):
 
 
 def test_format_table_columns_never_run_together():
-    rows = [["dam4", "64", "2.17e+03", "[2.03e+03, 2.27e+03]", "bracketed"],
-            ["na_effective_distinct", "8", "13.8", "[10.5, 56.6]", "wide_interval"]]
+    rows = [
+        ["dam4", "64", "2.17e+03", "[2.03e+03, 2.27e+03]", "bracketed"],
+        ["na_effective_distinct", "8", "13.8", "[10.5, 56.6]", "wide_interval"],
+    ]
     lines = format_table(["model", "N", "K*", "95% CI", "status"], rows, align="lrrrl")
     for line, row in zip(lines[2:], rows):
         assert re.split(r"\s{2,}", line) == row  # every cell apart from its neighbours by two spaces or more
@@ -86,14 +131,14 @@ def test_summary_table_keeps_wide_numbers_apart(criterion):
     text = nam.format_summary(_result(criterion))
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("model") and " K* " in line)
-    body = [line for line in lines[start + 2:] if line.strip()][:len(_result().summary)]
+    body = [line for line in lines[start + 2 :] if line.strip()][: len(_result().summary)]
     assert any("e+03" in line for line in body)  # K* >= 1e3 occurs
     for line in body:
         cells = re.split(r"\s{2,}", line)
         assert len(cells) == 10, line  # model, N, K*, CI, theory, fp 50%, units, K*/unit, unsettled, status
         assert cells[3].startswith("[") and cells[3].endswith("]")
     fit_start = next(i for i, line in enumerate(lines) if line.startswith("model") and " law " in line)
-    for line in lines[fit_start + 2:fit_start + 2 + len(MODELS)]:
+    for line in lines[fit_start + 2 : fit_start + 2 + len(MODELS)]:
         assert len(re.split(r"\s{2,}", line)) == 6, line
 
 
@@ -104,7 +149,7 @@ def test_every_line_is_named_in_its_legend(figures):
             assert legend is not None, f"{name}: a panel without a legend"
             texts = {t.get_text() for t in legend.get_texts()}
             assert not any("see the summary" in t for t in texts), name
-            for line, label in _line_labels(ax):
+            for _line, label in _line_labels(ax):
                 assert not label.startswith("_"), f"{name}: a line with no label ({label!r})"
                 assert label in texts, f"{name}: line {label!r} is not in the legend"
 
@@ -176,7 +221,7 @@ def test_plotting_functions_take_ax_and_return_the_figure():
     assert plot_per_unit(res, ax=ax) is fig and ax.lines
     fig = Figure()
     axes = fig.subplots(3, 3).ravel()
-    assert plot_collapse(res, axes=axes) is fig and all(a.lines for a in axes[:len(MODELS)])
+    assert plot_collapse(res, axes=axes) is fig and all(a.lines for a in axes[: len(MODELS)])
     with pytest.raises(ValueError, match="`axes`"):
         plot_collapse(res, axes=axes[:2])
     assert plot_bit_errors(nam.SweepResult(rows=[], summary=[], fits=[], out_dir=None)) is None

@@ -3,7 +3,6 @@
 import enum
 
 import equinox as eqx
-
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool
 

@@ -27,8 +27,8 @@ from tqdm import tqdm
 from .._checks import check_bool, check_callable, check_instance, check_int, check_number, check_output_file
 from .._io import atomic_write
 
-
 logger = logging.getLogger(__name__)
+
 
 class NonFiniteLoss(RuntimeError):
     """The loss became NaN or inf; the checkpoint holds the last good state."""

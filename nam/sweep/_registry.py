@@ -78,7 +78,7 @@ class SweepModel:
     degree: int | None
     units: Callable[[int, float], float]
     asymptotic: float
-    theory: Callable[[int, float], float]
+    theory: Callable[[float, float], float]
     build: Callable | None = None
     beta: float = 1.0
     fit: str = "power"

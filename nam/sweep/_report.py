@@ -344,7 +344,8 @@ def plot_capacity(result, *, ax=None):
         fit = next((f for f in result.fits if f["model"] == name), None)
         label = sm.label
         if fit:
-            label += (f": K ~ N^{fit['exponent']:.2f}" if fit["law"] == "power" else f": K ~ e^({fit['exponent']:.2f} N)")
+            a = fit["exponent"]
+            label += f": K ~ N^{a:.2f}" if fit["law"] == "power" else f": K ~ e^({a:.2f} N)"
         handles = [ax.errorbar(n, k, yerr=np.maximum(err, 0), fmt="o", ms=4, color=c, capsize=2)]
         grid = np.geomspace(n.min(), n.max(), 60) if n.size > 1 else n
         if fit:
