@@ -245,13 +245,13 @@ def check_callable(name: str, value: Any) -> Any:
 def check_key(name: str, key: Any) -> jax.Array:
     """A JAX PRNG key: a typed key (`jax.random.key`) or a raw uint32 key of shape (2,) (`PRNGKey`)."""
     if not isinstance(key, (jax.Array, np.ndarray)):
-        raise ArgumentTypeError(f"`{name}` must be a JAX PRNG key (jax.random.PRNGKey(seed)), got {_type_name(key)}")
+        raise ArgumentTypeError(f"`{name}` must be a JAX PRNG key (jax.random.key(seed)), got {_type_name(key)}")
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         if key.shape != ():
             raise ValueError(f"`{name}` must be a single PRNG key, got a key array of shape {key.shape}")
         return key
     if key.dtype != jnp.uint32 or key.shape != (2,):
-        raise ArgumentTypeError(f"`{name}` must be a JAX PRNG key (jax.random.PRNGKey(seed)): uint32 of shape "
+        raise ArgumentTypeError(f"`{name}` must be a JAX PRNG key (jax.random.key(seed)): uint32 of shape "
                                 f"(2,), got {key.dtype} of shape {key.shape}")
     return jnp.asarray(key)
 

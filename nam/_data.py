@@ -50,7 +50,12 @@ def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
 
 
 def digit_patterns(side: int = 8) -> jax.Array:
-    """The ten digits as (10, side^2) memories of +-1 (pixel on = +1)."""
+    """The ten digits as (10, side^2) memories of +-1 (pixel on = +1).
+
+    **Arguments:** `side`: the image side in pixels (default 8).
+
+    **Returns:** (10, side^2) float array of +-1.
+    """
     side = check_int("side", side, 4)
     check_memory("`side`", 8.0 * 30.0 * side * side, f"ten {side} x {side} digit images")
     return jnp.asarray(np.stack([load_digit(d, side=side) for d in range(10)]).reshape(10, -1) * 2.0 - 1.0)

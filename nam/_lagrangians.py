@@ -59,7 +59,10 @@ def _logcosh(z):
 
 
 class LogCosh(AbstractLagrangian):
-    """L(x) = (1/beta) sum log cosh(beta x); activation tanh(beta x)."""
+    """L(x) = (1/beta) sum log cosh(beta x); activation tanh(beta x).
+
+    **Arguments:** `beta`: the gain, > 0 (a number or a 0-d array; default 1).
+    """
 
     beta: Float[Array, ""]
 
@@ -77,7 +80,10 @@ class LogCosh(AbstractLagrangian):
 
 
 class Identity(AbstractLagrangian):
-    """L(x) = 1/2 sum x^2; linear activation g(x) = x."""
+    """L(x) = 1/2 sum x^2; linear activation g(x) = x.
+
+    **Arguments:** none.
+    """
 
     def __call__(self, x):
         return 0.5 * jnp.sum(x * x)
@@ -91,6 +97,8 @@ class Identity(AbstractLagrangian):
 
 class RectifiedPower(AbstractLagrangian):
     """L(x) = (1/n) sum ReLU(x)^n; activation ReLU(x)^(n-1). Convex and C^1 for n >= 2.
+
+    **Arguments:** `n`: the power, >= 2 (default 2).
 
     As the hidden-layer Lagrangian of `HiddenNeuronDAM` it gives the rectified polynomial
     Dense Associative Memory F(z) = ReLU(z)^n / n (Krotov & Hopfield 2021, model B).
@@ -114,7 +122,10 @@ class RectifiedPower(AbstractLagrangian):
 
 
 class Softplus(AbstractLagrangian):
-    """L(x) = (1/beta) sum softplus(beta x); activation sigmoid(beta x)."""
+    """L(x) = (1/beta) sum softplus(beta x); activation sigmoid(beta x).
+
+    **Arguments:** `beta`: the gain, > 0 (default 1).
+    """
 
     beta: Float[Array, ""]
 
@@ -133,7 +144,10 @@ class Softplus(AbstractLagrangian):
 
 
 class Exponential(AbstractLagrangian):
-    """L(x) = (1/beta) sum exp(beta x); activation exp(beta x)."""
+    """L(x) = (1/beta) sum exp(beta x); activation exp(beta x).
+
+    **Arguments:** `beta`: the gain, > 0 (default 1).
+    """
 
     beta: Float[Array, ""]
 
@@ -152,6 +166,8 @@ class Exponential(AbstractLagrangian):
 
 class LogSumExp(AbstractLagrangian):
     """L(x) = (1/beta) log sum exp(beta x), a collective Lagrangian; activation softmax(beta x).
+
+    **Arguments:** `beta`: the inverse temperature, > 0 (default 1).
 
     With this Lagrangian on the hidden layer, `HiddenNeuronDAM` is the modern Hopfield network
     (Krotov & Hopfield 2021, model C).
@@ -175,7 +191,8 @@ class LogSumExp(AbstractLagrangian):
 class SphericalNorm(AbstractLagrangian):
     """L(x) = sqrt(sum x^2 + eps); activation x / sqrt(sum x^2 + eps) (spherical normalisation).
 
-    `eps` (default 1e-12) keeps L smooth at the origin; the activation has unit norm elsewhere.
+    **Arguments:** `eps` (default 1e-12) keeps L smooth at the origin; the activation has unit norm
+    elsewhere.
     """
 
     eps: Float[Array, ""]

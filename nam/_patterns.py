@@ -20,6 +20,11 @@ from ._checks import (
 def random_patterns(key: PRNGKeyArray, k: int, n: int) -> Float[Array, "k n"]:
     """K independent, unbiased +-1 patterns of N bits (the setting of every capacity theory).
 
+    **Arguments:** `key`: a JAX PRNG key (`jax.random.key(seed)`); `k`: the number of patterns K >= 1;
+    `n`: the number of bits N >= 2.
+
+    **Returns:** (K, N) float array of +-1.
+
     **Raises:** TypeError for a key that is not a JAX PRNG key or sizes that are not integers; ValueError
     for K < 1, N < 2, or K x N patterns that cannot fit in memory (refused before allocating).
     """
@@ -53,6 +58,14 @@ def flip_bits(key: PRNGKeyArray, pattern: Float[Array, " n"], fraction) -> Float
 
     Works under jit and vmap (the fraction may be traced; values are checked when concrete).
 
+    **Arguments:**
+
+    - `key`: a JAX PRNG key (`jax.random.key(seed)`).
+    - `pattern`: (N,) +-1 array.
+    - `fraction`: the fraction of bits to flip, in [0, 1] (a number or a 0-d array).
+
+    **Returns:** (N,) the pattern with round(fraction * N) of its bits flipped.
+
     **Raises:** TypeError for a key that is not a JAX PRNG key, a pattern that is not a real array, or a
     fraction that is not a real number; ValueError for a pattern that is not 1-d or not +-1, and a
     fraction outside [0, 1] (or NaN).
@@ -73,7 +86,11 @@ def flip_bits(key: PRNGKeyArray, pattern: Float[Array, " n"], fraction) -> Float
 
 
 def overlap(a: Float[Array, " n"], b: Float[Array, " n"]) -> Float[Array, ""]:
-    """m = a.b / N, in [-1, 1] for +-1 patterns. `a` and `b` are (N,) real arrays of the same shape."""
+    """The overlap m = a.b / N, in [-1, 1] for +-1 patterns.
+
+    **Arguments:** `a`, `b`: (N,) real arrays of the same shape.
+
+    **Returns:** a 0-d float array."""
     a, b = as_float_array("a", a, ndim=1), as_float_array("b", b, ndim=1)
     if a.shape != b.shape or a.shape[0] < 1:
         raise ValueError(f"`a` and `b` must have the same shape (N,) with N >= 1, got {a.shape} and {b.shape}")

@@ -3,7 +3,6 @@ form, parameter counts against their formula, the retention tasks against a plai
 definition, the character vocabulary, checkpoints (resume, vocabulary mismatch), bad input, and one
 learning result with a known answer (associative recall over a short delay is solved)."""
 
-import math
 import os
 
 import equinox as eqx

@@ -75,3 +75,31 @@ def test_bad_arguments(kwargs, match):
 def test_bad_measurement():
     with pytest.raises(ValueError, match="successes"):
         find_crossing(lambda k: (3, 2), 4)
+
+
+def test_logistic_fit_matches_scipy_minimize():
+    """The vectorised IRLS of `_logistic_crossing` finds the maximum of the weighted binomial likelihood:
+    the same crossing as `scipy.optimize.minimize` of the negative log-likelihood, row by row."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    from nam.capacity._search import _logistic_crossing
+
+    rng = np.random.default_rng(0)
+    logk = np.log(np.array([20.0, 30.0, 45.0, 60.0, 90.0]))
+    trials = np.array([16, 32, 64, 32, 16])
+    p_true = expit(2.0 - 3.0 * (logk - logk.mean()))
+    frac = rng.binomial(trials, p_true, size=(6, logk.size)) / trials
+    got = _logistic_crossing(logk, frac, trials, 0.5)
+    x = logk - logk.mean()
+    for row, g in zip(frac, got):
+        def nll(ab):
+            eta = ab[0] + ab[1] * x
+            return -np.sum(trials * (row * eta - np.logaddexp(0.0, eta)))
+        a, b = minimize(nll, np.zeros(2), method="BFGS", options={"gtol": 1e-10}).x
+        assert g == pytest.approx(-a / b + logk.mean(), rel=1e-6)
+    # level 0.7: logit(0.7) = a + b (log K - mean)
+    a, b = minimize(lambda ab: -np.sum(trials * (frac[0] * (ab[0] + ab[1] * x) - np.logaddexp(0.0, ab[0] + ab[1] * x))),
+                    np.zeros(2), method="BFGS", options={"gtol": 1e-10}).x
+    assert _logistic_crossing(logk, frac[:1], trials, 0.7)[0] == pytest.approx(
+        (np.log(0.7 / 0.3) - a) / b + logk.mean(), rel=1e-6)

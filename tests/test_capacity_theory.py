@@ -535,3 +535,14 @@ def test_theory_refuses_sizes_it_cannot_compute_and_undefined_double_factorials(
     with pytest.raises(ValueError, match="`m` must be >= -1"):
         nam.capacity.double_factorial(-7)
     assert [nam.capacity.double_factorial(m) for m in (-1, 0, 1, 5, 6)] == [1, 1, 1, 15, 48]
+
+
+def test_quantiles_and_cdf_agree_with_scipy_stats():
+    """`student_t_quantile` and `normal_cdf` are scipy's (scipy.special), checked against scipy.stats."""
+    from scipy import stats
+
+    for q in (0.6, 0.9, 0.975, 0.999):
+        for dof in (1, 2.5, 7, 40):
+            assert student_t_quantile(q, dof) == pytest.approx(stats.t.ppf(q, dof), rel=1e-10)
+    x = np.array([-30.0, -5.0, 0.0, 1.3])
+    np.testing.assert_allclose(normal_cdf(x), stats.norm.cdf(x), rtol=1e-12)

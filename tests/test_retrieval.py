@@ -189,3 +189,37 @@ def test_solver_config_takes_diffrax_objects():
         nam.SolverConfig(diffrax.Euler())
     fixed = nam.SolverConfig(diffrax.Euler(), stepsize_controller=diffrax.ConstantStepSize(), dt0=0.1, t1=50.0)
     assert nam.Status.names(nam.retrieve(model, cue, config=fixed).status) in ("CONVERGED", "TIME_LIMIT")
+    fixed = nam.SolverConfig(diffrax.Euler(), stepsize_controller=diffrax.ConstantStepSize(), dt0=0.1, t1=50.0,
+                             steady_state=False)
+    assert nam.Status.names(nam.retrieve(model, cue, config=fixed).status) == "COMPLETED"
+
+
+def test_save_ts_returns_the_trajectory_of_a_hand_written_solve(getkey):
+    """`nam.retrieve(..., save_ts=ts)` saves the state at `ts`: the same numbers as diffeqsolve on the model's
+    vector field with SaveAt(ts=ts), for a fixed horizon; after a steady-state stop the later entries are NaN."""
+    import diffrax
+
+    xi = nam.random_patterns(getkey(), 3, 16)
+    model = nam.NeuronAstrocyte(nam.HebbianTensor(xi))
+    cue = nam.flip_bits(getkey(), xi[0], 0.125)
+    ts = jnp.linspace(0.0, 5.0, 11)
+    config = nam.SolverConfig("tsit5", t1=5.0, steady_state=False)
+    r = nam.retrieve(model, cue, config=config, save_ts=ts)
+    sol = diffrax.diffeqsolve(diffrax.ODETerm(lambda t, y, args: model.vector_field(y)), diffrax.Tsit5(), 0.0, 5.0,
+                              0.05, model.init_state(cue), saveat=diffrax.SaveAt(ts=ts),
+                              stepsize_controller=diffrax.PIDController(rtol=1e-5, atol=1e-7), max_steps=20_000)
+    for got, want in zip(jax.tree.leaves(r.states), jax.tree.leaves(sol.ys)):
+        assert got.shape == want.shape and got.shape[0] == 11
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(r.save_ts, ts)
+    for leaf, last in zip(jax.tree.leaves(r.states), jax.tree.leaves(r.state)):
+        np.testing.assert_allclose(leaf[-1], last, rtol=1e-12)  # the last save is the final state (t = t1)
+    # a steady-state stop before the last save time: the saves after it are NaN, those before finite
+    eff = nam.NeuronAstrocyteEffective(nam.HebbianTensor(xi))
+    r = nam.retrieve(eff, cue, save_ts=jnp.array([0.0, 1.0, 1e6 - 1.0]), config=nam.SolverConfig(t1=1e6))
+    assert int(r.status) == nam.Status.CONVERGED
+    assert np.all(np.isfinite(r.states[:2])) and np.all(np.isnan(r.states[2]))
+    batch = nam.retrieve_batch(eff, jnp.stack([cue, -cue]), save_ts=ts)
+    assert batch.states.shape == (2, 11, 16)
+    with pytest.raises(ValueError, match="`save_ts`"):
+        nam.retrieve(eff, cue, save_ts=jnp.array([0.0, jnp.nan]))

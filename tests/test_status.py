@@ -2,7 +2,6 @@
 is NON_FINITE, the steady-state test cannot overflow, a blow-up is DIVERGED, and `ok` gates counts."""
 
 import jax.numpy as jnp
-import jax.random as jr
 import numpy as np
 import pytest
 
@@ -105,9 +104,48 @@ def test_ok_gates_on_status_and_settle_status(getkey):
     cue = nam.flip_bits(getkey(), xi[0], 0.1)
     assert bool(nam.retrieve(model, cue).ok())
     euler = nam.SolverConfig.fixed_euler(0.05, 20)
-    r = nam.retrieve(model, cue, config=euler)
+    r = nam.retrieve(model, cue, config=euler)  # a fixed horizon asked for and reached: COMPLETED, counted
+    assert int(r.status) == nam.Status.COMPLETED
+    assert bool(r.ok())
+    # the same horizon with a steady state asked for, not reached: TIME_LIMIT, not counted unless asked
+    r = nam.retrieve(model, cue, config=nam.SolverConfig.fixed_euler(0.05, 20, steady_state=True))
     assert int(r.status) == nam.Status.TIME_LIMIT
     assert not bool(r.ok()) and bool(r.ok(time_limit_ok=True))
+
+
+def test_every_status_has_a_message():
+    messages = [s.message for s in nam.Status]
+    assert all(isinstance(m, str) and len(m) > 20 for m in messages)
+    assert len(set(messages)) == len(messages)
+    assert "max_steps" in nam.Status.MAX_STEPS.message
+
+
+def test_throw_raises_with_the_status_message(getkey):
+    import equinox as eqx
+
+    xi = nam.random_patterns(getkey(), 4, 40)
+    model = nam.DenseAssociativeMemory(xi, nam.Polynomial(3), nam.LogCosh(4.0))
+    cue = nam.flip_bits(getkey(), xi[0], 0.1)
+    cut = nam.SolverConfig(max_steps=3)
+    assert int(nam.retrieve(model, cue, config=cut).status) == nam.Status.MAX_STEPS  # default: no raise
+    with pytest.raises(eqx.EquinoxRuntimeError, match="MAX_STEPS"):
+        nam.retrieve(model, cue, config=cut, throw=True)
+    with pytest.raises(eqx.EquinoxRuntimeError, match="TIME_LIMIT"):
+        nam.retrieve(model, cue, config=nam.SolverConfig(t1=0.05), throw=True)
+    # a clean solve passes through unchanged, steady state or fixed horizon
+    r = nam.retrieve(model, cue, throw=True)
+    assert int(r.status) == nam.Status.CONVERGED
+    r = nam.retrieve(model, cue, config=nam.SolverConfig.fixed_euler(0.05, 40), throw=True)
+    assert int(r.status) == nam.Status.COMPLETED
+    # in a batch: one bad sample raises, with its own message (not the clean sample's)
+    cues = jnp.stack([cue, 100.0 * xi[1]])
+    lin = nam.NeuronAstrocyteEffective(nam.HebbianTensor(xi[:3, :16]), nam.Identity())
+    with pytest.raises(eqx.EquinoxRuntimeError, match="DIVERGED|NON_FINITE"):
+        nam.retrieve_batch(lin, jnp.stack([0.01 * xi[1, :16], 100.0 * xi[0, :16]]),
+                           config=nam.SolverConfig(max_steps=2000), throw=True)
+    assert nam.retrieve_batch(model, cues[:1], throw=True).status.shape == (1,)
+    with pytest.raises(TypeError, match="throw"):
+        nam.retrieve(model, cue, throw=1)
 
 
 def test_status_ok_table():

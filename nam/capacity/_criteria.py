@@ -68,6 +68,10 @@ def one_step_stable_bits(model, mu: int | Int[ArrayLike, ""]) -> Float[Array, ""
     single-spin rule of `nam.retrieve_binary`; ties keep the bit (as far as `model.propose` resolves
     them: see the note on `nam.ClassicalHopfield` ties in tests/test_capacity_theory.py). O(K) per
     bit, O(K N) per memory. One memory; vmap over `mu`.
+
+    **Arguments:** `model`: a binary model; `mu`: the memory's index.
+
+    **Returns:** a 0-d float array, the fraction in [0, 1].
     """
     check_binary_model(model)
     mu = _check_mu(model, mu)
@@ -76,7 +80,13 @@ def one_step_stable_bits(model, mu: int | Int[ArrayLike, ""]) -> Float[Array, ""
 
 def is_fixed_point(model, mu: int | Int[ArrayLike, ""]) -> Bool[Array, ""]:
     """Criterion 2: True iff every bit of xi_mu is one-step stable, i.e. xi_mu is an exact fixed point
-    of both the asynchronous and the synchronous dynamics."""
+    of both the asynchronous and the synchronous dynamics.
+
+    **Arguments:** `model`: a binary model (`nam.ClassicalHopfield`, `nam.DenseAssociativeMemory`);
+    `mu`: the memory's index.
+
+    **Returns:** a 0-d bool array.
+    """
     check_binary_model(model)
     mu = _check_mu(model, mu)
     return jnp.all(_stable(model, mu))
@@ -84,7 +94,10 @@ def is_fixed_point(model, mu: int | Int[ArrayLike, ""]) -> Bool[Array, ""]:
 
 class RetrievalOutcome(NamedTuple):
     """`exact`: the read-out equals xi_mu in every bit; `overlap`: read-out . xi_mu / N; `status`: the
-    `nam.Status` code of the run (CONVERGED, SWEEP_LIMIT or, for synchronous updates, CYCLE)."""
+    `nam.Status` code of the run (CONVERGED, SWEEP_LIMIT or, for synchronous updates, CYCLE).
+
+    **Fields:** `exact` (0-d bool), `overlap` (0-d float), `status` (0-d int32).
+    """
 
     exact: Bool[Array, ""]
     overlap: Float[Array, ""]
@@ -100,6 +113,12 @@ def retrieval_outcome(model, mu: int | Int[ArrayLike, ""], key: PRNGKeyArray,
 
     A run that hits `max_sweeps` or a 2-cycle still reports its last state's `exact` and `overlap`;
     filter on `status` to count only converged runs. `rho` may be traced (no recompile per rho).
+
+    **Arguments:** `model`: a binary model; `mu`: the memory's index; `key`: a JAX PRNG key
+    (`jax.random.key(seed)`) for the flipped bits; `rho`: the fraction of bits flipped; `mode`, `max_sweeps`:
+    as for `nam.retrieve_binary`.
+
+    **Returns:** a `RetrievalOutcome`.
     """
     check_binary_model(model)
     mu = _check_mu(model, mu)

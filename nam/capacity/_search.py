@@ -34,6 +34,8 @@ class CrossingResult(NamedTuple):
     - `points`: every measurement as (K, successes, trials), in the order they were made.
     - `status`: "bracketed", "below_range" (f < level already at k_min), "above_range" (f >= level
       still at k_max) or "budget_exhausted" (`max_evals` measurements did not reach a bracket).
+
+    **Fields:** as listed above.
     """
 
     k_star: float
@@ -47,8 +49,15 @@ def _logistic_crossing(logk: np.ndarray, frac: np.ndarray, trials: np.ndarray, l
                        iters: int = 50) -> np.ndarray:
     """log K where logit f = a + b log K crosses logit(level), for each row of `frac` (B, P).
 
-    Weighted IRLS, vectorised over rows. A row whose fit does not decrease (b >= 0) or does not converge
-    (perfectly separated data) gets NaN.
+    Weighted IRLS (Newton's method on the binomial log-likelihood), vectorised over rows. A row whose fit
+    does not decrease (b >= 0) or does not converge (perfectly separated data) gets NaN.
+
+    Why it is written here rather than taken from a library: the bootstrap fits the same two-parameter
+    model to `n_boot` (2000) resampled rows at once, and this loop does all of them in one set of numpy
+    array operations (about 10 iterations of a 2 x 2 solve per row). scipy has no vectorised logistic
+    regression (`scipy.optimize.minimize` would be 2000 separate Python-level optimisations, each far
+    slower), and statsmodels or scikit-learn would be a new dependency for a 2 x 2 Newton step.
+    `tests/test_capacity_search.py` checks it against `scipy.optimize.minimize` of the same likelihood.
     """
     x = logk - logk.mean()
     a = np.zeros(frac.shape[0])
@@ -86,6 +95,15 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
 
     Doubling/halving from `k0` to a bracket within [k_min, k_max], then bisection in log K until
     k_hi - k_lo <= max(1, rel_tol * k_lo) or `max_evals` measurements.
+
+    **Arguments:**
+
+    - `evaluate`: K -> (successes, trials) or (successes, trials, per_cluster).
+    - `k0`: the first load, in [k_min, k_max]; `level`: the crossing level in (0, 1).
+    - `k_min`, `k_max`: the loads allowed; `rel_tol`: the bracket's relative width at which to stop.
+    - `max_evals`: measurements at most; `ci_level`, `n_boot`, `seed`: the bootstrap interval.
+
+    **Returns:** a `CrossingResult`.
     """
     check_callable("evaluate", evaluate)
     for name, value in (("k0", k0), ("k_min", k_min), ("k_max", k_max), ("max_evals", max_evals),

@@ -49,7 +49,7 @@ import math
 
 import numpy as np
 
-from .._checks import check_number
+from .._checks import check_bool, check_number
 from ._theory import _Real, _real_array, _scalar_or_array
 
 
@@ -76,7 +76,7 @@ def _kappa_star(nu: float, rho: float, t_max: float) -> float:
 
 
 def self_coupling_capacity(n: _Real, *, beta: float | int = 5.0, scale: _Real | None = None,
-                           rho: float | int = 0.1) -> np.ndarray | float:
+                           rho: float | int = 0.1, exact_flips: bool = True) -> np.ndarray | float:
     """Mean-field K* of the effective neuron-astrocyte memory with the Hebbian tensor of eq. 10 as
     printed (self-coupling included): K* = kappa*(beta * scale * N^3, rho_N) N^2.
 
@@ -91,6 +91,9 @@ def self_coupling_capacity(n: _Real, *, beta: float | int = 5.0, scale: _Real | 
       `nam.HebbianTensor`'s default).
     - `rho`: fraction of flipped bits in the cue. The cue has round(rho N) flipped bits exactly
       (`nam.flip_bits`), and the theory uses rho_N = round(rho N) / N.
+    - `exact_flips`: True (default): rho_N = round(rho N) / N, the flip fraction of the cues a sweep
+      measures, which makes K* jump where round(rho N) steps up; False: rho_N = rho, a curve smooth in N
+      (the same value wherever rho N is an integer), for drawing the theory between measured N.
 
     **Returns:** K* (float, or an array like `n`); inf where round(rho N) = 0 (no wrong bit to hold).
 
@@ -107,9 +110,11 @@ def self_coupling_capacity(n: _Real, *, beta: float | int = 5.0, scale: _Real | 
             raise ValueError(f"`scale` must be > 0, got {scale!r}")
         sigma = scale_arr * n_arr**3
     rho = check_number("rho", rho, minimum=0.0, maximum=0.5, open_max=True)
+    check_bool("exact_flips", exact_flips)
 
     def one(m: float, sig: float) -> float:
-        flipped = float(np.round(float(rho) * m))  # as nam.flip_bits (round half to even)
+        # as nam.flip_bits (round half to even), or the fraction itself for a smooth curve
+        flipped = float(np.round(float(rho) * m)) if exact_flips else float(rho) * m
         if flipped == 0:
             return math.inf
         return _kappa_star(beta * sig, flipped / m, beta) * m * m

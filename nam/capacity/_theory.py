@@ -113,6 +113,12 @@ def double_factorial(m: int) -> int:
     """m!! = m (m-2) (m-4) ... down to 1 or 2, exactly; 1 for m <= 0 (so (2n-3)!! = 1 for n = 2).
 
     Used with odd m: (2n-3)!! = E[g^(2n-2)] for a standard normal g, the moment behind the DAM noise.
+
+    **Arguments:** `m`: an integer >= -1.
+
+    **Returns:** m!!, an int.
+
+    **Raises:** `ValueError` for m < -1.
     """
     if not is_integer(m):
         raise ArgumentTypeError(f"`m` must be an integer, got {m!r}")
@@ -165,6 +171,12 @@ def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
     exactly C(N-1, degree-1) / (K - 1) with `finite_size=True`.
 
     `n` (>= 2) and `k` (>= 1) broadcast as numpy arrays; returns a float or an array.
+
+    **Arguments:** `n`, `k`: neurons N >= 2 and memories K >= 1; `degree`: the interaction order;
+    `finite_size`: the exact finite-N moments instead of the leading order; `distinct_indices`: the
+    tensor on distinct indices.
+
+    **Returns:** S, a float or an array.
     """
     degree = _check_degree(degree)
     finite_size = check_bool("finite_size", finite_size)
@@ -186,17 +198,31 @@ def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
 
 
 def normal_cdf(x: _Real) -> np.ndarray | float:
-    """Phi(x) = erfc(-x / sqrt 2) / 2, accurate in the far lower tail (no 1 - erf cancellation)."""
+    """Phi(x), the standard normal CDF (`scipy.special.ndtr`, accurate in the far lower tail: no
+    1 - erf cancellation).
+
+    **Arguments:** `x`: a real number or array.
+
+    **Returns:** Phi(x), a float for a scalar `x`, else an array of its shape.
+    """
+    from scipy.special import ndtr
+
     x_arr = as_float64_numpy("x", x)
     if np.any(np.isnan(x_arr)):
         raise ValueError("`x` must not be NaN")
-    return _scalar_or_array(np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2.0)), otypes=[np.float64])(x_arr))
+    return _scalar_or_array(ndtr(x_arr))
 
 
 def bit_error_probability(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
                           distinct_indices: bool = False) -> np.ndarray | float:
     """P_err = Phi(-sqrt(S)): the probability that one bit of a stored memory flips in one update,
-    in the Gaussian approximation of the crosstalk (Krotov & Hopfield 2016, sec. 2). See `snr`."""
+    in the Gaussian approximation of the crosstalk (Krotov & Hopfield 2016, sec. 2). See `snr`.
+
+    **Arguments:** `n`, `k`: neurons N and memories K (broadcasting); `degree`: the interaction order;
+    `finite_size`, `distinct_indices`: as for `snr`.
+
+    **Returns:** P_err, a float or an array.
+    """
     s = np.asarray(snr(n, k, degree, finite_size=finite_size, distinct_indices=distinct_indices))
     return normal_cdf(-np.sqrt(s))
 
@@ -211,7 +237,13 @@ def fixed_point_fraction(n: _Real, k: _Real, degree: int = 2, *, finite_size: bo
     larger fraction than (1 - P_err)^N (Jensen); the gap is 0.008 for Hopfield at N = 400, K = 33 with
     the exact P_err. It vanishes only slowly with N: for Hopfield the noise variance of a memory's bits
     is sum_mu m_mu^2, whose relative spread is sqrt(2 / (K - 1)) (see the module docstring).
-    `distinct_indices`: see `snr`."""
+    `distinct_indices`: see `snr`.
+
+    **Arguments:** `n`, `k`: neurons N and memories K (broadcasting); `degree`; `finite_size`,
+    `distinct_indices`: as for `snr`.
+
+    **Returns:** (1 - P_err)^N, a float or an array.
+    """
     n_arr = _real_array("n", n, 2.0)
     p = np.asarray(bit_error_probability(n, k, degree, finite_size=finite_size, distinct_indices=distinct_indices))
     return _scalar_or_array(np.exp(n_arr * np.log1p(-p)))
@@ -227,6 +259,11 @@ def no_error_capacity(n: _Real, degree: int = 2, *, distinct_indices: bool = Fal
 
     With `distinct_indices=True`: K = N^(degree-1) / (2 (degree-1)! ln N), N^3 / (12 ln N) for the
     neuron-astrocyte tensor on distinct indices (degree 4; see `snr` and the module docstring).
+
+    **Arguments:** `n`: neurons N (a number or an array, >= 2); `degree`: the interaction order n >= 2;
+    `distinct_indices`: the tensor on distinct indices.
+
+    **Returns:** the load K, a float or an array like `n`.
     """
     degree = _check_degree(degree)
     moment = _noise_moment(degree, distinct_indices)
@@ -244,6 +281,11 @@ def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5, finit
     and the two scale differently over a finite N range (for Hopfield on N = 100..400, local slopes
     0.73 against 0.81). Solved by bisection in log K (K real, > 1); `n` may be an array.
     `distinct_indices`: see `snr`.
+
+    **Arguments:** `n`: neurons N (a number or an array); `degree`: the interaction order; `level`: the
+    fraction; `finite_size`, `distinct_indices`: as for `snr`.
+
+    **Returns:** the load K, a float or an array like `n`.
     """
     finite_size = check_bool("finite_size", finite_size)
     degree = _check_degree(degree)
@@ -272,7 +314,12 @@ def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5, finit
 
 def amit_capacity(n: _Real) -> np.ndarray | float:
     """K = 0.138 N (Amit, Gutfreund & Sompolinsky 1985): the load beyond which a Hopfield network's
-    retrieval states (overlap 0.967 at that load, ~1.6 % of the bits wrong) disappear."""
+    retrieval states (overlap 0.967 at that load, ~1.6 % of the bits wrong) disappear.
+
+    **Arguments:** `n`: neurons N (a number or an array).
+
+    **Returns:** 0.138 N, a float or an array like `n`.
+    """
     return _scalar_or_array(0.138 * _real_array("n", n, 2.0))
 
 
@@ -290,86 +337,35 @@ def fixed_point_fraction_at_no_error_load(n: _Real) -> np.ndarray | float:
     at N = 400, K = 33 the formula gives 0.891, the exact Phi with the leading S 0.905, with the exact
     S 0.921, and the measured fraction is 0.928. Use it as the large-N limit, not as a finite-N
     prediction.
+
+    **Arguments:** `n`: neurons N >= 2 (a number or an array).
+
+    **Returns:** exp(-1 / sqrt(4 pi ln N)), a float or an array.
     """
     n_arr = _real_array("n", n, 2.0)
     return _scalar_or_array(np.exp(-1.0 / np.sqrt(4.0 * np.pi * np.log(n_arr))))
 
 
-# --------------------------------------------------------------------------------------------------
-# Student t quantile (no scipy): regularized incomplete beta by Lentz's continued fraction
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of I_x(a, b) (Numerical Recipes, 3rd ed., sec. 6.4), modified Lentz."""
-    tiny, eps = 1e-300, 1e-16
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 10_000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < eps:
-            return h
-    raise RuntimeError("incomplete beta continued fraction did not converge")  # pragma: no cover
-
-
-def _betainc(a: float, b: float, x: float) -> float:
-    """The regularized incomplete beta function I_x(a, b) for a, b > 0 and 0 <= x <= 1."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                 + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _betacf(a, b, x) / a
-    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
-
-
-def _t_upper_tail(t: float, dof: float) -> float:
-    """P(T > t) for t >= 0: I_{dof/(dof+t^2)}(dof/2, 1/2) / 2."""
-    return 0.5 * _betainc(0.5 * dof, 0.5, dof / (dof + t * t))
-
-
 def student_t_quantile(q: float | int, dof: float | int) -> float:
-    """The q-quantile of Student's t distribution with `dof` > 0 degrees of freedom.
+    """The q-quantile of Student's t distribution with `dof` > 0 degrees of freedom
+    (`scipy.special.stdtrit`). Examples: t_{0.975, 1} = 12.706, t_{0.975, 5} = 2.571,
+    t_{0.975, 30} = 2.042.
 
-    Solves P(T > t) = 1 - q (the upper tail, so the far quantiles keep their accuracy) by bracketing
-    and bisection on the regularized incomplete beta. Examples: t_{0.975, 1} = 12.706,
-    t_{0.975, 5} = 2.571, t_{0.975, 30} = 2.042.
+    **Arguments:** `q`: a probability in (0, 1); `dof`: the degrees of freedom, > 0.
+
+    **Returns:** the quantile, a float.
+
+    **Raises:** `TypeError`/`ValueError` for a `q` or `dof` out of range.
     """
+    from scipy.special import stdtrit
+
     q = check_number("q", q, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
     dof = check_number("dof", dof, minimum=0.0, open_min=True)
     if q == 0.5:
         return 0.0
-    if q < 0.5:
-        return -student_t_quantile(1.0 - q, dof)
-    tail = 1.0 - q
-    lo, hi = 0.0, 1.0
-    while _t_upper_tail(hi, dof) > tail:
-        lo, hi = hi, 2.0 * hi
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if _t_upper_tail(mid, dof) > tail:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-14 * hi:
-            break
-    return 0.5 * (lo + hi)
+    if q < 0.5:  # computed from the upper quantile, so t_q = -t_(1-q) exactly
+        return -float(stdtrit(dof, 1.0 - q))
+    return float(stdtrit(dof, q))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -378,7 +374,11 @@ def student_t_quantile(q: float | int, dof: float | int) -> float:
 
 class PowerLawFit(NamedTuple):
     """log K* = intercept + slope log N (natural logs), with a `level` confidence interval
-    [slope_low, slope_high] for the slope from Student's t with `dof` = points - 2."""
+    [slope_low, slope_high] for the slope from Student's t with `dof` = points - 2.
+
+    **Fields:** `slope`, `intercept`, `slope_low`, `slope_high`, `slope_stderr` (floats), `dof` (int),
+    `level` (float).
+    """
 
     slope: float
     intercept: float
@@ -399,6 +399,11 @@ def fit_power_law(n: _Real, k_star: _Real, level: float | int = 0.95) -> PowerLa
     The fitted b of a theory curve K* = c N^(degree-1) / ln N is below degree - 1 at every finite N
     (d log K*/d log N = (degree - 1) - 1/ln N; see the module docstring), so a measured slope should be
     compared with the same fit applied to `no_error_capacity` over the same N.
+
+    **Arguments:** `n`, `k_star`: the measured N and K* (1-d, the same length, at least 2 points,
+    positive); `level`: the interval's coverage.
+
+    **Returns:** a `PowerLawFit`.
     """
     level = _check_level(level)
     n_arr, k_arr = _real_array("n", n, 2.0), _real_array("k_star", k_star, 0.0)
@@ -428,7 +433,10 @@ def fit_power_law(n: _Real, k_star: _Real, level: float | int = 0.95) -> PowerLa
 
 
 class BootstrapCI(NamedTuple):
-    """A statistic of the sample (`estimate`) and its percentile-bootstrap interval [low, high]."""
+    """A statistic of the sample (`estimate`) and its percentile-bootstrap interval [low, high].
+
+    **Fields:** `estimate`, `low`, `high` (floats).
+    """
 
     estimate: float
     low: float
@@ -456,6 +464,12 @@ def bootstrap_ci(samples: _Real, statistic: Callable[[np.ndarray], Any], key_or_
 
     Deterministic: the resampling draws from numpy's default Generator seeded by `key_or_seed` (an
     integer, or a JAX PRNG key whose key data seeds it).
+
+    **Arguments:** `samples`: a 1-d array; `statistic`: a function of a 1-d numpy array returning a
+    scalar; `key_or_seed`: an integer or a JAX PRNG key; `n_boot`: replicates; `level`: the interval's
+    coverage in (0, 1).
+
+    **Returns:** a `BootstrapCI` (estimate, low, high).
     """
     level = _check_level(level)
     n_boot = check_int("n_boot", n_boot, 2)

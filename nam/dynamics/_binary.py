@@ -13,8 +13,14 @@ from ._status import Status
 
 
 class BinaryRetrieval(eqx.Module):
-    """Result of `retrieve_binary`: the final +-1 `pattern`, its `energy`, the number of `sweeps` run
-    (one sweep = N single-spin updates, or one synchronous update) and a `nam.Status` code."""
+    """Result of `retrieve_binary`.
+
+    **Fields:**
+
+    - `pattern`: (N,) the final +-1 state.
+    - `energy`: its energy, 0-d.
+    - `sweeps`: the number of sweeps run (one sweep = N single-spin updates, or one synchronous update).
+    - `status`: a `nam.Status` code (CONVERGED, SWEEP_LIMIT or CYCLE)."""
 
     pattern: Float[Array, " n"]
     energy: Float[Array, ""]
@@ -54,6 +60,16 @@ def retrieve_binary(model, cue, *, mode: str = "async",
       as status CYCLE.
 
     A single sample, jitted with lax loops; batch with jax.vmap.
+
+    **Arguments:**
+
+    - `model`: a binary model (`nam.ClassicalHopfield` or `nam.DenseAssociativeMemory`).
+    - `cue`: (N,) +-1 start state.
+    - `mode`: "async" (default) or "sync".
+    - `max_sweeps`: the sweep budget (default 100).
+    - `key`: a JAX PRNG key (`jax.random.key(seed)`) for a random update order, or None (fixed order).
+
+    **Returns:** a `nam.BinaryRetrieval`.
     """
     check_binary_model(model)
     check_choice("mode", mode, ("async", "sync"))

@@ -24,6 +24,8 @@ _NO_ERROR_ESTIMATE = ("euler",)
 class SolverConfig(eqx.Module):
     """How to integrate a model from its initial state.
 
+    **Arguments:**
+
     - `solver`: one of "euler", "heun", "midpoint", "ralston", "bosh3", "tsit5", "dopri5", "dopri8", or a
       diffrax solver object (e.g. `diffrax.Tsit5()`).
     - `stepsize_controller`: a diffrax step-size controller object used instead of the one `adaptive`,
@@ -114,7 +116,14 @@ class SolverConfig(eqx.Module):
 
     @classmethod
     def fixed_euler(cls, dt=0.05, steps: int = 1000, *, steady_state: bool = False) -> "SolverConfig":
-        """Forward Euler with `steps` constant steps of `dt` (the authors' tutorial: dt 0.05, 1000 steps)."""
+        """Forward Euler with `steps` constant steps of `dt` (the authors' tutorial: dt 0.05, 1000 steps).
+
+        **Arguments:** `dt`: the step, > 0; `steps`: the number of steps; `steady_state`: also stop at a
+        steady state (default False: a fixed horizon, so a run that reaches t1 = dt * steps is COMPLETED and
+        counts as ok).
+
+        **Returns:** a `nam.SolverConfig`.
+        """
         steps = check_int("steps", steps)
         dt = check_number("dt", dt, minimum=0.0, open_min=True)
         return cls("euler", adaptive=False, dt0=dt, t1=float(dt) * steps, steady_state=steady_state,

@@ -24,6 +24,8 @@ class BlockSpectrum(eqx.Module):
     neurons x, the synapses s or the processes p of `nam.NeuronAstrocyteState`) with every other block
     held fixed.
 
+    **Fields:**
+
     - `size`: the block's dimension (N for x; N^2, or N (N + 1) / 2 on the symmetric subspace, for s, p).
     - `eigenvalues`: (size,) complex, sorted by real part, largest first (ties: by imaginary part).
     - `max_real`: the largest real part.
@@ -38,6 +40,8 @@ class BlockSpectrum(eqx.Module):
 
 class JacobianSpectrum(eqx.Module):
     """Result of `nam.jacobian_spectrum`.
+
+    **Fields:**
 
     - `jacobian`: (D, D) float64, d(dy/dt)/dy of the flattened state (the state's leaves raveled in
       pytree order, each row-major; on the symmetric subspace, in the orthonormal coordinates described

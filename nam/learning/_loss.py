@@ -26,8 +26,11 @@ from ..models._neuron_astrocyte import NeuronAstrocyte, NeuronAstrocyteEffective
 class LossAux(eqx.Module):
     """Per-batch diagnostics of `retrieval_loss`: mean overlap of the read-out with the target, the
     fraction retrieved exactly, and the per-sample solver status codes. A sample whose status is not ok
-    (`nam.Retrieval.ok`: not CONVERGED with `steady_state=True`, not CONVERGED or TIME_LIMIT without it)
-    counts as overlap 0 and not retrieved."""
+    (`nam.Retrieval.ok`: not CONVERGED with `steady_state=True`, not COMPLETED with a fixed horizon)
+    counts as overlap 0 and not retrieved.
+
+    **Fields:** `overlap` (0-d), `exact` (0-d), `status` (B,) int32 `nam.Status` codes.
+    """
 
     overlap: Float[Array, ""]
     exact: Float[Array, ""]
@@ -38,7 +41,14 @@ def build_energy_model(tensor, *, model: str = "effective", lagrangian=None, mod
     """The network a tensor defines: the effective neuron model (eqs. 7-11) or the full
     neuron-synapse-process network (eq. 6); `model_kwargs` go to its constructor (e.g. the synapse
     and process Lagrangians of the full model: with the default tanh(5 z) they saturate at the steady
-    state, which then hardly depends on T)."""
+    state, which then hardly depends on T).
+
+    **Arguments:** `tensor`: a `nam.AbstractAstrocyteTensor`; `model`: "effective" or "full";
+    `lagrangian`: the neurons' Lagrangian (None: the model's default); `model_kwargs`: a dict of further
+    constructor arguments, or None.
+
+    **Returns:** a `nam.NeuronAstrocyteEffective` or a `nam.NeuronAstrocyte`.
+    """
     check_instance("tensor", tensor, AbstractAstrocyteTensor, "a nam astrocyte tensor (a nam.AbstractAstrocyteTensor)")
     check_choice("model", model, ("effective", "full"))
     if model_kwargs is not None:
@@ -61,8 +71,16 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     with h_mu = sum_jkl T_ijkl xi_j xi_k xi_l the one-step field at stored memory mu (`patterns`,
     (K, N)): a hinge that asks every bit of every memory to be stable with a margin.
 
-    `cues` (B, N) initial neuron states, `targets` (B, N) of +-1. Returns (loss, LossAux).
     Differentiable in `tensor` (and the Lagrangian), by BPTT or implicitly, as `config.adjoint` says.
+
+    **Arguments:**
+
+    - `tensor`: the astrocyte tensor (a `nam.AbstractAstrocyteTensor`, e.g. a learnable one).
+    - `cues`: (B, N) initial neuron states; `targets`: (B, N) of +-1.
+    - `config`: a `nam.SolverConfig`; `model`, `lagrangian`, `model_kwargs`: as for `build_energy_model`.
+    - `kind`: "mse" or "hinge"; the margins and `stability_weight` (with `patterns`) as above.
+
+    **Returns:** `(loss, LossAux)`: a 0-d loss and the batch's diagnostics.
     """
     config = SolverConfig() if config is None else check_instance("config", config, SolverConfig)
     net = build_energy_model(tensor, model=model, lagrangian=lagrangian, model_kwargs=model_kwargs)
@@ -106,7 +124,7 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
         h = h / jnp.sqrt(jnp.mean(h * h, axis=1, keepdims=True) + 1e-30)
         loss = loss + stability_weight * jnp.mean(jax.nn.relu(margin - patterns * h))
     # only samples whose solve finished cleanly count (a diverged or cut-short sample is not retrieved)
-    ok = out.ok(time_limit_ok=not config.steady_state)
+    ok = out.ok()
     sign = jnp.where(ok[:, None], jnp.sign(phi), 0.0)
     aux = LossAux(overlap=jnp.mean(jnp.sum(sign * targets, axis=1) / targets.shape[1]),
                   exact=jnp.mean(jnp.all(sign == targets, axis=1).astype(phi.dtype)),

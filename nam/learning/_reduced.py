@@ -22,7 +22,11 @@ from ..dynamics._trajectory import euler_trajectory
 
 
 class ReducedAstrocyteNet(eqx.Module):
-    """The reduced model of Appendix E (see the module docstring). `n` neurons; parameters are arrays."""
+    """The reduced model of Appendix E (see the module docstring); its parameters are arrays.
+
+    **Arguments:** `n`: neurons, >= 2; `key`: a JAX PRNG key (`jax.random.key(seed)`) for the random
+    initial weights; `weight_scale`: the scale of those weights (default 1).
+    """
 
     w: Float[Array, "n n"]
     t: Float[Array, "n n"]

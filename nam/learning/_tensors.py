@@ -49,6 +49,8 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
     float (default 1/N^3, the normalisation of `nam.HebbianTensor`). It is static, not an array, so an
     optimizer never touches it: at 1/N^3 ~ 4e-6 (N = 64) a single Adam step of 1e-2 would multiply it
     by a thousand. The learnable magnitude is in `coeffs`.
+
+    **Arguments:** `params`, `coeffs`, `scale`, `form` as above.
     """
 
     params: Float[Array, "r ..."]
@@ -150,7 +152,10 @@ _PERMUTATIONS = ("ijkl", "jikl", "ijlk", "jilk", "klij", "lkij", "klji", "lkji")
 class SymmetrizedDense(AbstractDenseTensor):
     """T = scale * (1/8) sum over the 8 symmetry permutations of a free (N, N, N, N) array `raw`
     (the projection onto tensors with T_ijkl = T_jikl = T_ijlk = T_klij). O(N^4): tiny N only.
-    `scale` is a static float (never trained)."""
+    `scale` is a static float (never trained).
+
+    **Arguments:** `raw`: a (N, N, N, N) array; `scale`: a float.
+    """
 
     raw: Float[Array, "n n n n"]
     scale: float = eqx.field(static=True)
@@ -171,7 +176,13 @@ class SymmetrizedDense(AbstractDenseTensor):
 
 
 def tensor_parameter_count(tensor) -> int:
-    """The number of free numbers of a learnable tensor (its trainable arrays, `scale` excluded)."""
+    """The number of free numbers of a learnable tensor (its trainable arrays, `scale` excluded).
+
+    **Arguments:** `tensor`: a learnable tensor (`SymmetricKronecker`, `SymmetrizedDense`) or any
+    `nam.AbstractAstrocyteTensor`.
+
+    **Returns:** an int.
+    """
     if isinstance(tensor, SymmetricKronecker):
         return int(np.prod(tensor.params.shape) + tensor.coeffs.size)
     if isinstance(tensor, SymmetrizedDense):

@@ -10,6 +10,7 @@ ends with the same parameters, bit for bit (tested).
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -34,6 +35,8 @@ from .._checks import (
 )
 from .._io import atomic_write
 
+logger = logging.getLogger(__name__)
+
 
 class NonFiniteLoss(RuntimeError):
     """The loss became NaN or inf; the checkpoint holds the last good state."""
@@ -44,7 +47,11 @@ class TrainInterrupted(RuntimeError):
 
 
 class TrainState(eqx.Module):
-    """Everything a resumed run needs: parameters, optimizer state, the step count and the data key."""
+    """Everything a resumed run needs: parameters, optimizer state, the step count and the data key.
+
+    **Fields:** `params`, `opt_state` (pytrees), `step` (0-d int32), `key` (the data key: a raw
+    uint32 key, so that it can be saved in a checkpoint).
+    """
 
     params: PyTree
     opt_state: PyTree
@@ -185,7 +192,12 @@ def checkpoint_config(path: str) -> dict:
     """The configuration saved in a checkpoint written by `train` (verified by its checksum first).
 
     **Raises:** `CheckpointError` (one line naming the file) if the file is corrupt, truncated, empty or
-    not a nam checkpoint; FileNotFoundError if there is none."""
+    not a nam checkpoint; FileNotFoundError if there is none.
+
+    **Arguments:** `path`: the checkpoint file.
+
+    **Returns:** the configuration dict.
+    """
     path = check_path("path", path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint {path}")
@@ -197,7 +209,12 @@ def load_checkpoint(path: str, template: TrainState) -> tuple[TrainState, list, 
     and deserialised into the structure of `template` (a TrainState of the same model and optimizer).
 
     **Raises:** `CheckpointError` (one line naming the file) if it is corrupt, truncated, empty, not a nam
-    checkpoint, or holds arrays of other shapes than `template`."""
+    checkpoint, or holds arrays of other shapes than `template`.
+
+    **Arguments:** `path`: the checkpoint file; `template`: a `TrainState` of the same structure.
+
+    **Returns:** `(state, history, config)`.
+    """
     path = check_path("path", path)
     check_instance("template", template, TrainState)
     header, payload = _read(path)
@@ -293,6 +310,11 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
           eval_fn=None, eval_every=0, progress=True, stop_after=None, config=None, restart=False):
     """Minimise `loss_fn(params, batch) -> (loss, aux)` for `steps` optax steps.
 
+    **Arguments:**
+
+    - `loss_fn(params, batch) -> (loss, aux)`; `optimizer`: an optax `GradientTransformation`; `steps`: the
+      number of steps; `seed`: the data key's seed; `checkpoint_every`, `eval_every`, `progress`,
+      `stop_after` (tests: stop after that many steps), `restart`: as below.
     - `params`: any pytree/equinox Module; its floating arrays are trained.
     - `sample_batch(key) -> batch`: draws the batch of one step (jit-able).
     - `checkpoint`: a file path (its folder is created if missing). If it exists, training resumes from it
@@ -309,8 +331,8 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
     - Ctrl-C (KeyboardInterrupt) saves every completed step to the checkpoint, then re-raises
       KeyboardInterrupt with a message saying where the run stopped; calling `train` again resumes.
 
-    Returns (params, history): one dict per step s with "step", "loss" (of the parameters before update
-    s) and the eval results, plus the final eval record.
+    **Returns:** `(params, history)`: the trained parameters, and one dict per step s with "step", "loss"
+    (of the parameters before update s) and the eval results, plus the final eval record.
     """
     config, checkpoint = _check_train(params, loss_fn, optimizer, sample_batch, steps, seed, checkpoint,
                                       checkpoint_every, eval_fn, eval_every, progress, stop_after, config, restart)
@@ -320,6 +342,7 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
     history: list = []
     if checkpoint is not None and os.path.exists(checkpoint) and not restart:
         state, history = _resume(checkpoint, state, saved_config)
+        logger.info("train: resuming from %s at step %d of %d", checkpoint, int(state.step), steps)
 
     def save(state, history):
         if checkpoint is not None:

@@ -263,8 +263,11 @@ class HebbianTensor(AbstractAstrocyteTensor):
 class KroneckerTensor(AbstractAstrocyteTensor):
     """T_ijkl = scale * sum_r c_r M_r,ij M_r,kl with symmetric M_r (a sum of symmetric Kronecker squares).
 
-    `coeffs`: (R,), `mats`: (R, N, N), each symmetric. Any real c_r keeps the symmetries the energy
-    needs; the energy decreases along trajectories for any such T.
+    Any real c_r keeps the symmetries the energy needs; the energy decreases along trajectories for any
+    such T.
+
+    **Arguments:** `coeffs`: (R,) real c_r; `mats`: (R, N, N), each symmetric; `scale`: a real factor
+    (default 1).
     """
 
     coeffs: Float[Array, " r"]
@@ -353,7 +356,10 @@ class KroneckerTensor(AbstractAstrocyteTensor):
 
 
 class DenseTensor(AbstractDenseTensor):
-    """A dense (N, N, N, N) astrocyte tensor for tiny N, checked for T_ijkl = T_klij = T_jikl = T_ijlk."""
+    """A dense (N, N, N, N) astrocyte tensor for tiny N, checked for T_ijkl = T_klij = T_jikl = T_ijlk.
+
+    **Arguments:** `tensor`: the (N, N, N, N) array; `scale`: a real factor (default 1).
+    """
 
     tensor: Float[Array, "n n n n"]
     scale: Float[Array, ""]

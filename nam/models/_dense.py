@@ -24,6 +24,14 @@ class DenseAssociativeMemory(AbstractSingleLayerModel, AbstractBinaryModel):
     is O(1); 1 for the exponential); it does not change binary dynamics. `mask` (K,) bool selects the
     active memories: rows where it is False are padding and change nothing (so K can be bucketed
     without recompiling).
+
+    **Arguments:**
+
+    - `patterns`: (K, N) memories of +-1.
+    - `separation`: F, a `nam.AbstractSeparation` (default `Polynomial(3)`).
+    - `lagrangian`: the neurons' `nam.AbstractLagrangian` (default `LogCosh(5.0)`).
+    - `scale`: the energy's scale (default `separation.default_scale(N)`).
+    - `tau`: the time constant, > 0; `b`: (N,) input current or None; `mask`: (K,) bool or None.
     """
 
     patterns: Float[Array, "k n"]

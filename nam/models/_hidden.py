@@ -12,6 +12,8 @@ from ._base import AbstractEnergyModel
 class HiddenState(eqx.Module):
     """State of `HiddenNeuronDAM`: feature neurons v (N,) and hidden memory neurons h (K,).
 
+    **Fields:** `v`: (N,) feature neurons; `h`: (K,) hidden neurons.
+
     Also used to hold per-block quantities (time constants, gradient factors) as 0-d arrays.
     """
 
@@ -30,6 +32,14 @@ class HiddenNeuronDAM(AbstractEnergyModel):
     e.g. by N^(-(n-1)/n), to keep the field O(1)). Memories may be real-valued.
 
     Compute units: N feature neurons + K hidden neurons.
+
+    **Arguments:**
+
+    - `patterns`: (K, N) memories (real-valued allowed).
+    - `feature_lagrangian`: L_v of the N feature neurons (default `LogCosh(5.0)`).
+    - `hidden_lagrangian`: L_h of the K hidden neurons (default `LogSumExp(1.0)`, model C).
+    - `tau_f`, `tau_h`: the time constants of the two layers, > 0 (defaults 1 and 0.1).
+    - `inputs`: (N,) input currents I, or None (zero).
     """
 
     patterns: Float[Array, "k n"]

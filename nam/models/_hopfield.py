@@ -19,9 +19,14 @@ class ClassicalHopfield(AbstractSingleLayerModel, AbstractBinaryModel):
 
     J is never stored: J g = (1/N) Xi^T (Xi g) - (K/N) g (zero diagonal), O(K N).
 
-    Arguments: `patterns` (K, N) of +-1; `lagrangian` of the neurons; `zero_diagonal`; `tau` > 0;
-    `b` (N,) input current or None; `mask` (K,) bool of active memories (False rows are padding and
-    change nothing).
+    **Arguments:**
+
+    - `patterns`: (K, N) memories of +-1.
+    - `lagrangian`: the neurons' `nam.AbstractLagrangian` (default `LogCosh(5.0)`, tanh(5 x)).
+    - `zero_diagonal`: drop the self-couplings J_ii (default True).
+    - `tau`: the time constant, > 0.
+    - `b`: (N,) input current, or None (zero).
+    - `mask`: (K,) bool of active memories (False rows are padding and change nothing), or None (all).
     """
 
     patterns: Float[Array, "k n"]

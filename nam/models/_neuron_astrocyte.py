@@ -26,6 +26,8 @@ def _check_tensor(tensor):
 class NeuronAstrocyteState(eqx.Module):
     """State of the full network: neurons x (N,), synapses s (N, N), astrocyte processes p (N, N).
 
+    **Fields:** `x`: (N,) neurons; `s`: (N, N) synapses; `p`: (N, N) astrocyte processes.
+
     Also used to hold per-block quantities (time constants, gradient factors) as 0-d arrays.
     """
 
@@ -52,6 +54,15 @@ class NeuronAstrocyte(AbstractEnergyModel):
     the time constants.
 
     Compute units: N neurons + N^2 synapses + N^2 processes.
+
+    **Arguments:**
+
+    - `tensor`: the astrocyte tensor T, a `nam.AbstractAstrocyteTensor` (e.g. `nam.HebbianTensor(xi)`).
+    - `neuron_lagrangian`, `synapse_lagrangian`, `process_lagrangian`: L_n, L_s, L_p (default
+      `LogCosh(5.0)` each).
+    - `lam`, `alpha`, `gamma`: the leaks of neurons, synapses and processes (default 1, the tutorial's).
+    - `tau_n`, `tau_s`, `tau_p`: the time constants, > 0.
+    - `b`: (N,) neuron input; `c`, `d`: (N, N) synapse and process inputs; None for zero.
     """
 
     tensor: AbstractAstrocyteTensor
@@ -164,6 +175,12 @@ class NeuronAstrocyteEffective(AbstractSingleLayerModel):
 
     For the Hebbian T of eq. 10 this is a quartic Dense Associative Memory, E = ... - sum_mu F(xi_mu.phi)
     with F(z) = scale * z^4 / 4 (eq. 11).
+
+    **Arguments:**
+
+    - `tensor`: the astrocyte tensor T, a `nam.AbstractAstrocyteTensor`.
+    - `lagrangian`: the neurons' L_n (default `LogCosh(5.0)`).
+    - `tau`: the time constant, > 0; `b`: (N,) input or None (zero).
     """
 
     tensor: AbstractAstrocyteTensor

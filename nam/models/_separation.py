@@ -46,7 +46,9 @@ def difference_of_calls(separation: AbstractSeparation, a: Float[Array, " k"], b
 
 
 class Polynomial(AbstractSeparation):
-    """F(z) = z^n (Krotov & Hopfield 2016, eq. 3). n = 2 is the classical Hopfield network."""
+    """F(z) = z^n (Krotov & Hopfield 2016, eq. 3). n = 2 is the classical Hopfield network.
+
+    **Arguments:** `degree`: the integer power n >= 2 (default 3)."""
 
     degree: int = eqx.field(static=True)
 
@@ -68,7 +70,9 @@ class Polynomial(AbstractSeparation):
 
 
 class RectifiedPolynomial(AbstractSeparation):
-    """F(z) = ReLU(z)^n (Krotov & Hopfield 2016, the rectified polynomial)."""
+    """F(z) = ReLU(z)^n (Krotov & Hopfield 2016, the rectified polynomial).
+
+    **Arguments:** `degree`: the integer power n >= 2 (default 3)."""
 
     degree: int = eqx.field(static=True)
 
@@ -92,6 +96,8 @@ class RectifiedPolynomial(AbstractSeparation):
 
 class ExponentialSeparation(AbstractSeparation):
     """F(z) = exp(beta z), held as S(z) = (1/beta) log sum_mu exp(beta z_mu).
+
+    **Arguments:** `beta`: the inverse temperature, > 0 (default 1).
 
     The log is increasing, so the binary flip-difference update of Krotov & Hopfield 2016 is
     identical to the one with sum exp, and logsumexp keeps float32 finite at any N. In the

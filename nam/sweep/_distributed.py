@@ -20,6 +20,11 @@ def initialize_distributed(coordinator: str | None = None, num_processes: int | 
     `host:port` (process 0 listens there), the number of processes and this one's id (0-based). On CPU
     the processes' collectives go through gloo (`jax_cpu_collectives_implementation`).
 
+    **Arguments:** `coordinator`: "host:port" of process 0, or None; `num_processes`: the number of
+    processes, or None; `process_id`: this process' 0-based id, or None (all three or none).
+
+    **Returns:** (process index, process count).
+
     **Raises:** `ValueError` when only some of the three are given or they are out of range.
     """
     given = [x is not None for x in (coordinator, num_processes, process_id)]

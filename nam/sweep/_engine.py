@@ -34,6 +34,7 @@ the folders of a job array's shards into the table one run would have written.
 
 import dataclasses
 import json
+import logging
 import math
 import os
 from collections.abc import Iterable
@@ -46,7 +47,7 @@ import time
 import jax
 import numpy as np
 
-from .._checks import ArgumentTypeError, check_bool, check_int, check_path
+from .._checks import ArgumentTypeError, check_bool, check_choice, check_int, check_path
 from .._io import atomic_write
 from ..capacity._search import find_crossing
 from ..capacity._theory import fit_power_law
@@ -59,20 +60,49 @@ from ._spec import SweepSpec
 from ._store import (KEY_FIELDS, broadcast_rows, check_shard, open_output, read_shard, read_spec,
                      rows_csv, set_counts)
 
+logger = logging.getLogger(__name__)
+
+
 class SweepInterrupted(RuntimeError):
     """Raised by `run_sweep(..., max_new_rows=...)` (tests simulate a kill with it)."""
 
 
 @dataclasses.dataclass
 class SweepResult:
-    """`rows`: every measured batch; `summary`: K* per (model, N); `fits`: the law per model;
-    `record`: the run record (versions, devices, wall/compile/run seconds, programs, peak memory)."""
+    """What `nam.run_sweep`, `nam.load_sweep` and `nam.merge_sweeps` return.
+
+    **Fields:**
+
+    - `rows`: every measured batch, one dict per row (the columns of `rows.csv`);
+    - `summary`: K* per (model, N), one dict each (the columns of `summary.csv`);
+    - `fits`: the fitted law per model (the columns of `fits.csv`);
+    - `out_dir`: the folder the sweep was written to, or None;
+    - `record`: the run record (versions, devices, wall/compile/run seconds, programs, peak memory).
+    """
 
     rows: list
     summary: list
     fits: list
     out_dir: str | None
     record: dict = dataclasses.field(default_factory=dict)
+
+    def to_pandas(self, table: str = "summary"):
+        """One of the tables as a `pandas.DataFrame` (pandas is optional: `pip install pandas`).
+
+        **Arguments:** `table`: "summary" (default), "rows" or "fits".
+
+        **Returns:** a `pandas.DataFrame` with one row per dict of that list and one column per key.
+
+        **Raises:** `ImportError` (saying how to install it) when pandas is not installed; `ValueError`
+        for another `table`.
+        """
+        table = check_choice("table", table, ("summary", "rows", "fits"))
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError("SweepResult.to_pandas needs pandas, which is not installed: `pip install pandas` "
+                              "(or the [notebooks] extra of nam-astro)") from e
+        return pd.DataFrame(list(getattr(self, table)))
 
 
 def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = True,
@@ -91,8 +121,18 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
     (`initialize_distributed`), every process must call this with the same arguments; each computes
     its share of every batch, and process 0 alone writes.
 
-    `workers`: threads running the independent (model, N) searches at once (default
-    `default_workers()`: the CPU count on a CPU backend, else 1); the tables do not depend on it.
+    **Arguments:**
+
+    - `spec`: a `nam.SweepSpec`.
+    - `out_dir`: the folder for rows.csv, summary.csv, fits.csv, run.json and spec.json; None keeps
+      everything in memory.
+    - `progress`: show a progress bar.
+    - `max_new_rows`: stop with `nam.SweepInterrupted` after measuring this many new rows (tests).
+    - `shard`: (I, M) to measure shard I of M, or None.
+    - `workers`: threads running the independent (model, N) searches at once (default
+      `default_workers()`: the CPU count on a CPU backend, else 1); the tables do not depend on it.
+
+    **Returns:** a `nam.SweepResult` (rows, summary, fits, run record).
 
     **Raises:** `TypeError` for a `spec` that is not a `nam.SweepSpec`; `MemoryError` (before anything
     is allocated) when the largest program would not fit in the device's memory; `SpecMismatch`;
@@ -122,8 +162,15 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
 def load_sweep(out_dir) -> SweepResult:
     """The result of the finished sweep stored in `out_dir` (its spec.json and rows.csv), recomputed from
     the stored rows without measuring anything: the same summary and fits as the run that wrote them,
-    and its run record (run.json). Raises FileNotFoundError when the folder holds no sweep, ValueError
-    when its rows are incomplete (resume it with `nam sweep --out FOLDER` and the same options)."""
+    and its run record (run.json).
+
+    **Arguments:** `out_dir`: the folder a sweep wrote.
+
+    **Returns:** a `nam.SweepResult`.
+
+    **Raises:** `FileNotFoundError` when the folder holds no sweep; `ValueError` when its rows are
+    incomplete (resume it with `nam sweep --out FOLDER` and the same options).
+    """
     out_dir = check_path("out_dir", out_dir)
     if not os.path.exists(os.path.join(out_dir, "spec.json")):
         raise FileNotFoundError(f"{out_dir} holds no sweep (no spec.json)")
@@ -142,6 +189,10 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
     """Combine the folders of the M shards of one sweep (`run_sweep(..., shard=(I, M))`, I = 1..M) into
     `out_dir`: the rows, summary, fits and run record one unsharded run would have written (rows in the
     order that run measures them). Computes nothing.
+
+    **Arguments:** `out_dir`: the folder to write; `shard_dirs`: the M shard folders.
+
+    **Returns:** a `nam.SweepResult`, as the unsharded run would have returned.
 
     **Raises:** `ValueError`, naming the folders, when a folder holds no sweep or no shard record, when
     the specifications differ (naming the fields), when two folders hold the same shard or disagree on a
@@ -324,9 +375,12 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
     summary = [results[p][0] for p in pairs]
     order = {key: None for p in pairs for key in results[p][1]}
     fits = fit_laws(summary, spec.rho) if shard is None else []
-    record = _record(time.perf_counter() - t_start, {key: STATS[key] - stats0[key] for key in STATS})
+    wall = time.perf_counter() - t_start
+    record = _record(wall, {key: STATS[key] - stats0[key] for key in STATS})
     record |= {"compile_wall_seconds": round(compile_wall(t_start), 2), "rows_measured": table.new,
                "rows_reused": len(order) - table.new, "processes": jax.process_count(), "workers": workers}
+    logger.info("sweep: %d (model, N) searches, %d rows measured, %d reused%s, %.1f s wall", len(pairs), table.new,
+                len(order) - table.new, f" from {out_dir}" if out_dir is not None else "", wall)
     if shard is not None:
         record["shard"] = f"{shard[0]}/{shard[1]}"
     if out_dir is not None and write:

@@ -113,7 +113,14 @@ DEFAULT_RATE = {"binary": 3e8, "continuous": 5e7}  # a model whose registry entr
 
 def plan_sweep(spec: SweepSpec) -> list[dict]:
     """One row per (model, N): the first guess K0, the capacity of its program, estimated loads, work
-    (the unit of the row's `work` column), peak bytes of its program, and the programs it adds."""
+    (the unit of the row's `work` column), peak bytes of its program, and the programs it adds.
+
+    **Arguments:** `spec`: a `nam.SweepSpec`.
+
+    **Returns:** a list of dicts, one per (model, N) of the spec, in its order (measures nothing).
+
+    **Raises:** `TypeError` for a `spec` that is not a `nam.SweepSpec`.
+    """
     if not isinstance(spec, SweepSpec):
         raise TypeError(f"`spec` must be a nam.SweepSpec, got {type(spec).__name__}")
     rows = []
@@ -146,7 +153,12 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
 
 
 def format_plan(spec: SweepSpec, rows: list[dict]) -> str:
-    """The plan as a table, with totals and whether the largest program fits in this device's memory."""
+    """The plan as a table, with totals and whether the largest program fits in this device's memory.
+
+    **Arguments:** `spec`: the `nam.SweepSpec`; `rows`: its `nam.plan_sweep(spec)`.
+
+    **Returns:** the table as a string.
+    """
     check_instance("spec", spec, SweepSpec)
     needed = ("model", "n", "k_guess", "cap", "work", "work_unit", "peak_bytes", "seconds")
     if not isinstance(rows, (list, tuple)) or not all(isinstance(r, dict) and all(k in r for k in needed)

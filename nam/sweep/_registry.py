@@ -32,6 +32,7 @@ import math
 from collections.abc import Callable
 
 import jax.numpy as jnp
+import numpy as np
 
 from .._checks import check_bool, check_callable, check_choice, check_instance
 from .._lagrangians import LogCosh, RectifiedPower
@@ -53,6 +54,9 @@ class SweepModel:
       the exponential DAM (`beta` is its F = exp(beta z)).
     - `units(N, K)`: compute units; `asymptotic`: the large-N exponent of K*(N) (NaN: not a power law).
     - `theory(N, rho)`: the theory K* (the summary's "theory" column and the search's first guess).
+    - `theory_curve(N, rho)`: the theory as a smooth curve of a real N, for figures (None: `theory` itself,
+      which is smooth in N for every theory but the eq. 10 self-coupling, whose integer flip count
+      round(rho N) makes it jump).
     - `fit`: "power" (log K* against log N) or "exponential" (log K* against N).
     - `theory_applies`: False for a model whose K* follows no theory (the full network with leaks, whose
       glia lock; `docs/full-network.md`): its summary shows no theory, fixed-point load or exponent, and
@@ -74,7 +78,7 @@ class SweepModel:
     degree: int | None
     units: Callable[[int, float], float]
     asymptotic: float
-    theory: Callable[[int, float], float]
+    theory: Callable[[float, float], float]
     build: Callable | None = None
     beta: float = 1.0
     fit: str = "power"
@@ -90,6 +94,7 @@ class SweepModel:
     rate: float = math.nan
     state_size: Callable[[int, int], int] = lambda n, k: n  # noqa: E731
     plan_steps: int = 30
+    theory_curve: Callable[[np.ndarray, float], np.ndarray] | None = None
 
     @property
     def continuous(self) -> bool:
@@ -98,6 +103,16 @@ class SweepModel:
     def theory_k(self, n: int, rho: float = 0.1) -> float:
         """The theory K* at N (NaN where no theory applies)."""
         return float(self.theory(n, rho)) if self.theory_applies else math.nan
+
+    def theory_smooth(self, n, rho: float = 0.1) -> np.ndarray:
+        """The theory K* on a grid of real N (`theory_curve`, else `theory` at each N), NaN where no theory
+        applies: the curve the figures draw (smooth, no staircase of rounded N)."""
+        grid = np.atleast_1d(np.asarray(n, dtype=np.float64))
+        if not self.theory_applies:
+            return np.full(grid.shape, np.nan)
+        if self.theory_curve is not None:
+            return np.asarray(self.theory_curve(grid, rho), dtype=np.float64)
+        return np.array([float(self.theory(float(g), rho)) for g in grid])
 
     def start_k(self, n: int, rho: float = 0.1) -> float:
         """The K* search's first load at N: the theory load times the empirical correction
@@ -134,6 +149,10 @@ def _self_coupled(n, rho):
     return float(self_coupling_capacity(n, rho=rho))
 
 
+def _self_coupled_curve(n, rho):
+    return np.atleast_1d(self_coupling_capacity(n, rho=rho, exact_flips=False))
+
+
 def _hidden(xi, mask):
     """Rectified quartic hidden layer, F(z) = ReLU(z)^4 / 4 (model B); memories scaled by N^(-3/4) so the
     field is O(1); padding rows are zero memories, whose hidden neurons stay at 0 and pull nothing."""
@@ -164,7 +183,8 @@ REGISTRY: dict[str, SweepModel] = {
         SweepModel("dam_exp", "DAM F=exp", "binary", None, _nan, math.nan, _exponential_theory, fit="exponential",
                    max_n=40, start=(0.0066, 3.0), rate=1.4e8),
         SweepModel("na_effective", "neuron-astrocyte, effective, eq. 10 T", "continuous", 4, _NA_UNITS, 2.0,
-                   _self_coupled, build=_effective(False), start=(0.6, 0.13), rate=4.2e8),
+                   _self_coupled, build=_effective(False), start=(0.6, 0.13), rate=4.2e8,
+                   theory_curve=_self_coupled_curve),
         SweepModel("na_effective_distinct", "neuron-astrocyte, effective, distinct-index T", "continuous", 4,
                    _NA_UNITS, 3.0, _no_error(4, True), build=_effective(True), distinct_indices=True,
                    start=(0.19, 0.45), start_ceiling=1.1, rate=1.6e8),

@@ -30,7 +30,15 @@ def shard_pairs(spec: SweepSpec, index: int, count: int) -> list[tuple[str, int]
     """The (model, N) searches of shard `index` of `count` (1-based): the searches, largest estimated
     cost first, each given to the shard with the least estimated cost so far (ties: the lower index),
     then listed in the spec's order. Costs are `nam.plan_sweep`'s estimated seconds; every shard
-    computes the same split from the spec alone."""
+    computes the same split from the spec alone.
+
+    **Arguments:** `spec`: a `nam.SweepSpec`; `index`: the shard, 1 <= index <= count; `count`: the
+    number of shards M.
+
+    **Returns:** a list of (model name, N) pairs.
+
+    **Raises:** `TypeError`/`ValueError` for a bad `index` or `count`.
+    """
     check_instance("spec", spec, SweepSpec)
     count = check_int("count", count)
     index = check_int("index", index, 1, count)

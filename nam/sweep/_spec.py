@@ -12,7 +12,10 @@ CRITERIA = ("retrieved", "fixed_point")
 
 @dataclasses.dataclass(frozen=True)
 class SweepSpec:
-    """A capacity sweep.
+    """A capacity sweep: what to measure (built once, checked field by field; `nam.preset` builds the
+    presets).
+
+    **Arguments:**
 
     - `n_grid`: model name -> the N values to measure it at.
     - `rho`: fraction of bits flipped in each cue, an exact count round(rho N).
@@ -138,7 +141,15 @@ PRESETS = {
 
 
 def preset(name: str, **overrides) -> SweepSpec:
-    """A named preset ("default", "crossover", "full") with fields overridden."""
+    """A named preset with fields overridden.
+
+    **Arguments:** `name`: "default", "crossover" or "full"; `**overrides`: `nam.SweepSpec` fields to
+    change (e.g. `trials=16`).
+
+    **Returns:** a `nam.SweepSpec`.
+
+    **Raises:** `ValueError` for an unknown `name` (and whatever `SweepSpec` raises for a bad field).
+    """
     if not isinstance(name, str) or name not in PRESETS:
         error = ValueError if isinstance(name, str) else ArgumentTypeError
         raise error(f"`preset` (its `name`) must be one of {sorted(PRESETS)}, got {name!r}")
