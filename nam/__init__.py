@@ -88,6 +88,10 @@ from .sweep import (
     preset as preset,
     run_sweep as run_sweep,
     shard_pairs as shard_pairs,
+    plot_bit_errors as plot_bit_errors,
+    plot_capacity as plot_capacity,
+    plot_collapse as plot_collapse,
+    plot_per_unit as plot_per_unit,
     write_sweep_figures as write_sweep_figures,
 )
 

@@ -98,7 +98,7 @@ def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("nam")
+        return version("nam-astro")  # the distribution's name (the import name is nam)
     except PackageNotFoundError:  # running from a checkout that is not installed
         from . import __version__
 

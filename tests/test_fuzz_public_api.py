@@ -441,8 +441,10 @@ TABLE = {
     learning.tensor_parameter_count: Fuzz(learning.tensor_parameter_count, dict(tensor=KRON), dict(
         tensor=st.one_of(I(), st.just(HEB))), anything),
     learning.digit_patterns: Fuzz(learning.digit_patterns, dict(side=8), dict(side=P(3, huge=True))),
-    learning.make_optimizer: Fuzz(learning.make_optimizer, dict(name="adam", learning_rate=0.1), dict(
-        name=bad_choice(("adam", "sgd", "adamw")), learning_rate=F(**POS)), anything, names={"name": "optimizer"}),
+    learning.make_optimizer: Fuzz(learning.make_optimizer, dict(name="adamw", learning_rate=0.1, schedule_steps=10,
+                                                                clip=1.0, weight_decay=0.01), dict(
+        name=bad_choice(("adam", "sgd", "adamw")), learning_rate=F(**POS), schedule_steps=P(1), warmup=P(0),
+        clip=F(**POS), weight_decay=F(minimum=0.0)), anything, names={"name": "optimizer"}),
     learning.retrieval_loss: Fuzz(learning.retrieval_loss, dict(tensor=HEB, cues=jnp.asarray(XI),
                                                                  targets=jnp.asarray(XI), config=FAST), dict(
         tensor=st.one_of(I(), st.just(XI)), cues=bad_array(XI), targets=bad_array(XI, pm1=True), config=I(optional=True),
@@ -516,10 +518,7 @@ TABLE = {
         protocol=st.one_of(I(), st.just(spiking.Protocol(delay_ms=1e9))), seed=P(0), record_every_ms=F(**POS)),
         anything),
     spiking.without_astrocytes: Fuzz(spiking.without_astrocytes, dict(network=NET), dict(network=I()),
-                                     returns(spiking.GordleevaNetwork),
-                                     xfail="without_astrocytes(None) raises AttributeError: its module, "
-                                           "nam/spiking/_experiments.py, is being restructured by another "
-                                           "engineer (issue 26 report)"),
+                                     returns(spiking.GordleevaNetwork)),
     # astrosnn
     snn.AMSU: Fuzz(snn.AMSU, dict(d_in=4, d_out=8, key=K, heads=2), dict(
         d_in=P(1, huge=True), d_out=P(1, huge=True), heads=P(1), decay=st.sampled_from([1.5, 0.0, "fast", [0.5, NAN],
@@ -577,8 +576,6 @@ TABLE = {
         checkpoint=st.sampled_from([5, None, FILE, os.path.join(TMP, "none.eqx")]), vocab=I()), anything,
         errors=IO_ERRORS, names={"checkpoint": ("checkpoint", TMP),
                                                                    "vocab": ("vocab", TMP)}),
-    snn.make_sequence_optimizer: Fuzz(snn.make_sequence_optimizer, dict(learning_rate=1e-3, steps=10), dict(
-        learning_rate=F(**POS), steps=P(1), warmup=P(0), clip=F(**POS), weight_decay=F(minimum=0.0)), anything),
     snn.bits_per_char: Fuzz(snn.bits_per_char, dict(model=LM, data=DATA, length=8, max_windows=2, batch=2), dict(
         model=I(), data=st.one_of(I(), st.just("abc")), length=P(1, huge=True), max_windows=P(1), batch=P(1))),
     snn.retention_accuracy: Fuzz(snn.retention_accuracy, dict(model=LM, task=TASK, delays=[0], trials=2), dict(
@@ -602,15 +599,75 @@ TABLE = {
         kind=bad_choice(snn.MODEL_KINDS), task=I(), d=P(1, huge=True), layers=P(1), chunk=P(1), steps=P(1),
         batch=P(1, huge=True), learning_rate=F(**POS), seed=P(0), progress=bad_bool()), anything,
         names={"kind": "model", "d": "`d`", "chunk": "chunk", "batch": "`batch`"}),
-    **{fn: Fuzz(fn, dict(path=os.path.join(TMP, "fig.png")) if "figure" in fn.__name__ else {},
-                {("runs" if fn is snn.summarise_lm else "results"): st.sampled_from([None, 5, "x", {"x": 1}, {}])},
-                anything, skip_baseline="needs the results of a run of nam's own LM or retention experiment",
-                xfail=f"{fn.__name__}(None) raises a raw TypeError/AttributeError/KeyError: its module, "
-                      "nam/astrosnn/_experiments.py, is being restructured by another engineer (issue 26 report)")
-       for fn in (snn.format_lm, snn.format_retention, snn.summarise_lm, snn.write_lm_figure,
-                  snn.write_retention_figure)},
-    nam.experiments.experiment: Fuzz(nam.experiments.experiment, dict(name="demo"), dict(
-        name=bad_choice(nam.experiments.EXPERIMENTS)), anything),
+    # the extension API: the validation helpers a user's model calls, the sweep registry, fixed-step integration
+    nam.check_patterns: Fuzz(nam.check_patterns, dict(name="patterns", patterns=XI, binary=True), dict(
+        patterns=bad_array(XI, pm1=True), binary=bad_bool()), anything),
+    nam.check_scalar: Fuzz(nam.check_scalar, dict(name="tau", x=1.0, positive=True), dict(x=F(**POS)), anything,
+                           names={"x": "tau"}),
+    nam.check_vector: Fuzz(nam.check_vector, dict(name="b", x=np.zeros(4), n=4), dict(x=bad_array(np.zeros(4))),
+                           anything, names={"x": "b"}),
+    nam.optional_vector: Fuzz(nam.optional_vector, dict(name="b", x=None, n=4), dict(
+        x=st.one_of(bad_array(np.zeros(4)).filter(lambda v: v is not None))), anything, names={"x": "b"}),
+    nam.check_square: Fuzz(nam.check_square, dict(name="w", x=np.eye(4), n=4, symmetric=True), dict(
+        x=bad_array(np.eye(4))), anything, names={"x": "w"}),
+    nam.optional_square: Fuzz(nam.optional_square, dict(name="w", x=None, n=4), dict(
+        x=bad_array(np.eye(4)).filter(lambda v: v is not None)), anything, names={"x": "w"}),
+    nam.check_mask: Fuzz(nam.check_mask, dict(name="mask", mask=np.ones(2, bool), k=2), dict(
+        mask=st.sampled_from([np.ones(3, bool), np.ones(2), "x", None, np.ones((2, 2), bool)]), k=P(1)), anything),
+    nam.check_lagrangian: Fuzz(nam.check_lagrangian, dict(name="lagrangian", value=None, default=nam.LogCosh(1.0)),
+                               dict(value=bad_instance(optional=True)), anything, names={"value": "lagrangian"}),
+    nam.SweepModel: Exempt("a frozen record of a sweep model's facts; `register_sweep_model` checks its fields"),
+    nam.register_sweep_model: Fuzz(nam.register_sweep_model, dict(model=nam.REGISTRY["hopfield"], replace=True),
+                                   dict(model=bad_instance(), replace=bad_bool()), anything),
+    nam.euler_trajectory: Fuzz(nam.euler_trajectory, dict(vector_field=lambda y: -y, y0=jnp.ones(3), steps=3, dt=0.1),
+                               dict(vector_field=bad_callable(), steps=P(1), dt=F(**POS))),
+    # the applications: every experiment's constructor checks its declared options
+    nam.experiments.AbstractExperiment: Exempt(ABSTRACT),
+    nam.experiments.Option: Exempt(RESULT),
+    nam.experiments.option: Fuzz(nam.experiments.option, dict(default=1, help="h"), {}, anything),
+    **{cls: Fuzz(cls, base, {o.name: (bad_bool() if o.kind is bool else bad_choice(o.choices) if o.choices
+                                      else bad_int(0 if "seed" in o.name else 1, huge=True) if o.kind is int
+                                      else bad_number(minimum=0.0, open_min=True) if o.kind is float
+                                      else WRONG_TYPES.filter(lambda v: v is not None))
+                             for o in cls.options() if not o.positional and o.name != "out"}, anything,
+                 names={o.name: (o.name, o.flag) for o in cls.options()} | {"rho": ("rho", "n")})
+       for cls, base in ((nam.experiments.Demo, dict(n=8, k=2, trials=2, out=TMP)),
+                         (nam.experiments.Gordleeva, dict(trials=1, out=TMP)),
+                         (nam.experiments.LearnDigits, dict(steps=1, out=TMP)),
+                         (nam.experiments.LearnInpainting, dict(steps=1, out=TMP)),
+                         (nam.experiments.LearnGain, dict(steps=1, out=TMP)),
+                         (nam.experiments.AstroSNNRetention, dict(steps=1, out=TMP)),
+                         (nam.experiments.AstroSNNLM, dict(steps=1, out=TMP)),
+                         (nam.experiments.AstroSNNGenerate, dict(checkpoint=FILE)),
+                         (nam.experiments.Sweep, dict(out=TMP)))},
+    # the sweep's figures
+    **{fn: Fuzz(fn, lambda: dict(result=_sweep_result()), dict(result=st.sampled_from([None, 5, "x", {"rows": 1}])),
+                anything) for fn in (nam.plot_capacity, nam.plot_collapse, nam.plot_bit_errors, nam.plot_per_unit)},
+    # the Appendix E network and its data, the Gordleeva experiments as computations
+    learning.ReducedAstrocyteNet: Fuzz(learning.ReducedAstrocyteNet, dict(n=4, key=K), dict(
+        n=P(2, huge=True), key=bad_key(), weight_scale=F()), anything),
+    learning.image_patches: Fuzz(learning.image_patches, dict(side=16, tile=64), dict(side=P(1, huge=True),
+                                                                                    tile=P(1, huge=True)), anything),
+    learning.random_masks: Fuzz(learning.random_masks, dict(key=K, count=2), dict(
+        key=bad_key(), count=P(1, huge=True), side=P(1, huge=True), holes=P(0), hole=P(1)), anything),
+    learning.masked_input: Fuzz(learning.masked_input, dict(images=np.ones((2, 4)), masks=np.zeros((2, 4), bool)),
+                                dict(images=bad_array(np.ones((2, 4))),
+                                     masks=st.sampled_from([None, "x", np.zeros((3, 4), bool), np.zeros((2, 4))])),
+                                anything),
+    learning.mean_fill: Fuzz(learning.mean_fill, dict(images=np.ones((2, 4)), masks=np.zeros((2, 4), bool)),
+                             dict(images=bad_array(np.ones((2, 4))),
+                                  masks=st.sampled_from([None, "x", np.zeros((3, 4), bool), np.zeros((2, 4))])),
+                             anything),
+    learning.masked_rms: Fuzz(learning.masked_rms, dict(outputs=np.ones((2, 4)), images=np.ones((2, 4)),
+                                                        masks=np.ones((2, 4), bool)),
+                              dict(outputs=bad_array(np.ones((2, 4))), images=bad_array(np.ones((2, 4))),
+                                   masks=st.sampled_from([None, "x", np.zeros((3, 4), bool), np.zeros((2, 4))])),
+                              anything),
+    spiking.run_experiments: Fuzz(spiking.run_experiments, dict(network=NET, which=("noise",), trials=1,
+                                                               protocol=PROTO, example=False), dict(
+        network=I(), which=st.sampled_from([("three",), "noise", None, (), 5]), trials=P(1), protocol=I(),
+        seed=P(0), example=bad_bool(), on_result=bad_callable().filter(lambda v: v is not None)), anything,
+        skip_baseline="simulates 20 noise levels of the spiking network"),
 }
 
 # Methods the issue names (not exports themselves, but where the silent inputs were): fuzzed as well.

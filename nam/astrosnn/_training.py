@@ -58,7 +58,7 @@ def sequence_loss(model, tokens, targets, mask=None, form: str = "parallel"):
     ce = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
     m = jnp.ones_like(ce) if mask is None else mask.astype(ce.dtype)
     n = jnp.maximum(m.sum(), 1.0)
-    acc = jnp.sum((jnp.argmax(logits, -1) == targets) * m) / n
+    acc = jnp.sum((jnp.argmax(logits, -1).astype(targets.dtype) == targets).astype(m.dtype) * m) / n
     rate = rates.mean() if rates.size else jnp.asarray(jnp.nan, ce.dtype)
     return jnp.sum(ce * m) / n, {"accuracy": acc, "spike_rate": rate}
 

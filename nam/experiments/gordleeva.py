@@ -223,11 +223,12 @@ class Gordleeva(AbstractExperiment):
         check_int("seed", self.seed, minimum=0)
         check_number("delay_ms", self.delay_ms, minimum=0.0)
         check_instance("out", self.out, str, "a folder path")
-        try:
+        try:  # the network and the protocol check the values; a run too long to simulate is refused here
             self.network()
-            self.protocol()
+            self.protocol().check_duration(2 if "two" in self.experiments else 1, self.dt)
         except ValueError as e:  # the network's and protocol's names for this experiment's options
-            raise ValueError(str(e).replace("`dt_ms`", "`dt`")) from None
+            message = str(e).replace("`dt_ms`", "`dt`").replace("`protocol.delay_ms`", "`delay_ms`")
+            raise ValueError(message.replace("`protocol.noise`", "`noise`")) from None
 
     def network(self) -> GordleevaNetwork:
         return GordleevaNetwork(dt_ms=self.dt, trigger=self.trigger, rate_rule=self.rate_rule)

@@ -17,7 +17,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import check_int
+from .._checks import check_int, check_key, check_memory, check_number
 from ..dynamics._trajectory import euler_trajectory
 
 
@@ -36,7 +36,9 @@ class ReducedAstrocyteNet(eqx.Module):
 
     def __init__(self, n: int, *, key, weight_scale: float = 1.0):
         check_int("n", n, 2)
-        k1, k2 = jr.split(key)
+        weight_scale = check_number("weight_scale", weight_scale)
+        check_memory("`n`", 8.0 * 6 * n * n, "the network's weights")
+        k1, k2 = jr.split(check_key("key", key))
         self.w = weight_scale * jr.normal(k1, (n, n)) / np.sqrt(n)
         self.t = weight_scale * jr.normal(k2, (n, n)) / np.sqrt(n)
         self.b = jnp.zeros((n,))

@@ -24,6 +24,9 @@ DELAYS_MS = (0.0, 250.0, 500.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0)
 
 def without_astrocytes(network: GordleevaNetwork) -> GordleevaNetwork:
     """The same network with the astrocyte -> neuron feedback switched off (I_astro = 0)."""
+    from .._checks import check_instance
+
+    check_instance("network", network, GordleevaNetwork, "a nam.spiking.GordleevaNetwork")
     return eqx.tree_at(lambda n: n.i_astro, network, 0.0 * network.i_astro)
 
 

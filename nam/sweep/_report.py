@@ -333,6 +333,7 @@ def plot_capacity(result, *, ax=None):
 
     **Returns:** the matplotlib `Figure` holding the axes.
     """
+    _check_result(result)
     criterion = _criterion(result)
     colors = _colors()
     rho = result.rows[0]["rho"] if result.rows else 0.1
@@ -391,6 +392,7 @@ def plot_collapse(result, *, axes=None):
 
     **Returns:** the matplotlib `Figure`, or None when the result has no rows.
     """
+    _check_result(result)
     criterion = _criterion(result)
     column = {"retrieved": "retrieved", "fixed_point": "fixed_points"}[criterion]
     rho = result.rows[0]["rho"] if result.rows else 0.1
@@ -428,6 +430,7 @@ def plot_bit_errors(result, *, axes=None):
 
     **Returns:** the matplotlib `Figure`, or None when the result has no binary model with a degree.
     """
+    _check_result(result)
     names = [m for m in dict.fromkeys(r["model"] for r in result.rows)
              if REGISTRY[m].kind == "binary" and REGISTRY[m].degree]
 
@@ -465,6 +468,7 @@ def plot_per_unit(result, *, ax=None):
 
     **Returns:** the matplotlib `Figure`, or None when no model has compute units and a measured K*.
     """
+    _check_result(result)
     colors = _colors()
     rho = result.rows[0]["rho"] if result.rows else 0.1
     models = list(dict.fromkeys(s["model"] for s in result.summary))
