@@ -116,58 +116,11 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
         check_number(name, value, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
     check_number("rel_tol", rel_tol, minimum=0.0)
 
-    measured: dict[int, tuple[int, int]] = {}
-    clusters: dict[int, np.ndarray] = {}
-    order: list[int] = []
-
-    def frac(k: int) -> float:
-        if k not in measured:
-            if len(order) >= max_evals:
-                raise _Budget
-            out = evaluate(k)
-            if not isinstance(out, (tuple, list)) or len(out) not in (2, 3):
-                raise ValueError(f"`evaluate({k})` must return (successes, trials) or (successes, trials, "
-                                 f"per-cluster successes), got {out!r}")
-            s, t = out[:2]
-            if len(out) not in (2, 3) or not (is_integer(t) and t >= 1 and 0 <= s <= t):
-                raise ValueError(f"`evaluate({k})` must return (successes, trials) with 0 <= successes <= "
-                                 f"trials and trials >= 1, got {out}")
-            if len(out) == 3:
-                c = np.asarray(out[2], dtype=np.int64)
-                if c.ndim != 1 or c.size < 1 or t % c.size or np.any(c < 0) or np.any(c > t // c.size) \
-                        or int(c.sum()) != s:
-                    raise ValueError(f"`evaluate({k})`: the successes per cluster must be equal-sized clusters "
-                                     f"summing to {s} of {t} trials, got {out[2]}")
-                clusters[k] = c
-            measured[k] = (int(s), int(t))
-            order.append(k)
-        s, t = measured[k]
-        return s / t
+    m = _Measurements(evaluate, max_evals)
+    frac = m.frac
 
     def result(bracket, status):
-        points = tuple((k, *measured[k]) for k in order)
-        if bracket is None:
-            return CrossingResult(math.nan, (math.nan, math.nan), None, points, status)
-        ks = np.array(order, dtype=float)
-        succ = np.array([measured[k][0] for k in order], dtype=float)
-        tri = np.array([measured[k][1] for k in order], dtype=float)
-        logk = np.log(ks)
-        est = _logistic_crossing(logk, (succ / tri)[None, :], tri, level)[0]
-        lo, hi = bracket
-        if not np.isfinite(est):  # separated data: the crossing lies between the bracketing loads
-            est = 0.5 * (math.log(lo) + math.log(hi))
-        rng = np.random.default_rng(seed)
-        boot = rng.binomial(tri.astype(np.int64)[None, :], (succ / tri)[None, :], (n_boot, len(order))) / tri
-        for j, k in enumerate(order):  # clustered loads: resample their clusters (memory sets)
-            if k in clusters:
-                c = clusters[k]
-                boot[:, j] = c[rng.integers(0, c.size, (n_boot, c.size))].sum(axis=1) / tri[j]
-        cross = _logistic_crossing(logk, boot, tri, level)
-        cross = np.where(np.isfinite(cross), cross, est)
-        alpha = 0.5 * (1.0 - ci_level)
-        k_star = float(math.exp(est))
-        ci = (float(np.exp(np.quantile(cross, alpha))), float(np.exp(np.quantile(cross, 1.0 - alpha))))
-        return CrossingResult(k_star, ci, bracket, points, status)
+        return _result(m, bracket, status, level, ci_level, n_boot, seed)
 
     bracketed = False
     try:
@@ -202,6 +155,70 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
         if not bracketed:
             return result(None, "budget_exhausted")
     return result((lo, hi), "bracketed")
+
+
+class _Measurements:
+    """The loads measured by a search, in order: (successes, trials) per load, and the per-cluster successes of
+    the loads whose trials are clustered; `frac(k)` measures `k` once (checking what `evaluate` returns)."""
+
+    def __init__(self, evaluate: Callable, max_evals: int):
+        self.evaluate, self.max_evals = evaluate, max_evals
+        self.measured: dict[int, tuple[int, int]] = {}
+        self.clusters: dict[int, np.ndarray] = {}
+        self.order: list[int] = []
+
+    def frac(self, k: int) -> float:
+        if k not in self.measured:
+            if len(self.order) >= self.max_evals:
+                raise _Budget
+            out = self.evaluate(k)
+            if not isinstance(out, (tuple, list)) or len(out) not in (2, 3):
+                raise ValueError(f"`evaluate({k})` must return (successes, trials) or (successes, trials, "
+                                 f"per-cluster successes), got {out!r}")
+            s, t = out[:2]
+            if not (is_integer(t) and t >= 1 and 0 <= s <= t):
+                raise ValueError(f"`evaluate({k})` must return (successes, trials) with 0 <= successes <= "
+                                 f"trials and trials >= 1, got {out}")
+            if len(out) == 3:
+                c = np.asarray(out[2], dtype=np.int64)
+                if c.ndim != 1 or c.size < 1 or t % c.size or np.any(c < 0) or np.any(c > t // c.size) \
+                        or int(c.sum()) != s:
+                    raise ValueError(f"`evaluate({k})`: the successes per cluster must be equal-sized clusters "
+                                     f"summing to {s} of {t} trials, got {out[2]}")
+                self.clusters[k] = c
+            self.measured[k] = (int(s), int(t))
+            self.order.append(k)
+        s, t = self.measured[k]
+        return s / t
+
+
+def _result(m: _Measurements, bracket, status: str, level: float, ci_level: float, n_boot: int,
+            seed: int) -> CrossingResult:
+    """K* from a logistic fit of the measured fractions against log K, its bootstrap interval (binomial
+    resampling per load; clustered loads resample their clusters), and the search's bracket and status."""
+    order, measured = m.order, m.measured
+    points = tuple((k, *measured[k]) for k in order)
+    if bracket is None:
+        return CrossingResult(math.nan, (math.nan, math.nan), None, points, status)
+    ks = np.array(order, dtype=float)
+    succ = np.array([measured[k][0] for k in order], dtype=float)
+    tri = np.array([measured[k][1] for k in order], dtype=float)
+    logk = np.log(ks)
+    est = _logistic_crossing(logk, (succ / tri)[None, :], tri, level)[0]
+    lo, hi = bracket
+    if not np.isfinite(est):  # separated data: the crossing lies between the bracketing loads
+        est = 0.5 * (math.log(lo) + math.log(hi))
+    rng = np.random.default_rng(seed)
+    boot = rng.binomial(tri.astype(np.int64)[None, :], (succ / tri)[None, :], (n_boot, len(order))) / tri
+    for j, k in enumerate(order):  # clustered loads: resample their clusters (memory sets)
+        if k in m.clusters:
+            c = m.clusters[k]
+            boot[:, j] = c[rng.integers(0, c.size, (n_boot, c.size))].sum(axis=1) / tri[j]
+    cross = _logistic_crossing(logk, boot, tri, level)
+    cross = np.where(np.isfinite(cross), cross, est)
+    alpha = 0.5 * (1.0 - ci_level)
+    ci = (float(np.exp(np.quantile(cross, alpha))), float(np.exp(np.quantile(cross, 1.0 - alpha))))
+    return CrossingResult(float(math.exp(est)), ci, bracket, points, status)
 
 
 class _Budget(Exception):

@@ -267,6 +267,21 @@ def _interrupted(step: int, steps: int, checkpoint: str | None) -> str:
     return f"training interrupted at step {step} of {steps}{' ' if checkpoint is None else ''}{where}"
 
 
+def _step_function(loss_fn, optimizer, sample_batch):
+    """One optax step, jitted: the batch of step s from the run's key folded with s, the loss of the
+    parameters before the update, the updated state."""
+
+    @eqx.filter_jit
+    def step_fn(state):
+        batch = sample_batch(jr.fold_in(state.key, state.step))
+        (loss, _), grads = eqx.filter_value_and_grad(loss_fn, has_aux=True)(state.params, batch)
+        updates, opt_state = optimizer.update(grads, state.opt_state, eqx.filter(state.params, eqx.is_array))
+        params = eqx.apply_updates(state.params, updates)
+        return TrainState(params=params, opt_state=opt_state, step=state.step + 1, key=state.key), loss
+
+    return step_fn
+
+
 def _check_train(params, loss_fn, optimizer, sample_batch, steps, seed, checkpoint, checkpoint_every, eval_fn,
                  eval_every, progress, stop_after, config, restart) -> tuple[dict, str | None]:
     """`train`'s arguments checked before any work; returns (config as it reads back from JSON, checkpoint)."""
@@ -348,13 +363,7 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
         if checkpoint is not None:
             save_checkpoint(checkpoint, state, history, saved_config)
 
-    @eqx.filter_jit
-    def step_fn(state):
-        batch = sample_batch(jr.fold_in(state.key, state.step))
-        (loss, _), grads = eqx.filter_value_and_grad(loss_fn, has_aux=True)(state.params, batch)
-        updates, opt_state = optimizer.update(grads, state.opt_state, eqx.filter(state.params, eqx.is_array))
-        params = eqx.apply_updates(state.params, updates)
-        return TrainState(params=params, opt_state=opt_state, step=state.step + 1, key=state.key), loss
+    step_fn = _step_function(loss_fn, optimizer, sample_batch)
 
     start = int(state.step)
     done_now = 0

@@ -330,6 +330,34 @@ def _simulate(network, stimulus, **prep):
     return _run(network, stimulus, **prep)
 
 
+def _initial_state(rest, p: int, a: int, window: int, n_readouts: int, n_snap: int, dtype) -> dict:
+    """The simulation's carry at t = 0: every cell at rest, no spikes, empty delay line and counters."""
+    v_rest, u_rest, ca_rest, h_rest, ip3_rest = rest
+    return dict(
+        k=jnp.asarray(0, jnp.int32),
+        v=jnp.full((p,), v_rest, dtype), u=jnp.full((p,), u_rest, dtype),
+        ca=jnp.full((a, a), ca_rest, dtype), h=jnp.full((a, a), h_rest, dtype), ip3=jnp.full((a, a), ip3_rest, dtype),
+        ring=jnp.zeros((window, p), jnp.uint8), leaving=jnp.zeros((p,), jnp.uint8), count=jnp.zeros((p,), jnp.int32),
+        last_spike=jnp.full((p,), -1e9, dtype), pulse_end=jnp.full((a, a), -1e9, dtype),
+        cond_prev=jnp.zeros((a, a), jnp.bool_), feedback=jnp.zeros((a, a), jnp.bool_),
+        readout=jnp.zeros((n_readouts, p), jnp.int32), spikes=jnp.zeros((p,), jnp.int32),
+        snap_v=jnp.zeros((n_snap, p), dtype), snap_ca=jnp.zeros((n_snap, a, a), dtype),
+        block_spikes=jnp.asarray(0, jnp.int32),
+    )
+
+
+def _rate_condition(network, count, window_s, dtype):
+    """The neuron -> astrocyte condition per astrocyte from the window's spike counts (`rate_rule`)."""
+    side = network.side
+    if network.rate_rule == "per_neuron":
+        fast = (count.astype(dtype) / window_s > network.rate_hz).astype(jnp.int32)
+        return network.block_sum(fast.reshape(side, side)) > network.min_active
+    n_spiking = network.block_sum((count > 0).astype(jnp.int32).reshape(side, side))
+    total = network.block_sum(count.reshape(side, side)).astype(dtype)
+    mean_rate = total / (jnp.maximum(n_spiking, 1).astype(dtype) * window_s)
+    return (n_spiking > network.min_active) & (mean_rate > network.rate_hz)
+
+
 def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_steps, trace_neurons):
     side, a = network.side, network.astro_side
     p = side * side
@@ -337,23 +365,12 @@ def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_s
     dtype = stimulus.images.dtype
     cover = jnp.asarray(network.coverage())
     images = stimulus.images.reshape(stimulus.images.shape[0], p)
-    v_rest, u_rest, ca_rest, h_rest, ip3_rest = rest
     window = network.window_steps
     window_s = window * dt / 1000.0
     trace_idx = jnp.asarray(trace_neurons, dtype=jnp.int32)
     n_snap = snap_steps.shape[0]
 
-    state = dict(
-        k=jnp.asarray(0, jnp.int32),
-        v=jnp.full((p,), v_rest, dtype), u=jnp.full((p,), u_rest, dtype),
-        ca=jnp.full((a, a), ca_rest, dtype), h=jnp.full((a, a), h_rest, dtype), ip3=jnp.full((a, a), ip3_rest, dtype),
-        ring=jnp.zeros((window, p), jnp.uint8), leaving=jnp.zeros((p,), jnp.uint8), count=jnp.zeros((p,), jnp.int32),
-        last_spike=jnp.full((p,), -1e9, dtype), pulse_end=jnp.full((a, a), -1e9, dtype),
-        cond_prev=jnp.zeros((a, a), jnp.bool_), feedback=jnp.zeros((a, a), jnp.bool_),
-        readout=jnp.zeros((readouts.shape[0], p), jnp.int32), spikes=jnp.zeros((p,), jnp.int32),
-        snap_v=jnp.zeros((n_snap, p), dtype), snap_ca=jnp.zeros((n_snap, a, a), dtype),
-        block_spikes=jnp.asarray(0, jnp.int32),
-    )
+    state = _initial_state(rest, p, a, window, readouts.shape[0], n_snap, dtype)
 
     def step(_, s):
         k = s["k"]
@@ -380,14 +397,7 @@ def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_s
         leaving = jax.lax.dynamic_index_in_dim(ring, (slot + 1) % window, 0, keepdims=False)
         last_spike = jnp.where(spiked, t + dt, s["last_spike"])
         # neuron -> astrocyte condition over the window ending at t + dt
-        if network.rate_rule == "per_neuron":
-            fast = (count.astype(dtype) / window_s > network.rate_hz).astype(jnp.int32)
-            cond = network.block_sum(fast.reshape(side, side)) > network.min_active
-        else:
-            n_spiking = network.block_sum((count > 0).astype(jnp.int32).reshape(side, side))
-            total = network.block_sum(count.reshape(side, side)).astype(dtype)
-            mean_rate = total / (jnp.maximum(n_spiking, 1).astype(dtype) * window_s)
-            cond = (n_spiking > network.min_active) & (mean_rate > network.rate_hz)
+        cond = _rate_condition(network, count, window_s, dtype)
         if network.trigger == "retrigger":
             pulse_end = jnp.where(cond, t + network.pulse_ms, s["pulse_end"])
         else:
@@ -420,13 +430,17 @@ def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_s
         times, tv, tca, tip3, tdrive, tfb = (jnp.zeros((0,), dtype), jnp.zeros((0, len(trace_neurons)), dtype),
                                              z, z, z, z)
         tsp = jnp.zeros((0,), jnp.int32)
-    # snapshots requested at t_end (no step starts there) take the final state
-    t_final = state["k"]
-    final = snap_steps >= t_final
+    return _finish(state, snap_steps, side, (times, tv, tca, tip3, tdrive, tfb, tsp))
+
+
+def _finish(state: dict, snap_steps, side: int, traces: tuple) -> "SpikingRun":
+    """The run's result from the final carry: snapshots requested at t_end (no step starts there) take the
+    final state; status COMPLETED, or NON_FINITE when a state variable stopped being finite."""
+    times, tv, tca, tip3, tdrive, tfb, tsp = traces
+    final = snap_steps >= state["k"]
     snap_v = jnp.where(final[:, None], state["v"][None], state["snap_v"])
     snap_ca = jnp.where(final[:, None, None], state["ca"][None], state["snap_ca"])
-    finite = jnp.all(jnp.isfinite(state["v"])) & jnp.all(jnp.isfinite(state["u"])) & jnp.all(
-        jnp.isfinite(state["ca"])) & jnp.all(jnp.isfinite(state["h"])) & jnp.all(jnp.isfinite(state["ip3"]))
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(state[x])) for x in ("v", "u", "ca", "h", "ip3")]))
     status = jnp.where(finite, Status.COMPLETED, Status.NON_FINITE).astype(jnp.int32)
     return SpikingRun(
         readout_counts=state["readout"].reshape(-1, side, side), spike_counts=state["spikes"].reshape(side, side),
