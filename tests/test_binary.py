@@ -22,7 +22,6 @@ BINARY = {
 def _brute_force_update(xi, sigma, i, kind):
     """The independent slow path: evaluate the defining energy of each choice of bit i in numpy."""
     xi, sigma = np.asarray(xi), np.asarray(sigma).copy()
-    n = xi.shape[1]
     if kind.startswith("hopfield"):
         j = xi.T @ xi  # N J, integer-valued: exact ties
         if kind == "hopfield":

@@ -187,7 +187,7 @@ def test_figures_in_the_docs_exist_and_come_from_the_code():
     import inspect
     import re
 
-    from nam.sweep._report import write_sweep_figures
+    from nam.sweep._figures import write_sweep_figures
 
     written = set(re.findall(r'"(\w+)\.png"', inspect.getsource(write_sweep_figures)))
     assert written == {"capacity", "collapse", "bit_errors", "per_unit"}

@@ -16,7 +16,8 @@ from .._checks import check_choice, check_instance, check_int, check_number
 from ..sweep._engine import SweepInterrupted, SweepResult, load_sweep, merge_sweeps, run_sweep
 from ..sweep._plan import format_plan, plan_sweep
 from ..sweep._registry import REGISTRY
-from ..sweep._report import format_summary, write_sweep_figures
+from ..sweep._figures import write_sweep_figures
+from ..sweep._report import format_summary
 from ..sweep._spec import PRESETS, SweepSpec, preset
 from ..sweep._store import SpecMismatch, check_shard
 from ._base import AbstractExperiment, option

@@ -5,7 +5,7 @@ The pipeline, one job per module, data flowing one way: `_spec` (what to measure
 model-specific) -> `_plan` (capacity ladder, memory) -> `_programs` (the compiled-program cache) ->
 `_kernels` (the binary and continuous integrators) -> `_measure` (one row) -> `_store` (rows.csv, resume,
 shards) -> `_scheduler` (threads, processes) -> `_engine` (the search loop, run records, merge, fits) ->
-`_report` (tables, figures)."""
+`_report` (tables) -> `_figures` (figures)."""
 
 from ._distributed import initialize_distributed as initialize_distributed
 from ._engine import (
@@ -19,12 +19,12 @@ from ._plan import format_plan as format_plan, plan_sweep as plan_sweep
 from ._registry import REGISTRY as REGISTRY, SweepModel as SweepModel, register_sweep_model as register_sweep_model
 from ._scheduler import shard_pairs as shard_pairs
 from ._store import SpecMismatch as SpecMismatch
-from ._report import (
-    format_summary as format_summary,
+from ._figures import (
     plot_bit_errors as plot_bit_errors,
     plot_capacity as plot_capacity,
     plot_collapse as plot_collapse,
     plot_per_unit as plot_per_unit,
     write_sweep_figures as write_sweep_figures,
 )
+from ._report import format_summary as format_summary
 from ._spec import SweepSpec as SweepSpec, preset as preset
