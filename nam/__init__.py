@@ -5,11 +5,12 @@ diffrax solves (continuous) or jitted lax loops (binary), single-sample and batc
 
 **One export convention** (the optax way): every subpackage is a namespace that re-exports its own
 public names (`nam.models`, `nam.dynamics`, `nam.sweep`, `nam.capacity`, `nam.learning`,
-`nam.spiking`, `nam.astrosnn`, `nam.experiments`); the core ones (models, dynamics, sweeps) and the
+`nam.spiking`, `nam.astrosnn`, `nam.attention`, `nam.experiments`); the core ones (models, dynamics, sweeps) and the
 Lagrangians and pattern helpers are also flat here, `nam.<name>`. No public name is defined twice.
 """
 
 from . import astrosnn as astrosnn
+from . import attention as attention
 from . import capacity as capacity
 from . import dynamics as dynamics
 from . import experiments as experiments

@@ -10,3 +10,12 @@ from ._linear import (
     linear_attention as linear_attention,
     softmax_attention as softmax_attention,
 )
+from ._layer import AstrocyteAttention as AstrocyteAttention
+from ._network import (
+    AttentionNetwork as AttentionNetwork,
+    AttentionState as AttentionState,
+    NetworkSolution as NetworkSolution,
+    hebbian_write as hebbian_write,
+    read_init as read_init,
+    solve_network as solve_network,
+)
