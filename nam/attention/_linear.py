@@ -106,15 +106,19 @@ def softmax_attention(query: Float[Array, "t d"], key: Float[Array, "s d"], valu
 
 
 def _stable_features(features, q, k, scale):
-    """q~ = phi(s q), k~ = phi(s k) with s = sqrt(scale), each times a constant that cancels in the ratio:
-    per query exp(-max_m log phi(q)_m), for all keys together exp(-max log phi(k)) (treated as constants
-    under differentiation), so that the largest feature is 1 and none overflows."""
+    """q~ = phi(s q), k~ = phi(s k) with s = sqrt(scale), rescaled so that nothing overflows or underflows
+    needlessly, with factors that cancel exactly in every ratio of linear attention:
+    k~_sm exp(-K_m) with K_m = max_s log phi(s k_s)_m (per feature, over all keys), q~_tm exp(K_m - c_t)
+    with c_t the maximum over m of log phi(s q_t)_m + K_m (per query). Every product q~_tm k~_sm keeps
+    its value up to the per-query factor exp(-c_t), which cancels between numerator and denominator;
+    every key feature column has a largest entry 1. The shifts are constants under differentiation."""
     root = jnp.sqrt(jnp.asarray(scale, q.dtype))
     lq = features.log_features(q * root)
     lk = features.log_features(k * root)
+    shift = jax.lax.stop_gradient(jnp.max(lk, axis=0, keepdims=True))  # (1, M)
+    lq = lq + shift
     lq = lq - jax.lax.stop_gradient(jnp.max(lq, axis=-1, keepdims=True))
-    lk = lk - jax.lax.stop_gradient(jnp.max(lk))
-    return jnp.exp(lq), jnp.exp(lk)
+    return jnp.exp(lq), jnp.exp(lk - shift)
 
 
 def astrocyte_attention(query: Float[Array, "t d"], key: Float[Array, "s d"], value: Float[Array, "s dv"],
