@@ -6,7 +6,7 @@ features M grows.
 For each sequence length T and head size d: queries, keys and values from `jax.random.normal` (seed 0);
 the error of `nam.attention.astrocyte_attention(q, k, v, PositiveRandomFeatures(d, M, seed=s))` against
 `jax.nn.dot_product_attention(q, k, v)` (scale 1/sqrt(d), non-causal), relative in the Frobenius norm,
-root-mean-square over feature seeds s = 0..S-1, for M = 16 .. 4096 (powers of 2). The slope of
+root-mean-square over feature seeds s = 0..5, for M = 16, 64, 256, 1024, 4096. The slope of
 log(error) against log(M) is fitted by least squares over the whole M range.
 
 Two input regimes, because the estimator's relative variance is (exp(|x + y|^2) - 1) / M for
@@ -14,8 +14,7 @@ x = q / d^(1/4), y = k / d^(1/4) (Choromanski et al. 2021, Lemma 2):
 
 - "sphere": rows of q and k scaled to length d^(1/4), so |x| = |y| = 1 and the logits q . k / sqrt(d) lie in
   [-1, 1]; exp(|x + y|^2) <= e^4, so M = 16 .. 4096 is the asymptotic range and the slope should be -1/2.
-- "gaussian": entries N(0, 1), so |x|^2 ~ sqrt(d) (4 for d = 16, 8 for d = 64): the variance factor is
-  e^16 .. e^32 and M <= 4096 is far from the asymptotic range (a stress case, reported, not fitted to -1/2).
+- "gaussian": entries N(0, 1), so |x|^2 ~ sqrt(d) = 8 for d = 64: the variance factor is about e^32 and M <= 4096 is far from the asymptotic range (a stress case, reported, not fitted to -1/2).
 
 Also: orthogonal features (`orthogonal=True`) in the sphere regime.
 
@@ -74,18 +73,18 @@ def slope(ms, errs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small grid; print, write nothing")
-    parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--seeds", type=int, default=6)
     args = parser.parse_args()
 
     import jax
 
     jax.config.update("jax_enable_x64", True)  # the reference and the estimate in float64
 
-    ms = [16, 64, 256, 1024] if args.quick else [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+    ms = [16, 64, 256, 1024] if args.quick else [16, 64, 256, 1024, 4096]
     seeds = range(4 if args.quick else args.seeds)
     cases = [("sphere", t, d, False) for t in ((64, 256) if args.quick else (64, 256, 1024)) for d in (16, 64)]
     if not args.quick:
-        cases += [("sphere", 256, 64, True), ("gaussian", 256, 16, False), ("gaussian", 256, 64, False)]
+        cases += [("sphere", 256, 64, True), ("gaussian", 256, 64, False)]
     rows = []
     start = time.perf_counter()
     for regime, t, d, orthogonal in cases:
@@ -103,7 +102,7 @@ def main():
           f" ({time.perf_counter() - start:.0f} s)")
     if args.quick:
         return
-    result = {"environment": environment(), "seeds": len(seeds), "metric": "RMS over feature seeds of "
+    result = {"env": environment(), "seeds": len(seeds), "metric": "RMS over feature seeds of "
               "|astrocyte_attention - dot_product_attention|_F / |dot_product_attention|_F", "rows": rows,
               "summary": summary}
     write_result(result_path("attention_approximation.json"), result)

@@ -66,7 +66,7 @@ def main():
             print(f"{'causal' if causal else 'full':<7} T={t:<5} astrocyte {med['astrocyte'] * 1e3:8.2f} ms  "
                   f"softmax {med['softmax'] * 1e3:8.2f} ms  softmax/astrocyte {row['softmax_over_astrocyte']:.2f}",
                   flush=True)
-    result = {"environment": environment(), "sizes": {"batch": B, "heads": H, "head_dim": D, "features": M,
+    result = {"env": environment(), "sizes": {"batch": B, "heads": H, "head_dim": D, "features": M,
                                                       "dtype": "float32", "chunk": 128, "repeats": args.repeats},
               "rows": list(rows.values())}
     for causal in (False, True):
