@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from nam import SolverConfig, Status
-from nam.astrosnn import AstrocyteAttentionLM, build_model, match_width, parameter_count
+from nam.astrosnn import AstrocyteAttentionLM, build_model, parameter_count
 from nam.attention import (
     AstrocyteAttention,
     AttentionNetwork,
@@ -44,6 +44,7 @@ def _network(key, n=3, m=4, read=1.0, tau_p=1.0):
 
 # --- the network -----------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_block_drives_are_gradients_of_block_energies(getkey):
     net, p0 = _network(getkey(), read=0.7)
     state = AttentionState(jr.normal(getkey(), (3,)), jr.normal(getkey(), (3, 4)), p0)
@@ -94,6 +95,7 @@ def test_write_mode_settles_on_the_value(getkey):
     assert jnp.allclose(sol.state.x, net.values, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("causal", [False, True])
 def test_hebbian_write_and_read_give_linear_attention(getkey, causal):
     t, d, dv, m = 5, 3, 2, 8
@@ -146,6 +148,7 @@ def test_network_arguments_are_named():
 
 # --- features and closed forms ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("orthogonal", [False, True])
 def test_positive_features_estimate_the_softmax_kernel(getkey, orthogonal):
     d, m = 4, 4096
@@ -160,6 +163,7 @@ def test_positive_features_estimate_the_softmax_kernel(getkey, orthogonal):
     assert jnp.array_equal(f.weights(), f.weights())
 
 
+@pytest.mark.slow
 def test_orthogonal_features_have_orthogonal_blocks():
     f = PositiveRandomFeatures(4, 10, seed=0, orthogonal=True)
     w = f.weights()
@@ -189,6 +193,7 @@ def test_causal_forms_match_a_per_position_reference(getkey, chunk):
     assert np.allclose(causal[0], v[0]) and np.allclose(stable[0], v[0])
 
 
+@pytest.mark.slow
 def test_stable_form_is_linear_attention_of_the_scaled_features(getkey):
     t, d, dv = 7, 4, 4
     q, k, v = jr.normal(getkey(), (t, d)), jr.normal(getkey(), (t, d)), jr.normal(getkey(), (t, dv))
@@ -253,6 +258,7 @@ def test_attention_arguments_are_named(getkey):
         AstrocyteAttention("phi")
 
 
+@pytest.mark.slow
 def test_stable_features_do_not_overflow(getkey):
     q = 30.0 * jr.normal(getkey(), (5, 4))  # exp(w . q) overflows float32 and float64 for some rows
     k, v = 30.0 * jr.normal(getkey(), (5, 4)), jr.normal(getkey(), (5, 2))
@@ -286,6 +292,7 @@ def test_error_against_softmax_falls_as_one_over_sqrt_m(getkey):
 
 # --- the astro-attention language model ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_lm_step_matches_the_parallel_form_and_features_are_not_parameters(getkey):
     model = build_model("astro-attention", 11, 8, 1, key=getkey(), heads=2, num_features=8)
     assert isinstance(model, AstrocyteAttentionLM)
@@ -301,9 +308,7 @@ def test_lm_step_matches_the_parallel_form_and_features_are_not_parameters(getke
         _, steps = jax.lax.scan(lambda st, tok: model.step(st, tok)[::-1], model.init_state(), tokens)
         return logits, steps
 
-    for m in (model, plain):
-        logits, steps = both(m, tokens)
-        assert jnp.allclose(steps, logits, rtol=1e-8, atol=1e-8)
-    assert match_width("astro-attention", 11, 20_000, 2) == match_width("transformer", 11, 20_000, 2)
+    logits, steps = both(model, tokens)
+    assert jnp.allclose(steps, logits, rtol=1e-8, atol=1e-8)
     with pytest.raises(ValueError, match="do not apply to 'astro-attention'"):
         build_model("astro-attention", 11, 16, 2, key=getkey(), chunk=8, decay="local")
