@@ -154,6 +154,7 @@ LM_VARIANTS = {
     # the previous token, "wide" decays); still the network's default, used for retention
     "astrosnn-membrane": ("astrosnn", {"read": "membrane", "kq_spiking": True, "key_shift": True,
                                        "decay": "wide"}),
+    "astro-attention-learned": ("astro-attention", {"learned_features": True}),  # nam.attention, trained features
 }
 LM_MODELS = tuple(LM_VARIANTS) + MODEL_KINDS[1:]  # also the order of the tables
 LM_BASELINES = ("astrosnn", "astrosnn-membrane", "lif", "lstm")

@@ -30,7 +30,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._checks import ArgumentTypeError, check_choice, check_instance, check_int, check_key, check_number, is_concrete
-from ..attention import PositiveRandomFeatures, astrocyte_attention
+from ..attention import AbstractPositiveFeatures, LearnedPositiveFeatures, PositiveRandomFeatures, astrocyte_attention
 from ._amsu import AMSU
 from ._surrogate import spike
 
@@ -340,7 +340,7 @@ class AstrocyteAttentionBlock(TransformerBlock):
     are normalised per head to the length sqrt(r_h), r_h = exp(log_radius_h) learned, so the softmax kernel
     the features estimate is exp(r_h cos(q, k)); without it, exp(q . k / sqrt(dh)) as in the transformer."""
 
-    features: PositiveRandomFeatures
+    features: AbstractPositiveFeatures
     log_radius: Float[Array, " h"] | None
 
     def __init__(self, d, *, key, heads, ffn, features, qk_norm):
@@ -395,14 +395,17 @@ class AstrocyteAttentionBlock(TransformerBlock):
 class AstrocyteAttentionLM(TransformerLM):
     """`TransformerLM` with the neuron-astrocyte attention of `nam.attention` (Kozachkov et al. Appendix C)
     in every block: M = `num_features` positive random features (`orthogonal` blocks by default), drawn
-    from `feature_seed` + the block index, fixed (not trained, not counted as parameters). `qk_norm`
+    from `feature_seed` + the block index, fixed (not trained, not counted as parameters), or with
+    `learned_features` the same draw as the start of trained projections (`LearnedPositiveFeatures`:
+    M dh parameters per block, a learned positive kernel rather than an estimate of softmax). `qk_norm`
     (default): queries and keys normalised per head with a learned radius (`AstrocyteAttentionBlock`); without
     it, the features' estimate of exp(q . k / sqrt(dh)) degrades as |q|, |k| grow in training (its relative
     variance is (exp(|x + y|^2) - 1) / M), and training went to NaN (docs/attention.md). Its generation
     state has constant size (per block and head an (M, dh) matrix and two (M,) vectors)."""
 
     def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4,
-                 num_features: int = 64, orthogonal: bool = True, feature_seed: int = 0, qk_norm: bool = True):
+                 num_features: int = 64, orthogonal: bool = True, feature_seed: int = 0, qk_norm: bool = True,
+                 learned_features: bool = False):
         for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
                             ("ffn_mult", ffn_mult), ("num_features", num_features)):
             check_int(name, value)
@@ -411,9 +414,10 @@ class AstrocyteAttentionLM(TransformerLM):
             raise ValueError(f"`heads` ({heads}) and 2 must divide `d` ({d})")
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
+        draw = lambda i: PositiveRandomFeatures(d // heads, num_features, seed=feature_seed + i, orthogonal=orthogonal)
         self.blocks = [AstrocyteAttentionBlock(
             d, key=k, heads=heads, ffn=ffn_mult * d, qk_norm=qk_norm,
-            features=PositiveRandomFeatures(d // heads, num_features, seed=feature_seed + i, orthogonal=orthogonal))
+            features=LearnedPositiveFeatures(draw(i)) if learned_features else draw(i))
             for i, k in enumerate(ks)]
 
     def init_state(self, capacity: int | None = None):
@@ -446,15 +450,15 @@ def check_sequence_model(model) -> None:
 def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int = 4, chunk: int = 64, **kwargs):
     """One of MODEL_KINDS: astrosnn, lif (AstroSNN without astrocytes), lstm, gru, transformer,
     astro-attention (`AstrocyteAttentionLM`; options `num_features`, `orthogonal`, `feature_seed`,
-    `qk_norm`)."""
+    `qk_norm`, `learned_features`)."""
     kind = check_choice("model", kind, MODEL_KINDS)
     if kind in ("astrosnn", "lif"):
         return AstroSNN(vocab, d, layers, key=key, heads=heads, chunk=chunk, astrocyte=kind == "astrosnn", **kwargs)
     if kind == "astro-attention":
-        unknown = sorted(set(kwargs) - {"num_features", "orthogonal", "feature_seed", "qk_norm"})
+        unknown = sorted(set(kwargs) - {"num_features", "orthogonal", "feature_seed", "qk_norm", "learned_features"})
         if unknown:
             raise ValueError(f"options {unknown} do not apply to 'astro-attention' (num_features, orthogonal, "
-                             "feature_seed, qk_norm do)")
+                             "feature_seed, qk_norm, learned_features do)")
         return AstrocyteAttentionLM(vocab, d, layers, key=key, heads=heads, **kwargs)
     if kwargs:
         raise ValueError(f"options {sorted(kwargs)} apply to the AstroSNN / LIF-SNN only, not to {kind!r}")

@@ -4,7 +4,12 @@ positive random features that make it approximate softmax attention, and an atte
 `nam` (`nam.attention.<name>`).
 """
 
-from ._features import PositiveRandomFeatures as PositiveRandomFeatures, softmax_kernel as softmax_kernel
+from ._features import (
+    AbstractPositiveFeatures as AbstractPositiveFeatures,
+    LearnedPositiveFeatures as LearnedPositiveFeatures,
+    PositiveRandomFeatures as PositiveRandomFeatures,
+    softmax_kernel as softmax_kernel,
+)
 from ._linear import (
     astrocyte_attention as astrocyte_attention,
     linear_attention as linear_attention,

@@ -10,6 +10,7 @@ positive, so it cannot cancel to a small or negative number the way sin/cos (tri
 can, and the estimate of softmax attention stays a convex combination of the values.
 """
 
+import abc
 import math
 
 import equinox as eqx
@@ -20,7 +21,27 @@ from jaxtyping import Array, Float
 from .._checks import check_bool, check_int
 
 
-class PositiveRandomFeatures(eqx.Module):
+class AbstractPositiveFeatures(eqx.Module):
+    """A positive feature map phi(x) = exp(W x - |x|^2 / 2) / sqrt(M) given by its projections W (M, d);
+    subclasses say where W comes from (`weights`) and give `dim` (d) and `num_features` (M)."""
+
+    @abc.abstractmethod
+    def weights(self) -> Float[Array, "m d"]:
+        """W (M, d)."""
+
+    def log_features(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
+        """log phi(x) = W x - |x|^2 / 2 - log(M) / 2, over the last axis of `x`."""
+        w = self.weights().astype(x.dtype)
+        sq = 0.5 * jnp.sum(x * x, axis=-1, keepdims=True)
+        return x @ w.T - sq - 0.5 * math.log(w.shape[0])
+
+    def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
+        """phi(x), over the last axis of `x` (no stabilisation: see `astrocyte_attention` for the stable
+        form used in the layer)."""
+        return jnp.exp(self.log_features(x))
+
+
+class PositiveRandomFeatures(AbstractPositiveFeatures):
     """The positive random-feature map of the softmax kernel exp(x . y) (FAVOR+, Choromanski et al. 2021,
     Lemma 1): phi(x) = exp(W x - |x|^2 / 2) / sqrt(M), with M rows of W ~ N(0, I_d).
 
@@ -62,16 +83,28 @@ class PositiveRandomFeatures(eqx.Module):
         norms = jnp.linalg.norm(jr.normal(k2, (m, d)), axis=1)
         return rows * norms[:, None]
 
-    def log_features(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
-        """log phi(x) = W x - |x|^2 / 2 - log(M) / 2, over the last axis of `x`."""
-        w = self.weights().astype(x.dtype)
-        sq = 0.5 * jnp.sum(x * x, axis=-1, keepdims=True)
-        return x @ w.T - sq - 0.5 * math.log(self.num_features)
 
-    def __call__(self, x: Float[Array, "*batch d"]) -> Float[Array, "*batch m"]:
-        """phi(x), over the last axis of `x` (no stabilisation: see `astrocyte_attention` for the stable
-        form used in the layer)."""
-        return jnp.exp(self.log_features(x))
+class LearnedPositiveFeatures(AbstractPositiveFeatures):
+    """Positive features with trained projections W (M, d), initialised from another feature map (e.g. a
+    `PositiveRandomFeatures` draw). Still positive, so still a valid read of the neuron-astrocyte network
+    (eq. 25 holds for any positive phi), but no longer an unbiased estimate of exp(x . y): the kernel is
+    whatever training makes it (cf. learnable random features in linear attention)."""
+
+    w: Float[Array, "m d"]
+
+    def __init__(self, init: AbstractPositiveFeatures):
+        self.w = init.weights()
+
+    @property
+    def dim(self) -> int:
+        return self.w.shape[1]
+
+    @property
+    def num_features(self) -> int:
+        return self.w.shape[0]
+
+    def weights(self) -> Float[Array, "m d"]:
+        return self.w
 
 
 def softmax_kernel(x: Float[Array, "*batch d"], y: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:

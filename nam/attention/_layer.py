@@ -10,7 +10,7 @@ from jaxtyping import Array, Float
 
 from .._checks import check_bool, check_instance, check_int
 from ..dynamics import SolverConfig, Status
-from ._features import PositiveRandomFeatures
+from ._features import AbstractPositiveFeatures
 from ._linear import _check_causal, _check_qkv, _stable_features, astrocyte_attention
 from ._network import AttentionNetwork, hebbian_write, read_init, solve_network
 
@@ -37,12 +37,12 @@ class AstrocyteAttention(eqx.Module):
     solve does not reach a steady state raises at run time (`eqx.error_if`).
     """
 
-    features: PositiveRandomFeatures
+    features: AbstractPositiveFeatures
     causal: bool = eqx.field(static=True)
     chunk: int = eqx.field(static=True)
 
-    def __init__(self, features: PositiveRandomFeatures, *, causal: bool = False, chunk: int = 128):
-        self.features = check_instance("features", features, PositiveRandomFeatures)
+    def __init__(self, features: AbstractPositiveFeatures, *, causal: bool = False, chunk: int = 128):
+        self.features = check_instance("features", features, AbstractPositiveFeatures)
         self.causal = check_bool("causal", causal)
         self.chunk = check_int("chunk", chunk)
 

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
 from .._checks import as_float_array, check_bool, check_instance, check_int
-from ._features import PositiveRandomFeatures
+from ._features import AbstractPositiveFeatures
 
 
 def _check_qkv(q, k, v, names=("query", "key", "value")):
@@ -122,7 +122,7 @@ def _stable_features(features, q, k, scale):
 
 
 def astrocyte_attention(query: Float[Array, "t d"], key: Float[Array, "s d"], value: Float[Array, "s dv"],
-                        features: PositiveRandomFeatures, *, causal: bool = False, scale: float | int | None = None,
+                        features: AbstractPositiveFeatures, *, causal: bool = False, scale: float | int | None = None,
                         chunk: int = 128) -> Float[Array, "t dv"]:
     """The attention of the neuron-astrocyte network in closed form (Kozachkov, Slotine & Krotov,
     Appendix C, eq. 25, with the Hebbian write and the read initialisation): linear attention with the
@@ -137,7 +137,7 @@ def astrocyte_attention(query: Float[Array, "t d"], key: Float[Array, "s d"], va
     **Returns:** (T, dv).
     """
     q, k, v = _check_qkv(query, key, value)
-    check_instance("features", features, PositiveRandomFeatures)
+    check_instance("features", features, AbstractPositiveFeatures)
     if features.dim != q.shape[1]:
         raise ValueError(f"`features` maps vectors of length {features.dim}, but `query` has length {q.shape[1]}")
     causal = _check_causal(causal, q, k)
