@@ -18,6 +18,7 @@ from nam.attention import (
     AstrocyteAttention,
     AttentionNetwork,
     AttentionState,
+    LearnedPositiveFeatures,
     PositiveRandomFeatures,
     astrocyte_attention,
     hebbian_write,
@@ -161,6 +162,15 @@ def test_positive_features_estimate_the_softmax_kernel(getkey, orthogonal):
     assert abs(float(estimate / softmax_kernel(x, y)) - 1) < bound
     assert f.weights().shape == (m, d)
     assert jnp.array_equal(f.weights(), f.weights())
+
+
+def test_learned_features_start_at_their_draw_and_are_trainable():
+    draw = PositiveRandomFeatures(4, 8, seed=1)
+    learned = LearnedPositiveFeatures(draw)
+    assert jnp.array_equal(learned.weights(), draw.weights())
+    assert (learned.dim, learned.num_features) == (4, 8)
+    assert len(jax.tree.leaves(eqx.filter(learned, eqx.is_inexact_array))) == 1
+    assert not jax.tree.leaves(draw)  # the random draw is configuration, not a leaf
 
 
 @pytest.mark.slow
