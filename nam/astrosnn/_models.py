@@ -343,10 +343,10 @@ class AstrocyteAttentionBlock(TransformerBlock):
     features: AbstractPositiveFeatures
     log_radius: Float[Array, " h"] | None
 
-    def __init__(self, d, *, key, heads, ffn, features, qk_norm):
+    def __init__(self, d, *, key, heads, ffn, features, qk_norm, radius=1.0):
         super().__init__(d, key=key, heads=heads, ffn=ffn)
         self.features = features
-        self.log_radius = jnp.zeros(heads) if qk_norm else None
+        self.log_radius = jnp.full((heads,), math.log(radius)) if qk_norm else None
 
     def _scaled(self, q, k):
         """(q, k) scaled so that phi(q) . phi(k) estimates the block's softmax kernel."""
@@ -398,25 +398,27 @@ class AstrocyteAttentionLM(TransformerLM):
     from `feature_seed` + the block index, fixed (not trained, not counted as parameters), or with
     `learned_features` the same draw as the start of trained projections (`LearnedPositiveFeatures`:
     M dh parameters per block, a learned positive kernel rather than an estimate of softmax). `qk_norm`
-    (default): queries and keys normalised per head with a learned radius (`AstrocyteAttentionBlock`); without
+    (default): queries and keys normalised per head with a learned radius r (`AstrocyteAttentionBlock`),
+    starting at `radius` (logits r cos(q, k) in [-r, r]); without
     it, the features' estimate of exp(q . k / sqrt(dh)) degrades as |q|, |k| grow in training (its relative
     variance is (exp(|x + y|^2) - 1) / M), and training went to NaN (docs/attention.md). Its generation
     state has constant size (per block and head an (M, dh) matrix and two (M,) vectors)."""
 
     def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4,
                  num_features: int = 64, orthogonal: bool = True, feature_seed: int = 0, qk_norm: bool = True,
-                 learned_features: bool = False):
+                 learned_features: bool = False, radius: float | int = 1.0):
         for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
                             ("ffn_mult", ffn_mult), ("num_features", num_features)):
             check_int(name, value)
         check_int("feature_seed", feature_seed, 0)
+        radius = check_number("radius", radius, minimum=0.0, open_min=True)
         if d % heads or d % 2:
             raise ValueError(f"`heads` ({heads}) and 2 must divide `d` ({d})")
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
         draw = lambda i: PositiveRandomFeatures(d // heads, num_features, seed=feature_seed + i, orthogonal=orthogonal)
         self.blocks = [AstrocyteAttentionBlock(
-            d, key=k, heads=heads, ffn=ffn_mult * d, qk_norm=qk_norm,
+            d, key=k, heads=heads, ffn=ffn_mult * d, qk_norm=qk_norm, radius=radius,
             features=LearnedPositiveFeatures(draw(i)) if learned_features else draw(i))
             for i, k in enumerate(ks)]
 
@@ -450,15 +452,16 @@ def check_sequence_model(model) -> None:
 def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int = 4, chunk: int = 64, **kwargs):
     """One of MODEL_KINDS: astrosnn, lif (AstroSNN without astrocytes), lstm, gru, transformer,
     astro-attention (`AstrocyteAttentionLM`; options `num_features`, `orthogonal`, `feature_seed`,
-    `qk_norm`, `learned_features`)."""
+    `qk_norm`, `learned_features`, `radius`)."""
     kind = check_choice("model", kind, MODEL_KINDS)
     if kind in ("astrosnn", "lif"):
         return AstroSNN(vocab, d, layers, key=key, heads=heads, chunk=chunk, astrocyte=kind == "astrosnn", **kwargs)
     if kind == "astro-attention":
-        unknown = sorted(set(kwargs) - {"num_features", "orthogonal", "feature_seed", "qk_norm", "learned_features"})
+        unknown = sorted(set(kwargs) - {"num_features", "orthogonal", "feature_seed", "qk_norm", "learned_features",
+                                       "radius"})
         if unknown:
             raise ValueError(f"options {unknown} do not apply to 'astro-attention' (num_features, orthogonal, "
-                             "feature_seed, qk_norm, learned_features do)")
+                             "feature_seed, qk_norm, learned_features, radius do)")
         return AstrocyteAttentionLM(vocab, d, layers, key=key, heads=heads, **kwargs)
     if kwargs:
         raise ValueError(f"options {sorted(kwargs)} apply to the AstroSNN / LIF-SNN only, not to {kind!r}")
