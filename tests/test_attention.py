@@ -318,7 +318,11 @@ def test_lm_step_matches_the_parallel_form_and_features_are_not_parameters(getke
         _, steps = jax.lax.scan(lambda st, tok: model.step(st, tok)[::-1], model.init_state(), tokens)
         return logits, steps
 
-    logits, steps = both(model, tokens)
-    assert jnp.allclose(steps, logits, rtol=1e-8, atol=1e-8)
+    sharp = build_model("astro-attention", 11, 8, 1, key=getkey(), heads=2, num_features=8, learned_features=True,
+                        radius=5.0)
+    assert parameter_count(sharp) == parameter_count(model) + 8 * 4  # M x dh learned projections
+    for m in (model, sharp):
+        logits, steps = both(m, tokens)
+        assert jnp.allclose(steps, logits, rtol=1e-8, atol=1e-8)
     with pytest.raises(ValueError, match="do not apply to 'astro-attention'"):
         build_model("astro-attention", 11, 16, 2, key=getkey(), chunk=8, decay="local")

@@ -346,7 +346,7 @@ class AstrocyteAttentionBlock(TransformerBlock):
     def __init__(self, d, *, key, heads, ffn, features, qk_norm, radius=1.0):
         super().__init__(d, key=key, heads=heads, ffn=ffn)
         self.features = features
-        self.log_radius = jnp.full((heads,), math.log(radius)) if qk_norm else None
+        self.log_radius = jnp.zeros(heads) + math.log(radius) if qk_norm else None
 
     def _scaled(self, q, k):
         """(q, k) scaled so that phi(q) . phi(k) estimates the block's softmax kernel."""
