@@ -401,7 +401,7 @@ class AstrocyteAttentionLM(TransformerLM):
     (default): queries and keys normalised per head with a learned radius r (`AstrocyteAttentionBlock`),
     starting at `radius` (logits r cos(q, k) in [-r, r]); without
     it, the features' estimate of exp(q . k / sqrt(dh)) degrades as |q|, |k| grow in training (its relative
-    variance is (exp(|x + y|^2) - 1) / M), and training went to NaN (docs/attention.md). Its generation
+    variance is (exp(|x + y|^2) - 1) / M), and one such run went to NaN (docs/attention.md). Its generation
     state has constant size (per block and head an (M, dh) matrix and two (M,) vectors)."""
 
     def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4,
