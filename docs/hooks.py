@@ -332,6 +332,31 @@ def _full_network_regimes(d):
     return out
 
 
+def _attention_approximation(d):
+    rows = [[r["regime"], r["T"], r["d"], "orthogonal" if r["orthogonal"] else "iid",
+             " / ".join(f"{e:.3g}" for e in (r["error"][0], r["error"][len(r["error"]) // 2], r["error"][-1])),
+             f"{r['slope']:+.3f}"] for r in d["rows"]]
+    ms = d["rows"][0]["M"]
+    s = d["summary"]
+    return [_table(["inputs", "T", "d", "features", f"error at M = {ms[0]} / {ms[len(ms) // 2]} / {ms[-1]}",
+                    "fitted slope"], rows),
+            f"Slopes of the sphere regime: {s['slope_min']:+.3f} to {s['slope_max']:+.3f} over M = {s['M_range'][0]} to "
+            f"{s['M_range'][1]} (target {s['target'][0]} to {s['target'][1]}: "
+            f"{'met' if s['within_target'] else 'missed'}); error = RMS over {d['seeds']} feature seeds of the relative "
+            "Frobenius error."]
+
+
+def _attention_throughput(d):
+    rows = [[("causal" if r["causal"] else "full"), r["T"], _ms(r["astrocyte_s"]), _ms(r["softmax_s"]),
+             _ratio(r["softmax_over_astrocyte"])] for r in d["rows"]]
+    z = d["sizes"]
+    return [_table(["attention", "T", "astrocyte (closed form)", "jax.nn.dot_product_attention",
+                    "softmax time / astrocyte time"], rows),
+            f"Batch {z['batch']}, {z['heads']} heads of {z['head_dim']}, M = {z['features']} features, {z['dtype']}, "
+            f"median of {z['repeats']} interleaved repeats, forward only. The astrocyte layer is faster from "
+            f"T = {d['crossover_full']} (full) and T = {d['crossover_causal']} (causal) on."]
+
+
 RENDERERS = {
     "neuron_astrocyte": _neuron_astrocyte,
     "sweep": _sweep,
@@ -342,6 +367,9 @@ RENDERERS = {
     "astrosnn_lm": _astrosnn_lm,
     "astrosnn_lm_candidates": _astrosnn_lm_candidates,
     "full_network_regimes": _full_network_regimes,
+    "attention_approximation": _attention_approximation,
+    "attention_throughput": _attention_throughput,
+    "attention_lm": _astrosnn_lm,
 }
 # renderers with named parts, in the order they return them (`<!-- results:NAME:PART -->`)
 PARTS = {"full_network_regimes": ("stability", "lock_in", "regimes")}

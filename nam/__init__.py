@@ -5,8 +5,9 @@ diffrax solves (continuous) or jitted lax loops (binary), single-sample and batc
 
 **One export convention** (the optax way): every subpackage is a namespace that re-exports its own
 public names (`nam.models`, `nam.dynamics`, `nam.sweep`, `nam.capacity`, `nam.learning`,
-`nam.spiking`, `nam.astrosnn`, `nam.experiments`, the last four imported on first use); the core ones (models, dynamics, sweeps) and the
-Lagrangians and pattern helpers are also flat here, `nam.<name>`. No public name is defined twice.
+`nam.spiking`, `nam.astrosnn`, `nam.attention`, `nam.experiments`, the last five imported on first use); the
+core ones (models, dynamics, sweeps) and the Lagrangians and pattern helpers are also flat here, `nam.<name>`.
+No public name is defined twice.
 """
 
 import importlib as _importlib
@@ -99,7 +100,7 @@ __version__ = "0.1.0"
 
 # imported on first use (`nam.astrosnn` holds the LSTM and transformer baselines, `nam.experiments` every
 # command's figures and files): `import nam` loads the core alone
-_LAZY = ("astrosnn", "experiments", "learning", "spiking")
+_LAZY = ("astrosnn", "attention", "experiments", "learning", "spiking")
 _moved = _moved_getattr("nam", {"write_figures": "nam.write_sweep_figures"})
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import nam
 
-NAMESPACES = ("models", "dynamics", "sweep", "capacity", "learning", "spiking", "astrosnn", "experiments")
+NAMESPACES = ("models", "dynamics", "sweep", "capacity", "learning", "spiking", "astrosnn", "attention", "experiments")
 FLAT = ("models", "dynamics", "sweep")
 
 

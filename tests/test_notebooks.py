@@ -27,6 +27,7 @@ EXPECTED_OUTPUT = {
                                          "recurrent form equals the parallel form: True"],
     "07_self_coupling.ipynb": ["signal + crosstalk + self equals the eq. 10 field: True",
                                "distinct indices beat eq. 10 at beta = 5 and 25: True"],
+    "08_attention_limit.ipynb": ["every query's network converged: True", "from 15% flipped bits: True"],
 }
 
 

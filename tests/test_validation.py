@@ -403,6 +403,8 @@ for kw, e, name in (({"vocab": 0}, V, "vocab"), ({"d": 1.5}, T, "d"), ({"heads":
     bad(snn.AstroSNN, dict(vocab=10, d=8, layers=1, key=K), e, name, **kw)
 bad(snn.RNNLM, dict(vocab=10, d=8, layers=1, key=K), V, "cell", cell="rnn")
 bad(snn.TransformerLM, dict(vocab=10, d=6, layers=1, key=K), V, "heads", heads=4)
+for kw, e, name in (({"radius": 0.0}, V, "radius"), ({"num_features": 0}, V, "num_features"), ({"heads": 3}, V, "heads")):
+    bad(snn.AstrocyteAttentionLM, dict(vocab=10, d=8, layers=1, key=K), e, name, **kw)
 for kw, e, name in (({"kind": "mamba"}, V, "model"), ({"kind": "lstm", "decay": "wide"}, V, "decay"),
                     ({"vocab": -1}, V, "vocab"), ({"d": True}, T, "d")):
     bad(snn.build_model, dict(kind="astrosnn", vocab=10, d=8, layers=1, key=K), e, name, **kw)

@@ -28,6 +28,7 @@ from ._training import (
 from ._models import (
     MODEL_KINDS as MODEL_KINDS,
     AstroSNN as AstroSNN,
+    AstrocyteAttentionLM as AstrocyteAttentionLM,
     RNNLM as RNNLM,
     TransformerLM as TransformerLM,
     build_model as build_model,

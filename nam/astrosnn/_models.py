@@ -13,6 +13,9 @@ Networks (pre-norm residual stacks, Xiong et al. 2020):
   non-linearity is a spike. With `astrocyte=False` it is the LIF-SNN baseline (no k, v, q, H).
 - `RNNLM`: stacked `eqx.nn.LSTMCell` or `eqx.nn.GRUCell` under `lax.scan`.
 - `TransformerLM`: causal softmax attention (Vaswani et al. 2017) with sinusoidal positions, GELU MLP.
+- `AstrocyteAttentionLM`: the same network with the attention of the neuron-astrocyte network
+  (`nam.attention`, Kozachkov et al. Appendix C): causal linear attention with positive random features;
+  its generation state has constant size.
 
 `match_width` picks a baseline's width so that its parameter count is nearest a target.
 """
@@ -38,10 +41,11 @@ from .._checks import (
     is_concrete,
     is_integer,
 )
+from ..attention import AbstractPositiveFeatures, LearnedPositiveFeatures, PositiveRandomFeatures, astrocyte_attention
 from ._amsu import AMSU
 from ._surrogate import spike
 
-MODEL_KINDS = ("astrosnn", "lif", "lstm", "gru", "transformer")
+MODEL_KINDS = ("astrosnn", "lif", "lstm", "gru", "transformer", "astro-attention")
 
 
 def parameter_count(model) -> int:
@@ -372,16 +376,136 @@ class TransformerLM(_Embedded):
         return self._logits(x), (new, pos + 1)
 
 
+class AstrocyteAttentionBlock(TransformerBlock):
+    """A `TransformerBlock` whose attention is the neuron-astrocyte network's fixed point
+    (`nam.attention.astrocyte_attention`: causal linear attention with positive random features, shared by
+    the heads of the block). With `log_radius` (the default of `AstrocyteAttentionLM`), queries and keys
+    are normalised per head to the length sqrt(r_h), r_h = exp(log_radius_h) learned, so the softmax kernel
+    the features estimate is exp(r_h cos(q, k)); without it, exp(q . k / sqrt(dh)) as in the transformer."""
+
+    features: AbstractPositiveFeatures
+    log_radius: Float[Array, " h"] | None
+
+    def __init__(self, d, *, key, heads, ffn, features, qk_norm, radius=1.0):
+        super().__init__(d, key=key, heads=heads, ffn=ffn)
+        self.features = features
+        self.log_radius = jnp.zeros(heads) + math.log(radius) if qk_norm else None
+
+    def _scaled(self, q, k):
+        """(q, k) scaled so that phi(q) . phi(k) estimates the block's softmax kernel."""
+        if self.log_radius is None:
+            root = (q.shape[-1]) ** -0.25
+            return q * root, k * root
+        root = jnp.exp(0.5 * self.log_radius)[:, None]  # (h, 1)
+        unit = lambda a: a / jnp.sqrt(jnp.sum(a * a, axis=-1, keepdims=True) + 1e-6)
+        if q.ndim == 3:
+            root = root[None]
+        return unit(q) * root, unit(k) * root
+
+    def __call__(self, x):
+        t, d = x.shape
+        q, k, v = self._qkv(jax.vmap(self.norm1)(x))  # (T, h, dh)
+        q, k = self._scaled(q, k)
+        head = lambda q, k, v: astrocyte_attention(q, k, v, self.features, causal=True, scale=1.0)
+        att = jax.vmap(head, in_axes=1, out_axes=1)(q, k, v).reshape(t, d)
+        x = x + att @ self.w_o.T
+        return x + jax.vmap(lambda y: self._mlp(self.norm2(y)))(x)
+
+    def step(self, state, pos, x):
+        """One token with the network's constant-size state per head: S = sum_s k~_s v_s^T (M, dh),
+        z = sum_s k~_s (M,), and per feature the running maximum of the keys' log-features (the
+        stabiliser of `astrocyte_attention`, rescaled as it grows, as in online softmax). `pos` is unused."""
+        del pos
+        d = x.shape[0]
+        s_kv, z, m = state
+        q, k, v = self._qkv(self.norm1(x))  # (h, dh)
+        q, k = self._scaled(q, k)
+        lq = self.features.log_features(q)  # (h, M)
+        lk = self.features.log_features(k)
+        m_new = jnp.maximum(m, lk)  # (h, M)
+        decay = jnp.exp(m - m_new)
+        kf = jnp.exp(lk - m_new)
+        s_kv = s_kv * decay[:, :, None] + kf[:, :, None] * v[:, None, :]
+        z = z * decay + kf
+        lq = lq + m_new
+        qf = jnp.exp(lq - jnp.max(lq, axis=-1, keepdims=True))
+        num = jnp.einsum("hm,hmd->hd", qf, s_kv)
+        den = jnp.maximum(jnp.einsum("hm,hm->h", qf, z), jnp.finfo(z.dtype).tiny)
+        x = x + self.w_o @ (num / den[:, None]).reshape(d)
+        return x + self._mlp(self.norm2(x)), (s_kv, z, m_new)
+
+
+class AstrocyteAttentionLM(TransformerLM):
+    """`TransformerLM` with the neuron-astrocyte attention of `nam.attention` (Kozachkov et al. Appendix C)
+    in every block: M = `num_features` positive random features (`orthogonal` blocks by default), drawn
+    from `feature_seed` + the block index, fixed (not trained, not counted as parameters), or with
+    `learned_features` the same draw as the start of trained projections (`LearnedPositiveFeatures`:
+    M dh parameters per block, a learned positive kernel rather than an estimate of softmax). `qk_norm`
+    (default): queries and keys normalised per head with a learned radius r (`AstrocyteAttentionBlock`),
+    starting at `radius` (logits r cos(q, k) in [-r, r]); without
+    it, the features' estimate of exp(q . k / sqrt(dh)) degrades as |q|, |k| grow in training (its relative
+    variance is (exp(|x + y|^2) - 1) / M), and one such run went to NaN (docs/attention.md). Its generation
+    state has constant size (per block and head an (M, dh) matrix and two (M,) vectors)."""
+
+    def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4,
+                 num_features: int = 64, orthogonal: bool = True, feature_seed: int = 0, qk_norm: bool = True,
+                 learned_features: bool = False, radius: float | int = 1.0):
+        for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
+                            ("ffn_mult", ffn_mult), ("num_features", num_features)):
+            check_int(name, value)
+        check_int("feature_seed", feature_seed, 0)
+        radius = check_number("radius", radius, minimum=0.0, open_min=True)
+        if d % heads or d % 2:
+            raise ValueError(f"`heads` ({heads}) and 2 must divide `d` ({d})")
+        k0, *ks = jr.split(key, layers + 1)
+        self._init_io(vocab, d, k0)
+        draw = lambda i: PositiveRandomFeatures(d // heads, num_features, seed=feature_seed + i, orthogonal=orthogonal)
+        self.blocks = [AstrocyteAttentionBlock(
+            d, key=k, heads=heads, ffn=ffn_mult * d, qk_norm=qk_norm, radius=radius,
+            features=LearnedPositiveFeatures(draw(i)) if learned_features else draw(i))
+            for i, k in enumerate(ks)]
+
+    def init_state(self, capacity: int | None = None):
+        """Per block (S, z, m): zeros (h, M, dh), zeros (h, M), -inf (h, M): constant size, `capacity` is
+        ignored; and the position (for the sinusoidal code)."""
+        d = self.embed.shape[1]
+        b = self.blocks[0]
+        h, m = b.heads, b.features.num_features
+        dt = self.embed.dtype
+        one = (jnp.zeros((h, m, d // h), dt), jnp.zeros((h, m), dt), jnp.full((h, m), -jnp.inf, dt))
+        return ([one for _ in self.blocks], jnp.asarray(0, jnp.int32))
+
+    def step(self, state, token):
+        states, pos = state
+        d = self.embed.shape[1]
+        x = self.embed[token] + _sinusoid(pos.astype(self.embed.dtype), d)
+        new = []
+        for b, st in zip(self.blocks, states):
+            x, st = b.step(st, pos, x)
+            new.append(st)
+        return self._logits(x), (new, pos + 1)
+
+
 def check_sequence_model(model) -> None:
     """`model` must be one of the sequence models built here; `ArgumentTypeError` otherwise."""
-    check_instance("model", model, _Embedded, "a nam.astrosnn sequence model (AstroSNN, RNNLM, TransformerLM)")
+    check_instance("model", model, _Embedded, "a nam.astrosnn sequence model (AstroSNN, RNNLM, TransformerLM, "
+                                                   "AstrocyteAttentionLM)")
 
 
 def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int = 4, chunk: int = 64, **kwargs):
-    """One of MODEL_KINDS: astrosnn, lif (AstroSNN without astrocytes), lstm, gru, transformer."""
+    """One of MODEL_KINDS: astrosnn, lif (AstroSNN without astrocytes), lstm, gru, transformer,
+    astro-attention (`AstrocyteAttentionLM`; options `num_features`, `orthogonal`, `feature_seed`,
+    `qk_norm`, `learned_features`, `radius`)."""
     kind = check_choice("model", kind, MODEL_KINDS)
     if kind in ("astrosnn", "lif"):
         return AstroSNN(vocab, d, layers, key=key, heads=heads, chunk=chunk, astrocyte=kind == "astrosnn", **kwargs)
+    if kind == "astro-attention":
+        unknown = sorted(set(kwargs) - {"num_features", "orthogonal", "feature_seed", "qk_norm", "learned_features",
+                                       "radius"})
+        if unknown:
+            raise ValueError(f"options {unknown} do not apply to 'astro-attention' (num_features, orthogonal, "
+                             "feature_seed, qk_norm, learned_features, radius do)")
+        return AstrocyteAttentionLM(vocab, d, layers, key=key, heads=heads, **kwargs)
     if kwargs:
         raise ValueError(f"options {sorted(kwargs)} apply to the AstroSNN / LIF-SNN only, not to {kind!r}")
     if kind in ("lstm", "gru"):

@@ -319,6 +319,8 @@ LM_VARIANTS = {
     # the previous token, "wide" decays); still the network's default, used for retention
     "astrosnn-membrane": ("astrosnn", {"read": "membrane", "kq_spiking": True, "key_shift": True,
                                        "decay": "wide"}),
+    "astro-attention-learned": ("astro-attention", {"learned_features": True}),  # nam.attention, trained features
+    "astro-attention-sharp": ("astro-attention", {"learned_features": True, "radius": 5.0}),  # and logits to +-5
 }
 LM_MODELS = tuple(LM_VARIANTS) + MODEL_KINDS[1:]  # also the order of the tables
 
