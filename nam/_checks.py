@@ -130,7 +130,13 @@ def check_nonnegative(name: str, x: jax.Array) -> None:
 
 
 def check_scalar(name: str, x: Any, *, positive: bool = False, nonnegative: bool = False) -> jax.Array:
-    """A real scalar as a 0-d float array (an array, so changing it never recompiles)."""
+    """A real scalar as a 0-d float array (an array, so changing it never recompiles).
+
+    **Arguments:** `name`: the argument's name, for the error message; `x`: the value given;
+    `positive`, `nonnegative`: require x > 0 or x >= 0.
+
+    **Returns:** the 0-d float array. **Raises:** TypeError or ValueError naming `name`.
+    """
     arr = as_float_array(name, x)
     if arr.shape != ():
         raise ValueError(f"`{name}` must be a scalar, got shape {arr.shape}")
@@ -144,7 +150,14 @@ def check_scalar(name: str, x: Any, *, positive: bool = False, nonnegative: bool
 
 
 def check_patterns(name: str, patterns: Any, *, binary: bool) -> jax.Array:
-    """Memories as a (K, N) float array; K >= 1, N >= 2; +-1 entries when `binary`."""
+    """Memories as a (K, N) float array; K >= 1, N >= 2; +-1 entries when `binary`.
+
+    **Arguments:** `name`: the argument's name, for the error message; `patterns`: the value given;
+    `binary`: require +-1 entries.
+
+    **Returns:** the (K, N) float array. **Raises:** TypeError (not a real array) or ValueError (shape,
+    non-finite, not +-1), naming `name`.
+    """
     arr = as_float_array(name, patterns)
     if arr.ndim != 2:
         raise ValueError(f"`{name}` must have shape (K, N) (one memory per row), got shape {arr.shape}")
@@ -163,6 +176,12 @@ def check_patterns(name: str, patterns: Any, *, binary: bool) -> jax.Array:
 
 
 def check_vector(name: str, x: Any, n: int) -> jax.Array:
+    """A finite (n,) float vector.
+
+    **Arguments:** `name`: the argument's name, for the error message; `x`: the value given; `n`: its length.
+
+    **Returns:** the (n,) float array. **Raises:** TypeError or ValueError naming `name`.
+    """
     arr = as_float_array(name, x)
     if arr.shape != (n,):
         raise ValueError(f"`{name}` must have shape ({n},), got {arr.shape}")
@@ -171,6 +190,13 @@ def check_vector(name: str, x: Any, n: int) -> jax.Array:
 
 
 def check_square(name: str, x: Any, n: int, *, symmetric: bool) -> jax.Array:
+    """A finite (n, n) float matrix, symmetric when `symmetric`.
+
+    **Arguments:** `name`: the argument's name, for the error message; `x`: the value given; `n`: its
+    side; `symmetric`: require x == x^T.
+
+    **Returns:** the (n, n) float array. **Raises:** TypeError or ValueError naming `name`.
+    """
     arr = as_float_array(name, x)
     if arr.shape != (n, n):
         raise ValueError(f"`{name}` must have shape ({n}, {n}), got {arr.shape}")
@@ -183,12 +209,22 @@ def check_square(name: str, x: Any, n: int, *, symmetric: bool) -> jax.Array:
 
 
 def optional_vector(name: str, x: Any, n: int) -> jax.Array:
-    """An optional input vector; None means zeros."""
+    """An optional input vector; None means zeros.
+
+    **Arguments:** `name`: the argument's name, for the error message; `x`: the value or None; `n`: its length.
+
+    **Returns:** the (n,) float array (zeros for None). **Raises:** as `check_vector`.
+    """
     return jnp.zeros((n,)) if x is None else check_vector(name, x, n)
 
 
 def optional_square(name: str, x: Any, n: int) -> jax.Array:
-    """An optional symmetric input matrix; None means zeros."""
+    """An optional symmetric input matrix; None means zeros.
+
+    **Arguments:** `name`: the argument's name, for the error message; `x`: the value or None; `n`: its side.
+
+    **Returns:** the (n, n) float array (zeros for None). **Raises:** as `check_square`.
+    """
     return jnp.zeros((n, n)) if x is None else check_square(name, x, n, symmetric=True)
 
 
@@ -365,7 +401,13 @@ def check_choices(name: str, values: Any, choices: tuple[str, ...]) -> tuple[str
 
 
 def check_mask(name: str, mask: Any, k: int) -> jax.Array:
-    """A boolean (K,) selection of active memories (None: all); at least one must be active."""
+    """A boolean (K,) selection of active memories (None: all); at least one must be active.
+
+    **Arguments:** `name`: the argument's name, for the error message; `mask`: the value or None;
+    `k`: the number of memories.
+
+    **Returns:** the (K,) boolean array. **Raises:** TypeError or ValueError naming `name`.
+    """
     if mask is None:
         return jnp.ones((k,), bool)
     try:

@@ -212,5 +212,11 @@ class SphericalNorm(AbstractLagrangian):
 
 def check_lagrangian(name: str, value, default: AbstractLagrangian) -> AbstractLagrangian:
     """A model's Lagrangian argument: `default` when `value` is None, else `value` if it is an
-    `AbstractLagrangian` (a TypeError naming `name` otherwise)."""
+    `AbstractLagrangian` (a TypeError naming `name` otherwise).
+
+    **Arguments:** `name`: the argument's name, for the error message; `value`: the value given or None;
+    `default`: the Lagrangian to use for None.
+
+    **Returns:** an `AbstractLagrangian`.
+    """
     return check_instance(name, default if value is None else value, AbstractLagrangian)

@@ -65,7 +65,7 @@ def test_calcium_conserved_and_synchronises_at_rate_2NM_over_tau(getkey, tau_p):
     for t in (0.02, 0.05, 0.1):
         cfg = SolverConfig(rtol=1e-11, atol=1e-13, steady_state=False, t1=t)
         sol = solve_network(net, state0, cfg)
-        assert int(sol.status) == Status.TIME_LIMIT
+        assert int(sol.status) == Status.COMPLETED  # a fixed horizon, run to its end
         assert jnp.allclose(net.calcium(sol.state), net.calcium(state0), rtol=1e-12)
         expected = l0 * math.exp(-2 * n * m * t / tau_p)
         assert jnp.allclose(net.desynchrony(sol.state), expected, rtol=1e-6)

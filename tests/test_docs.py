@@ -191,6 +191,9 @@ def test_figures_in_the_docs_exist_and_come_from_the_code():
 
     written = set(re.findall(r'"(\w+)\.png"', inspect.getsource(write_sweep_figures)))
     assert written == {"capacity", "collapse", "bit_errors", "per_unit"}
+    # and the figures the benchmark scripts write (benchmarks/*.py)
+    written |= {name for path in (REPO_ROOT / "benchmarks").glob("*.py")
+                for name in re.findall(r'"(\w+)\.png"', path.read_text())}
     shown = set()
     for page in [REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("*.md")]:
         for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text()):

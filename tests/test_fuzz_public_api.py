@@ -36,9 +36,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 import nam
 from nam import astrosnn as snn
-from nam import capacity, learning, spiking
+from nam import attention, capacity, learning, spiking
 
-NAMESPACES = ("models", "dynamics", "sweep", "capacity", "learning", "spiking", "astrosnn", "experiments")
+NAMESPACES = ("models", "dynamics", "sweep", "capacity", "learning", "spiking", "astrosnn", "attention", "experiments")
 FAST_EXAMPLES = 4
 settings.register_profile("fuzz", max_examples=FAST_EXAMPLES, derandomize=True, deadline=None, database=None,
                           phases=[Phase.explicit, Phase.generate],
@@ -200,6 +200,9 @@ EFF = nam.NeuronAstrocyteEffective(HEB)
 FULL = nam.NeuronAstrocyte(HEB)
 T4 = np.asarray(HEB.dense())
 FAST = nam.SolverConfig(t1=5.0, max_steps=200)
+ATT_FEATURES = attention.PositiveRandomFeatures(4, 8)
+ATT_Q = np.linspace(-0.5, 0.5, 12).reshape(3, 4)
+ATT_PHI = np.full((3, 8), 0.25)
 FILE = os.path.join(TMP, "a-file")
 with open(FILE, "w") as _f:
     _f.write("not a folder\n")
@@ -534,6 +537,11 @@ TABLE = {
     snn.TransformerLM: Fuzz(snn.TransformerLM, dict(vocab=10, d=8, layers=1, key=K, heads=2), dict(
         vocab=P(1, huge=True), d=P(1, huge=True), layers=P(1), heads=P(1), ffn_mult=P(1)), returns(snn.TransformerLM),
         names={"heads": "heads", "d": "`d`"}),
+    snn.AstrocyteAttentionLM: Fuzz(snn.AstrocyteAttentionLM, dict(vocab=10, d=8, layers=1, key=K, heads=2,
+                                                                  num_features=8, orthogonal=False), dict(
+        vocab=P(1, huge=True), d=P(1, huge=True), layers=P(1), heads=P(1), ffn_mult=P(1), num_features=P(1, huge=True),
+        orthogonal=bad_bool(), feature_seed=P(0), qk_norm=bad_bool(), learned_features=bad_bool(), radius=F(**POS)),
+        returns(snn.AstrocyteAttentionLM), names={"heads": "heads", "d": "`d`"}),
     snn.build_model: Fuzz(snn.build_model, dict(kind="astrosnn", vocab=10, d=8, layers=1, key=K, chunk=8), dict(
         kind=bad_choice(snn.MODEL_KINDS), vocab=P(1), d=P(1), layers=P(1), heads=P(1), chunk=P(1)), anything,
         names={"kind": "model", "d": "`d`"}),
@@ -640,6 +648,41 @@ TABLE = {
                          (nam.experiments.AstroSNNLM, dict(steps=1, out=TMP)),
                          (nam.experiments.AstroSNNGenerate, dict(checkpoint=FILE)),
                          (nam.experiments.Sweep, dict(out=TMP)))},
+    # the attention end of the family (Appendix C)
+    attention.AbstractPositiveFeatures: Exempt(ABSTRACT),
+    attention.AttentionState: Exempt(RESULT),
+    attention.NetworkSolution: Exempt(RESULT),
+    attention.PositiveRandomFeatures: Fuzz(attention.PositiveRandomFeatures, dict(dim=4, num_features=8), dict(
+        dim=P(1, huge=True), num_features=P(1, huge=True), seed=P(0), orthogonal=bad_bool()), anything),
+    attention.LearnedPositiveFeatures: Fuzz(attention.LearnedPositiveFeatures, dict(init=ATT_FEATURES), dict(
+        init=I()), anything),
+    attention.AstrocyteAttention: Fuzz(attention.AstrocyteAttention, dict(features=ATT_FEATURES), dict(
+        features=I(), causal=bad_bool(), chunk=P(1)), anything),
+    attention.astrocyte_attention: Fuzz(attention.astrocyte_attention, dict(query=ATT_Q, key=ATT_Q, value=ATT_Q,
+                                                                            features=ATT_FEATURES), dict(
+        query=bad_array(ATT_Q), key=bad_array(ATT_Q), value=bad_array(ATT_Q), features=I(), causal=bad_bool(),
+        scale=F(**POS), chunk=P(1))),
+    attention.softmax_attention: Fuzz(attention.softmax_attention, dict(query=ATT_Q, key=ATT_Q, value=ATT_Q), dict(
+        query=bad_array(ATT_Q), key=bad_array(ATT_Q), value=bad_array(ATT_Q), causal=bad_bool(), scale=F(**POS))),
+    attention.softmax_kernel: Fuzz(attention.softmax_kernel, dict(x=ATT_Q, y=ATT_Q), dict(
+        x=bad_array(ATT_Q), y=bad_array(ATT_Q))),
+    attention.linear_attention: Fuzz(attention.linear_attention, dict(query_features=ATT_PHI, key_features=ATT_PHI,
+                                                                      value=ATT_Q), dict(
+        query_features=bad_array(ATT_PHI, nonneg=True), key_features=bad_array(ATT_PHI, nonneg=True),
+        value=bad_array(ATT_Q), causal=bad_bool(), chunk=P(1))),
+    attention.hebbian_write: Fuzz(attention.hebbian_write, dict(values=ATT_Q, key_features=ATT_PHI), dict(
+        values=bad_array(ATT_Q), key_features=bad_array(ATT_PHI, nonneg=True), mask=bad_array(np.ones(3)))),
+    attention.read_init: Fuzz(attention.read_init, dict(query_features=ATT_PHI[0], key_features=ATT_PHI, n=4), dict(
+        query_features=bad_array(ATT_PHI[0], nonneg=True), key_features=bad_array(ATT_PHI, nonneg=True),
+        n=P(1, huge=True), mask=bad_array(np.ones(3)))),
+    attention.AttentionNetwork: Fuzz(attention.AttentionNetwork, dict(c=np.ones((4, 8)), inputs=np.ones(8)), dict(
+        c=bad_array(np.ones((4, 8))), inputs=bad_array(np.ones(8)), read=F(), tau_n=F(**POS), tau_s=F(**POS),
+        tau_p=F(**POS)), anything),
+    attention.solve_network: Fuzz(attention.solve_network, lambda: dict(
+        network=attention.AttentionNetwork(np.ones((4, 8)), np.ones(8)),
+        state0=attention.AttentionNetwork(np.ones((4, 8)), np.ones(8)).init_state(np.full((4, 8), 0.5)),
+        config=FAST), dict(
+        network=I(), state0=I(), config=I(optional=True)), skip_baseline="its state comes from the network"),
     # the sweep's figures
     **{fn: Fuzz(fn, lambda: dict(result=_sweep_result()), dict(result=st.sampled_from([None, 5, "x", {"rows": 1}])),
                 anything) for fn in (nam.plot_capacity, nam.plot_collapse, nam.plot_bit_errors, nam.plot_per_unit)},

@@ -560,7 +560,12 @@ def test_the_table_covers_the_public_api():
             "without_astrocytes", "run_experiments", "LM_VARIANTS", "LM_MODELS", "ReducedAstrocyteNet",
             "image_patches", "masked_input", "masked_rms", "mean_fill", "random_masks",
             "self_coupling_capacity", "bit_error_probability", "fixed_point_fraction", "normal_cdf",
-            "fixed_point_fraction_at_no_error_load"}
+            "fixed_point_fraction_at_no_error_load",
+            # the extension API, the sweep's figures and the attention LM: their bad input is drawn by the
+            # fuzzer over every export (tests/test_fuzz_public_api.py), not listed here
+            "SweepModel", "REGISTRY", "register_sweep_model", "check_lagrangian", "check_mask", "check_patterns",
+            "check_scalar", "check_square", "check_vector", "optional_square", "optional_vector", "euler_trajectory",
+            "plot_capacity", "plot_collapse", "plot_bit_errors", "plot_per_unit", "AstrocyteAttentionLM"}
     missing = []
     for module in (nam, capacity, learning, spiking, snn):
         for name in dir(module):

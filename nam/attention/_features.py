@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float
 
-from .._checks import check_bool, check_int
+from .._checks import as_float_array, check_bool, check_finite, check_instance, check_int
 
 
 class AbstractPositiveFeatures(eqx.Module):
@@ -93,6 +93,7 @@ class LearnedPositiveFeatures(AbstractPositiveFeatures):
     w: Float[Array, "m d"]
 
     def __init__(self, init: AbstractPositiveFeatures):
+        check_instance("init", init, AbstractPositiveFeatures, "a nam.attention feature map")
         self.w = init.weights()
 
     @property
@@ -109,5 +110,10 @@ class LearnedPositiveFeatures(AbstractPositiveFeatures):
 
 def softmax_kernel(x: Float[Array, "*batch d"], y: Float[Array, "*batch d"]) -> Float[Array, "*batch"]:
     """exp(x . y), the kernel the features estimate."""
+    x, y = as_float_array("x", x), as_float_array("y", y)
+    check_finite("x", x)
+    check_finite("y", y)
+    if x.ndim < 1 or x.shape != y.shape:
+        raise ValueError(f"`x` and `y` must be vectors (or batches of them) of one shape, got {x.shape} and {y.shape}")
     return jnp.exp(jnp.sum(x * y, axis=-1))
 

@@ -9,12 +9,18 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from .._checks import as_float_array, check_bool, check_instance, check_int
+from .._checks import (as_float_array, check_bool, check_finite, check_instance, check_int, check_nonnegative,
+                       check_number)
 from ._features import AbstractPositiveFeatures
 
 
-def _check_qkv(q, k, v, names=("query", "key", "value")):
+def _check_qkv(q, k, v, names=("query", "key", "value"), *, features=False):
     q, k, v = (as_float_array(n, x, ndim=2) for n, x in zip(names, (q, k, v)))
+    for name, x in zip(names, (q, k, v)):
+        check_finite(name, x)
+    if features:  # eq. 25 holds for positive features: a negative one can zero the denominator
+        for name, x in zip(names[:2], (q, k)):
+            check_nonnegative(name, x)
     if q.shape[1] != k.shape[1]:
         raise ValueError(f"`{names[0]}` and `{names[1]}` must have the same last dimension, got {q.shape} and "
                          f"{k.shape}")
@@ -86,7 +92,8 @@ def linear_attention(query_features: Float[Array, "t m"], key_features: Float[Ar
 
     **Raises:** ValueError for mismatched shapes, `ArgumentTypeError` for non-array inputs.
     """
-    qf, kf, v = _check_qkv(query_features, key_features, value, ("query_features", "key_features", "value"))
+    qf, kf, v = _check_qkv(query_features, key_features, value, ("query_features", "key_features", "value"),
+                           features=True)
     causal = _check_causal(causal, qf, kf)
     num, den = _linear_parts(qf, kf, v, causal, check_int("chunk", chunk))
     return num / den[:, None]
@@ -98,7 +105,7 @@ def softmax_attention(query: Float[Array, "t d"], key: Float[Array, "s d"], valu
     eq. 1), scale 1/sqrt(d) by default; the sums over s <= t when `causal`. Single head, O(T S)."""
     q, k, v = _check_qkv(query, key, value)
     causal = _check_causal(causal, q, k)
-    scale = 1.0 / math.sqrt(q.shape[1]) if scale is None else scale
+    scale = 1.0 / math.sqrt(q.shape[1]) if scale is None else check_number("scale", scale, minimum=0.0, open_min=True)
     scores = scale * (q @ k.T)
     if causal:
         scores = jnp.where(_causal_mask(q.shape[0]), scores, -jnp.inf)
@@ -141,7 +148,7 @@ def astrocyte_attention(query: Float[Array, "t d"], key: Float[Array, "s d"], va
     if features.dim != q.shape[1]:
         raise ValueError(f"`features` maps vectors of length {features.dim}, but `query` has length {q.shape[1]}")
     causal = _check_causal(causal, q, k)
-    scale = 1.0 / math.sqrt(q.shape[1]) if scale is None else scale
+    scale = 1.0 / math.sqrt(q.shape[1]) if scale is None else check_number("scale", scale, minimum=0.0, open_min=True)
     qf, kf = _stable_features(features, q, k, scale)
     num, den = _linear_parts(qf, kf, v, causal, check_int("chunk", chunk))
     return num / jnp.maximum(den, jnp.finfo(den.dtype).tiny)[:, None]

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._checks import as_float_array, check_finite, check_instance, check_scalar
+from .._checks import as_float_array, check_finite, check_instance, check_nonnegative, check_scalar
 from ..dynamics import SolverConfig
 from ..dynamics._retrieve import _solve
 
@@ -164,10 +164,14 @@ def hebbian_write(values: Float[Array, "s n"], key_features: Float[Array, "s m"]
     (weighted by `mask`, e.g. 1 for s <= t in a causal read at t)."""
     v = as_float_array("values", values, ndim=2)
     kf = as_float_array("key_features", key_features, ndim=2)
+    check_finite("values", v)
+    check_finite("key_features", kf)
+    check_nonnegative("key_features", kf)
     if v.shape[0] != kf.shape[0]:
         raise ValueError(f"`values` and `key_features` must hold the same tokens, got {v.shape} and {kf.shape}")
     if mask is not None:
         mask = as_float_array("mask", mask, ndim=1)
+        check_finite("mask", mask)
         if mask.shape != (v.shape[0],):
             raise ValueError(f"`mask` must have shape ({v.shape[0]},), got {mask.shape}")
         kf = kf * mask[:, None]
@@ -180,10 +184,15 @@ def read_init(query_features: Float[Array, " m"], key_features: Float[Array, "s 
     neuron i), so that sum_ij p_ij(0) = N Q~ . sum_sigma K~_sigma, the normaliser of linear attention."""
     qf = as_float_array("query_features", query_features, ndim=1)
     kf = as_float_array("key_features", key_features, ndim=2)
+    check_finite("query_features", qf)
+    check_finite("key_features", kf)
+    check_nonnegative("query_features", qf)
+    check_nonnegative("key_features", kf)
     if kf.shape[1] != qf.shape[0]:
         raise ValueError(f"`key_features` must have {qf.shape[0]} columns like `query_features`, got {kf.shape}")
     if mask is not None:
         mask = as_float_array("mask", mask, ndim=1)
+        check_finite("mask", mask)
         kf = kf * mask[:, None]
     return jnp.broadcast_to((qf * jnp.sum(kf, axis=0))[None, :], (n, qf.shape[0]))
 
@@ -215,6 +224,6 @@ def solve_network(network: AttentionNetwork, state0: AttentionState,
 
 @eqx.filter_jit
 def _solve_network(network, state0, config):
-    y1, t_final, num_steps, status, _ = _solve(network.vector_field, network.time_constants(), None, state0,
-                                               config, None)
+    y1, t_final, num_steps, status, _, _ = _solve(network.vector_field, network.time_constants(), None, state0,
+                                                  config, None)
     return NetworkSolution(y1, t_final, num_steps, status)

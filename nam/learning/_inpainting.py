@@ -113,14 +113,19 @@ def masked_rms(outputs, images, masks) -> jax.Array:
     """RMS distance to the ground truth over the masked pixels (last axis), for each leading index (NaN where
     nothing is masked).
 
-    **Arguments:** `outputs`, `images`: arrays of one shape (..., P); `masks`: booleans of that shape.
+    **Arguments:** `outputs`: (..., P), broadcasting with `images` (..., P); `masks`: booleans of the images'
+    shape.
 
     **Returns:** an array of the leading shape (...).
     """
     images, masks = _images_and_masks(images, masks)
     outputs = as_float_array("outputs", outputs)
     check_finite("outputs", outputs)
-    if outputs.shape != images.shape:
-        raise ValueError(f"`outputs` must have the images' shape {images.shape}, got {outputs.shape}")
+    try:
+        jnp.broadcast_shapes(outputs.shape, images.shape)
+    except ValueError:
+        raise ValueError(f"`outputs` must broadcast with the images' shape {images.shape}, got {outputs.shape}") from None
+    if outputs.ndim < 1 or outputs.shape[-1] != images.shape[-1]:
+        raise ValueError(f"`outputs` must have the images' last dimension {images.shape[-1]}, got {outputs.shape}")
     err = jnp.where(masks, outputs - images, 0.0)
     return jnp.sqrt(jnp.sum(err**2, axis=-1) / jnp.sum(masks, axis=-1).astype(err.dtype))

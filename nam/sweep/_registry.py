@@ -45,7 +45,9 @@ from ..models._neuron_astrocyte import NeuronAstrocyte, NeuronAstrocyteEffective
 
 @dataclasses.dataclass(frozen=True)
 class SweepModel:
-    """A sweepable model.
+    """A sweepable model: everything model-specific the sweep uses, in one entry (`register_sweep_model`).
+
+    **Fields:**
 
     - `kind`: "binary" (asynchronous flip-difference sign dynamics in the sweep's integer kernel) or
       "continuous" (`build(patterns, mask)` -> an energy model, integrated by the fixed-step Runge-Kutta
