@@ -42,8 +42,13 @@ def result_path(name: str) -> str:
 # ---------------------------------------------------------------------------------------------- timing
 
 
-def interleaved(fns: dict[Hashable, Callable[[], Any]], repeats: int | dict[Hashable, int], *,
-                calls: int | dict[Hashable, int] = 1, warmup: bool = True) -> dict[Hashable, list[float]]:
+def interleaved(
+    fns: dict[Hashable, Callable[[], Any]],
+    repeats: int | dict[Hashable, int],
+    *,
+    calls: int | dict[Hashable, int] = 1,
+    warmup: bool = True,
+) -> dict[Hashable, list[float]]:
     """Wall-clock seconds of zero-argument callables, timed round-robin.
 
     **Arguments:**
@@ -109,9 +114,13 @@ def memory_analysis(compiled) -> dict:
         return {"error": repr(e)}
     if ma is None:
         return {"error": "memory_analysis() returned None"}
-    return {"temp_bytes": int(ma.temp_size_in_bytes), "argument_bytes": int(ma.argument_size_in_bytes),
-            "output_bytes": int(ma.output_size_in_bytes), "alias_bytes": int(ma.alias_size_in_bytes),
-            "generated_code_bytes": int(ma.generated_code_size_in_bytes)}
+    return {
+        "temp_bytes": int(ma.temp_size_in_bytes),
+        "argument_bytes": int(ma.argument_size_in_bytes),
+        "output_bytes": int(ma.output_size_in_bytes),
+        "alias_bytes": int(ma.alias_size_in_bytes),
+        "generated_code_bytes": int(ma.generated_code_size_in_bytes),
+    }
 
 
 def peak_rss_mib() -> float:
@@ -129,12 +138,15 @@ def loadavg() -> list[float]:
 
 def _git_state() -> dict:
     """The checkout measured: its commit and whether nam/ had uncommitted changes ({} outside git)."""
+
     def run(*args):
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10).stdout
 
     try:
-        return {"git_commit": run("rev-parse", "HEAD").strip(),
-                "nam_dirty": bool(run("status", "--porcelain", "--", "nam").strip())}
+        return {
+            "git_commit": run("rev-parse", "HEAD").strip(),
+            "nam_dirty": bool(run("status", "--porcelain", "--", "nam").strip()),
+        }
     except (OSError, subprocess.SubprocessError):
         return {}
 
@@ -149,11 +161,22 @@ def environment(**extra) -> dict:
     import nam
 
     devices = jax.devices()
-    return {"machine": platform.machine(), "processor": platform.processor(), "platform": platform.platform(),
-            "python": platform.python_version(), "cpu_count": os.cpu_count(), "jax": jax.__version__,
-            "backend": jax.default_backend(), "devices": [str(d) for d in devices],
-            "device_kind": devices[0].device_kind, "gpu_available": any(d.platform == "gpu" for d in devices),
-            "numpy": np.__version__, "nam": getattr(nam, "__version__", None), **_git_state(), **extra}
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
+        "devices": [str(d) for d in devices],
+        "device_kind": devices[0].device_kind,
+        "gpu_available": any(d.platform == "gpu" for d in devices),
+        "numpy": np.__version__,
+        "nam": getattr(nam, "__version__", None),
+        **_git_state(),
+        **extra,
+    }
 
 
 def _plain(x):

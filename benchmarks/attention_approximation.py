@@ -40,7 +40,7 @@ def _inputs(key, t, d, regime):
     q, k, v = jr.normal(k1, (t, d)), jr.normal(k2, (t, d)), jr.normal(k3, (t, d))
     if regime == "sphere":
         unit = lambda a: a / jnp.linalg.norm(a, axis=1, keepdims=True)
-        q, k = unit(q) * d ** 0.25, unit(k) * d ** 0.25
+        q, k = unit(q) * d**0.25, unit(k) * d**0.25
     return q, k, v
 
 
@@ -56,11 +56,16 @@ def errors(t, d, ms, seeds, regime, orthogonal):
     ref = jax.nn.dot_product_attention(q[:, None], k[:, None], v[:, None])[:, 0]
     out = []
     for m in ms:
+
         @jax.jit
         def rel(q, k, v, ref, m=m):
-            errs = [jnp.linalg.norm(astrocyte_attention(
-                q, k, v, PositiveRandomFeatures(d, m, seed=s, orthogonal=orthogonal)) - ref) / jnp.linalg.norm(ref)
-                for s in seeds]
+            errs = [
+                jnp.linalg.norm(
+                    astrocyte_attention(q, k, v, PositiveRandomFeatures(d, m, seed=s, orthogonal=orthogonal)) - ref
+                )
+                / jnp.linalg.norm(ref)
+                for s in seeds
+            ]
             return jnp.sqrt(jnp.mean(jnp.stack(errs) ** 2))
 
         out.append(float(rel(q, k, v, ref)))
@@ -101,25 +106,47 @@ def main():
         row = done.get((regime, t, d, orthogonal))
         if row is None:
             errs = errors(t, d, ms, seeds, regime, orthogonal)
-            row = {"regime": regime, "T": t, "d": d, "orthogonal": orthogonal, "M": ms, "error": errs,
-                   "slope": slope(ms, errs)}
+            row = {
+                "regime": regime,
+                "T": t,
+                "d": d,
+                "orthogonal": orthogonal,
+                "M": ms,
+                "error": errs,
+                "slope": slope(ms, errs),
+            }
         rows.append(row)
         if not args.quick:
             write_result(path, {"env": environment(), "seeds": len(seeds), "rows": rows, "complete": False})
         errs = row["error"]
-        print(f"{regime:<9} T={t:<5} d={d:<3} {'orth' if orthogonal else 'iid ':<5} slope {row['slope']:+.3f}  "
-              + " ".join(f"{e:.4f}" for e in errs), flush=True)
+        print(
+            f"{regime:<9} T={t:<5} d={d:<3} {'orth' if orthogonal else 'iid ':<5} slope {row['slope']:+.3f}  "
+            + " ".join(f"{e:.4f}" for e in errs),
+            flush=True,
+        )
     fitted = [r for r in rows if r["regime"] == "sphere"]
-    summary = {"slope_min": min(r["slope"] for r in fitted), "slope_max": max(r["slope"] for r in fitted),
-               "M_range": [ms[0], ms[-1]], "target": [-0.65, -0.35],
-               "within_target": all(-0.65 <= r["slope"] <= -0.35 for r in fitted)}
-    print(f"sphere regime: slopes {summary['slope_min']:+.3f} .. {summary['slope_max']:+.3f} over M = {ms[0]}..{ms[-1]}"
-          f" ({time.perf_counter() - start:.0f} s)")
+    summary = {
+        "slope_min": min(r["slope"] for r in fitted),
+        "slope_max": max(r["slope"] for r in fitted),
+        "M_range": [ms[0], ms[-1]],
+        "target": [-0.65, -0.35],
+        "within_target": all(-0.65 <= r["slope"] <= -0.35 for r in fitted),
+    }
+    print(
+        f"sphere regime: slopes {summary['slope_min']:+.3f} .. {summary['slope_max']:+.3f} over M = {ms[0]}..{ms[-1]}"
+        f" ({time.perf_counter() - start:.0f} s)"
+    )
     if args.quick:
         return
-    result = {"env": environment(), "seeds": len(seeds), "metric": "RMS over feature seeds of "
-              "|astrocyte_attention - dot_product_attention|_F / |dot_product_attention|_F", "rows": rows,
-              "summary": summary, "complete": True}
+    result = {
+        "env": environment(),
+        "seeds": len(seeds),
+        "metric": "RMS over feature seeds of "
+        "|astrocyte_attention - dot_product_attention|_F / |dot_product_attention|_F",
+        "rows": rows,
+        "summary": summary,
+        "complete": True,
+    }
     write_result(path, result)
     write_figure(rows, str(REPO / "docs" / "images" / "attention_approximation.png"))
 

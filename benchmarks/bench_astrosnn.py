@@ -63,8 +63,18 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import optax
-from _harness import (MiB, compile_timed, environment, interleaved, loadavg, medians, memory_analysis, peak_rss_mib,
-                      result_path, write_result)
+from _harness import (
+    MiB,
+    compile_timed,
+    environment,
+    interleaved,
+    loadavg,
+    medians,
+    memory_analysis,
+    peak_rss_mib,
+    result_path,
+    write_result,
+)
 
 from nam.astrosnn import LM_ASSUMPTIONS, TransformerLM, build_model, match_width, parameter_count, sequence_loss
 
@@ -90,6 +100,7 @@ def astro(chunk=DEFAULT_CHUNK, kind="astrosnn"):
 
 
 # --- 1. training throughput -------------------------------------------------------------------------------
+
 
 def train_programs(T, chunks, opt):
     """name -> (compiled, args, meta) for the step and forward programs at length T."""
@@ -136,21 +147,27 @@ def bench_training(T, chunks, reps, opt):
     par = [f"parallel_c{c}" for c in chunks]
     best = max(par, key=lambda n: tps[n])
     res = {
-        "T": T, "batch": BATCH, "repeats": reps, "times_s": times, "median_s": med, "tokens_per_s": tps,
+        "T": T,
+        "batch": BATCH,
+        "repeats": reps,
+        "times_s": times,
+        "median_s": med,
+        "tokens_per_s": tps,
         "compile_s": {name: t for name, (_, _, t) in progs.items()},
         "memory": {name: memory_analysis(c) for name, (c, _, _) in progs.items()},
         "loss": losses,
         "best_chunk": int(best.split("_c")[1]),
         "train_ratio_parallel_over_recurrent_best_chunk": tps[best] / tps["recurrent"],
-        f"train_ratio_parallel_over_recurrent_chunk{DEFAULT_CHUNK}": tps[f"parallel_c{DEFAULT_CHUNK}"] / tps["recurrent"],
+        f"train_ratio_parallel_over_recurrent_chunk{DEFAULT_CHUNK}": tps[f"parallel_c{DEFAULT_CHUNK}"]
+        / tps["recurrent"],
         "train_ratio_per_chunk": {int(n.split("_c")[1]): tps[n] / tps["recurrent"] for n in par},
-        f"forward_ratio_parallel_over_recurrent_chunk{DEFAULT_CHUNK}":
-            tps[f"fwd_parallel_c{DEFAULT_CHUNK}"] / tps["fwd_recurrent"],
+        f"forward_ratio_parallel_over_recurrent_chunk{DEFAULT_CHUNK}": tps[f"fwd_parallel_c{DEFAULT_CHUNK}"]
+        / tps["fwd_recurrent"],
         "lif_step_over_recurrent_step": med["lif"] / med["recurrent"],
         "lif_step_over_parallel_best_step": med["lif"] / med[best],
         "amdahl_bound_recurrent_over_lif": med["recurrent"] / med["lif"],
         "loss_rel_diff_parallel_vs_recurrent": abs(losses[f"parallel_c{DEFAULT_CHUNK}"] - losses["recurrent"])
-                                               / abs(losses["recurrent"]),
+        / abs(losses["recurrent"]),
         "peak_rss_mib_after": peak_rss_mib(),
     }
     del progs
@@ -158,6 +175,7 @@ def bench_training(T, chunks, reps, opt):
 
 
 # --- 2. where the time goes -------------------------------------------------------------------------------
+
 
 def bench_parts(T, chunks, reps):
     model = astro()
@@ -177,7 +195,8 @@ def bench_parts(T, chunks, reps):
 
     def grad_of(f):
         return lambda p, k, v, q: jax.grad(lambda pp, a, b, e: jnp.vdot(f(pp, a, b, e), ct), argnums=(0, 1, 2, 3))(
-            p, k, v, q)
+            p, k, v, q
+        )
 
     o = jax.vmap(unit._to_neuron)(read_rec(params, k, v, q))
 
@@ -187,8 +206,10 @@ def bench_parts(T, chunks, reps):
     def neurons_grad(p, cur, o):
         return jax.grad(lambda pp, a, b: jnp.vdot(neurons(pp, a, b), ct), argnums=(0, 1, 2))(p, cur, o)
 
-    fns = {"read_recurrent_fwd": (read_rec, (params, k, v, q)),
-           "read_recurrent_fwd_bwd": (grad_of(read_rec), (params, k, v, q))}
+    fns = {
+        "read_recurrent_fwd": (read_rec, (params, k, v, q)),
+        "read_recurrent_fwd_bwd": (grad_of(read_rec), (params, k, v, q)),
+    }
     for c in chunks:
         fns[f"read_parallel_c{c}_fwd"] = (read_par(c), (params, k, v, q))
         fns[f"read_parallel_c{c}_fwd_bwd"] = (grad_of(read_par(c)), (params, k, v, q))
@@ -198,8 +219,9 @@ def bench_parts(T, chunks, reps):
         return jax.vmap(eqx.combine(p, static)._projections)(h)
 
     def projections_grad(p, h):
-        return jax.grad(lambda pp, a: sum(jnp.vdot(y, c) for y, c in zip(projections(pp, a), cts)),
-                        argnums=(0, 1))(p, h)
+        return jax.grad(lambda pp, a: sum(jnp.vdot(y, c) for y, c in zip(projections(pp, a), cts)), argnums=(0, 1))(
+            p, h
+        )
 
     fns["projections_ikvq_fwd"] = (projections, (params, h))
     fns["projections_ikvq_fwd_bwd"] = (projections_grad, (params, h))
@@ -209,17 +231,30 @@ def bench_parts(T, chunks, reps):
     calls = {name: (lambda c=c, a=fns[name][1]: c(*a)) for name, (c, _) in compiled.items()}
     # agreement of the two reads on these inputs
     r_rec = np.asarray(calls["read_recurrent_fwd"]())
-    agree = {c: float(np.max(np.abs(np.asarray(calls[f"read_parallel_c{c}_fwd"]()) - r_rec))
-                      / max(np.max(np.abs(r_rec)), 1e-30)) for c in chunks}
+    agree = {
+        c: float(
+            np.max(np.abs(np.asarray(calls[f"read_parallel_c{c}_fwd"]()) - r_rec)) / max(np.max(np.abs(r_rec)), 1e-30)
+        )
+        for c in chunks
+    }
     times = interleaved(calls, reps)
     med = medians(times)
-    return {"T": T, "batch": BATCH, "layer": "blocks[0].unit", "heads": unit.heads,
-            "d_head": int(k.shape[-1]), "repeats": reps, "times_s": times, "median_s": med,
-            "compile_s": {name: t for name, (_, t) in compiled.items()},
-            "read_parallel_max_rel_diff_vs_recurrent": agree}
+    return {
+        "T": T,
+        "batch": BATCH,
+        "layer": "blocks[0].unit",
+        "heads": unit.heads,
+        "d_head": int(k.shape[-1]),
+        "repeats": reps,
+        "times_s": times,
+        "median_s": med,
+        "compile_s": {name: t for name, (_, t) in compiled.items()},
+        "read_parallel_max_rel_diff_vs_recurrent": agree,
+    }
 
 
 # --- 3. generation --------------------------------------------------------------------------------------
+
 
 def state_bytes(state):
     return int(sum(np.asarray(x).nbytes for x in jax.tree.leaves(state)))
@@ -258,8 +293,10 @@ def gen_programs(model, state, tok, k):
 def tf_state(model, L, pos, key):
     caches, _ = model.init_state(L)
     ks = jr.split(key, 2 * len(caches))
-    caches = [(jr.normal(ks[2 * i], kc.shape, kc.dtype), jr.normal(ks[2 * i + 1], vc.shape, vc.dtype))
-              for i, (kc, vc) in enumerate(caches)]
+    caches = [
+        (jr.normal(ks[2 * i], kc.shape, kc.dtype), jr.normal(ks[2 * i + 1], vc.shape, vc.dtype))
+        for i, (kc, vc) in enumerate(caches)
+    ]
     return (caches, jnp.asarray(pos, jnp.int32))
 
 
@@ -300,15 +337,24 @@ def bench_generation(contexts, reps, calls_per_rep):
         step_logits = a_step(a_p, fresh(a_state), seq[L - 1])[0]
         rec_l, par_l = last_logits(a_params, seq[:L])
         scale = float(jnp.max(jnp.abs(rec_l)))
-        agree = {"step_vs_recurrent": float(jnp.max(jnp.abs(step_logits - rec_l))) / scale,
-                 "step_vs_parallel": float(jnp.max(jnp.abs(step_logits - par_l))) / scale}
+        agree = {
+            "step_vs_recurrent": float(jnp.max(jnp.abs(step_logits - rec_l))) / scale,
+            "step_vs_parallel": float(jnp.max(jnp.abs(step_logits - par_l))) / scale,
+        }
         t_state = tf_state(tm, L, L - 1, jr.PRNGKey(L))
         t_p, t_step, t_scan, t_compile = gen_programs(tm, t_state, tok, SCAN_TOKENS)
-        setup[L] = {"a_state": a_state, "t_state": t_state, "t_step": t_step, "t_scan": t_scan,
-                    "t_compile": t_compile, "agree": agree,
-                    # the donated states, fed back call after call (the transformer: its caches only)
-                    "box": {"astrosnn": fresh(a_state), "transformer": fresh(t_state[0])},
-                    "pos_call": jnp.asarray(L - 1, jnp.int32), "pos_scan": jnp.asarray(L - SCAN_TOKENS, jnp.int32)}
+        setup[L] = {
+            "a_state": a_state,
+            "t_state": t_state,
+            "t_step": t_step,
+            "t_scan": t_scan,
+            "t_compile": t_compile,
+            "agree": agree,
+            # the donated states, fed back call after call (the transformer: its caches only)
+            "box": {"astrosnn": fresh(a_state), "transformer": fresh(t_state[0])},
+            "pos_call": jnp.asarray(L - 1, jnp.int32),
+            "pos_scan": jnp.asarray(L - SCAN_TOKENS, jnp.int32),
+        }
 
     def progs(L):
         st, box = setup[L], setup[L]["box"]
@@ -331,14 +377,20 @@ def bench_generation(contexts, reps, calls_per_rep):
 
         return {"astrosnn": (call_astro, scan_astro), "transformer": (call_tf, scan_tf)}
 
-    fns = {(L, name, kind): fn for L in contexts for name, pair in progs(L).items()
-           for kind, fn in zip(("call", "scan"), pair)}
+    fns = {
+        (L, name, kind): fn
+        for L in contexts
+        for name, pair in progs(L).items()
+        for kind, fn in zip(("call", "scan"), pair)
+    }
     # ... then every repeat runs every context and both models (`calls_per_rep` calls, then `SCAN_RUNS` scans,
     # each timed), so load drift hits every point alike
     times = interleaved(fns, reps, calls={key: calls_per_rep if key[2] == "call" else SCAN_RUNS for key in fns})
     call_t = {L: {name: times[L, name, "call"] for name in ("astrosnn", "transformer")} for L in contexts}
-    scan_t = {L: {name: [t / SCAN_TOKENS for t in times[L, name, "scan"]] for name in ("astrosnn", "transformer")}
-              for L in contexts}
+    scan_t = {
+        L: {name: [t / SCAN_TOKENS for t in times[L, name, "scan"]] for name in ("astrosnn", "transformer")}
+        for L in contexts
+    }
 
     rows = []
     for L in contexts:
@@ -348,7 +400,8 @@ def bench_generation(contexts, reps, calls_per_rep):
             "L": L,
             "latency_call_s": medians(call_t[L]),
             "latency_scan_s_per_token": medians(scan_t[L]),
-            "latency_call_all_s": call_t[L], "latency_scan_all_s_per_token": scan_t[L],
+            "latency_call_all_s": call_t[L],
+            "latency_scan_all_s_per_token": scan_t[L],
             "state_bytes": {"astrosnn": state_bytes(st["a_state"]), "transformer": state_bytes(st["t_state"])},
             "xla_step_memory": {"astrosnn": a_mem, "transformer": memory_analysis(st["t_step"])},
             "xla_scan_memory": {"astrosnn": a_scan_mem, "transformer": memory_analysis(st["t_scan"])},
@@ -357,10 +410,13 @@ def bench_generation(contexts, reps, calls_per_rep):
         }
         rows.append(row)
         lc, ls, sb = row["latency_call_s"], row["latency_scan_s_per_token"], row["state_bytes"]
-        print(f"  L={L}: per call astro {lc['astrosnn'] * 1e6:.0f} us, tf {lc['transformer'] * 1e6:.0f} us; scan "
-              f"astro {ls['astrosnn'] * 1e6:.0f} us/token, tf {ls['transformer'] * 1e6:.0f} us/token; state astro "
-              f"{sb['astrosnn']} B, tf {sb['transformer']} B; logits rel diff step/rec "
-              f"{agree['step_vs_recurrent']:.1e} step/par {agree['step_vs_parallel']:.1e}", flush=True)
+        print(
+            f"  L={L}: per call astro {lc['astrosnn'] * 1e6:.0f} us, tf {lc['transformer'] * 1e6:.0f} us; scan "
+            f"astro {ls['astrosnn'] * 1e6:.0f} us/token, tf {ls['transformer'] * 1e6:.0f} us/token; state astro "
+            f"{sb['astrosnn']} B, tf {sb['transformer']} B; logits rel diff step/rec "
+            f"{agree['step_vs_recurrent']:.1e} step/par {agree['step_vs_parallel']:.1e}",
+            flush=True,
+        )
 
     # the transformer's own step against its forward, at the first context (real cache, fed token by token)
     L0 = contexts[0]
@@ -375,13 +431,20 @@ def bench_generation(contexts, reps, calls_per_rep):
 
     s_l, f_l = tf_check(t_params, seq[:L0])
     tf_agree = float(jnp.max(jnp.abs(s_l - f_l)) / jnp.max(jnp.abs(f_l)))
-    return {"astrosnn": {"d": D, "layers": LAYERS, "heads": HEADS, "parameters": pc},
-            "transformer": {"d": d_t, "layers": LAYERS, "heads": HEADS, "parameters": parameter_count(tm)},
-            "scan_tokens": SCAN_TOKENS, "scans_per_repeat": SCAN_RUNS, "calls_per_repeat": calls_per_rep, "repeats": reps,
-            "transformer_step_vs_forward_rel_diff_at_L0": tf_agree, "rows": rows}
+    return {
+        "astrosnn": {"d": D, "layers": LAYERS, "heads": HEADS, "parameters": pc},
+        "transformer": {"d": d_t, "layers": LAYERS, "heads": HEADS, "parameters": parameter_count(tm)},
+        "scan_tokens": SCAN_TOKENS,
+        "scans_per_repeat": SCAN_RUNS,
+        "calls_per_repeat": calls_per_rep,
+        "repeats": reps,
+        "transformer_step_vs_forward_rel_diff_at_L0": tf_agree,
+        "rows": rows,
+    }
 
 
 # --- figure, notes, summary -------------------------------------------------------------------------------
+
 
 def figure(gen, path):
     from matplotlib.figure import Figure
@@ -393,16 +456,28 @@ def figure(gen, path):
     styles = {"astrosnn": ("tab:red", "AstroSNN"), "transformer": ("tab:blue", "transformer (KV cache)")}
     for name, (color, label) in styles.items():
         p = gen[name]["parameters"]
-        ax1.plot(Ls, [r["latency_call_s"][name] * 1e6 for r in gen["rows"]], "o-", color=color,
-                 label=f"{label}, {p / 1e3:.0f}k params: one jitted call per token")
-        ax1.plot(Ls, [r["latency_scan_s_per_token"][name] * 1e6 for r in gen["rows"]], "s--", color=color,
-                 label=f"{label}: {gen['scan_tokens']}-token lax.scan, per token")
+        ax1.plot(
+            Ls,
+            [r["latency_call_s"][name] * 1e6 for r in gen["rows"]],
+            "o-",
+            color=color,
+            label=f"{label}, {p / 1e3:.0f}k params: one jitted call per token",
+        )
+        ax1.plot(
+            Ls,
+            [r["latency_scan_s_per_token"][name] * 1e6 for r in gen["rows"]],
+            "s--",
+            color=color,
+            label=f"{label}: {gen['scan_tokens']}-token lax.scan, per token",
+        )
         ax2.plot(Ls, [r["state_bytes"][name] for r in gen["rows"]], "o-", color=color, label=f"{label}: state")
         temp = [r["xla_step_memory"][name].get("temp_bytes") for r in gen["rows"]]
         if all(t is not None and t > 0 for t in temp):
             ax2.plot(Ls, temp, "s:", color=color, label=f"{label}: XLA temp of one step")
-    for ax, ylabel, title in ((ax1, "latency per token (us)", "generation latency per token vs context"),
-                              (ax2, "bytes per sequence", "memory per sequence vs context")):
+    for ax, ylabel, title in (
+        (ax1, "latency per token (us)", "generation latency per token vs context"),
+        (ax2, "bytes per sequence", "memory per sequence vs context"),
+    ):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())
@@ -424,19 +499,24 @@ def notes(train, parts, gen, target=5.0):
         lines.append(
             f"T={T}: training step parallel (best chunk {r['best_chunk']}) {tps[best]:.0f} tokens/s vs recurrent "
             f"{tps['recurrent']:.0f} tokens/s: {r['train_ratio_parallel_over_recurrent_best_chunk']:.2f}x "
-            f"(chunks: " + ", ".join(f"{c}: {x:.2f}x" for c, x in r["train_ratio_per_chunk"].items())
+            f"(chunks: "
+            + ", ".join(f"{c}: {x:.2f}x" for c, x in r["train_ratio_per_chunk"].items())
             + f"); forward only (chunk {DEFAULT_CHUNK}) {r[f'forward_ratio_parallel_over_recurrent_chunk{DEFAULT_CHUNK}']:.2f}x; "
             f"the LIF-SNN step (no astrocyte) takes {r['median_s']['lif'] * 1e3:.0f} ms = "
             f"{r['lif_step_over_parallel_best_step']:.0%} of the parallel step, so even a free astrocyte read would "
             f"make the parallel form at most {r['amdahl_bound_recurrent_over_lif']:.2f}x faster than the recurrent "
-            f"one here.")
+            f"one here."
+        )
     long = max(train, key=lambda r: r["T"])
     ratio = long["train_ratio_parallel_over_recurrent_best_chunk"]
     verdict = "met" if ratio >= target else "NOT met"
-    lines.append(f"Target (parallel >= {target:.0f}x recurrent at T={long['T']}): {verdict} on this device "
-                 f"({ratio:.2f}x).")
+    lines.append(
+        f"Target (parallel >= {target:.0f}x recurrent at T={long['T']}): {verdict} on this device ({ratio:.2f}x)."
+    )
     m = parts["median_s"]
-    chunks = sorted(int(k.split("_c")[1].split("_")[0]) for k in m if k.startswith("read_parallel") and k.endswith("_fwd"))
+    chunks = sorted(
+        int(k.split("_c")[1].split("_")[0]) for k in m if k.startswith("read_parallel") and k.endswith("_fwd")
+    )
     best_c = min(chunks, key=lambda c: m[f"read_parallel_c{c}_fwd_bwd"])
     rr, rp = m["read_recurrent_fwd_bwd"], m[f"read_parallel_c{best_c}_fwd_bwd"]
     nn = m["lif_neuron_scan_fwd_bwd"]
@@ -446,7 +526,8 @@ def notes(train, parts, gen, target=5.0):
         f"{m['read_recurrent_fwd'] * 1e3:.0f} vs {m[f'read_parallel_c{best_c}_fwd'] * 1e3:.0f} ms, "
         f"{m['read_recurrent_fwd'] / m[f'read_parallel_c{best_c}_fwd']:.1f}x); the LIF neuron scan alone "
         f"{nn * 1e3:.1f} ms (forward {m['lif_neuron_scan_fwd'] * 1e3:.1f} ms), sequential in both forms; the four "
-        f"input projections (I, k, v, q; the LIF-SNN has only I) {m['projections_ikvq_fwd_bwd'] * 1e3:.1f} ms.")
+        f"input projections (I, k, v, q; the LIF-SNN has only I) {m['projections_ikvq_fwd_bwd'] * 1e3:.1f} ms."
+    )
     # a decomposition of the step at the longest T: neuron scans + astrocyte reads + the rest (dense work)
     if long["T"] == parts["T"]:
         med = long["median_s"]
@@ -475,10 +556,19 @@ def notes(train, parts, gen, target=5.0):
             f"of the parallel one; the dense work that both forms share is "
             f"{share(rest, par_s)} of the parallel step. Even with a free astrocyte read the parallel form could be at most "
             f"{bound:.2f}x faster than the recurrent one on this device"
-            + ((f", so the {target:.0f}x target is out of reach here, limited by "
-                + ("the dense work both forms share rather than by the LIF neuron scan." if scans < rest
-                   else "the LIF neuron scan and the shared dense work."))
-               if bound < target else "."))
+            + (
+                (
+                    f", so the {target:.0f}x target is out of reach here, limited by "
+                    + (
+                        "the dense work both forms share rather than by the LIF neuron scan."
+                        if scans < rest
+                        else "the LIF neuron scan and the shared dense work."
+                    )
+                )
+                if bound < target
+                else "."
+            )
+        )
     rows = gen["rows"]
     first, last = rows[0], rows[-1]
     growth = lambda name, key: last[key][name] / first[key][name]
@@ -490,15 +580,20 @@ def notes(train, parts, gen, target=5.0):
         f"x{growth('astrosnn', 'latency_scan_s_per_token'):.2f}, transformer "
         f"x{growth('transformer', 'latency_scan_s_per_token'):.2f}; per jitted call AstroSNN "
         f"x{growth('astrosnn', 'latency_call_s'):.2f}, transformer x{growth('transformer', 'latency_call_s'):.2f} "
-        "(the per-call figure includes the Python dispatch of one jitted call).")
+        "(the per-call figure includes the Python dispatch of one jitted call)."
+    )
     cross = [r["L"] for r in rows if r["state_bytes"]["transformer"] > r["state_bytes"]["astrosnn"]]
     per_tok = rows[0]["state_bytes"]["transformer"] / rows[0]["L"]
-    lines.append(f"The transformer's cache costs {per_tok:.0f} B per token of context, so it outgrows AstroSNN's "
-                 f"{rows[0]['state_bytes']['astrosnn']} B state beyond ~{rows[0]['state_bytes']['astrosnn'] / per_tok:.0f} "
-                 f"tokens (larger at L = {cross}).")
+    lines.append(
+        f"The transformer's cache costs {per_tok:.0f} B per token of context, so it outgrows AstroSNN's "
+        f"{rows[0]['state_bytes']['astrosnn']} B state beyond ~{rows[0]['state_bytes']['astrosnn'] / per_tok:.0f} "
+        f"tokens (larger at L = {cross})."
+    )
     if not any(d.platform == "gpu" for d in jax.devices()):
-        lines.append(f"No GPU was available to this run: every figure is from the CPU ({os.cpu_count()} cores, shared "
-                     "with other jobs); GPU figures were not measured.")
+        lines.append(
+            f"No GPU was available to this run: every figure is from the CPU ({os.cpu_count()} cores, shared "
+            "with other jobs); GPU figures were not measured."
+        )
     return lines
 
 
@@ -509,32 +604,45 @@ def summary(train, parts, gen):
     for r in train:
         names = [n for n in r["median_s"] if not n.startswith("fwd")]
         for n in names:
-            form, chunk = (("parallel", n.split("_c")[1]) if n.startswith("parallel") else
-                           (n if n == "recurrent" else "lif (no astrocyte)", "-"))
+            form, chunk = (
+                ("parallel", n.split("_c")[1])
+                if n.startswith("parallel")
+                else (n if n == "recurrent" else "lif (no astrocyte)", "-")
+            )
             ratio = r["tokens_per_s"][n] / r["tokens_per_s"]["recurrent"]
             temp = r["memory"][n].get("temp_bytes", float("nan")) / MiB
-            print(f"| {r['T']} | {form} | {chunk} | {r['median_s'][n] * 1e3:.1f} | {r['tokens_per_s'][n]:.0f} | "
-                  f"{ratio:.2f}x | {temp:.1f} |")
+            print(
+                f"| {r['T']} | {form} | {chunk} | {r['median_s'][n] * 1e3:.1f} | {r['tokens_per_s'][n]:.0f} | "
+                f"{ratio:.2f}x | {temp:.1f} |"
+            )
         f = r[f"forward_ratio_parallel_over_recurrent_chunk{DEFAULT_CHUNK}"]
-        print(f"| {r['T']} | forward only parallel c{DEFAULT_CHUNK} / recurrent / lif | | "
-              f"{r['median_s'][f'fwd_parallel_c{DEFAULT_CHUNK}'] * 1e3:.1f} / {r['median_s']['fwd_recurrent'] * 1e3:.1f}"
-              f" / {r['median_s']['fwd_lif'] * 1e3:.1f} | | {f:.2f}x | |")
+        print(
+            f"| {r['T']} | forward only parallel c{DEFAULT_CHUNK} / recurrent / lif | | "
+            f"{r['median_s'][f'fwd_parallel_c{DEFAULT_CHUNK}'] * 1e3:.1f} / {r['median_s']['fwd_recurrent'] * 1e3:.1f}"
+            f" / {r['median_s']['fwd_lif'] * 1e3:.1f} | | {f:.2f}x | |"
+        )
     print(f"\nOne AM-SU layer at T={parts['T']}, batch {parts['batch']} (ms, median)")
     print("| part | forward | forward + backward |")
     print("|---|---|---|")
     m = parts["median_s"]
     for base in dict.fromkeys(k.rsplit("_fwd", 1)[0] for k in m):
         print(f"| {base} | {m[base + '_fwd'] * 1e3:.1f} | {m[base + '_fwd_bwd'] * 1e3:.1f} |")
-    print(f"\nGeneration, batch 1 (AstroSNN d={gen['astrosnn']['d']}, {gen['astrosnn']['parameters']} params; "
-          f"transformer d={gen['transformer']['d']}, {gen['transformer']['parameters']} params)")
-    print("| L | astro us/call | tf us/call | astro us/token (scan) | tf us/token (scan) | astro state B | tf state B |"
-          " astro XLA temp B | tf XLA temp B |")
+    print(
+        f"\nGeneration, batch 1 (AstroSNN d={gen['astrosnn']['d']}, {gen['astrosnn']['parameters']} params; "
+        f"transformer d={gen['transformer']['d']}, {gen['transformer']['parameters']} params)"
+    )
+    print(
+        "| L | astro us/call | tf us/call | astro us/token (scan) | tf us/token (scan) | astro state B | tf state B |"
+        " astro XLA temp B | tf XLA temp B |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in gen["rows"]:
         lc, ls, sb, xm = r["latency_call_s"], r["latency_scan_s_per_token"], r["state_bytes"], r["xla_step_memory"]
-        print(f"| {r['L']} | {lc['astrosnn'] * 1e6:.0f} | {lc['transformer'] * 1e6:.0f} | {ls['astrosnn'] * 1e6:.0f} | "
-              f"{ls['transformer'] * 1e6:.0f} | {sb['astrosnn']} | {sb['transformer']} | "
-              f"{xm['astrosnn'].get('temp_bytes')} | {xm['transformer'].get('temp_bytes')} |")
+        print(
+            f"| {r['L']} | {lc['astrosnn'] * 1e6:.0f} | {lc['transformer'] * 1e6:.0f} | {ls['astrosnn'] * 1e6:.0f} | "
+            f"{ls['transformer'] * 1e6:.0f} | {sb['astrosnn']} | {sb['transformer']} | "
+            f"{xm['astrosnn'].get('temp_bytes')} | {xm['transformer'].get('temp_bytes')} |"
+        )
 
 
 def main():
@@ -550,8 +658,10 @@ def main():
     fig_path = args.figure or str(Path(args.out).parent / "astrosnn_generation.png")
 
     env = environment(equinox=eqx.__version__, optax=optax.__version__)
-    print(f"jax {jax.__version__}, equinox {eqx.__version__}, optax {optax.__version__}, devices: {jax.devices()} "
-          f"(GPU available: {env['gpu_available']}); os.cpu_count() = {env['cpu_count']}; loadavg {loadavg()}")
+    print(
+        f"jax {jax.__version__}, equinox {eqx.__version__}, optax {optax.__version__}, devices: {jax.devices()} "
+        f"(GPU available: {env['gpu_available']}); os.cpu_count() = {env['cpu_count']}; loadavg {loadavg()}"
+    )
     load0 = loadavg()
     t_start = time.perf_counter()
     opt = optax.adam(1e-3)
@@ -561,10 +671,14 @@ def main():
         r = bench_training(T, chunks, reps, opt)
         train.append(r)
         tps = r["tokens_per_s"]
-        print(f"  T={T}: tokens/s " + ", ".join(f"{n} {v:.0f}" for n, v in tps.items())
-              + f"; parallel/recurrent (best chunk {r['best_chunk']}) "
-              f"{r['train_ratio_parallel_over_recurrent_best_chunk']:.2f}x; loss rel diff "
-              f"{r['loss_rel_diff_parallel_vs_recurrent']:.1e}; RSS {r['peak_rss_mib_after']:.0f} MiB", flush=True)
+        print(
+            f"  T={T}: tokens/s "
+            + ", ".join(f"{n} {v:.0f}" for n, v in tps.items())
+            + f"; parallel/recurrent (best chunk {r['best_chunk']}) "
+            f"{r['train_ratio_parallel_over_recurrent_best_chunk']:.2f}x; loss rel diff "
+            f"{r['loss_rel_diff_parallel_vs_recurrent']:.1e}; RSS {r['peak_rss_mib_after']:.0f} MiB",
+            flush=True,
+        )
     parts = bench_parts(max(LENGTHS), chunks, 3 * reps)  # cheap programs: more repeats
     print("  parts (ms): " + ", ".join(f"{n} {v * 1e3:.1f}" for n, v in parts["median_s"].items()), flush=True)
     gen = bench_generation(contexts, reps, CALLS if not args.quick else CALLS // 2)
@@ -579,22 +693,37 @@ def main():
     figure(gen, fig_path)
     out = {
         "env": {**env, "loadavg_start_end": [load0, loadavg()]},
-        "method": {"model": f"build_model('astrosnn', {VOCAB}, d={D}, layers={LAYERS}, heads={HEADS}, chunk=C), "
-                            f"**{LM_ASSUMPTIONS}, float32 (the language-model assumptions)",
-                   "train_step": "jax.value_and_grad(sequence_loss) + optax.adam(1e-3) update, one jitted program",
-                   "batch": BATCH, "lengths": list(LENGTHS), "chunks": list(chunks),
-                   "generation": "model.step at position L-1, batch 1; per-call (jit, state donated, blocked on "
-                                 f"each call) and per-token in a {SCAN_TOKENS}-token lax.scan",
-                   "timing": "lower().compile() beforehand (compile excluded), one warm-up, variants interleaved "
-                             "within each repeat, median, block_until_ready",
-                   "statistic": "median", "repeats": reps, "quick": args.quick},
-        "training": train, "parts": parts, "generation": gen, "notes": note_lines,
-        "headline": {f"T{r['T']}": {"parallel_tokens_per_s": r["tokens_per_s"][f"parallel_c{r['best_chunk']}"],
-                                    "recurrent_tokens_per_s": r["tokens_per_s"]["recurrent"],
-                                    "best_chunk": r["best_chunk"],
-                                    "ratio": r["train_ratio_parallel_over_recurrent_best_chunk"]} for r in train},
+        "method": {
+            "model": f"build_model('astrosnn', {VOCAB}, d={D}, layers={LAYERS}, heads={HEADS}, chunk=C), "
+            f"**{LM_ASSUMPTIONS}, float32 (the language-model assumptions)",
+            "train_step": "jax.value_and_grad(sequence_loss) + optax.adam(1e-3) update, one jitted program",
+            "batch": BATCH,
+            "lengths": list(LENGTHS),
+            "chunks": list(chunks),
+            "generation": "model.step at position L-1, batch 1; per-call (jit, state donated, blocked on "
+            f"each call) and per-token in a {SCAN_TOKENS}-token lax.scan",
+            "timing": "lower().compile() beforehand (compile excluded), one warm-up, variants interleaved "
+            "within each repeat, median, block_until_ready",
+            "statistic": "median",
+            "repeats": reps,
+            "quick": args.quick,
+        },
+        "training": train,
+        "parts": parts,
+        "generation": gen,
+        "notes": note_lines,
+        "headline": {
+            f"T{r['T']}": {
+                "parallel_tokens_per_s": r["tokens_per_s"][f"parallel_c{r['best_chunk']}"],
+                "recurrent_tokens_per_s": r["tokens_per_s"]["recurrent"],
+                "best_chunk": r["best_chunk"],
+                "ratio": r["train_ratio_parallel_over_recurrent_best_chunk"],
+            }
+            for r in train
+        },
         "figure": os.path.relpath(fig_path, Path(args.out).parent),
-        "peak_rss_mib": peak_rss_mib(), "total_wall_s": wall,
+        "peak_rss_mib": peak_rss_mib(),
+        "total_wall_s": wall,
     }
     write_result(args.out, out)
     print(f"\nwall {wall:.0f} s; peak RSS {peak_rss_mib():.0f} MiB; loadavg start {load0}, end {loadavg()}")

@@ -56,14 +56,32 @@ def run_one(name, data, args):
     decay = options.pop("decay", None)
     heads = options.pop("heads", 4)
     start = time.perf_counter()
-    model, _, config = train_lm(kind, data, layers=args.layers, heads=heads, target_params=args.params,
-                                steps=args.steps, batch=args.batch, length=args.length, seed=args.seed,
-                                progress=False, decay=decay, model_options=options)
+    model, _, config = train_lm(
+        kind,
+        data,
+        layers=args.layers,
+        heads=heads,
+        target_params=args.params,
+        steps=args.steps,
+        batch=args.batch,
+        length=args.length,
+        seed=args.seed,
+        progress=False,
+        decay=decay,
+        model_options=options,
+    )
     seconds = time.perf_counter() - start
     score = bits_per_char(model, data, length=args.length)
-    return {"candidate": name, "kind": kind, "options": CANDIDATES[name][1], "params": config["params"],
-            "d": config["d"], "val_nats": score["val_nats"], "spike_rate": score["spike_rate"],
-            "train_seconds": seconds}
+    return {
+        "candidate": name,
+        "kind": kind,
+        "options": CANDIDATES[name][1],
+        "params": config["params"],
+        "d": config["d"],
+        "val_nats": score["val_nats"],
+        "spike_rate": score["spike_rate"],
+        "train_seconds": seconds,
+    }
 
 
 def main():

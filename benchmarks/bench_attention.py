@@ -55,20 +55,38 @@ def main():
             q, k, v = (jr.normal(jr.PRNGKey(i), (B, t, H, D)) for i in range(3))
             a, s = astro(q, k, v), soft(q, k, v)
             rel = float(abs(a - s).mean() / abs(s).mean())
-            times = interleaved({"astrocyte": lambda: astro(q, k, v), "softmax": lambda: soft(q, k, v)},
-                                args.repeats)
+            times = interleaved({"astrocyte": lambda: astro(q, k, v), "softmax": lambda: soft(q, k, v)}, args.repeats)
             med = medians(times)
-            row = {"T": t, "causal": causal, "astrocyte_s": med["astrocyte"], "softmax_s": med["softmax"],
-                   "astrocyte_tokens_per_s": B * t / med["astrocyte"], "softmax_tokens_per_s": B * t / med["softmax"],
-                   "softmax_over_astrocyte": med["softmax"] / med["astrocyte"], "mean_abs_rel_difference": rel,
-                   "loadavg": loadavg()}
+            row = {
+                "T": t,
+                "causal": causal,
+                "astrocyte_s": med["astrocyte"],
+                "softmax_s": med["softmax"],
+                "astrocyte_tokens_per_s": B * t / med["astrocyte"],
+                "softmax_tokens_per_s": B * t / med["softmax"],
+                "softmax_over_astrocyte": med["softmax"] / med["astrocyte"],
+                "mean_abs_rel_difference": rel,
+                "loadavg": loadavg(),
+            }
             rows[(causal, t)] = row
-            print(f"{'causal' if causal else 'full':<7} T={t:<5} astrocyte {med['astrocyte'] * 1e3:8.2f} ms  "
-                  f"softmax {med['softmax'] * 1e3:8.2f} ms  softmax/astrocyte {row['softmax_over_astrocyte']:.2f}",
-                  flush=True)
-    result = {"env": environment(), "sizes": {"batch": B, "heads": H, "head_dim": D, "features": M,
-                                                      "dtype": "float32", "chunk": 128, "repeats": args.repeats},
-              "rows": list(rows.values())}
+            print(
+                f"{'causal' if causal else 'full':<7} T={t:<5} astrocyte {med['astrocyte'] * 1e3:8.2f} ms  "
+                f"softmax {med['softmax'] * 1e3:8.2f} ms  softmax/astrocyte {row['softmax_over_astrocyte']:.2f}",
+                flush=True,
+            )
+    result = {
+        "env": environment(),
+        "sizes": {
+            "batch": B,
+            "heads": H,
+            "head_dim": D,
+            "features": M,
+            "dtype": "float32",
+            "chunk": 128,
+            "repeats": args.repeats,
+        },
+        "rows": list(rows.values()),
+    }
     for causal in (False, True):
         name = "causal" if causal else "full"
         ratio = {t: rows[(causal, t)]["softmax_over_astrocyte"] for t in lengths}

@@ -96,6 +96,7 @@ LOAD0 = loadavg()
 # Brian2 worker (runs in the Brian2 venv: numpy + brian2 only)
 # --------------------------------------------------------------------------------------------------
 
+
 def brian2_build(d, diagnostics=False):
     """Build the Brian2 network from the parameters/input in the npz dict `d`. Returns (net, handles)."""
     import brian2 as b2
@@ -108,15 +109,39 @@ def brian2_build(d, diagnostics=False):
     b2.defaultclock.dt = dt_ms * ms
     stim = b2.TimedArray(d["input_blocks"], dt=float(d["input_block_ms"]) * ms)
     ns = dict(
-        stim=stim, dt_ms=dt_ms, a=float(d["a"]), b=float(d["b"]), c_reset=float(d["c"]), d_jump=float(d["d"]),
-        v_peak=float(d["v_peak"]), i_app=float(d["i_app"]), i_astro=float(d["i_astro"]),
-        i_neuro=float(d["i_neuro"]), ca_th=float(d["ca_threshold"]), rate_hz=float(d["rate_hz"]),
-        pulse_ms=float(d["pulse_ms"]), act_ms=float(d["activity_window_ms"]), min_active=int(d["min_active"]),
+        stim=stim,
+        dt_ms=dt_ms,
+        a=float(d["a"]),
+        b=float(d["b"]),
+        c_reset=float(d["c"]),
+        d_jump=float(d["d"]),
+        v_peak=float(d["v_peak"]),
+        i_app=float(d["i_app"]),
+        i_astro=float(d["i_astro"]),
+        i_neuro=float(d["i_neuro"]),
+        ca_th=float(d["ca_threshold"]),
+        rate_hz=float(d["rate_hz"]),
+        pulse_ms=float(d["pulse_ms"]),
+        act_ms=float(d["activity_window_ms"]),
+        min_active=int(d["min_active"]),
         window_s=float(d["window_s"]),
-        c0=float(d["c0"]), c1=float(d["c1"]), v1=float(d["v1"]), v2=float(d["v2"]), v3=float(d["v3"]),
-        v4=float(d["v4"]), k3=float(d["k3"]), a2=float(d["a2"]), d1=float(d["d1"]), d2=float(d["d2"]),
-        d3=float(d["d3"]), d5=float(d["d5"]), alpha=float(d["alpha"]), k4=float(d["k4"]),
-        tau_r=float(d["tau_r"]), ip3_star=float(d["ip3_star"]))
+        c0=float(d["c0"]),
+        c1=float(d["c1"]),
+        v1=float(d["v1"]),
+        v2=float(d["v2"]),
+        v3=float(d["v3"]),
+        v4=float(d["v4"]),
+        k3=float(d["k3"]),
+        a2=float(d["a2"]),
+        d1=float(d["d1"]),
+        d2=float(d["d2"]),
+        d3=float(d["d3"]),
+        d5=float(d["d5"]),
+        alpha=float(d["alpha"]),
+        k4=float(d["k4"]),
+        tau_r=float(d["tau_r"]),
+        ip3_star=float(d["ip3_star"]),
+    )
 
     neurons = b2.NeuronGroup(
         n_neurons,
@@ -131,7 +156,10 @@ def brian2_build(d, diagnostics=False):
         """,
         threshold="v >= v_peak",
         reset="v = c_reset\nu = u + d_jump\ncount += 1\nnspk += 1\nlast_ms = t_in_timesteps*dt_ms + dt_ms",
-        method="euler", namespace=ns, name="neurons")
+        method="euler",
+        namespace=ns,
+        name="neurons",
+    )
     astro_eqs = """
         dca/dt = (J_ER - J_pump + J_leak)/second : 1
         dh/dt = ((h_inf - h)*rate_h)/second : 1
@@ -164,23 +192,38 @@ def brian2_build(d, diagnostics=False):
                     post_a.append(ai * a_side + aj)
     pre_n, post_a = np.asarray(pre_n), np.asarray(post_a)
 
-    n2a = b2.Synapses(neurons, astro, """
+    n2a = b2.Synapses(
+        neurons,
+        astro,
+        """
         recent_post = int(t_in_timesteps*dt_ms - last_ms_pre < act_ms) : integer (summed)
         fast_post = int(count_pre/window_s > rate_hz) : integer (summed)
-        """, namespace=ns, name="n2a")
+        """,
+        namespace=ns,
+        name="n2a",
+    )
     n2a.connect(i=pre_n, j=post_a)
     n2a.summed_updaters["recent_post"].when, n2a.summed_updaters["recent_post"].order = "before_groups", 0
     n2a.summed_updaters["fast_post"].when, n2a.summed_updaters["fast_post"].order = "end", 0
-    a2n = b2.Synapses(astro, neurons, "nfb_post = int(ca_pre > ca_th and recent_pre > min_active) : integer (summed)",
-                      namespace=ns, name="a2n")
+    a2n = b2.Synapses(
+        astro,
+        neurons,
+        "nfb_post = int(ca_pre > ca_th and recent_pre > min_active) : integer (summed)",
+        namespace=ns,
+        name="a2n",
+    )
     a2n.connect(i=post_a, j=pre_n)
     a2n.summed_updaters["nfb_post"].when, a2n.summed_updaters["nfb_post"].order = "before_groups", 1
-    window = b2.Synapses(neurons, neurons, on_pre="count_post -= 1", delay=float(d["window_ms"]) * ms,
-                         namespace=ns, name="window")
+    window = b2.Synapses(
+        neurons, neurons, on_pre="count_post -= 1", delay=float(d["window_ms"]) * ms, namespace=ns, name="window"
+    )
     window.connect(j="i")
     pulse = astro.run_regularly(
         "pulse_end = int(fast > min_active)*(t_in_timesteps*dt_ms + pulse_ms) + int(fast <= min_active)*pulse_end",
-        when="end", order=1, name="pulse")
+        when="end",
+        order=1,
+        name="pulse",
+    )
 
     neurons.v, neurons.u = float(d["v0"]), float(d["u0"])
     neurons.last_ms = -1e9
@@ -190,11 +233,19 @@ def brian2_build(d, diagnostics=False):
     handles = {"neurons": neurons, "astro": astro}
     if diagnostics:
         astro.first_cross = -1
-        objs.append(astro.run_regularly(
-            "first_cross = first_cross + int(first_cross < 0 and ca > ca_th)*(t_in_timesteps + 1 - first_cross)",
-            when="end", order=3, name="cross"))
-        objs.append(astro.run_regularly("n_fb += int(ca > ca_th and recent > min_active)",
-                                        when="before_groups", order=2, name="count_fb"))
+        objs.append(
+            astro.run_regularly(
+                "first_cross = first_cross + int(first_cross < 0 and ca > ca_th)*(t_in_timesteps + 1 - first_cross)",
+                when="end",
+                order=3,
+                name="cross",
+            )
+        )
+        objs.append(
+            astro.run_regularly(
+                "n_fb += int(ca > ca_th and recent > min_active)", when="before_groups", order=2, name="count_fb"
+            )
+        )
         handles["spikes"] = b2.SpikeMonitor(neurons, name="spikemon")
         handles["ca_mon"] = b2.StateMonitor(astro, "ca", record=True, dt=1 * ms, name="camon")
         objs += [handles["spikes"], handles["ca_mon"]]
@@ -291,6 +342,7 @@ def brian2_worker(in_path, out_path, target, reps, rebuild_reps):
 # nam side (main Python)
 # --------------------------------------------------------------------------------------------------
 
+
 def schedule(onsets, durations, n_steps, dtype):
     """nam's per-step image index (-1: none): on while onset <= k dt < onset + duration, in `dtype`."""
     k = np.arange(n_steps).astype(dtype)
@@ -313,12 +365,40 @@ def input_blocks(images, sched):
 def network_params(net):
     """The network's parameters and rest states as Python floats (float64 when x64 is enabled)."""
     params = {k: float(getattr(net.neuron, k)) for k in ("a", "b", "c", "d", "v_peak")}
-    params |= {k: float(getattr(net.astrocyte, k)) for k in ("c0", "c1", "v1", "v2", "v3", "v4", "k3", "a2", "d1",
-                                                           "d2", "d3", "d5", "alpha", "k4", "tau_r", "ip3_star")}
-    params |= {k: float(getattr(net, k)) for k in ("i_app", "i_astro", "i_neuro", "ca_threshold", "rate_hz",
-                                                  "pulse_ms", "activity_window_ms")}
-    params |= {"min_active": int(net.min_active), "side": net.side, "block": net.block, "stride": net.stride,
-               "dt_ms": net.dt_ms, "window_ms": net.window_ms, "window_s": net.window_steps * net.dt_ms / 1000.0}
+    params |= {
+        k: float(getattr(net.astrocyte, k))
+        for k in (
+            "c0",
+            "c1",
+            "v1",
+            "v2",
+            "v3",
+            "v4",
+            "k3",
+            "a2",
+            "d1",
+            "d2",
+            "d3",
+            "d5",
+            "alpha",
+            "k4",
+            "tau_r",
+            "ip3_star",
+        )
+    }
+    params |= {
+        k: float(getattr(net, k))
+        for k in ("i_app", "i_astro", "i_neuro", "ca_threshold", "rate_hz", "pulse_ms", "activity_window_ms")
+    }
+    params |= {
+        "min_active": int(net.min_active),
+        "side": net.side,
+        "block": net.block,
+        "stride": net.stride,
+        "dt_ms": net.dt_ms,
+        "window_ms": net.window_ms,
+        "window_s": net.window_steps * net.dt_ms / 1000.0,
+    }
     v0, u0 = net.neuron.rest_state()
     ca0, h0, ip30 = net.astrocyte.rest_state()
     return params | {"v0": v0, "u0": u0, "ca0": ca0, "h0": h0, "ip30": ip30}
@@ -336,8 +416,11 @@ def nam_x64_worker(in_path, out_path):
     d = dict(np.load(in_path))
     net = GordleevaNetwork()
     assert net.astrocyte.c1.dtype == np.float64
-    stim = Stimulus(np.asarray(d["images"], np.float64), np.asarray(d["onsets_ms"], np.float64),
-                    np.asarray(d["durations_ms"], np.float64))
+    stim = Stimulus(
+        np.asarray(d["images"], np.float64),
+        np.asarray(d["onsets_ms"], np.float64),
+        np.asarray(d["durations_ms"], np.float64),
+    )
     assert stim.images.dtype == np.float64
     run = simulate(net, stim, float(d["t_end_ms"]), record_every_ms=DT_MS)
     np.savez(out_path, **nam_diag(run), **{f"param_{k}": v for k, v in network_params(net).items()})
@@ -346,10 +429,13 @@ def nam_x64_worker(in_path, out_path):
 def nam_diag(run):
     ca_max = np.asarray(run.trace_ca).max(axis=(1, 2))  # after each step
     over = np.flatnonzero(ca_max > 0.15)
-    return {"spike_counts": np.asarray(run.spike_counts).reshape(-1), "pop_per_step": np.asarray(run.trace_spikes),
-            "first_cross_step": over[0] + 1 if over.size else -1,
-            "feedback_astro_steps": int(np.asarray(run.trace_feedback).sum()),
-            "ca_per_step": np.asarray(run.trace_ca, np.float64)}
+    return {
+        "spike_counts": np.asarray(run.spike_counts).reshape(-1),
+        "pop_per_step": np.asarray(run.trace_spikes),
+        "first_cross_step": over[0] + 1 if over.size else -1,
+        "feedback_astro_steps": int(np.asarray(run.trace_feedback).sum()),
+        "ca_per_step": np.asarray(run.trace_ca, np.float64),
+    }
 
 
 def compare(ref, other, dt_ms):
@@ -358,8 +444,10 @@ def compare(ref, other, dt_ms):
     diff_steps = np.flatnonzero(pa != pb)
     return {
         "total_spikes": [int(a.sum()), int(b.sum())],
-        "neurons_with_equal_counts": int(np.sum(a == b)), "neurons": int(a.size),
-        "max_abs_count_diff": int(np.max(np.abs(a - b))), "sum_abs_count_diff": int(np.sum(np.abs(a - b))),
+        "neurons_with_equal_counts": int(np.sum(a == b)),
+        "neurons": int(a.size),
+        "max_abs_count_diff": int(np.max(np.abs(a - b))),
+        "sum_abs_count_diff": int(np.sum(np.abs(a - b))),
         "steps_with_different_population_spikes": int(diff_steps.size),
         "first_different_step_ms": float(diff_steps[0] * dt_ms) if diff_steps.size else None,
         "first_ca_crossing_ms": [float(ref["first_cross_step"] * dt_ms), float(other["first_cross_step"] * dt_ms)],
@@ -375,16 +463,29 @@ def within_tolerance(c):
     return bool(total_ok and neuron_ok and cross_ok)
 
 
-TOLERANCE = ("total spikes within max(1, 0.1%); per-neuron counts differ by at most 1 spike and are equal for "
-             ">= 99% of neurons; first Ca > 0.15 uM crossing within 1 ms. Expected: exact equality for nam float64 "
-             "vs Brian2 (both float64, same operation order up to Brian2's rewriting of expressions); float32 "
-             "nam may shift a spike by a step")
+TOLERANCE = (
+    "total spikes within max(1, 0.1%); per-neuron counts differ by at most 1 spike and are equal for "
+    ">= 99% of neurons; first Ca > 0.15 uM crossing within 1 ms. Expected: exact equality for nam float64 "
+    "vs Brian2 (both float64, same operation order up to Brian2's rewriting of expressions); float32 "
+    "nam may shift a spike by a step"
+)
 
 
 def run_brian2(python, in_path, target, reps, rebuild_reps, workdir):
     out_path = Path(workdir) / f"brian2_{target}.json"
-    cmd = [python, str(Path(__file__).resolve()), "--brian2-worker", str(in_path), str(out_path),
-           "--target", target, "--reps", str(reps), "--rebuild-reps", str(rebuild_reps)]
+    cmd = [
+        python,
+        str(Path(__file__).resolve()),
+        "--brian2-worker",
+        str(in_path),
+        str(out_path),
+        "--target",
+        target,
+        "--reps",
+        str(reps),
+        "--rebuild-reps",
+        str(rebuild_reps),
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -412,7 +513,15 @@ def main():
     import jax
     import jax.random as jr
 
-    from nam.spiking import GordleevaNetwork, Protocol, load_digit, make_stimulus, simulate, simulate_batch, stack_stimuli
+    from nam.spiking import (
+        GordleevaNetwork,
+        Protocol,
+        load_digit,
+        make_stimulus,
+        simulate,
+        simulate_batch,
+        stack_stimuli,
+    )
 
     devices = jax.devices()
     print(f"jax {jax.__version__}, devices: {devices}; os.cpu_count() = {os.cpu_count()}; loadavg {LOAD0}")
@@ -436,22 +545,39 @@ def main():
     # nam float64 reference (subprocess: x64 must be enabled before any array is made); it also returns
     # the float64 parameters and rest states that Brian2 gets
     x64_out = Path(workdir) / "nam_x64.npz"
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--nam-x64-worker", str(stim_path),
-                           str(x64_out)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--nam-x64-worker", str(stim_path), str(x64_out)],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"nam x64 worker failed:\n{proc.stderr[-3000:]}")
     nam64 = dict(np.load(x64_out))
-    params = {k[len("param_"):]: nam64.pop(k) for k in list(nam64) if k.startswith("param_")}
-    np.savez(in_path, images=images, onsets_ms=onsets, durations_ms=durations, input_blocks=blocks,
-             input_block_ms=block_ms, t_end_ms=T_END_MS, **params)
-    print(f"stimulus: {len(onsets)} presentations, onsets {onsets.tolist()} ms; input on {block_ms:g} ms blocks; "
-          f"float32 and float64 step schedules equal: {np.array_equal(sched32, sched64)}", flush=True)
+    params = {k[len("param_") :]: nam64.pop(k) for k in list(nam64) if k.startswith("param_")}
+    np.savez(
+        in_path,
+        images=images,
+        onsets_ms=onsets,
+        durations_ms=durations,
+        input_blocks=blocks,
+        input_block_ms=block_ms,
+        t_end_ms=T_END_MS,
+        **params,
+    )
+    print(
+        f"stimulus: {len(onsets)} presentations, onsets {onsets.tolist()} ms; input on {block_ms:g} ms blocks; "
+        f"float32 and float64 step schedules equal: {np.array_equal(sched32, sched64)}",
+        flush=True,
+    )
 
     # nam float32 diagnostics (the timed configuration's numerics)
     nam32 = nam_diag(simulate(net, stim, T_END_MS, record_every_ms=DT_MS))
-    print(f"nam float64: {int(nam64['spike_counts'].sum())} spikes, Ca > 0.15 at "
-          f"{nam64['first_cross_step'] * DT_MS:.1f} ms; float32: {int(nam32['spike_counts'].sum())} spikes, "
-          f"{nam32['first_cross_step'] * DT_MS:.1f} ms", flush=True)
+    print(
+        f"nam float64: {int(nam64['spike_counts'].sum())} spikes, Ca > 0.15 at "
+        f"{nam64['first_cross_step'] * DT_MS:.1f} ms; float32: {int(nam32['spike_counts'].sum())} spikes, "
+        f"{nam32['first_cross_step'] * DT_MS:.1f} ms",
+        flush=True,
+    )
 
     # nam timing: one trial, and a batch of `batch` trials with different noise keys
     keys = jr.split(jr.PRNGKey(1), batch)
@@ -477,33 +603,53 @@ def main():
     from nam.spiking import _network
 
     prep = _network._prepare(net, stim, T_END_MS, None, None, None, None)
-    t = interleaved({"prepare": lambda: _network._prepare(net, stim, T_END_MS, None, None, None, None),
-                     "program": lambda: _network._simulate(net, stim, **prep).spike_counts}, reps, warmup=False)
+    t = interleaved(
+        {
+            "prepare": lambda: _network._prepare(net, stim, T_END_MS, None, None, None, None),
+            "program": lambda: _network._simulate(net, stim, **prep).spike_counts,
+        },
+        reps,
+        warmup=False,
+    )
     prep_s, kernel_s = t["prepare"], t["program"]
-    print(f"nam: one trial {statistics.median(nam_one) * 1e3:.0f} ms (first call incl. compile {warm_one:.1f} s; "
-          f"of which host-side _prepare {statistics.median(prep_s) * 1e3:.0f} ms, compiled program alone "
-          f"{statistics.median(kernel_s) * 1e3:.0f} ms); batch of {batch}: {statistics.median(nam_batch):.2f} s",
-          flush=True)
+    print(
+        f"nam: one trial {statistics.median(nam_one) * 1e3:.0f} ms (first call incl. compile {warm_one:.1f} s; "
+        f"of which host-side _prepare {statistics.median(prep_s) * 1e3:.0f} ms, compiled program alone "
+        f"{statistics.median(kernel_s) * 1e3:.0f} ms); batch of {batch}: {statistics.median(nam_batch):.2f} s",
+        flush=True,
+    )
 
     # Brian2
     brian = {}
     have_brian = Path(args.brian2_python).exists()
     if not have_brian:
-        print(f"\nBrian2 venv python not found at {args.brian2_python}; skipping the Brian2 rows. Create it with:\n"
-              f"    {VENV_CMD}\n", flush=True)
+        print(
+            f"\nBrian2 venv python not found at {args.brian2_python}; skipping the Brian2 rows. Create it with:\n"
+            f"    {VENV_CMD}\n",
+            flush=True,
+        )
     else:
         targets = ["auto"] + (["numpy"] if numpy_target else [])
         for target in targets:
-            r = run_brian2(args.brian2_python, in_path, target, reps if target == "auto" else max(1, reps // 2),
-                           2 if target == "auto" and not args.quick else 1, workdir)
+            r = run_brian2(
+                args.brian2_python,
+                in_path,
+                target,
+                reps if target == "auto" else max(1, reps // 2),
+                2 if target == "auto" and not args.quick else 1,
+                workdir,
+            )
             if r is None:
                 continue
             brian[target] = r
-            print(f"Brian2 target={target} ({', '.join(r['codeobject_classes'])}): run(1 s) median "
-                  f"{statistics.median(r['run_s']):.2f} s; first run incl. compile {r['first_run_with_compile_s']:.1f} s; "
-                  f"rebuild+run {statistics.median(r['rebuild_and_run_s']):.2f} s; estimated fixed cost per run "
-                  f"{r['per_run_overhead_estimate_s']:.2f} s + {r['per_simulated_second_estimate_s']:.2f} s per "
-                  f"simulated second", flush=True)
+            print(
+                f"Brian2 target={target} ({', '.join(r['codeobject_classes'])}): run(1 s) median "
+                f"{statistics.median(r['run_s']):.2f} s; first run incl. compile {r['first_run_with_compile_s']:.1f} s; "
+                f"rebuild+run {statistics.median(r['rebuild_and_run_s']):.2f} s; estimated fixed cost per run "
+                f"{r['per_run_overhead_estimate_s']:.2f} s + {r['per_simulated_second_estimate_s']:.2f} s per "
+                f"simulated second",
+                flush=True,
+            )
         # nam again after Brian2 (the machine is shared: the medians pool both sides of the Brian2 runs)
         t = interleaved({"one": one, "batch": many}, nam_reps, warmup=False)
         nam_one, nam_batch = nam_one + t["one"], nam_batch + t["batch"]
@@ -511,26 +657,39 @@ def main():
     med = medians({"one": nam_one, "batch": nam_batch})
     t_one, t_batch = med["one"], med["batch"]
     nam_batch_tps = batch / t_batch
-    res = {"nam": {"single_trial_s": nam_one, "single_trial_median_s": t_one, "first_call_with_compile_s": warm_one,
-                   "batch": batch, "batch_s": nam_batch, "batch_median_s": t_batch, "batch_trials_per_s": nam_batch_tps,
-                   "single_trials_per_s": 1.0 / t_one, "batch_first_call_with_compile_s": warm_batch,
-                   "breakdown_prepare_s": prep_s, "breakdown_prepare_median_s": statistics.median(prep_s),
-                   "breakdown_compiled_program_s": kernel_s,
-                   "breakdown_compiled_program_median_s": statistics.median(kernel_s)}}
+    res = {
+        "nam": {
+            "single_trial_s": nam_one,
+            "single_trial_median_s": t_one,
+            "first_call_with_compile_s": warm_one,
+            "batch": batch,
+            "batch_s": nam_batch,
+            "batch_median_s": t_batch,
+            "batch_trials_per_s": nam_batch_tps,
+            "single_trials_per_s": 1.0 / t_one,
+            "batch_first_call_with_compile_s": warm_batch,
+            "breakdown_prepare_s": prep_s,
+            "breakdown_prepare_median_s": statistics.median(prep_s),
+            "breakdown_compiled_program_s": kernel_s,
+            "breakdown_compiled_program_median_s": statistics.median(kernel_s),
+        }
+    }
     agreement = {"tolerance": TOLERANCE}
     for name, r in brian.items():
         t_run = statistics.median(r["run_s"])
         diag = r.pop("diag")
         ca_b = np.asarray(diag.pop("ca_1ms"))  # Ca at t = 0, 1, ... ms; nam's per-step trace is Ca at (k+1) dt
         per_ms = int(round(1.0 / DT_MS))
-        ca_n = nam64["ca_per_step"][per_ms - 1::per_ms].reshape(-1, ca_b.shape[1])
+        ca_n = nam64["ca_per_step"][per_ms - 1 :: per_ms].reshape(-1, ca_b.shape[1])
         m = min(len(ca_n), len(ca_b) - 1)
         c64, c32 = compare(nam64, diag, DT_MS), compare(nam32, diag, DT_MS)
-        c64["max_abs_ca_diff_1ms_samples_uM"] = float(np.max(np.abs(ca_n[:m] - ca_b[1:m + 1])))
+        c64["max_abs_ca_diff_1ms_samples_uM"] = float(np.max(np.abs(ca_n[:m] - ca_b[1 : m + 1])))
         c64["within_tolerance"], c32["within_tolerance"] = within_tolerance(c64), within_tolerance(c32)
         agreement[f"brian2_{name}"] = {"nam_float64_vs_brian2": c64, "nam_float32_vs_brian2": c32}
         res[f"brian2_{name}"] = {
-            **r, "run_median_s": t_run, "trials_per_s": 1.0 / t_run,
+            **r,
+            "run_median_s": t_run,
+            "trials_per_s": 1.0 / t_run,
             "trials_per_s_all_cores_bound": (os.cpu_count() or 1) / t_run,
             "single_ratio_brian2_over_nam": t_run / t_one,
             "single_ratio_incl_rebuild": statistics.median(r["rebuild_and_run_s"]) / t_one,
@@ -546,53 +705,66 @@ def main():
     for name in brian:
         b = res[f"brian2_{name}"]
         classes = ",".join(c.replace("CodeObject", "") for c in b["codeobject_classes_timing"])
-        print(f"| Brian2 {b['brian2']} ({name} -> {classes}) | {b['run_median_s']:.3f} "
-              f"(rebuild+run {statistics.median(b['rebuild_and_run_s']):.2f}, first incl. compile "
-              f"{b['first_run_with_compile_s']:.1f}) | {b['single_ratio_brian2_over_nam']:.1f}x | "
-              f"{b['trials_per_s']:.2f} | {b['batch_ratio_nam_over_brian2']:.1f}x |")
+        print(
+            f"| Brian2 {b['brian2']} ({name} -> {classes}) | {b['run_median_s']:.3f} "
+            f"(rebuild+run {statistics.median(b['rebuild_and_run_s']):.2f}, first incl. compile "
+            f"{b['first_run_with_compile_s']:.1f}) | {b['single_ratio_brian2_over_nam']:.1f}x | "
+            f"{b['trials_per_s']:.2f} | {b['batch_ratio_nam_over_brian2']:.1f}x |"
+        )
     targets = {}
     if "auto" in brian:
         b = res["brian2_auto"]
-        targets = {"single_trial_faster_than_brian2_default": b["single_ratio_brian2_over_nam"] > TARGET_SINGLE,
-                   "batched_throughput_at_least_20x": b["batch_ratio_nam_over_brian2"] >= TARGET_BATCH,
-                   "batched_throughput_at_least_20x_vs_all_cores_bound":
-                       b["batch_ratio_vs_all_cores_bound"] >= TARGET_BATCH}
-        print(f"\ntargets: nam faster for one trial: {'MET' if targets['single_trial_faster_than_brian2_default'] else 'NOT MET'} "
-              f"({b['single_ratio_brian2_over_nam']:.1f}x); batched >= {TARGET_BATCH:.0f}x Brian2's throughput: "
-              f"{'MET' if targets['batched_throughput_at_least_20x'] else 'NOT MET'} "
-              f"({b['batch_ratio_nam_over_brian2']:.1f}x; {b['batch_ratio_vs_all_cores_bound']:.1f}x against one "
-              f"Brian2 process per core)")
+        targets = {
+            "single_trial_faster_than_brian2_default": b["single_ratio_brian2_over_nam"] > TARGET_SINGLE,
+            "batched_throughput_at_least_20x": b["batch_ratio_nam_over_brian2"] >= TARGET_BATCH,
+            "batched_throughput_at_least_20x_vs_all_cores_bound": b["batch_ratio_vs_all_cores_bound"] >= TARGET_BATCH,
+        }
+        print(
+            f"\ntargets: nam faster for one trial: {'MET' if targets['single_trial_faster_than_brian2_default'] else 'NOT MET'} "
+            f"({b['single_ratio_brian2_over_nam']:.1f}x); batched >= {TARGET_BATCH:.0f}x Brian2's throughput: "
+            f"{'MET' if targets['batched_throughput_at_least_20x'] else 'NOT MET'} "
+            f"({b['batch_ratio_nam_over_brian2']:.1f}x; {b['batch_ratio_vs_all_cores_bound']:.1f}x against one "
+            f"Brian2 process per core)"
+        )
     for name in brian:
         for which, c in agreement[f"brian2_{name}"].items():
-            print(f"agreement {which} [{name}]: total spikes {c['total_spikes']}, equal per-neuron counts "
-                  f"{c['neurons_with_equal_counts']}/{c['neurons']} (max |diff| {c['max_abs_count_diff']}), "
-                  f"steps with different population spikes {c['steps_with_different_population_spikes']}, "
-                  f"Ca crossing {c['first_ca_crossing_ms']} ms, feedback astro-steps {c['feedback_astro_steps']}; "
-                  f"within tolerance: {c['within_tolerance']}")
+            print(
+                f"agreement {which} [{name}]: total spikes {c['total_spikes']}, equal per-neuron counts "
+                f"{c['neurons_with_equal_counts']}/{c['neurons']} (max |diff| {c['max_abs_count_diff']}), "
+                f"steps with different population spikes {c['steps_with_different_population_spikes']}, "
+                f"Ca crossing {c['first_ca_crossing_ms']} ms, feedback astro-steps {c['feedback_astro_steps']}; "
+                f"within tolerance: {c['within_tolerance']}"
+            )
     print(f"wall {wall:.0f} s")
 
     out = {
-        "env": environment(brian2_python=args.brian2_python, brian2_available=have_brian,
-                           brian2_versions={k: {"brian2": v["brian2"], "numpy": v["numpy"]} for k, v in brian.items()},
-                           loadavg_start_end=[LOAD0, loadavg()]),
+        "env": environment(
+            brian2_python=args.brian2_python,
+            brian2_available=have_brian,
+            brian2_versions={k: {"brian2": v["brian2"], "numpy": v["numpy"]} for k, v in brian.items()},
+            loadavg_start_end=[LOAD0, loadavg()],
+        ),
         "method": {
             "model": "GordleevaNetwork() defaults: 40x40 Izhikevich, 13x13 Li-Rinzel, dt 0.1 ms, window 400 ms, "
-                     "rate_rule per_neuron, trigger retrigger; 1 s from the rest states",
+            "rate_rule per_neuron, trigger retrigger; 1 s from the rest states",
             "stimulus": "make_stimulus(PRNGKey(0), load_digit(0)[None], 0, 0.4, Protocol(delay_ms=500)): 10 training "
-                        "presentations 0-400 ms, test at 900-920 ms; batch: noise keys split(PRNGKey(1), B)",
+            "presentations 0-400 ms, test at 900-920 ms; batch: noise keys split(PRNGKey(1), B)",
             "nam_single": "simulate(net, stim, 1000.0), float32, jit warmed up, block_until_ready on spike_counts; "
-                          "median of repeats before and after the Brian2 runs",
+            "median of repeats before and after the Brian2 runs",
             "nam_batch": f"simulate_batch on {batch} stacked stimuli, same timing rules",
             "brian2_single": "Network.run(1 s) after Network.restore() (built once, stored at t=0): excludes "
-                             "building and compiling; also reported: first run with a cold Cython cache "
-                             "(build+compile+run, diagnostics network with monitors) and fresh build + run with "
-                             "a warm cache",
+            "building and compiling; also reported: first run with a cold Cython cache "
+            "(build+compile+run, diagnostics network with monitors) and fresh build + run with "
+            "a warm cache",
             "brian2_throughput": "1 / median run(1 s) time (one process, one core); all-cores bound = cpu_count / t",
             "brian2_target": "prefs.codegen.target 'auto' (Brian2's default runtime target: cython if it compiles, "
-                             "else numpy) and 'numpy'; the code object classes actually used are listed",
+            "else numpy) and 'numpy'; the code object classes actually used are listed",
             "agreement": "nam float64 (jax_enable_x64 in a subprocess) and float32 vs Brian2 float64, same input",
-            "repeats": reps, "quick": args.quick},
-        "results": res, "agreement": agreement,
+            "repeats": reps,
+            "quick": args.quick,
+        },
+        "results": res,
+        "agreement": agreement,
         "targets": {"single_trial_ratio": TARGET_SINGLE, "batch_ratio": TARGET_BATCH, **targets},
         "schedules_float32_float64_equal": bool(np.array_equal(sched32, sched64)),
         "total_wall_s": wall,

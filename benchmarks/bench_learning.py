@@ -49,14 +49,25 @@ import jax.numpy as jnp
 import jax.random as jr
 import lineax as lx
 import numpy as np
-from _harness import (MiB, compile_timed, environment, interleaved, loadavg, medians, memory_analysis, peak_rss_mib,
-                      ratios, result_path, write_result)
+from _harness import (
+    MiB,
+    compile_timed,
+    environment,
+    interleaved,
+    loadavg,
+    medians,
+    memory_analysis,
+    peak_rss_mib,
+    ratios,
+    result_path,
+    write_result,
+)
 from jax.flatten_util import ravel_pytree
 
 import nam
-from nam.dynamics._retrieve import _adjoint_solve
 from nam import Status
-from nam.learning import SymmetricKronecker, build_energy_model, tensor_parameter_count, retrieval_loss
+from nam.dynamics._retrieve import _adjoint_solve
+from nam.learning import SymmetricKronecker, build_energy_model, retrieval_loss, tensor_parameter_count
 
 GRID = {"effective": (32, 64, 128, 256), "full": (16, 32, 64, 128)}
 QUICK_GRID = {"effective": (32, 64), "full": (16, 32)}
@@ -110,11 +121,16 @@ def gmres_diagnostics(model, tensor, states, targets, margin):
 
     steps, code, rel = jax.jit(jax.vmap(one))(states, g)
     names = [(LX_RESULTS + ("other",))[int(c)] for c in np.asarray(code)]
-    return {"gmres_iterations": np.asarray(steps).tolist(), "gmres_result": names,
-            "gmres_success": [r == "successful" for r in names], "cotangent_norm": float(
-                np.linalg.norm(np.asarray(ravel_pytree(g)[0]))),
-            "gmres_rel_residual": np.asarray(rel).tolist(), "adjoint_rtol": cfg.adjoint_rtol,
-            "adjoint_atol": cfg.adjoint_atol, "adjoint_max_steps": cfg.adjoint_max_steps}
+    return {
+        "gmres_iterations": np.asarray(steps).tolist(),
+        "gmres_result": names,
+        "gmres_success": [r == "successful" for r in names],
+        "cotangent_norm": float(np.linalg.norm(np.asarray(ravel_pytree(g)[0]))),
+        "gmres_rel_residual": np.asarray(rel).tolist(),
+        "adjoint_rtol": cfg.adjoint_rtol,
+        "adjoint_atol": cfg.adjoint_atol,
+        "adjoint_max_steps": cfg.adjoint_max_steps,
+    }
 
 
 def bench_config(model, n, reps, big_max_steps):
@@ -129,8 +145,9 @@ def bench_config(model, n, reps, big_max_steps):
     status = np.asarray(pre.status)
 
     def loss_fn(adjoint, max_steps=MAX_STEPS):
-        return lambda t: retrieval_loss(t, cues, targets, model=model, kind="hinge", state_margin=margin,
-                                        config=config(adjoint, max_steps))
+        return lambda t: retrieval_loss(
+            t, cues, targets, model=model, kind="hinge", state_margin=margin, config=config(adjoint, max_steps)
+        )
 
     fwd, c_fwd = compile_timed(eqx.filter_jit(loss_fn("recursive")), tensor)
     bptt, c_bptt = compile_timed(eqx.filter_jit(eqx.filter_value_and_grad(loss_fn("recursive"), has_aux=True)), tensor)
@@ -159,34 +176,52 @@ def bench_config(model, n, reps, big_max_steps):
     memory = {name: memory_analysis(p) for name, p in progs.items()}
 
     res = {
-        "model": model, "n": n, "k": k, "batch": BATCH, "state_size": state_size,
-        "parameters": tensor_parameter_count(tensor), "state_margin": margin, "repeats": reps,
-        "times_s": times, "median_s": med,
-        "bptt_over_forward": over_forward["bptt"], "implicit_over_forward": over_forward["implicit"],
+        "model": model,
+        "n": n,
+        "k": k,
+        "batch": BATCH,
+        "state_size": state_size,
+        "parameters": tensor_parameter_count(tensor),
+        "state_margin": margin,
+        "repeats": reps,
+        "times_s": times,
+        "median_s": med,
+        "bptt_over_forward": over_forward["bptt"],
+        "implicit_over_forward": over_forward["implicit"],
         "bptt_over_implicit": ratios(med, "implicit")["bptt"],
         "compile_s": {"forward": c_fwd, "bptt": c_bptt, "implicit": c_impl},
         "memory": memory,
         "loss": {"forward": float(outs["forward"][0]), "bptt": float(l_b), "implicit": float(l_i)},
         "grad_norm": {"bptt": nb, "implicit": ni},
-        "grad_rel_diff": rel_diff, "grad_rel_diff_definition": "||g_bptt - g_implicit|| / max(||g_bptt||, ||g_implicit||)",
-        "grad_cosine": cos, "gradient_degenerate": bool(min(nb, ni) <= 1e-3 * max(nb, ni)),
+        "grad_rel_diff": rel_diff,
+        "grad_rel_diff_definition": "||g_bptt - g_implicit|| / max(||g_bptt||, ||g_implicit||)",
+        "grad_cosine": cos,
+        "gradient_degenerate": bool(min(nb, ni) <= 1e-3 * max(nb, ni)),
         "vf_eval_s_estimate": vf_eval_s,
         "bptt_backward_in_vf_evals": (med["bptt"] - med["forward"]) / vf_eval_s,
         "implicit_backward_in_vf_evals": (med["implicit"] - med["forward"]) / vf_eval_s,
         "bptt_checkpoints": ck,
         "bptt_temp_per_checkpoint_in_batch_states": memory["bptt"]["temp_bytes"] / (ck * BATCH * state_size * itemsize),
-        "solver_steps": steps.tolist(), "t_final": np.asarray(pre.t_final).tolist(),
+        "solver_steps": steps.tolist(),
+        "t_final": np.asarray(pre.t_final).tolist(),
         "status_counts": {s.name: int(np.sum(status == s)) for s in Status if np.any(status == s)},
-        "all_converged": bool(np.all(status == Status.CONVERGED)
-                              and np.all(np.asarray(aux_b.status) == Status.CONVERGED)
-                              and np.all(np.asarray(aux_i.status) == Status.CONVERGED)),
+        "all_converged": bool(
+            np.all(status == Status.CONVERGED)
+            and np.all(np.asarray(aux_b.status) == Status.CONVERGED)
+            and np.all(np.asarray(aux_i.status) == Status.CONVERGED)
+        ),
         "implicit_backward": gmres_diagnostics(model, tensor, pre.state, targets, margin),
     }
     if big_max_steps:
         prog, c_big = compile_timed(
-            eqx.filter_jit(eqx.filter_value_and_grad(loss_fn("recursive", BIG_MAX_STEPS), has_aux=True)), tensor)
-        res["bptt_big_max_steps"] = {"max_steps": BIG_MAX_STEPS, "checkpoints": bptt_checkpoints(BIG_MAX_STEPS),
-                                     "compile_s": c_big, "memory": memory_analysis(prog)}
+            eqx.filter_jit(eqx.filter_value_and_grad(loss_fn("recursive", BIG_MAX_STEPS), has_aux=True)), tensor
+        )
+        res["bptt_big_max_steps"] = {
+            "max_steps": BIG_MAX_STEPS,
+            "checkpoints": bptt_checkpoints(BIG_MAX_STEPS),
+            "compile_s": c_big,
+            "memory": memory_analysis(prog),
+        }
         del prog
     res["peak_rss_mib_after"] = peak_rss_mib()
     return res
@@ -214,23 +249,33 @@ def where_each_wins(results):
             f"BPTT costs {min(r['bptt_over_forward'] for r in rows):.1f}x-{max(r['bptt_over_forward'] for r in rows):.1f}x "
             f"a forward solve, implicit {min(r['implicit_over_forward'] for r in rows):.1f}x-"
             f"{max(r['implicit_over_forward'] for r in rows):.1f}x); temp memory - implicit smaller at N = "
-            f"{_ns(impl_small)}, BPTT at N = {_ns(bptt_small)} (BPTT/implicit {min(mem):.1f}x-{max(mem):.1f}x).")
+            f"{_ns(impl_small)}, BPTT at N = {_ns(bptt_small)} (BPTT/implicit {min(mem):.1f}x-{max(mem):.1f}x)."
+        )
         good = [r for r in rows if not r["gradient_degenerate"]]
         bad = [r for r in rows if r["gradient_degenerate"]]
         if good:
             its = max(max(r["implicit_backward"]["gmres_iterations"]) for r in good)
             # GMRES iterations the implicit backward could afford before matching BPTT's backward (rough:
             # its measured backward cost per GMRES iteration, scaled)
-            afford = min(r["bptt_backward_in_vf_evals"] / max(r["implicit_backward_in_vf_evals"], 1e-9)
-                         * max(r["implicit_backward"]["gmres_iterations"]) for r in good)
+            afford = min(
+                r["bptt_backward_in_vf_evals"]
+                / max(r["implicit_backward_in_vf_evals"], 1e-9)
+                * max(r["implicit_backward"]["gmres_iterations"])
+                for r in good
+            )
             lines.append(
                 f"{model} model: the two gradients agree to {min(r['grad_rel_diff'] for r in good):.1e}-"
                 f"{max(r['grad_rel_diff'] for r in good):.1e} (relative) at N = {_ns(good)}; GMRES took at most "
                 f"{its} iterations; charging the whole implicit backward cost to those iterations, it could take at "
-                f"least ~{afford:.0f} before the implicit backward pass cost as much as BPTT's.")
+                f"least ~{afford:.0f} before the implicit backward pass cost as much as BPTT's."
+            )
         if bad:
-            afford_bad = min(r["bptt_backward_in_vf_evals"] / max(r["implicit_backward_in_vf_evals"], 1e-9)
-                             * max(r["implicit_backward"]["gmres_iterations"]) for r in bad)
+            afford_bad = min(
+                r["bptt_backward_in_vf_evals"]
+                / max(r["implicit_backward_in_vf_evals"], 1e-9)
+                * max(r["implicit_backward"]["gmres_iterations"])
+                for r in bad
+            )
             lines.append(
                 f"{model} model at N = {_ns(bad)}: the gradient w.r.t. the tensor is degenerate (|grad| BPTT "
                 f"{max(r['grad_norm']['bptt'] for r in bad):.1e}, implicit "
@@ -238,18 +283,25 @@ def where_each_wins(results):
                 f"depend on T in float32 and BPTT only sees the unconverged transient); the rel. diff there means "
                 f"nothing and the implicit GMRES solve is trivially easy ({max(max(r['implicit_backward']['gmres_iterations']) for r in bad)} "
                 f"iterations), so its timings are a lower bound; charging its whole backward cost to those iterations, "
-                f"GMRES could take at least ~{afford_bad:.0f} before matching BPTT's backward pass.")
+                f"GMRES could take at least ~{afford_bad:.0f} before matching BPTT's backward pass."
+            )
         big = [r["bptt_big_max_steps"] for r in rows if "bptt_big_max_steps" in r]
         per_ck = [r["bptt_temp_per_checkpoint_in_batch_states"] for r in rows]
         impl_states = [r["memory"]["implicit"]["temp_bytes"] / (r["batch"] * r["state_size"] * 4) for r in rows]
-        mem_line = (f"{model} model memory: BPTT temp = {min(per_ck):.0f}-{max(per_ck):.0f} batch states per checkpoint x "
-                    f"{rows[0]['bptt_checkpoints']} checkpoints (max_steps {MAX_STEPS})")
+        mem_line = (
+            f"{model} model memory: BPTT temp = {min(per_ck):.0f}-{max(per_ck):.0f} batch states per checkpoint x "
+            f"{rows[0]['bptt_checkpoints']} checkpoints (max_steps {MAX_STEPS})"
+        )
         if big:
             b, r_last = big[-1], rows[-1]
-            mem_line += (f"; at max_steps {b['max_steps']} ({b['checkpoints']} checkpoints) N = {r_last['n']} needs "
-                         f"{b['memory']['temp_bytes'] / MiB:.0f} MiB instead of {r_last['memory']['bptt']['temp_bytes'] / MiB:.0f}")
-        mem_line += (f"; implicit temp = {min(impl_states):.0f}-{max(impl_states):.0f} batch states "
-                     "(GMRES Krylov basis, restart 50), independent of max_steps.")
+            mem_line += (
+                f"; at max_steps {b['max_steps']} ({b['checkpoints']} checkpoints) N = {r_last['n']} needs "
+                f"{b['memory']['temp_bytes'] / MiB:.0f} MiB instead of {r_last['memory']['bptt']['temp_bytes'] / MiB:.0f}"
+            )
+        mem_line += (
+            f"; implicit temp = {min(impl_states):.0f}-{max(impl_states):.0f} batch states "
+            "(GMRES Krylov basis, restart 50), independent of max_steps."
+        )
         lines.append(mem_line)
     return lines
 
@@ -265,8 +317,10 @@ def main():
 
     env = environment(equinox=eqx.__version__)
     gpu = env["gpu_available"]
-    print(f"jax {jax.__version__}, equinox {eqx.__version__}, devices: {jax.devices()} (GPU available: {gpu}); "
-          f"os.cpu_count() = {env['cpu_count']}; loadavg {loadavg()}")
+    print(
+        f"jax {jax.__version__}, equinox {eqx.__version__}, devices: {jax.devices()} (GPU available: {gpu}); "
+        f"os.cpu_count() = {env['cpu_count']}; loadavg {loadavg()}"
+    )
     print(f"tsit5, t1 = {T1}, max_steps = {MAX_STEPS}, batch {BATCH}, {FLIP:.0%} flipped, float32\n")
 
     load0 = loadavg()
@@ -277,35 +331,45 @@ def main():
             res = bench_config(model, n, reps, big_max_steps=(not args.quick and n == ns[-1]))
             results.append(res)
             med, mem, ib = res["median_s"], res["memory"], res["implicit_backward"]
-            print(f"  {model} N={n} (K={res['k']}): fwd {med['forward'] * 1e3:.1f} ms, BPTT {med['bptt'] * 1e3:.1f} ms, implicit "
-                  f"{med['implicit'] * 1e3:.1f} ms; temp MiB fwd {mem['forward']['temp_bytes'] / MiB:.2f}, BPTT "
-                  f"{mem['bptt']['temp_bytes'] / MiB:.2f}, implicit {mem['implicit']['temp_bytes'] / MiB:.2f}; "
-                  f"grad rel diff {res['grad_rel_diff']:.2e}; steps {min(res['solver_steps'])}-"
-                  f"{max(res['solver_steps'])}, {res['status_counts']}; GMRES its "
-                  f"{min(ib['gmres_iterations'])}-{max(ib['gmres_iterations'])}, {sorted(set(ib['gmres_result']))}, rel resid <= {max(ib['gmres_rel_residual']):.1e}; "
-                  f"compile s {res['compile_s']['forward']:.1f}/{res['compile_s']['bptt']:.1f}/"
-                  f"{res['compile_s']['implicit']:.1f}; RSS {res['peak_rss_mib_after']:.0f} MiB", flush=True)
+            print(
+                f"  {model} N={n} (K={res['k']}): fwd {med['forward'] * 1e3:.1f} ms, BPTT {med['bptt'] * 1e3:.1f} ms, implicit "
+                f"{med['implicit'] * 1e3:.1f} ms; temp MiB fwd {mem['forward']['temp_bytes'] / MiB:.2f}, BPTT "
+                f"{mem['bptt']['temp_bytes'] / MiB:.2f}, implicit {mem['implicit']['temp_bytes'] / MiB:.2f}; "
+                f"grad rel diff {res['grad_rel_diff']:.2e}; steps {min(res['solver_steps'])}-"
+                f"{max(res['solver_steps'])}, {res['status_counts']}; GMRES its "
+                f"{min(ib['gmres_iterations'])}-{max(ib['gmres_iterations'])}, {sorted(set(ib['gmres_result']))}, rel resid <= {max(ib['gmres_rel_residual']):.1e}; "
+                f"compile s {res['compile_s']['forward']:.1f}/{res['compile_s']['bptt']:.1f}/"
+                f"{res['compile_s']['implicit']:.1f}; RSS {res['peak_rss_mib_after']:.0f} MiB",
+                flush=True,
+            )
             if "bptt_big_max_steps" in res:
                 b = res["bptt_big_max_steps"]
-                print(f"    BPTT temp at max_steps={b['max_steps']}: {b['memory']['temp_bytes'] / MiB:.2f} MiB "
-                      f"(vs {mem['bptt']['temp_bytes'] / MiB:.2f} at {MAX_STEPS})", flush=True)
+                print(
+                    f"    BPTT temp at max_steps={b['max_steps']}: {b['memory']['temp_bytes'] / MiB:.2f} MiB "
+                    f"(vs {mem['bptt']['temp_bytes'] / MiB:.2f} at {MAX_STEPS})",
+                    flush=True,
+                )
     wall = time.perf_counter() - t_start
 
-    print("\n| model | N | state size | forward ms | BPTT grad ms (x fwd) | implicit grad ms (x fwd) | "
-          "fwd temp MiB | BPTT temp MiB | implicit temp MiB | abs(grad) BPTT / implicit | grad rel. diff | "
-          "solver steps | GMRES its |")
+    print(
+        "\n| model | N | state size | forward ms | BPTT grad ms (x fwd) | implicit grad ms (x fwd) | "
+        "fwd temp MiB | BPTT temp MiB | implicit temp MiB | abs(grad) BPTT / implicit | grad rel. diff | "
+        "solver steps | GMRES its |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         med, mem, ib = r["median_s"], r["memory"], r["implicit_backward"]
         conv = "" if r["all_converged"] else " (NOT all converged)"
-        print(f"| {r['model']} | {r['n']} | {r['state_size']} | {med['forward'] * 1e3:.1f} | "
-              f"{med['bptt'] * 1e3:.1f} ({r['bptt_over_forward']:.1f}x) | "
-              f"{med['implicit'] * 1e3:.1f} ({r['implicit_over_forward']:.1f}x) | "
-              f"{mem['forward']['temp_bytes'] / MiB:.2f} | {mem['bptt']['temp_bytes'] / MiB:.2f} | "
-              f"{mem['implicit']['temp_bytes'] / MiB:.2f} | {r['grad_norm']['bptt']:.2g} / "
-              f"{r['grad_norm']['implicit']:.2g} | {r['grad_rel_diff']:.1e}{' (degenerate)' if r['gradient_degenerate'] else ''} | "
-              f"{min(r['solver_steps'])}-{max(r['solver_steps'])}{conv} | "
-              f"{min(ib['gmres_iterations'])}-{max(ib['gmres_iterations'])} |")
+        print(
+            f"| {r['model']} | {r['n']} | {r['state_size']} | {med['forward'] * 1e3:.1f} | "
+            f"{med['bptt'] * 1e3:.1f} ({r['bptt_over_forward']:.1f}x) | "
+            f"{med['implicit'] * 1e3:.1f} ({r['implicit_over_forward']:.1f}x) | "
+            f"{mem['forward']['temp_bytes'] / MiB:.2f} | {mem['bptt']['temp_bytes'] / MiB:.2f} | "
+            f"{mem['implicit']['temp_bytes'] / MiB:.2f} | {r['grad_norm']['bptt']:.2g} / "
+            f"{r['grad_norm']['implicit']:.2g} | {r['grad_rel_diff']:.1e}{' (degenerate)' if r['gradient_degenerate'] else ''} | "
+            f"{min(r['solver_steps'])}-{max(r['solver_steps'])}{conv} | "
+            f"{min(ib['gmres_iterations'])}-{max(ib['gmres_iterations'])} |"
+        )
     print("\nWhere each method wins:")
     wins = where_each_wins(results)
     for line in wins:
@@ -314,24 +378,42 @@ def main():
     gmres_ok = all(all(r["implicit_backward"]["gmres_success"]) for r in results)
     gmres_results = sorted({x for r in results for x in r["implicit_backward"]["gmres_result"]})
     worst_resid = max(max(r["implicit_backward"]["gmres_rel_residual"]) for r in results)
-    print(f"\nall samples converged: {all_conv}; GMRES (adjoint_rtol 1e-8) results seen: {gmres_results}, largest "
-          f"relative residual ||J^T lambda + g|| / ||g|| = {worst_resid:.1e}")
-    print(f"peak resident memory (ru_maxrss): {peak_rss_mib():.0f} MiB; wall {wall:.0f} s; loadavg start {load0}, "
-          f"end {loadavg()}; GPU available: {gpu}")
+    print(
+        f"\nall samples converged: {all_conv}; GMRES (adjoint_rtol 1e-8) results seen: {gmres_results}, largest "
+        f"relative residual ||J^T lambda + g|| / ||g|| = {worst_resid:.1e}"
+    )
+    print(
+        f"peak resident memory (ru_maxrss): {peak_rss_mib():.0f} MiB; wall {wall:.0f} s; loadavg start {load0}, "
+        f"end {loadavg()}; GPU available: {gpu}"
+    )
 
     out = {
         "env": {**env, "loadavg_start_end": [load0, loadavg()]},
-        "method": {"solver": "tsit5", "t1": T1, "max_steps": MAX_STEPS, "batch": BATCH, "flip_fraction": FLIP,
-                   "dtype": "float32", "loss": "retrieval_loss kind='hinge', state_margin = 1.5 x max target*x* "
-                   "(every hinge term active)", "tensor": "SymmetricKronecker.from_patterns(xi, noise=0.1), "
-                   "form 'outer'", "k": "max(2, N // 10)",
-                   "timing": "compiled once (lower().compile()), one warm-up call, interleaved forward/BPTT/"
-                             "implicit, median of repeats, block_until_ready",
-                   "memory": "XLA compiled memory_analysis of the same compiled programs; ru_maxrss coarse",
-                   "statistic": "median", "repeats": reps, "quick": args.quick},
-        "results": results, "where_each_wins": wins, "all_converged": all_conv, "gmres_success_everywhere": gmres_ok,
-        "gmres_results_seen": gmres_results, "gmres_worst_rel_residual": worst_resid,
-        "peak_rss_mib": peak_rss_mib(), "total_wall_s": wall,
+        "method": {
+            "solver": "tsit5",
+            "t1": T1,
+            "max_steps": MAX_STEPS,
+            "batch": BATCH,
+            "flip_fraction": FLIP,
+            "dtype": "float32",
+            "loss": "retrieval_loss kind='hinge', state_margin = 1.5 x max target*x* (every hinge term active)",
+            "tensor": "SymmetricKronecker.from_patterns(xi, noise=0.1), form 'outer'",
+            "k": "max(2, N // 10)",
+            "timing": "compiled once (lower().compile()), one warm-up call, interleaved forward/BPTT/"
+            "implicit, median of repeats, block_until_ready",
+            "memory": "XLA compiled memory_analysis of the same compiled programs; ru_maxrss coarse",
+            "statistic": "median",
+            "repeats": reps,
+            "quick": args.quick,
+        },
+        "results": results,
+        "where_each_wins": wins,
+        "all_converged": all_conv,
+        "gmres_success_everywhere": gmres_ok,
+        "gmres_results_seen": gmres_results,
+        "gmres_worst_rel_residual": worst_resid,
+        "peak_rss_mib": peak_rss_mib(),
+        "total_wall_s": wall,
     }
     write_result(args.out, out)
     print(f"wrote {args.out}")

@@ -190,6 +190,7 @@ def torch_retrieve_batched(cues, xi, steps=STEPS):
 
 def with_threads(nt, fn):
     """`fn` run with torch.set_num_threads(nt), restoring the previous setting."""
+
     def run():
         old = torch.get_num_threads()
         torch.set_num_threads(nt)
@@ -197,6 +198,7 @@ def with_threads(nt, fn):
             return fn()
         finally:
             torch.set_num_threads(old)
+
     return run
 
 
@@ -239,8 +241,13 @@ def agreement_check(n=100, seed=0):
         ts = torch_retrieve_sequential(_t(cues), txi).numpy()
         out["batched_eq_sequential"] = bool(np.array_equal(tb, ts))
         out["batched_eq_nam_batch"] = bool(np.array_equal(tb, np.asarray(rb.pattern)))
-    out["ok"] = (out["same_pattern"] and out["same_pattern_own_init"] and out["batched_eq_sequential"]
-                 and out["batched_eq_nam_batch"] and out["max_abs_diff_x"] <= 1e-3 * max(1.0, out["max_abs_x"]))
+    out["ok"] = (
+        out["same_pattern"]
+        and out["same_pattern_own_init"]
+        and out["batched_eq_sequential"]
+        and out["batched_eq_nam_batch"]
+        and out["max_abs_diff_x"] <= 1e-3 * max(1.0, out["max_abs_x"])
+    )
     return out
 
 
@@ -291,8 +298,15 @@ def bench_full(n, batch, reps, seed=0):
     jax.block_until_ready(nam.retrieve_batch(model, cues, config=wcfg))
     compile_batch = time.perf_counter() - t0
 
-    res = {"n": n, "k": K, "batch": batch, "steps": STEPS, "dt": DT,
-           "nam_compile_single_s": compile_single, "nam_compile_batch_s": compile_batch}
+    res = {
+        "n": n,
+        "k": K,
+        "batch": batch,
+        "steps": STEPS,
+        "dt": DT,
+        "nam_compile_single_s": compile_single,
+        "nam_compile_batch_s": compile_batch,
+    }
 
     def nam_single():
         return jax.block_until_ready(nam.retrieve(model, cue, config=cfg))
@@ -390,8 +404,10 @@ def bench_effective(n, k, batch, reps, seed=0):
     """Section 4: the effective model, adaptive Tsit5 + steady-state stop vs fixed 1000-step Euler."""
     xi, _, cues, targets = make_problem(n, k, batch, seed)
     model = nam.NeuronAstrocyteEffective(nam.HebbianTensor(xi))
-    cfgs = {"tsit5_adaptive_steady": nam.SolverConfig("tsit5"),
-            "euler_fixed_1000": nam.SolverConfig.fixed_euler(DT, STEPS)}
+    cfgs = {
+        "tsit5_adaptive_steady": nam.SolverConfig("tsit5"),
+        "euler_fixed_1000": nam.SolverConfig.fixed_euler(DT, STEPS),
+    }
     fns, out = {}, {"n": n, "k": k, "batch": batch}
     for name, cfg in cfgs.items():
         r = jax.block_until_ready(nam.retrieve_batch(model, cues, config=cfg))  # compile + first run
@@ -404,7 +420,7 @@ def bench_effective(n, k, batch, reps, seed=0):
             "exact_fraction": exact_fraction(r.pattern, targets),
             "status_counts": {nam.Status(int(s)).name: int((status == s).sum()) for s in np.unique(status)},
         }
-        fns[name] = (lambda cfg=cfg: jax.block_until_ready(nam.retrieve_batch(model, cues, config=cfg)))
+        fns[name] = lambda cfg=cfg: jax.block_until_ready(nam.retrieve_batch(model, cues, config=cfg))
     for name, t in medians(interleaved(fns, reps, warmup=False)).items():
         out[name]["batch_s"] = t
     out["speedup_adaptive_vs_fixed"] = out["euler_fixed_1000"]["batch_s"] / out["tsit5_adaptive_steady"]["batch_s"]
@@ -417,22 +433,28 @@ def bench_effective(n, k, batch, reps, seed=0):
 def report(results):
     lines = []
     env = results["env"]
-    lines.append(f"## nam NeuronAstrocyte vs PyTorch Euler loop  ({env['cpu_count']} CPU cores, "
-                 f"jax {env['jax']}, torch {env.get('torch') or 'n/a'}, torch threads {env.get('torch_threads')})")
+    lines.append(
+        f"## nam NeuronAstrocyte vs PyTorch Euler loop  ({env['cpu_count']} CPU cores, "
+        f"jax {env['jax']}, torch {env.get('torch') or 'n/a'}, torch threads {env.get('torch_threads')})"
+    )
     lines.append("")
-    lines.append(f"Euler dt={DT}, {STEPS} steps, K={K}, cue = memory with {int(FLIP * 100)}% bits flipped. "
-                 "Single cue: time per trajectory; batch: trajectories/s. Speed-up = nam / torch.")
+    lines.append(
+        f"Euler dt={DT}, {STEPS} steps, K={K}, cue = memory with {int(FLIP * 100)}% bits flipped. "
+        "Single cue: time per trajectory; batch: trajectories/s. Speed-up = nam / torch."
+    )
     lines.append("")
     chk = results.get("agreement")
     if chk is not None:
-        lines.append(f"Agreement at N={chk['n']} (same cue, same initial state): same read-out pattern "
-                     f"{chk['same_pattern']}, max|x_nam - x_torch| = {chk['max_abs_diff_x']:.2e} "
-                     f"(max|x| = {chk['max_abs_x']:.2f}), max|dS| = {chk['max_abs_diff_S']:.2e}, "
-                     f"max|dP| = {chk['max_abs_diff_P']:.2e}; torch init vs nam init: "
-                     f"max|dS0| = {chk['init_max_abs_diff_S0']:.2e}, max|dP0| = {chk['init_max_abs_diff_P0']:.2e}; "
-                     f"torch own-init pattern equal {chk['same_pattern_own_init']}; torch batched == torch "
-                     f"sequential {chk['batched_eq_sequential']}; == nam batch {chk['batched_eq_nam_batch']}. "
-                     f"=> {'OK' if chk['ok'] else 'MISMATCH'}")
+        lines.append(
+            f"Agreement at N={chk['n']} (same cue, same initial state): same read-out pattern "
+            f"{chk['same_pattern']}, max|x_nam - x_torch| = {chk['max_abs_diff_x']:.2e} "
+            f"(max|x| = {chk['max_abs_x']:.2f}), max|dS| = {chk['max_abs_diff_S']:.2e}, "
+            f"max|dP| = {chk['max_abs_diff_P']:.2e}; torch init vs nam init: "
+            f"max|dS0| = {chk['init_max_abs_diff_S0']:.2e}, max|dP0| = {chk['init_max_abs_diff_P0']:.2e}; "
+            f"torch own-init pattern equal {chk['same_pattern_own_init']}; torch batched == torch "
+            f"sequential {chk['batched_eq_sequential']}; == nam batch {chk['batched_eq_nam_batch']}. "
+            f"=> {'OK' if chk['ok'] else 'MISMATCH'}"
+        )
         lines.append("")
     elif results.get("torch_skipped"):
         lines.append(f"**torch rows skipped**: {results['torch_skipped']}")
@@ -443,66 +465,99 @@ def report(results):
     for r in results["full"]:
         n = r["n"]
         if "torch_single_s" in r:
-            alt = "; ".join(f"{k.split('_')[2]}: {_fmt_ms(v)}" for k, v in r.items()
-                            if k.startswith("torch_single_") and k.endswith("t_s"))
-            lines.append(f"| {n} | single cue, time/trajectory | {_fmt_ms(r['nam_single_s'])} | "
-                         f"{_fmt_ms(r['torch_single_s'])} (best of {alt}) | - | "
-                         f"**{r['speedup_single']:.1f}x** | - |")
-            best = (f" (est. from {r['torch_batched_steps_timed']} steps x {STEPS // r['torch_batched_steps_timed']})"
-                    if r["torch_batched_steps_timed"] != STEPS else "")
+            alt = "; ".join(
+                f"{k.split('_')[2]}: {_fmt_ms(v)}"
+                for k, v in r.items()
+                if k.startswith("torch_single_") and k.endswith("t_s")
+            )
+            lines.append(
+                f"| {n} | single cue, time/trajectory | {_fmt_ms(r['nam_single_s'])} | "
+                f"{_fmt_ms(r['torch_single_s'])} (best of {alt}) | - | "
+                f"**{r['speedup_single']:.1f}x** | - |"
+            )
+            best = (
+                f" (est. from {r['torch_batched_steps_timed']} steps x {STEPS // r['torch_batched_steps_timed']})"
+                if r["torch_batched_steps_timed"] != STEPS
+                else ""
+            )
             est = (" (est. = B x single)" if r["torch_seq_estimated"] else "") + f" [{r['torch_single_threads']}t]"
-            lines.append(f"| {n} | batch {r['batch']}, trajectories/s | {r['nam_batch_traj_per_s']:.1f} | "
-                         f"{r['torch_seq_traj_per_s']:.2f}{est} | {r['torch_batched_traj_per_s']:.2f}{best} | "
-                         f"**{r['speedup_batch_vs_torch_seq']:.1f}x** | "
-                         f"**{r['speedup_batch_vs_torch_batched']:.1f}x** |")
+            lines.append(
+                f"| {n} | batch {r['batch']}, trajectories/s | {r['nam_batch_traj_per_s']:.1f} | "
+                f"{r['torch_seq_traj_per_s']:.2f}{est} | {r['torch_batched_traj_per_s']:.2f}{best} | "
+                f"**{r['speedup_batch_vs_torch_seq']:.1f}x** | "
+                f"**{r['speedup_batch_vs_torch_batched']:.1f}x** |"
+            )
         else:
             lines.append(f"| {n} | single cue, time/trajectory | {_fmt_ms(r['nam_single_s'])} | skipped | - | - | - |")
-            lines.append(f"| {n} | batch {r['batch']}, trajectories/s | {r['nam_batch_traj_per_s']:.1f} | "
-                         "skipped | skipped | - | - |")
+            lines.append(
+                f"| {n} | batch {r['batch']}, trajectories/s | {r['nam_batch_traj_per_s']:.1f} | "
+                "skipped | skipped | - | - |"
+            )
     lines.append("")
     for r in results["full"]:
-        lines.append(f"N={r['n']}: nam retrieved memory (single) {r['nam_single_retrieved']}; batch exact-retrieval "
-                     f"fraction nam {r['nam_batch_exact_fraction']:.2f}"
-                     + (f", torch batched {r['torch_batched_exact_fraction']:.2f}" if "torch_batched_exact_fraction" in r
-                        else "")
-                     + f"; nam compile {r['nam_compile_single_s']:.1f} s (single), "
-                       f"{r['nam_compile_batch_s']:.1f} s (batch), not in the timings; nam.retrieve called cue "
-                       f"after cue would give {1 / r['nam_single_s']:.1f} trajectories/s.")
+        lines.append(
+            f"N={r['n']}: nam retrieved memory (single) {r['nam_single_retrieved']}; batch exact-retrieval "
+            f"fraction nam {r['nam_batch_exact_fraction']:.2f}"
+            + (
+                f", torch batched {r['torch_batched_exact_fraction']:.2f}"
+                if "torch_batched_exact_fraction" in r
+                else ""
+            )
+            + f"; nam compile {r['nam_compile_single_s']:.1f} s (single), "
+            f"{r['nam_compile_batch_s']:.1f} s (batch), not in the timings; nam.retrieve called cue "
+            f"after cue would give {1 / r['nam_single_s']:.1f} trajectories/s."
+        )
     lines.append("")
 
     tg = results.get("targets")
     if tg:
-        lines.append("Targets (issue): " + "; ".join(f"{k}: {v['value']:.1f}x vs >= {v['target']:.0f}x -> "
-                                                    f"{'MET' if v['met'] else 'NOT met'}" for k, v in tg.items()))
+        lines.append(
+            "Targets (issue): "
+            + "; ".join(
+                f"{k}: {v['value']:.1f}x vs >= {v['target']:.0f}x -> {'MET' if v['met'] else 'NOT met'}"
+                for k, v in tg.items()
+            )
+        )
         lines.append("")
 
     f = results["flops"]
-    lines.append(f"### FLOP rate (Euler step = (4K + 18) N^2 FLOPs, tanh counted as 1 FLOP)  -- "
-                 f"jitted 1024^2 f32 matmul: {f['matmul_gflops']:.1f} GFLOP/s")
+    lines.append(
+        f"### FLOP rate (Euler step = (4K + 18) N^2 FLOPs, tanh counted as 1 FLOP)  -- "
+        f"jitted 1024^2 f32 matmul: {f['matmul_gflops']:.1f} GFLOP/s"
+    )
     lines.append("")
     lines.append("| N | mode | FLOPs/step | nam GFLOP/s | fraction of matmul rate |")
     lines.append("|---|---|---|---|---|")
     for row in f["rows"]:
-        lines.append(f"| {row['n']} | {row['mode']} | {row['flops_per_step']:.3g} | {row['gflops']:.2f} | "
-                     f"{100 * row['fraction_of_matmul']:.1f}% |")
+        lines.append(
+            f"| {row['n']} | {row['mode']} | {row['flops_per_step']:.3g} | {row['gflops']:.2f} | "
+            f"{100 * row['fraction_of_matmul']:.1f}% |"
+        )
     lines.append("")
 
-    lines.append("### Effective model (quartic DAM, tanh(5x)): adaptive Tsit5 + steady-state stop vs fixed "
-                 f"{STEPS}-step Euler dt={DT}, batch of cues via nam.retrieve_batch")
+    lines.append(
+        "### Effective model (quartic DAM, tanh(5x)): adaptive Tsit5 + steady-state stop vs fixed "
+        f"{STEPS}-step Euler dt={DT}, batch of cues via nam.retrieve_batch"
+    )
     lines.append("")
-    lines.append("| N | K | batch | solver | wall/batch | mean steps (max) | exact retrieval | status | "
-                 "speed-up adaptive |")
+    lines.append(
+        "| N | K | batch | solver | wall/batch | mean steps (max) | exact retrieval | status | speed-up adaptive |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|---|")
     for r in results["effective"]:
         for name in ("tsit5_adaptive_steady", "euler_fixed_1000"):
             e = r[name]
             sp = f"**{r['speedup_adaptive_vs_fixed']:.1f}x**" if name == "tsit5_adaptive_steady" else ""
             st = ", ".join(f"{k} {v}" for k, v in e["status_counts"].items())
-            lines.append(f"| {r['n']} | {r['k']} | {r['batch']} | {name} | {_fmt_ms(e['batch_s'])} | "
-                         f"{e['mean_steps']:.0f} ({e['max_steps']}) | {e['exact_fraction']:.2f} | {st} | {sp} |")
+            lines.append(
+                f"| {r['n']} | {r['k']} | {r['batch']} | {name} | {_fmt_ms(e['batch_s'])} | "
+                f"{e['mean_steps']:.0f} ({e['max_steps']}) | {e['exact_fraction']:.2f} | {st} | {sp} |"
+            )
     lines.append("")
-    lines.append(f"load average before/after: {env['loadavg_start']} / {env['loadavg_end']}; "
-                 f"total wall {results['total_wall_s']:.0f} s")
+    lines.append(
+        f"load average before/after: {env['loadavg_start']} / {env['loadavg_end']}; "
+        f"total wall {results['total_wall_s']:.0f} s"
+    )
     return "\n".join(lines)
 
 
@@ -536,10 +591,11 @@ def main(argv=None):
         eff_reps = 3
     else:
         sizes, batch = [100, 500], 64
-        reps = {100: dict(nam_single=15, torch_single=5, nam_batch=5, torch_seq=1, torch_batched=3),
-                # N=500: the sequential torch loop over 64 cues is estimated as 64 x the single-cue time
-                500: dict(nam_single=5, torch_single=3, nam_batch=2, torch_seq=0, torch_batched=1,
-                          torch_batched_steps=200)}  # batched torch timed over 200 steps, scaled x5
+        reps = {
+            100: dict(nam_single=15, torch_single=5, nam_batch=5, torch_seq=1, torch_batched=3),
+            # N=500: the sequential torch loop over 64 cues is estimated as 64 x the single-cue time
+            500: dict(nam_single=5, torch_single=3, nam_batch=2, torch_seq=0, torch_batched=1, torch_batched_steps=200),
+        }  # batched torch timed over 200 steps, scaled x5
         eff = [(100, K), (500, K), (100, 100 * 100 // 50)]
         eff_reps = 5
 
@@ -559,10 +615,12 @@ def main(argv=None):
         r = big[0]
         tag = f"N={r['n']}"
         targets[f"single cue vs torch loop ({tag})"] = dict(value=r["speedup_single"], target=TARGET_SINGLE)
-        targets[f"batch throughput vs torch loop ({tag})"] = dict(value=r["speedup_batch_vs_torch_seq"],
-                                                                  target=TARGET_BATCH)
-        targets[f"batch throughput vs torch batched ({tag})"] = dict(value=r["speedup_batch_vs_torch_batched"],
-                                                                     target=TARGET_BATCH)
+        targets[f"batch throughput vs torch loop ({tag})"] = dict(
+            value=r["speedup_batch_vs_torch_seq"], target=TARGET_BATCH
+        )
+        targets[f"batch throughput vs torch batched ({tag})"] = dict(
+            value=r["speedup_batch_vs_torch_batched"], target=TARGET_BATCH
+        )
         for v in targets.values():
             v["met"] = v["value"] >= v["target"]
     results["targets"] = targets
@@ -572,12 +630,18 @@ def main(argv=None):
     rows = []
     for r in results["full"]:
         fps = flops_per_step(r["n"], K)
-        for mode, secs, count in (("single", r["nam_single_s"], 1), (f"batch {r['batch']}", r["nam_batch_s"], r["batch"])):
+        for mode, secs, count in (
+            ("single", r["nam_single_s"], 1),
+            (f"batch {r['batch']}", r["nam_batch_s"], r["batch"]),
+        ):
             g = fps * STEPS * count / secs / 1e9
             rows.append(dict(n=r["n"], mode=mode, flops_per_step=fps, gflops=g, fraction_of_matmul=g / gf))
-    results["flops"] = {"matmul_gflops": gf, "matmul_1024_s": mm_s, "rows": rows,
-                        "count": "per Euler step: 4 K N^2 (two Hebbian matmuls) + 2 N^2 (g @ phi) + 16 N^2 "
-                                 "elementwise (tanh = 1 FLOP)"}
+    results["flops"] = {
+        "matmul_gflops": gf,
+        "matmul_1024_s": mm_s,
+        "rows": rows,
+        "count": "per Euler step: 4 K N^2 (two Hebbian matmuls) + 2 N^2 (g @ phi) + 16 N^2 elementwise (tanh = 1 FLOP)",
+    }
 
     results["effective"] = []
     for n, k in eff:

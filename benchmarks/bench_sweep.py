@@ -71,8 +71,13 @@ def previous_trial(name: str, k: int):
         model = _model(name, xi, jnp.arange(bucket) < k)
         r = nam.retrieve_binary(model, cue)
         target = xi[0]
-        return (nam.capacity.one_step_stable_bits(model, 0), nam.capacity.is_fixed_point(model, 0),
-                jnp.all(r.pattern == target), jnp.dot(r.pattern, target) / xi.shape[1], r.status)
+        return (
+            nam.capacity.one_step_stable_bits(model, 0),
+            nam.capacity.is_fixed_point(model, 0),
+            jnp.all(r.pattern == target),
+            jnp.dot(r.pattern, target) / xi.shape[1],
+            r.status,
+        )
 
     return one
 
@@ -123,23 +128,38 @@ def bench_engines(repeats: int, batch: int) -> list[dict]:
         a, b, c = run_new(), run_prev(), run_loop()
         stable, fixed, exact, overlap, status, _, work = a
         loop = [np.array([o[i] for o in c]) for i in range(5)]
-        equal = (np.array_equal(exact, b[2]) and np.array_equal(status, b[4]) and np.allclose(overlap, b[3])
-                 and np.allclose(stable, b[0]) and np.array_equal(fixed, b[1])
-                 and all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(b, loop)))
+        equal = (
+            np.array_equal(exact, b[2])
+            and np.array_equal(status, b[4])
+            and np.allclose(overlap, b[3])
+            and np.allclose(stable, b[0])
+            and np.array_equal(fixed, b[1])
+            and all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(b, loop))
+        )
         # the calls above were the warm-up
         med = medians(interleaved({"new": run_new, "previous": run_prev, "loop": run_loop}, repeats, warmup=False))
         speedup = ratios(med, "new")
         updates = float(np.sum(work.astype(np.int64))) * k
-        row = {"model": name, "n": n, "k": k, "batch": batch, "cap": cap, "outputs_equal": bool(equal),
-               "retrieved": int(np.sum(exact & (status == 0))),
-               "seconds": {key: round(v, 5) for key, v in med.items()},
-               "speedup_vs_previous": round(speedup["previous"], 2),
-               "speedup_vs_loop": round(speedup["loop"], 2),
-               "memory_spin_updates_per_s": updates / med["new"]}
+        row = {
+            "model": name,
+            "n": n,
+            "k": k,
+            "batch": batch,
+            "cap": cap,
+            "outputs_equal": bool(equal),
+            "retrieved": int(np.sum(exact & (status == 0))),
+            "seconds": {key: round(v, 5) for key, v in med.items()},
+            "speedup_vs_previous": round(speedup["previous"], 2),
+            "speedup_vs_loop": round(speedup["loop"], 2),
+            "memory_spin_updates_per_s": updates / med["new"],
+        }
         out.append(row)
-        print(f"{name:<9} N={n:<5} K={k:<6} new {med['new'] * 1e3:8.2f} ms  previous {med['previous'] * 1e3:8.2f} ms "
-              f"({row['speedup_vs_previous']:5.1f}x)  loop {med['loop'] * 1e3:9.2f} ms ({row['speedup_vs_loop']:6.1f}x)  "
-              f"{row['memory_spin_updates_per_s'] / 1e9:.2f} G updates/s  equal={equal}", flush=True)
+        print(
+            f"{name:<9} N={n:<5} K={k:<6} new {med['new'] * 1e3:8.2f} ms  previous {med['previous'] * 1e3:8.2f} ms "
+            f"({row['speedup_vs_previous']:5.1f}x)  loop {med['loop'] * 1e3:9.2f} ms ({row['speedup_vs_loop']:6.1f}x)  "
+            f"{row['memory_spin_updates_per_s'] / 1e9:.2f} G updates/s  equal={equal}",
+            flush=True,
+        )
     return out
 
 
@@ -150,12 +170,20 @@ def bench_cli() -> dict:
     compiling; compile_wall_share: the share of the wall time during which something was compiling."""
     cache = tempfile.mkdtemp(prefix="nam_jax_cache_")
     runs = {}
-    for label, extra, use_cache in (("cold", [], True), ("warm", [], True), ("cold_one_worker", ["--workers", "1"], False)):
+    for label, extra, use_cache in (
+        ("cold", [], True),
+        ("warm", [], True),
+        ("cold_one_worker", ["--workers", "1"], False),
+    ):
         out = tempfile.mkdtemp(prefix=f"nam_sweep_{label}_")
         env = {**os.environ, "NAM_COMPILATION_CACHE": cache if use_cache else ""}
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "nam", "sweep", "--no-progress", "--out", out, *extra], env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "nam", "sweep", "--no-progress", "--out", out, *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
             raise RuntimeError(f"nam sweep failed: {proc.stderr[-2000:]}")
@@ -168,10 +196,13 @@ def bench_cli() -> dict:
         compile_wall = rec.get("compile_wall_seconds", rec["compile_seconds"])
         rec["compile_wall_share"] = round(compile_wall / rec["wall_seconds"], 3)
         runs[label] = rec
-        print(f"nam sweep {label}: {wall:.1f} s process wall, sweep wall {rec['wall_seconds']} s with {workers} "
-              f"worker(s), compile {rec['compile_seconds']} s ({100 * rec['compile_share']:.0f}% of worker time, "
-              f"{100 * rec['compile_wall_share']:.0f}% of the wall), run "
-              f"{rec['run_seconds']} s, {rec['programs']} programs", flush=True)
+        print(
+            f"nam sweep {label}: {wall:.1f} s process wall, sweep wall {rec['wall_seconds']} s with {workers} "
+            f"worker(s), compile {rec['compile_seconds']} s ({100 * rec['compile_share']:.0f}% of worker time, "
+            f"{100 * rec['compile_wall_share']:.0f}% of the wall), run "
+            f"{rec['run_seconds']} s, {rec['programs']} programs",
+            flush=True,
+        )
     return runs
 
 
@@ -192,9 +223,12 @@ def main():
         "env": environment(cpus=os.cpu_count()),  # "cpus": the key of earlier sweep.json files
         "int32_vector_rate_per_s": rate,
         "engines": engines,
-        "targets": {"dam4_n64_vs_previous": TARGET_PREVIOUS, "dam4_n64_vs_loop": TARGET_LOOP,
-                    "met_previous": dam4["speedup_vs_previous"] >= TARGET_PREVIOUS,
-                    "met_loop": dam4["speedup_vs_loop"] >= TARGET_LOOP},
+        "targets": {
+            "dam4_n64_vs_previous": TARGET_PREVIOUS,
+            "dam4_n64_vs_loop": TARGET_LOOP,
+            "met_previous": dam4["speedup_vs_previous"] >= TARGET_PREVIOUS,
+            "met_loop": dam4["speedup_vs_loop"] >= TARGET_LOOP,
+        },
     }
     if not (args.quick or args.skip_cli):
         result["nam_sweep"] = bench_cli()

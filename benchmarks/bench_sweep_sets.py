@@ -65,9 +65,12 @@ def main():
         progs[label] = (compiled, a)
     outs = {label: [np.asarray(x) for x in c(*a)] for label, (c, a) in progs.items()}
     fields = ("stable_bits", "fixed", "exact", "overlap", "status", "status_memory", "work")
-    agree = {f: bool(np.array_equal(outs["shared"][i], outs["per_trial"][i])) for i, f in enumerate(fields)
-             if f != "work"}
-    readouts_differ = int(np.sum(outs["shared"][2] != outs["per_trial"][2]) + np.sum(outs["shared"][3] != outs["per_trial"][3]))
+    agree = {
+        f: bool(np.array_equal(outs["shared"][i], outs["per_trial"][i])) for i, f in enumerate(fields) if f != "work"
+    }
+    readouts_differ = int(
+        np.sum(outs["shared"][2] != outs["per_trial"][2]) + np.sum(outs["shared"][3] != outs["per_trial"][3])
+    )
     times = interleaved({label: (lambda c=c, a=a: c(*a)) for label, (c, a) in progs.items()}, repeats, warmup=False)
     med = medians(times)
 
@@ -79,8 +82,11 @@ def main():
     big = jax.random.normal(jax.random.key(2), (2048, 2048), jnp.float32)
     mm_set = jax.jit(lambda a, b: (a @ b, a.T @ (a @ b)))
     mm_big = jax.jit(lambda a: a @ a)
-    mt = medians(interleaved({"set": lambda: mm_set(xi, phi), "square": lambda: mm_big(big)}, 10 if not args.quick else 4,
-                             calls=3))
+    mt = medians(
+        interleaved(
+            {"set": lambda: mm_set(xi, phi), "square": lambda: mm_big(big)}, 10 if not args.quick else 4, calls=3
+        )
+    )
     rate_set = 2 * (2 * cap * n * 2 * cues) / mt["set"]
     rate_square = 2 * 2048**3 / mt["square"]
     shared_rate = flops / med["shared"]
@@ -88,25 +94,33 @@ def main():
         "environment": environment(),
         "config": {"model": name, "n": n, "k": k, "cap": cap, "trials": batch, "cues_per_set": cues, "rho": 0.125},
         "compile_seconds": compile_s,
-        "median_seconds": med, "times": times,
+        "median_seconds": med,
+        "times": times,
         "speedup_shared_over_per_trial": ratios(med, "shared")["per_trial"],
         "target_speedup": TARGET,
-        "identical_outputs": agree, "readouts_differing": readouts_differ,
+        "identical_outputs": agree,
+        "readouts_differing": readouts_differ,
         "retrieved": {label: int(np.sum(o[2] & (o[4] == 0))) for label, o in outs.items()},
         "status_counts": {label: np.bincount(o[4], minlength=8).tolist() for label, o in outs.items()},
-        "shared_useful_flops": flops, "shared_gflops": shared_rate / 1e9,
-        "matmul_gflops_set_shape": rate_set / 1e9, "matmul_gflops_square_2048": rate_square / 1e9,
+        "shared_useful_flops": flops,
+        "shared_gflops": shared_rate / 1e9,
+        "matmul_gflops_set_shape": rate_set / 1e9,
+        "matmul_gflops_square_2048": rate_square / 1e9,
         "fraction_of_set_matmul_rate": shared_rate / rate_set,
         "fraction_of_square_matmul_rate": shared_rate / rate_square,
     }
     write_result(args.out, result)
     print(f"{name} N={n} K={k}, {batch} trials ({batch // cues} sets of {cues}):")
-    print(f"  shared {med['shared']:.3f} s, per-trial {med['per_trial']:.3f} s: "
-          f"{result['speedup_shared_over_per_trial']:.1f}x (target {TARGET}x)")
+    print(
+        f"  shared {med['shared']:.3f} s, per-trial {med['per_trial']:.3f} s: "
+        f"{result['speedup_shared_over_per_trial']:.1f}x (target {TARGET}x)"
+    )
     print(f"  outputs identical: {agree}; retrieved {result['retrieved']}")
-    print(f"  shared: {shared_rate / 1e9:.1f} GFLOP/s useful; matmul {rate_set / 1e9:.1f} GFLOP/s on the set's shape "
-          f"({100 * result['fraction_of_set_matmul_rate']:.0f}%), {rate_square / 1e9:.1f} GFLOP/s square "
-          f"({100 * result['fraction_of_square_matmul_rate']:.0f}%)")
+    print(
+        f"  shared: {shared_rate / 1e9:.1f} GFLOP/s useful; matmul {rate_set / 1e9:.1f} GFLOP/s on the set's shape "
+        f"({100 * result['fraction_of_set_matmul_rate']:.0f}%), {rate_square / 1e9:.1f} GFLOP/s square "
+        f"({100 * result['fraction_of_square_matmul_rate']:.0f}%)"
+    )
     print(f"wrote {args.out}")
 
 

@@ -99,8 +99,8 @@ def _symmetric_hessian_negatives(model, state):
     m = b.shape[1]
     q = np.zeros((flat.size, n + 2 * m))
     q[:n, :n] = np.eye(n)
-    q[n:n + n * n, n:n + m] = b
-    q[n + n * n:, n + m:] = b
+    q[n : n + n * n, n : n + m] = b
+    q[n + n * n :, n + m :] = b
     h = q.T @ np.asarray(jax.jit(jax.hessian(lambda y: model.energy(unravel(y))))(flat)) @ q
     return int(np.sum(np.linalg.eigvalsh(h) < -1e-9))
 
@@ -120,24 +120,34 @@ def stability(sizes=(8, 12, 16)):
         sf = nam.jacobian_spectrum(full, state)
         ss = nam.jacobian_spectrum(full, state, symmetric=True)
         wrong = nam.NeuronAstrocyteState(state.x, state.s, -state.p)
-        rec = dict(n=n, k=2, effective_status=nam.Status.names(r.status),
-                   effective_retrieved=bool(jnp.all(r.pattern == xi[0])),
-                   residual_full_at_lift=_max_abs(full.vector_field(state)),
-                   residual_with_psi_sign_flipped=_max_abs(full.vector_field(wrong)),
-                   effective_max_real=se.max_real, effective_unstable=se.num_unstable,
-                   full_dim=int(sf.jacobian.shape[0]), full_max_real=sf.max_real, full_unstable=sf.num_unstable,
-                   symmetric_dim=int(ss.jacobian.shape[0]), symmetric_max_real=ss.max_real,
-                   symmetric_unstable=ss.num_unstable,
-                   symmetric_max_abs_imag=float(np.max(np.abs(ss.eigenvalues.imag))),
-                   hessian_negative_symmetric=_symmetric_hessian_negatives(full, state),
-                   full_top_eigenvalues=[float(v) for v in sf.eigenvalues.real[:4]],
-                   block_max_real={b: s.max_real for b, s in sf.blocks.items()})
+        rec = dict(
+            n=n,
+            k=2,
+            effective_status=nam.Status.names(r.status),
+            effective_retrieved=bool(jnp.all(r.pattern == xi[0])),
+            residual_full_at_lift=_max_abs(full.vector_field(state)),
+            residual_with_psi_sign_flipped=_max_abs(full.vector_field(wrong)),
+            effective_max_real=se.max_real,
+            effective_unstable=se.num_unstable,
+            full_dim=int(sf.jacobian.shape[0]),
+            full_max_real=sf.max_real,
+            full_unstable=sf.num_unstable,
+            symmetric_dim=int(ss.jacobian.shape[0]),
+            symmetric_max_real=ss.max_real,
+            symmetric_unstable=ss.num_unstable,
+            symmetric_max_abs_imag=float(np.max(np.abs(ss.eigenvalues.imag))),
+            hessian_negative_symmetric=_symmetric_hessian_negatives(full, state),
+            full_top_eigenvalues=[float(v) for v in sf.eigenvalues.real[:4]],
+            block_max_real={b: s.max_real for b, s in sf.blocks.items()},
+        )
         out.append(rec)
-        log(f"  N={n:3d}: |f_full(lift)|={rec['residual_full_at_lift']:.1e} (psi sign flipped: "
+        log(
+            f"  N={n:3d}: |f_full(lift)|={rec['residual_full_at_lift']:.1e} (psi sign flipped: "
             f"{rec['residual_with_psi_sign_flipped']:.2f}); effective max Re={se.max_real:.4f} "
             f"({se.num_unstable} unstable); full max Re={sf.max_real:.4f}, unstable {sf.num_unstable}/{rec['full_dim']}"
             f" (symmetric {ss.num_unstable}/{rec['symmetric_dim']}, Hessian negatives "
-            f"{rec['hessian_negative_symmetric']})")
+            f"{rec['hessian_negative_symmetric']})"
+        )
     return out
 
 
@@ -152,11 +162,19 @@ def lock_in():
         r = nam.retrieve(full, cue, config=nam.SolverConfig("tsit5", t1=t1, steady_state=False))
         a = full.activations(r.state)
         locked = jnp.sign(jnp.outer(a.x, a.x))
-        trace.append(dict(t=t1, g_distance=float(jnp.mean(jnp.abs(a.s - locked))),
-                          psi_distance=float(jnp.mean(jnp.abs(a.p - locked))),
-                          retrieved=bool(jnp.all(r.pattern == xi[0])), mean_abs_x=float(jnp.mean(jnp.abs(r.state.x)))))
-        log(f"  t={t1:4.1f}: mean|g - sign(phi phi^T)|={trace[-1]['g_distance']:.2e}, "
-            f"mean|psi - sign|={trace[-1]['psi_distance']:.2e}, read-out = memory: {trace[-1]['retrieved']}")
+        trace.append(
+            dict(
+                t=t1,
+                g_distance=float(jnp.mean(jnp.abs(a.s - locked))),
+                psi_distance=float(jnp.mean(jnp.abs(a.p - locked))),
+                retrieved=bool(jnp.all(r.pattern == xi[0])),
+                mean_abs_x=float(jnp.mean(jnp.abs(r.state.x))),
+            )
+        )
+        log(
+            f"  t={t1:4.1f}: mean|g - sign(phi phi^T)|={trace[-1]['g_distance']:.2e}, "
+            f"mean|psi - sign|={trace[-1]['psi_distance']:.2e}, read-out = memory: {trace[-1]['retrieved']}"
+        )
 
     k = 20
     xi = nam.random_patterns(jr.fold_in(key, k), k, n)
@@ -172,12 +190,19 @@ def lock_in():
     rf = jax.vmap(locked_run)(sigma)
     re = nam.retrieve_batch(eff, sigma, config=config)
     spec = nam.jacobian_spectrum(full, jax.tree.map(lambda a: a[0], rf.state))
-    random = dict(n=n, k=k, states=int(sigma.shape[0]),
-                  kept_full=int(jnp.sum(jnp.all(rf.pattern == sigma, axis=1) & rf.ok())),
-                  kept_effective=int(jnp.sum(jnp.all(re.pattern == sigma, axis=1) & re.ok())),
-                  locked_state_max_real=spec.max_real, locked_state_unstable=spec.num_unstable)
-    log(f"  random +-1 states kept (N={n}, K={k}): full with locked glia {random['kept_full']}/16, effective "
-        f"{random['kept_effective']}/16; at a locked state max Re={spec.max_real:.3f} ({spec.num_unstable} unstable)")
+    random = dict(
+        n=n,
+        k=k,
+        states=int(sigma.shape[0]),
+        kept_full=int(jnp.sum(jnp.all(rf.pattern == sigma, axis=1) & rf.ok())),
+        kept_effective=int(jnp.sum(jnp.all(re.pattern == sigma, axis=1) & re.ok())),
+        locked_state_max_real=spec.max_real,
+        locked_state_unstable=spec.num_unstable,
+    )
+    log(
+        f"  random +-1 states kept (N={n}, K={k}): full with locked glia {random['kept_full']}/16, effective "
+        f"{random['kept_effective']}/16; at a locked state max Re={spec.max_real:.3f} ({spec.num_unstable} unstable)"
+    )
     return dict(n=n, k_cue=4, trace=trace, random_states=random)
 
 
@@ -240,11 +265,15 @@ def _summarise(k, hit, kept, status, steps, seconds):
     status = np.asarray(status)
     counted = (status == nam.Status.CONVERGED) | (status == nam.Status.TIME_LIMIT)
     names, counts = np.unique(nam.Status.names(status), return_counts=True)
-    return dict(k=int(k), fraction=float(np.mean(np.asarray(hit) & counted)),
-                kept_cue=float(np.mean(np.asarray(kept) & counted)),
-                converged=float(np.mean(status == nam.Status.CONVERGED)),
-                status={str(a): int(b) for a, b in zip(names, counts)}, mean_steps=float(np.mean(steps)),
-                seconds=round(seconds, 3))
+    return dict(
+        k=int(k),
+        fraction=float(np.mean(np.asarray(hit) & counted)),
+        kept_cue=float(np.mean(np.asarray(kept) & counted)),
+        converged=float(np.mean(status == nam.Status.CONVERGED)),
+        status={str(a): int(b) for a, b in zip(names, counts)},
+        mean_steps=float(np.mean(steps)),
+        seconds=round(seconds, 3),
+    )
 
 
 def _search(evaluate, start_k):
@@ -303,8 +332,16 @@ def search_effective(problem, tensor, config):
 
     t0 = time.perf_counter()
     k_star, lo, hi, curve = _search(evaluate, 2 * problem.n)
-    return dict(model="effective", tensor=tensor, n=problem.n, k_star=k_star, k_lo=lo, k_hi=hi, curve=curve,
-                seconds=round(time.perf_counter() - t0, 1))
+    return dict(
+        model="effective",
+        tensor=tensor,
+        n=problem.n,
+        k_star=k_star,
+        k_lo=lo,
+        k_hi=hi,
+        curve=curve,
+        seconds=round(time.perf_counter() - t0, 1),
+    )
 
 
 def search_full(problem, regime, config):
@@ -314,15 +351,38 @@ def search_full(problem, regime, config):
     def evaluate(k):
         xi, mask, cues, targets = problem.load(k)
         t0 = time.perf_counter()
-        out = jax.block_until_ready(_run_full(
-            xi, mask, cues, targets, jnp.asarray(alpha, jnp.float32), jnp.asarray(tau, jnp.float32),
-            jnp.asarray(init == "zero"), jnp.asarray(t1, jnp.float32), tensor == "distinct", config))
+        out = jax.block_until_ready(
+            _run_full(
+                xi,
+                mask,
+                cues,
+                targets,
+                jnp.asarray(alpha, jnp.float32),
+                jnp.asarray(tau, jnp.float32),
+                jnp.asarray(init == "zero"),
+                jnp.asarray(t1, jnp.float32),
+                tensor == "distinct",
+                config,
+            )
+        )
         return _summarise(k, *out, time.perf_counter() - t0)
 
     t0 = time.perf_counter()
     k_star, lo, hi, curve = _search(evaluate, problem.n)
-    return dict(model="full", alpha=alpha, tau_glia=tau, tensor=tensor, init=init, t1=t1, n=problem.n,
-                k_star=k_star, k_lo=lo, k_hi=hi, curve=curve, seconds=round(time.perf_counter() - t0, 1))
+    return dict(
+        model="full",
+        alpha=alpha,
+        tau_glia=tau,
+        tensor=tensor,
+        init=init,
+        t1=t1,
+        n=problem.n,
+        k_star=k_star,
+        k_lo=lo,
+        k_hi=hi,
+        curve=curve,
+        seconds=round(time.perf_counter() - t0, 1),
+    )
 
 
 def _fmt(k):
@@ -346,21 +406,29 @@ def regimes(sizes, extra_sizes, cues, seed, grid, best, max_steps):
         for tensor in TENSORS:
             rec = search_effective(problems[n], tensor, config)
             effective.append(rec)
-            log(f"  effective {tensor:8s} N={n}: K* = {_fmt(rec['k_star'])} [{rec['k_lo']}, {rec['k_hi']}] "
-                f"({rec['seconds']} s)")
+            log(
+                f"  effective {tensor:8s} N={n}: K* = {_fmt(rec['k_star'])} [{rec['k_lo']}, {rec['k_hi']}] "
+                f"({rec['seconds']} s)"
+            )
     for regime in grid:
         for n in sizes:
             rec = search_full(problems[n], regime, config)
             full.append(rec)
-            log(f"  full alpha=gamma={regime[0]:<4} tau_s=tau_p={regime[1]:<4} {regime[2]:8s} {regime[3]:9s} N={n}: "
-                f"K* = {_fmt(rec['k_star'])} [{rec['k_lo']}, {rec['k_hi']}] ({rec['seconds']} s)")
+            log(
+                f"  full alpha=gamma={regime[0]:<4} tau_s=tau_p={regime[1]:<4} {regime[2]:8s} {regime[3]:9s} N={n}: "
+                f"K* = {_fmt(rec['k_star'])} [{rec['k_lo']}, {rec['k_hi']}] ({rec['seconds']} s)"
+            )
     # the regimes closest to the effective model (mean of K*_full / K*_effective over the sizes), at larger N
     eff_k = {(r["tensor"], r["n"]): r["k_star"] for r in effective}
 
     def score(regime):
-        ratios = [r["k_star"] / eff_k[(r["tensor"], r["n"])] for r in full
-                  if (r["alpha"], r["tau_glia"], r["tensor"], r["init"]) == regime and r["k_star"] is not None
-                  and eff_k.get((r["tensor"], r["n"]))]
+        ratios = [
+            r["k_star"] / eff_k[(r["tensor"], r["n"])]
+            for r in full
+            if (r["alpha"], r["tau_glia"], r["tensor"], r["init"]) == regime
+            and r["k_star"] is not None
+            and eff_k.get((r["tensor"], r["n"]))
+        ]
         return sum(ratios) / len(sizes) if ratios else 0.0
 
     ranked = sorted(grid, key=score, reverse=True)[:best]
@@ -380,8 +448,10 @@ def regimes(sizes, extra_sizes, cues, seed, grid, best, max_steps):
             rec = search_full(problems[n], regime, config)
             (controls if regime in CONTROLS else full).append(rec)
             log(f"  full {regime} N={n}: K* = {_fmt(rec['k_star'])} ({rec['seconds']} s)")
-    best = [dict(alpha=r[0], tau_glia=r[1], tensor=r[2], init=r[3], mean_ratio_to_effective=round(score(r), 3))
-            for r in ranked]
+    best = [
+        dict(alpha=r[0], tau_glia=r[1], tensor=r[2], init=r[3], mean_ratio_to_effective=round(score(r), 3))
+        for r in ranked
+    ]
     return dict(effective=effective, full=full, controls=controls, best=best)
 
 
@@ -392,16 +462,20 @@ def table(result):
     head = f"{'model':9s} {'tensor':8s} {'init':9s} {'alpha':>5s} {'tau':>5s} " + " ".join(f"N={n:<5d}" for n in sizes)
     lines = [head]
     for tensor in TENSORS:
-        lines.append(f"{'effective':9s} {tensor:8s} {'-':9s} {'-':>5s} {'-':>5s} "
-                     + " ".join(f"{_fmt_rec(eff.get((tensor, n))):7s}" for n in sizes))
+        lines.append(
+            f"{'effective':9s} {tensor:8s} {'-':9s} {'-':>5s} {'-':>5s} "
+            + " ".join(f"{_fmt_rec(eff.get((tensor, n))):7s}" for n in sizes)
+        )
     rows = {}
     for r in reg["full"] + reg["controls"]:
         rows.setdefault((r["tensor"], r["init"], r["alpha"], r["tau_glia"]), {})[r["n"]] = r
-    for (tensor, init, alpha, tau), ks in sorted(rows.items(), key=lambda kv: (TENSORS.index(kv[0][0]),
-                                                                                INITS.index(kv[0][1]), -kv[0][2],
-                                                                                kv[0][3])):
-        lines.append(f"{'full':9s} {tensor:8s} {init:9s} {alpha:5g} {tau:5g} "
-                     + " ".join(f"{_fmt_rec(ks.get(n)):7s}" for n in sizes))
+    for (tensor, init, alpha, tau), ks in sorted(
+        rows.items(), key=lambda kv: (TENSORS.index(kv[0][0]), INITS.index(kv[0][1]), -kv[0][2], kv[0][3])
+    ):
+        lines.append(
+            f"{'full':9s} {tensor:8s} {init:9s} {alpha:5g} {tau:5g} "
+            + " ".join(f"{_fmt_rec(ks.get(n)):7s}" for n in sizes)
+        )
     return "\n".join(lines)
 
 
@@ -410,8 +484,13 @@ def main(argv=None):
     p.add_argument("--only", choices=("stability", "regimes", "all"), default="all")
     p.add_argument("--quick", action="store_true", help="N = 16, 32 cues, leaks 1 and 0, tau 1, eq. 10, fast glia")
     p.add_argument("--sizes", type=int, nargs="+", default=[16, 24])
-    p.add_argument("--extra-sizes", type=int, nargs="*", default=[32, 48],
-                   help="sizes run for the best regimes and the frozen-glia control only (default 32 48)")
+    p.add_argument(
+        "--extra-sizes",
+        type=int,
+        nargs="*",
+        default=[32, 48],
+        help="sizes run for the best regimes and the frozen-glia control only (default 32 48)",
+    )
     p.add_argument("--best", type=int, default=2, help="how many regimes the extra sizes run")
     p.add_argument("--cues", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
@@ -423,12 +502,24 @@ def main(argv=None):
         args.sizes, args.extra_sizes, args.cues = [16], [], 32
         grid = [(a, 1.0, "eq10", "fast_glia") for a in (1.0, 0.0)]
     t0 = time.perf_counter()
-    result = dict(env=environment(loadavg_start=loadavg(), argv=sys.argv[1:]),
-                  settings=dict(flip=FLIP, cues=args.cues, seed=args.seed, sizes=args.sizes,
-                                extra_sizes=args.extra_sizes, solver="tsit5", rtol=1e-4, atol=1e-6,
-                                t1="100 (300 for tau_s = tau_p = 10)", max_steps=args.max_steps, grid=GRID,
-                                counted="CONVERGED or TIME_LIMIT with an exact sign read-out",
-                                scale="1/N^3 (eq. 10), 1/((N-1)(N-2)(N-3)) (distinct indices)"))
+    result = dict(
+        env=environment(loadavg_start=loadavg(), argv=sys.argv[1:]),
+        settings=dict(
+            flip=FLIP,
+            cues=args.cues,
+            seed=args.seed,
+            sizes=args.sizes,
+            extra_sizes=args.extra_sizes,
+            solver="tsit5",
+            rtol=1e-4,
+            atol=1e-6,
+            t1="100 (300 for tau_s = tau_p = 10)",
+            max_steps=args.max_steps,
+            grid=GRID,
+            counted="CONVERGED or TIME_LIMIT with an exact sign read-out",
+            scale="1/N^3 (eq. 10), 1/((N-1)(N-2)(N-3)) (distinct indices)",
+        ),
+    )
     if args.only in ("stability", "all"):
         log("stability at zero leak (float64):")
         with jax.enable_x64(True):
@@ -437,8 +528,7 @@ def main(argv=None):
             result["lock_in"] = lock_in()
     if args.only in ("regimes", "all"):
         log(f"regimes ({len(grid)} x sizes {args.sizes}, {args.cues} cues, float32):")
-        result["regimes"] = regimes(args.sizes, args.extra_sizes, args.cues, args.seed, grid, args.best,
-                                    args.max_steps)
+        result["regimes"] = regimes(args.sizes, args.extra_sizes, args.cues, args.seed, grid, args.best, args.max_steps)
         log(table(result))
     result["total_wall_s"] = time.perf_counter() - t0
     result["env"]["loadavg_end"] = loadavg()

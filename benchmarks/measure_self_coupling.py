@@ -55,8 +55,10 @@ MODELS = {
     "effective": (False, lambda xi, mask: nam.NeuronAstrocyteEffective(_tensor(False)(xi, mask))),
     "effective_distinct": (False, lambda xi, mask: nam.NeuronAstrocyteEffective(_tensor(True)(xi, mask))),
     "full": (False, lambda xi, mask: nam.NeuronAstrocyte(_tensor(False)(xi, mask), lam=1.0, alpha=0.0, gamma=0.0)),
-    "full_distinct": (False, lambda xi, mask: nam.NeuronAstrocyte(_tensor(True)(xi, mask), lam=1.0, alpha=0.0,
-                                                                  gamma=0.0)),
+    "full_distinct": (
+        False,
+        lambda xi, mask: nam.NeuronAstrocyte(_tensor(True)(xi, mask), lam=1.0, alpha=0.0, gamma=0.0),
+    ),
     "full_leaky": (False, lambda xi, mask: nam.NeuronAstrocyte(_tensor(False)(xi, mask))),
     "full_leaky_distinct": (False, lambda xi, mask: nam.NeuronAstrocyte(_tensor(True)(xi, mask))),
 }
@@ -98,11 +100,20 @@ def measure(name, n, rho, trials, seed, k0, k_max):
         t0 = time.perf_counter()
         keys = jr.split(jr.fold_in(jr.fold_in(jr.PRNGKey(seed), n), k), trials)
         exact, status = jax.device_get(_program(name, n, _bucket(k), trials)(keys, jnp.asarray(k), jnp.asarray(rho)))
-        log.append({"k": k, "retrieved": int(np.sum(exact)), "trials": trials,
-                    "status": {nam.Status(s).name: int(c) for s, c in zip(*np.unique(status, return_counts=True))},
-                    "seconds": round(time.perf_counter() - t0, 2)})
-        print(f"  {name:>20} N={n:<3} K={k:<5} {int(np.sum(exact)):>4}/{trials}  {log[-1]['status']}"
-              f"  {log[-1]['seconds']:.1f}s", flush=True)
+        log.append(
+            {
+                "k": k,
+                "retrieved": int(np.sum(exact)),
+                "trials": trials,
+                "status": {nam.Status(s).name: int(c) for s, c in zip(*np.unique(status, return_counts=True))},
+                "seconds": round(time.perf_counter() - t0, 2),
+            }
+        )
+        print(
+            f"  {name:>20} N={n:<3} K={k:<5} {int(np.sum(exact)):>4}/{trials}  {log[-1]['status']}"
+            f"  {log[-1]['seconds']:.1f}s",
+            flush=True,
+        )
         return int(np.sum(exact)), trials
 
     res = nam.capacity.find_crossing(evaluate, max(1, min(k0, k_max)), k_max=k_max, rel_tol=0.05)
@@ -126,8 +137,11 @@ def main(argv=None):
     ap.add_argument("--n-full", default="8,12,16,24", help="N for the full models")
     ap.add_argument("--trials", type=int, default=128, help="cues per load, dam4 and effective (default 128)")
     ap.add_argument("--trials-full", type=int, default=48, help="cues per load, full models (default 48)")
-    ap.add_argument("--models", default=",".join(DEFAULT_MODELS),
-                    help=f"comma-separated subset of {','.join(MODELS)} (default {','.join(DEFAULT_MODELS)})")
+    ap.add_argument(
+        "--models",
+        default=",".join(DEFAULT_MODELS),
+        help=f"comma-separated subset of {','.join(MODELS)} (default {','.join(DEFAULT_MODELS)})",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="N = 8, 12, 16; 64 / 32 cues")
     ap.add_argument("--out", default=result_path("self_coupling.json"))
@@ -142,26 +156,37 @@ def main(argv=None):
             raise SystemExit(f"unknown model {m!r}; choose from {list(MODELS)}")
 
     t_start = time.perf_counter()
-    out = {"command": "python benchmarks/measure_self_coupling.py " + " ".join(sys.argv[1:] if argv is None else argv),
-           "rho": args.rho, "criterion": "exact retrieval of 50 % of cues (round(rho N) flipped bits)",
-           "solver": CONFIG, "seed": args.seed,
-           "machine": environment(),
-           "theory": {str(n): theory(n, args.rho) for n in sorted(set(n_eff + n_full))}, "models": {}}
+    out = {
+        "command": "python benchmarks/measure_self_coupling.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "rho": args.rho,
+        "criterion": "exact retrieval of 50 % of cues (round(rho N) flipped bits)",
+        "solver": CONFIG,
+        "seed": args.seed,
+        "machine": environment(),
+        "theory": {str(n): theory(n, args.rho) for n in sorted(set(n_eff + n_full))},
+        "models": {},
+    }
     for name in names:
         full = name.startswith("full")
         grid, trials = (n_full, args.trials_full) if full else (n_eff, args.trials)
         out["models"][name] = {"trials": trials, "n": grid, "results": {}}
         for n in grid:
             th = out["theory"][str(n)]
-            guess = th["self_coupling_capacity"] if name in ("effective", "full", "full_leaky") else (
-                th["fixed_point_capacity_distinct"] if "distinct" in name else th["no_error_capacity"])
+            guess = (
+                th["self_coupling_capacity"]
+                if name in ("effective", "full", "full_leaky")
+                else (th["fixed_point_capacity_distinct"] if "distinct" in name else th["no_error_capacity"])
+            )
             k_max = _bucket(8 * guess)
             t0 = time.perf_counter()
             r = measure(name, n, args.rho, trials, args.seed, int(round(guess)), k_max)
             r["seconds"] = round(time.perf_counter() - t0, 1)
             out["models"][name]["results"][str(n)] = r
-            print(f"{name:>20} N={n:<3} K* = {r['k_star']:.1f} [{r['ci'][0]:.1f}, {r['ci'][1]:.1f}] "
-                  f"({r['status']}, {r['seconds']:.0f}s)", flush=True)
+            print(
+                f"{name:>20} N={n:<3} K* = {r['k_star']:.1f} [{r['ci'][0]:.1f}, {r['ci'][1]:.1f}] "
+                f"({r['status']}, {r['seconds']:.0f}s)",
+                flush=True,
+            )
         ks = [out["models"][name]["results"][str(n)]["k_star"] for n in grid]
         if len(grid) >= 2 and all(np.isfinite(ks)) and all(k > 0 for k in ks):
             fit = nam.capacity.fit_power_law(grid, ks)
@@ -173,10 +198,18 @@ def main(argv=None):
     for name, m in out["models"].items():
         row = {int(n): r["k_star"] for n, r in m["results"].items()}
         exp = m.get("exponent", {}).get("slope", math.nan)
-        print(f"{name:>29} " + " ".join(f"{row.get(n, math.nan):>9.1f}" for n in sorted(set(n_eff + n_full)))
-              + f"  {exp:.2f}")
-    for key in ("self_coupling_capacity", "fixed_point_capacity", "fixed_point_capacity_distinct",
-                "no_error_capacity", "no_error_capacity_distinct"):
+        print(
+            f"{name:>29} "
+            + " ".join(f"{row.get(n, math.nan):>9.1f}" for n in sorted(set(n_eff + n_full)))
+            + f"  {exp:.2f}"
+        )
+    for key in (
+        "self_coupling_capacity",
+        "fixed_point_capacity",
+        "fixed_point_capacity_distinct",
+        "no_error_capacity",
+        "no_error_capacity_distinct",
+    ):
         print(f"{key:>29} " + " ".join(f"{out['theory'][str(n)][key]:>9.1f}" for n in sorted(set(n_eff + n_full))))
     print(f"wrote {args.out} ({out['seconds']:.0f} s)")
 

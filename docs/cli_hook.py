@@ -23,9 +23,16 @@ def _tables() -> str:
 
     parts = []
     for cls in EXPERIMENTS:
-        lines = [f"### `nam {cls.command}`", "", cls.description or cls.summary, "",
-                 f"The experiment `nam.experiments.{cls.__name__}`.", "", "| option | default | what |",
-                 "|---|---|---|"]
+        lines = [
+            f"### `nam {cls.command}`",
+            "",
+            cls.description or cls.summary,
+            "",
+            f"The experiment `nam.experiments.{cls.__name__}`.",
+            "",
+            "| option | default | what |",
+            "|---|---|---|",
+        ]
         for o in cls.options():
             name = o.metavar or o.name.upper() if o.positional else o.flag
             text = o.help.replace("|", "\\|") + (f" (one of {', '.join(map(str, o.choices))})" if o.choices else "")

@@ -74,8 +74,10 @@ def check_instance(name: str, value: Any, types: type | tuple[type, ...], expect
 
 def _check_real_dtype(name: str, dtype: Any) -> None:
     if dtype == jnp.bool_:
-        raise ArgumentTypeError(f"`{name}` must be a real (float or integer) array, got booleans; "
-                                "convert with .astype(float) if 0/1 is meant")
+        raise ArgumentTypeError(
+            f"`{name}` must be a real (float or integer) array, got booleans; "
+            "convert with .astype(float) if 0/1 is meant"
+        )
     if jnp.issubdtype(dtype, jnp.complexfloating):
         raise ArgumentTypeError(f"`{name}` must be real, got complex dtype {dtype}")
     if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
@@ -231,8 +233,11 @@ def optional_square(name: str, x: Any, n: int) -> jax.Array:
 def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
     """`value` as an int: `ArgumentTypeError` unless it is an integer (bools and floats are refused),
     ValueError naming `name` if it lies outside [minimum, maximum]."""
-    expected = "a positive integer" if minimum == 1 and maximum is None else (
-        f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]")
+    expected = (
+        "a positive integer"
+        if minimum == 1 and maximum is None
+        else (f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]")
+    )
     if not is_integer(value):
         raise ArgumentTypeError(f"`{name}` must be {expected}, got {_type_name(value)} {value!r}")
     if value < minimum or (maximum is not None and value > maximum):
@@ -240,8 +245,15 @@ def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = Non
     return int(value)
 
 
-def check_number(name: str, value: Any, *, minimum: int | float | None = None, maximum: int | float | None = None,
-                 open_min: bool = False, open_max: bool = False) -> float:
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    minimum: int | float | None = None,
+    maximum: int | float | None = None,
+    open_min: bool = False,
+    open_max: bool = False,
+) -> float:
     """A finite real number (Python or NumPy/JAX scalar) as a float: `ArgumentTypeError` for bools,
     complex numbers, strings, None and arrays of other shapes; ValueError for NaN, inf or a value outside
     [minimum, maximum] (an open end with `open_min` / `open_max`)."""
@@ -249,8 +261,12 @@ def check_number(name: str, value: Any, *, minimum: int | float | None = None, m
         raise ArgumentTypeError(f"`{name}` must be a real number, got {_type_name(value)} {value!r}")
     if not isinstance(value, (int, float, np.integer, np.floating)):
         arr = np.asarray(value) if isinstance(value, (jax.Array, np.ndarray)) and is_concrete(value) else None
-        if arr is None or arr.shape != () or arr.dtype == bool or not (
-                np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        if (
+            arr is None
+            or arr.shape != ()
+            or arr.dtype == bool
+            or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer))
+        ):
             raise ArgumentTypeError(f"`{name}` must be a real number, got {_type_name(value)} {value!r}")
         value = arr.item()
     value = float(value)
@@ -261,8 +277,10 @@ def check_number(name: str, value: Any, *, minimum: int | float | None = None, m
     if lo or hi:
         left = "(" if open_min else "["
         right = ")" if open_max else "]"
-        raise ValueError(f"`{name}` must lie in {left}{'-inf' if minimum is None else f'{minimum:g}'}, "
-                         f"{'inf' if maximum is None else f'{maximum:g}'}{right}, got {value:g}")
+        raise ValueError(
+            f"`{name}` must lie in {left}{'-inf' if minimum is None else f'{minimum:g}'}, "
+            f"{'inf' if maximum is None else f'{maximum:g}'}{right}, got {value:g}"
+        )
     return value
 
 
@@ -285,10 +303,12 @@ def check_key(name: str, key: Any) -> jax.Array:
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         if key.shape != ():
             raise ValueError(f"`{name}` must be a single PRNG key, got a key array of shape {key.shape}")
-        return key
+        return jnp.asarray(key)
     if key.dtype != jnp.uint32 or key.shape != (2,):
-        raise ArgumentTypeError(f"`{name}` must be a JAX PRNG key (jax.random.key(seed)): uint32 of shape "
-                                f"(2,), got {key.dtype} of shape {key.shape}")
+        raise ArgumentTypeError(
+            f"`{name}` must be a JAX PRNG key (jax.random.key(seed)): uint32 of shape "
+            f"(2,), got {key.dtype} of shape {key.shape}"
+        )
     return jnp.asarray(key)
 
 
@@ -324,8 +344,10 @@ def check_memory(names: str, nbytes: int | float, what: str) -> None:
     would be allocated."""
     limit, _ = available_memory()
     if nbytes > limit:
-        raise ValueError(f"{names}: {what} needs about {_bytes(nbytes)}, more than the {_bytes(limit)} of memory "
-                         "available; choose smaller sizes")
+        raise ValueError(
+            f"{names}: {what} needs about {_bytes(nbytes)}, more than the {_bytes(limit)} of memory "
+            "available; choose smaller sizes"
+        )
 
 
 def float_bytes(count: int | float) -> float:
@@ -392,8 +414,10 @@ def check_choices(name: str, values: Any, choices: tuple[str, ...]) -> tuple[str
     (not a sequence of names), anything that is not iterable, or an entry that is not a string;
     ValueError for an empty sequence or a name not among `choices`."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise ArgumentTypeError(f"`{name}` must be a sequence of names from {list(choices)} (a list or tuple), "
-                                f"got {_type_name(values)} {values!r}")
+        raise ArgumentTypeError(
+            f"`{name}` must be a sequence of names from {list(choices)} (a list or tuple), "
+            f"got {_type_name(values)} {values!r}"
+        )
     values = tuple(values)
     if not values:
         raise ValueError(f"`{name}` must name at least one of {list(choices)}, got {values!r}")

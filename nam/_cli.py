@@ -59,19 +59,29 @@ def shown_default(option: Option) -> str:
 
 
 def _add_command(sub, cls: type[AbstractExperiment]) -> None:
-    parser = sub.add_parser(cls.command.split()[-1], help=cls.summary, description=cls.description or cls.summary,
-                            argument_default=argparse.SUPPRESS)
+    parser = sub.add_parser(
+        cls.command.split()[-1],
+        help=cls.summary,
+        description=cls.description or cls.summary,
+        argument_default=argparse.SUPPRESS,
+    )
     for o in cls.options():
         if o.positional:  # a tuple takes every remaining word, a single value exactly one
-            parser.add_argument(o.name, nargs="*" if o.many else None, metavar=o.metavar or o.name.upper(),
-                                help=o.help)
+            parser.add_argument(o.name, nargs="*" if o.many else None, metavar=o.metavar or o.name.upper(), help=o.help)
         elif o.kind is bool:
             parser.add_argument(o.flag, dest=o.name, action="store_true", help=o.help)
         else:
             action = "append" if o.repeat else "store"
             metavar = o.metavar or (f"{o.name.upper()}1,..." if o.many else None)
-            parser.add_argument(o.flag, dest=o.name, action=action, type=_converter(o), choices=o.choices,
-                                metavar=metavar, help=_help(o))
+            parser.add_argument(
+                o.flag,
+                dest=o.name,
+                action=action,
+                type=_converter(o),
+                choices=o.choices,
+                metavar=metavar,
+                help=_help(o),
+            )
     parser.add_argument("--no-progress", action="store_true", default=False, help="no progress bar")
     parser.set_defaults(_experiment=cls)
 

@@ -21,8 +21,10 @@ _TEXT_DIR = os.path.join(os.path.dirname(__file__), "astrosnn", "data")
 TINY_SHAKESPEARE = os.path.join(_TEXT_DIR, "tinyshakespeare.txt")
 TINY_SHAKESPEARE_MD5 = "6fb458f1232090904fb40fe944165e91"
 # name -> (file, md5); see nam/astrosnn/data/PROVENANCE.md
-CORPORA = {"shakespeare": (TINY_SHAKESPEARE, TINY_SHAKESPEARE_MD5),
-           "python": (os.path.join(_TEXT_DIR, "python_stdlib.txt"), "389a37ce3c6e6c46def142d9cd9ae51a")}
+CORPORA = {
+    "shakespeare": (TINY_SHAKESPEARE, TINY_SHAKESPEARE_MD5),
+    "python": (os.path.join(_TEXT_DIR, "python_stdlib.txt"), "389a37ce3c6e6c46def142d9cd9ae51a"),
+}
 
 
 def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
@@ -30,8 +32,9 @@ def load_digit(digit, side: int = 40, threshold: float = 0.5) -> np.ndarray:
     0/1 float array: grey level in [0, 1] (mean of RGB / 255), antialiased linear resize, pixel on
     where the grey level is below `threshold` (the digit is dark)."""
     if not (is_integer(digit) or isinstance(digit, str)):
-        raise ArgumentTypeError(f"`digit` must be an integer 0-9 or one of {list(DIGITS)}, got "
-                                f"{type(digit).__name__} {digit!r}")
+        raise ArgumentTypeError(
+            f"`digit` must be an integer 0-9 or one of {list(DIGITS)}, got {type(digit).__name__} {digit!r}"
+        )
     name = DIGITS[digit] if is_integer(digit) and 0 <= digit <= 9 else digit
     if name not in DIGITS:
         raise ValueError(f"`digit` must be 0-9 or one of {list(DIGITS)}, got {digit!r}")

@@ -16,8 +16,9 @@ def label_axes(ax, *, xlabel: str, ylabel: str, title: str, loglog: bool = False
     ax.legend(fontsize=7)
 
 
-def save_figure(fig, ax, path: str, *, xlabel: str, ylabel: str, title: str, loglog: bool = False,
-                dpi: int = 100) -> str:
+def save_figure(
+    fig, ax, path: str, *, xlabel: str, ylabel: str, title: str, loglog: bool = False, dpi: int = 100
+) -> str:
     """`label_axes` on `ax`, then lay out `fig` and save it as PNG. Returns `path`."""
     label_axes(ax, xlabel=xlabel, ylabel=ylabel, title=title, loglog=loglog)
     fig.tight_layout()

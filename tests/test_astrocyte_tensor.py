@@ -4,9 +4,9 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pytest
+from models_zoo import random_dense_tensor, random_kronecker, symmetric
 
 import nam
-from models_zoo import random_dense_tensor, random_kronecker, symmetric
 
 
 def _dense_hebbian(xi, scale):
@@ -54,8 +54,9 @@ def test_generic_contractions_match_dense(kind, getkey):
     psi = symmetric(getkey(), n)
     phi = jr.normal(getkey(), (n,))
     np.testing.assert_allclose(t.contract(psi), np.einsum("ijkl,kl->ij", dense, psi), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(t.cubic_field(phi), np.einsum("ijkl,j,k,l->i", dense, phi, phi, phi),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        t.cubic_field(phi), np.einsum("ijkl,j,k,l->i", dense, phi, phi, phi), rtol=1e-10, atol=1e-12
+    )
     np.testing.assert_allclose(t.quartic(phi), np.einsum("ijkl,i,j,k,l->", dense, phi, phi, phi, phi), rtol=1e-10)
 
 

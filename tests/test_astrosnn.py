@@ -54,8 +54,15 @@ def test_recurrent_and_parallel_forms_agree_with_a_slow_loop(normalise, getkey):
     layer = AMSU(8, 12, key=getkey(), heads=3, decay=[0.8, 0.97, 1.0], normalise=normalise)
     _, k, v, q = layer._projections(x)
     rec = layer.read_recurrent(k, v, q)
-    ref = np.concatenate([_reference_readout(np.asarray(k[:, h]), np.asarray(v[:, h]), np.asarray(q[:, h]),
-                                             float(layer.decay[h]), normalise) for h in range(3)], axis=1)
+    ref = np.concatenate(
+        [
+            _reference_readout(
+                np.asarray(k[:, h]), np.asarray(v[:, h]), np.asarray(q[:, h]), float(layer.decay[h]), normalise
+            )
+            for h in range(3)
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(rec, ref, rtol=1e-10, atol=1e-10)
     for chunk in (1, 8, 32, 96):
         np.testing.assert_allclose(layer.read_parallel(k, v, q, chunk), rec, rtol=1e-10, atol=1e-10)
@@ -65,8 +72,10 @@ def test_recurrent_and_parallel_forms_agree_with_a_slow_loop(normalise, getkey):
 @pytest.mark.slow  # ~10-30 s on 2 cores: the default run stays under 10 minutes
 def test_forms_agree_in_float32_and_gradients_agree(getkey):
     x = jr.normal(getkey(), (64, 8), dtype=jnp.float32)
-    layer = jax.tree.map(lambda a: a.astype(jnp.float32) if eqx.is_inexact_array(a) else a,
-                         AMSU(8, 16, key=getkey(), heads=2, kq_spiking=False))
+    layer = jax.tree.map(
+        lambda a: a.astype(jnp.float32) if eqx.is_inexact_array(a) else a,
+        AMSU(8, 16, key=getkey(), heads=2, kq_spiking=False),
+    )
     _, k, v, q = layer._projections(x)
     rec, par = layer.read_recurrent(k, v, q), layer.read_parallel(k, v, q, 16)
     assert rec.dtype == jnp.float32
@@ -103,11 +112,19 @@ def test_lif_reset_against_analytic_spike_times(reset):
         assert len(np.flatnonzero(s)) >= len(range(first, 40, n_first))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(decay=0.0), "decay"), (dict(decay=1.5), "decay"), (dict(decay="long"), "decay"),
-    (dict(decay=[0.9, 0.9]), "one value per head"), (dict(heads=3), "divide"),
-    (dict(surrogate="relu"), "surrogate"), (dict(reset="partial"), "reset"), (dict(current_act="tanh"), "current_act"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(decay=0.0), "decay"),
+        (dict(decay=1.5), "decay"),
+        (dict(decay="long"), "decay"),
+        (dict(decay=[0.9, 0.9]), "one value per head"),
+        (dict(heads=3), "divide"),
+        (dict(surrogate="relu"), "surrogate"),
+        (dict(reset="partial"), "reset"),
+        (dict(current_act="tanh"), "current_act"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         AMSU(4, 8, key=jr.PRNGKey(0), **kwargs)

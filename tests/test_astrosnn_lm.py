@@ -16,15 +16,7 @@ import pytest
 
 from nam._cli import main
 from nam._data import CORPORA, load_text
-from nam.astrosnn import (
-    AMSU,
-    CharData,
-    astrocyte_trace,
-    build_model,
-    load_model,
-    remove_astrocyte_read,
-    train_lm,
-)
+from nam.astrosnn import AMSU, CharData, astrocyte_trace, build_model, load_model, remove_astrocyte_read, train_lm
 from nam.experiments.astrosnn_lm import format_lm, run_lm, summarise_lm
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 40
@@ -61,10 +53,17 @@ def _read_loop(layer, x):
     return np.stack(out)
 
 
-@pytest.mark.parametrize("kw", [dict(read="residual"), dict(read="both", write_gate=True), dict(read="gated"),
-                                dict(read="residual", kq_spiking=True, key_shift=True, write_gate=True),
-                                dict(read="gated", key_shift=True, decay_gate=True),
-                                dict(read="both", decay_gate=True, write_gate=True, decay="wide")])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(read="residual"),
+        dict(read="both", write_gate=True),
+        dict(read="gated"),
+        dict(read="residual", kq_spiking=True, key_shift=True, write_gate=True),
+        dict(read="gated", key_shift=True, decay_gate=True),
+        dict(read="both", decay_gate=True, write_gate=True, decay="wide"),
+    ],
+)
 def test_read_modes_and_gate_against_a_float64_loop(kw, getkey):
     layer = AMSU(6, 8, key=getkey(), heads=2, read_norm=False, **kw)
     x = jr.normal(getkey(), (32, 6))
@@ -75,8 +74,9 @@ def test_read_modes_and_gate_against_a_float64_loop(kw, getkey):
         # the membrane gets the read with read="membrane" or "both"; "gated" lets it out only with a spike
         membrane = expected if kw["read"] in ("membrane", "both") else np.zeros_like(expected)
         np.testing.assert_array_equal(s, layer._neurons(current, jnp.asarray(membrane)))
-        np.testing.assert_allclose(o, expected * (np.asarray(s) if kw["read"] == "gated" else 1.0), rtol=1e-10,
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            o, expected * (np.asarray(s) if kw["read"] == "gated" else 1.0), rtol=1e-10, atol=1e-10
+        )
     state, steps = layer.init_state(), []
     for t in range(32):
         st, ot, state = layer.step_with_read(state, x[t])
@@ -102,9 +102,24 @@ def test_removing_the_read_leaves_the_lif_network(read, getkey):
     """With the read removed, an AstroSNN computes what a LIF-SNN with the same remaining weights computes."""
     model = build_model("astrosnn", 11, 16, 2, key=getkey(), heads=2, chunk=8, read=read)
     lif = build_model("lif", 11, 16, 2, key=getkey(), heads=2, chunk=8)
-    shared = lambda m: [m.embed, m.head, m.norm_f.weight, m.norm_f.bias] + [
-        x for b in m.blocks for x in (b.norm1.weight, b.norm1.bias, b.norm2.weight, b.norm2.bias, b.unit.w_i, b.w_o,
-                                      b.w_1, b.b_1, b.w_2)]
+    shared = lambda m: (
+        [m.embed, m.head, m.norm_f.weight, m.norm_f.bias]
+        + [
+            x
+            for b in m.blocks
+            for x in (
+                b.norm1.weight,
+                b.norm1.bias,
+                b.norm2.weight,
+                b.norm2.bias,
+                b.unit.w_i,
+                b.w_o,
+                b.w_1,
+                b.b_1,
+                b.w_2,
+            )
+        ]
+    )
     lif = eqx.tree_at(shared, lif, shared(model))
     tokens = jr.randint(getkey(), (32,), 0, 11)
     ablated = remove_astrocyte_read(model)
@@ -132,8 +147,9 @@ def test_trace_against_direct_computation(getkey):
     assert rows[0]["silent_writes"] == pytest.approx(np.all(k_all == 0, axis=-1).mean())
     assert rows[0]["k_rate"] == pytest.approx(k_all.mean())
     assert rows[0]["spikes_flipped"] == pytest.approx(np.mean(flips))
-    assert rows[0]["residual_share"] == 0.0 and rows[0]["decays"] == pytest.approx(np.asarray(block.unit.decay),
-                                                                                  abs=1e-4)
+    assert rows[0]["residual_share"] == 0.0 and rows[0]["decays"] == pytest.approx(
+        np.asarray(block.unit.decay), abs=1e-4
+    )
     with pytest.raises(ValueError, match="multiple of the model's chunk"):
         astrocyte_trace(model, tokens[:, :12])
 
@@ -151,8 +167,18 @@ def test_held_out_corpus_is_checked_and_of_another_kind(tmp_path):
 def test_checkpoint_rebuilds_the_model_options(tmp_path):
     data = CharData(TEXT)
     path = str(tmp_path / "m.eqx")
-    model, _, _ = train_lm("astrosnn", data, d=8, layers=1, steps=1, batch=2, length=64, progress=False,
-                           checkpoint=path, model_options={"read": "both", "write_gate": True})
+    model, _, _ = train_lm(
+        "astrosnn",
+        data,
+        d=8,
+        layers=1,
+        steps=1,
+        batch=2,
+        length=64,
+        progress=False,
+        checkpoint=path,
+        model_options={"read": "both", "write_gate": True},
+    )
     loaded, config = load_model(path, data.vocab)
     assert config["model_options"] == {"read": "both", "write_gate": True}
     tokens = data.val[:64]
@@ -160,15 +186,32 @@ def test_checkpoint_rebuilds_the_model_options(tmp_path):
 
 
 def _fake_run(corpus, model, seed, nats):
-    return {"corpus": corpus, "model": model, "seed": seed, "val_nats": nats, "params": 100, "train_seconds": 1.0,
-            "spike_rate": None}
+    return {
+        "corpus": corpus,
+        "model": model,
+        "seed": seed,
+        "val_nats": nats,
+        "params": 100,
+        "train_seconds": 1.0,
+        "spike_rate": None,
+    }
 
 
 def test_summary_against_hand_computed_statistics():
-    nats = {("astrosnn", 0): 1.50, ("astrosnn", 1): 1.56, ("astrosnn", 2): 1.53,
-            ("astrosnn-membrane", 0): 1.70, ("astrosnn-membrane", 1): 1.66, ("astrosnn-membrane", 2): 1.68,
-            ("lif", 0): 1.61, ("lif", 1): 1.60, ("lif", 2): 1.65,
-            ("lstm", 0): 1.41, ("lstm", 1): 1.42, ("lstm", 2): 1.40}
+    nats = {
+        ("astrosnn", 0): 1.50,
+        ("astrosnn", 1): 1.56,
+        ("astrosnn", 2): 1.53,
+        ("astrosnn-membrane", 0): 1.70,
+        ("astrosnn-membrane", 1): 1.66,
+        ("astrosnn-membrane", 2): 1.68,
+        ("lif", 0): 1.61,
+        ("lif", 1): 1.60,
+        ("lif", 2): 1.65,
+        ("lstm", 0): 1.41,
+        ("lstm", 1): 1.42,
+        ("lstm", 2): 1.40,
+    }
     runs = {f"x_{m}_{s}": _fake_run("x", m, s, v) for (m, s), v in nats.items()}
     part = summarise_lm(runs)["x"]
     a = np.array([1.50, 1.56, 1.53])
@@ -189,8 +232,16 @@ def test_summary_against_hand_computed_statistics():
 @pytest.mark.slow  # ~10-30 s on 2 cores: the default run stays under 10 minutes
 def test_lm_runs_resume_add_up_and_refuse(tmp_path, capsys):
     out = str(tmp_path / "lm")
-    small = dict(params=3000, layers=1, steps=2, batch=2, length=64, sample_chars=4, progress=False,
-                 corpora={"tiny": CharData(TEXT)})
+    small = dict(
+        params=3000,
+        layers=1,
+        steps=2,
+        batch=2,
+        length=64,
+        sample_chars=4,
+        progress=False,
+        corpora={"tiny": CharData(TEXT)},
+    )
     first = run_lm(out, models=("astrosnn", "lstm"), seeds=(0,), **small)
     assert sorted(first["runs"]) == ["tiny_astrosnn_seed0", "tiny_lstm_seed0"]
     r = first["runs"]["tiny_astrosnn_seed0"]
@@ -200,6 +251,7 @@ def test_lm_runs_resume_add_up_and_refuse(tmp_path, capsys):
     second = run_lm(out, models=("lstm",), seeds=(1,), **small)
     assert sorted(second["runs"]) == ["tiny_astrosnn_seed0", "tiny_lstm_seed0", "tiny_lstm_seed1"]
     assert set(second["summary"]["tiny"]["models"]) == {"astrosnn", "lstm"}
+
     def refuse(constant):
         raise ValueError(f"not strict JSON: {constant}")
 
@@ -222,10 +274,12 @@ def test_lm_runs_resume_add_up_and_refuse(tmp_path, capsys):
 
 
 def test_lm_bad_arguments_are_refused_before_compute(tmp_path, capsys):
-    for flags, message in ((["--corpus", "poetry"], "--corpus must be one of"),
-                           (["--seeds", "0,x"], "--seeds: expected an integer, got 'x'"),
-                           (["--seeds", "1,1"], "--seeds must be distinct"),
-                           (["--models", "astrosnn,rwkv"], "got 'rwkv'")):
+    for flags, message in (
+        (["--corpus", "poetry"], "--corpus must be one of"),
+        (["--seeds", "0,x"], "--seeds: expected an integer, got 'x'"),
+        (["--seeds", "1,1"], "--seeds must be distinct"),
+        (["--models", "astrosnn,rwkv"], "got 'rwkv'"),
+    ):
         assert main(["astrosnn", "lm", *flags, "--out", str(tmp_path / "o")]) == 2
         assert message in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "o" / "lm.json")
@@ -258,7 +312,7 @@ def test_train_lm_uses_the_language_model_assumptions_unless_told(tmp_path):
     unit = model.blocks[0].unit
     assert config["model_options"] == LM_ASSUMPTIONS
     assert (unit.read, unit.kq_spiking, unit.key_shift) == ("gated", False, True)
-    np.testing.assert_allclose(unit.decay, [1 - 2.0 ** -e for e in (1, 2, 3, 4)], rtol=1e-5)  # "local"
+    np.testing.assert_allclose(unit.decay, [1 - 2.0**-e for e in (1, 2, 3, 4)], rtol=1e-5)  # "local"
     plain, _, config = train_lm("astrosnn", data, model_options={}, decay="retnet", **small)
     assert (plain.blocks[0].unit.read, plain.blocks[0].unit.kq_spiking) == ("membrane", True)
     assert config["model_options"] == {"decay": "retnet"} and float(plain.blocks[0].unit.decay[0]) > 0.96

@@ -105,8 +105,8 @@ def test_retention_tasks_follow_their_definition():
     for delay in (0, 7, 40):
         tokens, targets, mask = (np.asarray(a) for a in recall.sample(jr.PRNGKey(delay), delay))
         t = recall.length
-        pairs = tokens[t - 4 - delay - 8: t - 4 - delay].reshape(4, 2)
-        assert np.all(tokens[: t - 12 - delay] == 0) and np.all(tokens[t - 4 - delay: t - 4] == 0)
+        pairs = tokens[t - 4 - delay - 8 : t - 4 - delay].reshape(4, 2)
+        assert np.all(tokens[: t - 12 - delay] == 0) and np.all(tokens[t - 4 - delay : t - 4] == 0)
         lookup = dict(pairs.tolist())
         assert len(lookup) == 4 and all(2 <= k < 18 for k in lookup) and all(18 <= x < 34 for x in lookup.values())
         assert sorted(tokens[-4:].tolist()) == sorted(lookup)
@@ -115,10 +115,10 @@ def test_retention_tasks_follow_their_definition():
     copy = RetentionTask("copy", 20, multiple=8, copy_length=5, symbols=9)
     tokens, targets, mask = (np.asarray(a) for a in copy.sample(jr.PRNGKey(3), 20))
     t = copy.length
-    seq = tokens[t - 5 - 20 - 5: t - 5 - 20]
+    seq = tokens[t - 5 - 20 - 5 : t - 5 - 20]
     assert tokens[t - 5 - 20 - 6] == 1 and len(set(seq.tolist())) == 5
-    assert np.all(tokens[t - 25: t - 5] == 0)
-    assert tokens[t - 5] == 1 and tokens[t - 4:].tolist() == seq[:-1].tolist()
+    assert np.all(tokens[t - 25 : t - 5] == 0)
+    assert tokens[t - 5] == 1 and tokens[t - 4 :].tolist() == seq[:-1].tolist()
     assert targets[mask].tolist() == seq.tolist()
     assert copy.vocab == 11 and copy.chance == pytest.approx(1 / 9)
 
@@ -155,7 +155,9 @@ def test_lm_checkpoint_resumes_and_refuses_another_vocabulary(tmp_path):
     with pytest.raises(TrainInterrupted):
         train_lm("astrosnn", data, checkpoint=ckpt, stop_after=3, **kw)
     resumed, _, _ = train_lm("astrosnn", data, checkpoint=ckpt, **kw)
-    for a, b in zip(jax.tree.leaves(eqx.filter(full, eqx.is_array)), jax.tree.leaves(eqx.filter(resumed, eqx.is_array))):
+    for a, b in zip(
+        jax.tree.leaves(eqx.filter(full, eqx.is_array)), jax.tree.leaves(eqx.filter(resumed, eqx.is_array))
+    ):
         np.testing.assert_array_equal(a, b)
     loaded, config = load_model(ckpt, data.vocab)
     assert config["model"] == "astrosnn" and parameter_count(loaded) == config["params"]
@@ -194,6 +196,7 @@ def test_bad_input_is_named():
         retention_accuracy(model, RetentionTask("recall", 8), [4, 9])
     with pytest.raises(ValueError, match="shorter than one window"):
         from nam.astrosnn import bits_per_char
+
         bits_per_char(model, CharData("abcdefghij" * 10), length=64)
     with pytest.raises(ValueError, match="LIF-SNN only"):
         build_model("lstm", 10, 16, 1, key=jr.PRNGKey(0), decay="wide")
@@ -213,20 +216,72 @@ def test_cli_trains_resumes_and_generates(tmp_path, capsys):
     """The working paths of `nam astrosnn retention|lm|generate` on tiny settings; a re-run with other
     options into the same folder is refused instead of reusing results."""
     out = str(tmp_path / "ret")
-    args = ["astrosnn", "retention", "--tasks", "recall", "--models", "astrosnn,lif", "--steps", "2", "--d", "8",
-            "--max-delay", "8", "--out", out, "--no-progress"]
+    args = [
+        "astrosnn",
+        "retention",
+        "--tasks",
+        "recall",
+        "--models",
+        "astrosnn,lif",
+        "--steps",
+        "2",
+        "--d",
+        "8",
+        "--max-delay",
+        "8",
+        "--out",
+        out,
+        "--no-progress",
+    ]
     assert main(args) == 0
     assert "recall (chance 0.062)" in capsys.readouterr().out and os.path.exists(os.path.join(out, "retention.png"))
     assert main([("3" if a == "2" else a) for a in args]) == 2  # --steps 3 into the same --out
     assert "other options" in capsys.readouterr().err
     lm = str(tmp_path / "lm")
-    assert main(["astrosnn", "lm", "--models", "astrosnn", "--corpus", "shakespeare", "--seeds", "0", "--steps", "2",
-                 "--params", "3000", "--layers", "1", "--length", "64", "--batch", "2", "--out", lm,
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "astrosnn",
+                "lm",
+                "--models",
+                "astrosnn",
+                "--corpus",
+                "shakespeare",
+                "--seeds",
+                "0",
+                "--steps",
+                "2",
+                "--params",
+                "3000",
+                "--layers",
+                "1",
+                "--length",
+                "64",
+                "--batch",
+                "2",
+                "--out",
+                lm,
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "astrosnn" in printed and os.path.exists(os.path.join(lm, "samples.txt"))
-    assert main(["astrosnn", "generate", os.path.join(lm, "runs", "shakespeare_astrosnn_seed0.eqx"), "--prompt",
-                 "ROMEO:", "--chars", "12"]) == 0
+    assert (
+        main(
+            [
+                "astrosnn",
+                "generate",
+                os.path.join(lm, "runs", "shakespeare_astrosnn_seed0.eqx"),
+                "--prompt",
+                "ROMEO:",
+                "--chars",
+                "12",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.startswith("ROMEO:")
 
 
@@ -251,7 +306,7 @@ def test_vocab_hashes_like_it_compares():
     def total(data):
         return data.train.sum()
 
-    assert int(total(first)) == int(total(second)) == int(np.sum(first.vocab.encode(TEXT[:len(first.train)])))
+    assert int(total(first)) == int(total(second)) == int(np.sum(first.vocab.encode(TEXT[: len(first.train)])))
 
 
 def test_retention_figure_is_saved_once_with_every_task(tmp_path, monkeypatch):
@@ -262,9 +317,17 @@ def test_retention_figure_is_saved_once_with_every_task(tmp_path, monkeypatch):
     saved = []
     real = Figure.savefig
     monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **kw: (saved.append(fig), real(fig, *a, **kw)))
-    results = {f"{task}/{model}": {"task": task, "model": model, "params": 1000, "chance": 0.25,
-                                   "accuracy": {"0": 1.0, "16": 0.5}}
-               for task in ("recall", "copy") for model in ("astrosnn", "lstm")}
+    results = {
+        f"{task}/{model}": {
+            "task": task,
+            "model": model,
+            "params": 1000,
+            "chance": 0.25,
+            "accuracy": {"0": 1.0, "16": 0.5},
+        }
+        for task in ("recall", "copy")
+        for model in ("astrosnn", "lstm")
+    }
     path = str(tmp_path / "retention.png")
     assert write_retention_figure(results, path) == path
     assert len(saved) == 1  # before: once per task, the first save with the second panel still empty

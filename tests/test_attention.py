@@ -45,6 +45,7 @@ def _network(key, n=3, m=4, read=1.0, tau_p=1.0):
 
 # --- the network -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_block_drives_are_gradients_of_block_energies(getkey):
     net, p0 = _network(getkey(), read=0.7)
@@ -149,6 +150,7 @@ def test_network_arguments_are_named():
 
 # --- features and closed forms ---------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("orthogonal", [False, True])
 def test_positive_features_estimate_the_softmax_kernel(getkey, orthogonal):
@@ -191,15 +193,15 @@ def test_causal_forms_match_a_per_position_reference(getkey, chunk):
     stable = astrocyte_attention(q, k, v, features, causal=True, chunk=chunk)
     soft = softmax_attention(q, k, v, causal=True)
     # the slow reference: position by position in NumPy, each query against its prefix only
-    qs, ks = (np.asarray(features(a * d ** -0.25)) for a in (q, k))
+    qs, ks = (np.asarray(features(a * d**-0.25)) for a in (q, k))
     qf, kf, q, k, v = (np.asarray(a) for a in (qf, kf, q, k, v))
     for i in range(t):
-        w = kf[:i + 1] @ qf[i]
-        assert np.allclose(causal[i], w @ v[:i + 1] / w.sum(), rtol=1e-12, atol=1e-12)
-        w = ks[:i + 1] @ qs[i]
-        assert np.allclose(stable[i], w @ v[:i + 1] / w.sum(), rtol=1e-10, atol=1e-12)
-        e = np.exp(k[:i + 1] @ q[i] / np.sqrt(d))
-        assert np.allclose(soft[i], e @ v[:i + 1] / e.sum(), rtol=1e-12)
+        w = kf[: i + 1] @ qf[i]
+        assert np.allclose(causal[i], w @ v[: i + 1] / w.sum(), rtol=1e-12, atol=1e-12)
+        w = ks[: i + 1] @ qs[i]
+        assert np.allclose(stable[i], w @ v[: i + 1] / w.sum(), rtol=1e-10, atol=1e-12)
+        e = np.exp(k[: i + 1] @ q[i] / np.sqrt(d))
+        assert np.allclose(soft[i], e @ v[: i + 1] / e.sum(), rtol=1e-12)
     assert np.allclose(causal[0], v[0]) and np.allclose(stable[0], v[0])
 
 
@@ -208,7 +210,7 @@ def test_stable_form_is_linear_attention_of_the_scaled_features(getkey):
     t, d, dv = 7, 4, 4
     q, k, v = jr.normal(getkey(), (t, d)), jr.normal(getkey(), (t, d)), jr.normal(getkey(), (t, dv))
     features = PositiveRandomFeatures(d, 32, seed=5)
-    s = d ** -0.25  # phi(q / d^1/4) . phi(k / d^1/4) estimates exp(q . k / sqrt(d))
+    s = d**-0.25  # phi(q / d^1/4) . phi(k / d^1/4) estimates exp(q . k / sqrt(d))
     expected = linear_attention(features(q * s), features(k * s), v)
     assert jnp.allclose(astrocyte_attention(q, k, v, features), expected, rtol=1e-10)
     softmax = jax.nn.dot_product_attention(q[:, None], k[:, None], v[:, None])[:, 0]  # (T, heads, d)
@@ -272,8 +274,9 @@ def test_attention_arguments_are_named(getkey):
 def test_stable_features_do_not_overflow(getkey):
     q = 30.0 * jr.normal(getkey(), (5, 4))  # exp(w . q) overflows float32 and float64 for some rows
     k, v = 30.0 * jr.normal(getkey(), (5, 4)), jr.normal(getkey(), (5, 2))
-    out = astrocyte_attention(q.astype(jnp.float32), k.astype(jnp.float32), v.astype(jnp.float32),
-                              PositiveRandomFeatures(4, 64))
+    out = astrocyte_attention(
+        q.astype(jnp.float32), k.astype(jnp.float32), v.astype(jnp.float32), PositiveRandomFeatures(4, 64)
+    )
     assert jnp.all(jnp.isfinite(out))
     qf, kf = _stable_features(PositiveRandomFeatures(4, 64), q, k, 0.5)
     assert float(qf.max()) == 1.0 and float(kf.max()) == 1.0
@@ -281,10 +284,14 @@ def test_stable_features_do_not_overflow(getkey):
 
 # --- the approximation to softmax attention --------------------------------------------------------------
 
+
 def _relative_error(q, k, v, m, seeds):
     ref = softmax_attention(q, k, v)
-    errs = [jnp.linalg.norm(astrocyte_attention(q, k, v, PositiveRandomFeatures(q.shape[1], m, seed=s)) - ref)
-            / jnp.linalg.norm(ref) for s in seeds]
+    errs = [
+        jnp.linalg.norm(astrocyte_attention(q, k, v, PositiveRandomFeatures(q.shape[1], m, seed=s)) - ref)
+        / jnp.linalg.norm(ref)
+        for s in seeds
+    ]
     return float(np.sqrt(np.mean(np.square(errs))))
 
 
@@ -292,7 +299,7 @@ def test_error_against_softmax_falls_as_one_over_sqrt_m(getkey):
     # rows of q, k of length d^(1/4): logits in [-1, 1], where M >= 16 is the estimator's asymptotic range
     # (benchmarks/attention_approximation.py measures the full grid and a stress case)
     t, d = 16, 8
-    unit = lambda a: a / jnp.linalg.norm(a, axis=1, keepdims=True) * d ** 0.25
+    unit = lambda a: a / jnp.linalg.norm(a, axis=1, keepdims=True) * d**0.25
     q, k, v = unit(jr.normal(getkey(), (t, d))), unit(jr.normal(getkey(), (t, d))), jr.normal(getkey(), (t, d))
     ms = np.array([16, 128, 1024])
     errs = np.array([_relative_error(q, k, v, int(m), range(6)) for m in ms])
@@ -301,6 +308,7 @@ def test_error_against_softmax_falls_as_one_over_sqrt_m(getkey):
 
 
 # --- the astro-attention language model ------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_lm_step_matches_the_parallel_form_and_features_are_not_parameters(getkey):
@@ -318,8 +326,9 @@ def test_lm_step_matches_the_parallel_form_and_features_are_not_parameters(getke
         _, steps = jax.lax.scan(lambda st, tok: model.step(st, tok)[::-1], model.init_state(), tokens)
         return logits, steps
 
-    sharp = build_model("astro-attention", 11, 8, 1, key=getkey(), heads=2, num_features=8, learned_features=True,
-                        radius=5.0)
+    sharp = build_model(
+        "astro-attention", 11, 8, 1, key=getkey(), heads=2, num_features=8, learned_features=True, radius=5.0
+    )
     assert parameter_count(sharp) == parameter_count(model) + 8 * 4  # M x dh learned projections
     for m in (model, sharp):
         logits, steps = both(m, tokens)

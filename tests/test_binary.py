@@ -1,7 +1,6 @@
 """Binary sign dynamics: the flip-difference rule against brute-force energies, energy descent,
 retrieval below capacity and failure far above it, synchronous 2-cycles."""
 
-
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -92,7 +91,9 @@ def test_dense_am_retrieves_far_beyond_hopfield_capacity(getkey):
     frac_hop, _ = _retrieval_fraction(nam.ClassicalHopfield(xi), xi, getkey(), 0.1, "async")
     assert frac_dam == 1.0 and frac_hop < 0.1
     huge = nam.random_patterns(getkey(), 3000, n)
-    frac, _ = _retrieval_fraction(nam.DenseAssociativeMemory(huge, nam.Polynomial(3)), huge[:50], getkey(), 0.1, "async")
+    frac, _ = _retrieval_fraction(
+        nam.DenseAssociativeMemory(huge, nam.Polynomial(3)), huge[:50], getkey(), 0.1, "async"
+    )
     assert frac < 0.05
 
 

@@ -10,11 +10,13 @@ from nam.capacity import find_crossing
 
 def logistic_oracle(k_true, slope=4.0, trials=10**9, calls=None):
     """f(K) = 1 / (1 + (K / k_true)^slope): crosses 0.5 exactly at k_true."""
+
     def evaluate(k):
         if calls is not None:
             calls.append(k)
         f = 1.0 / (1.0 + (k / k_true) ** slope)
         return int(round(f * trials)), trials
+
     return evaluate
 
 
@@ -35,9 +37,11 @@ def test_bootstrap_interval_covers_the_truth_with_binomial_noise():
     rng = np.random.default_rng(0)
     k_true, trials, covered, runs = 300.0, 400, 0, 60
     for run in range(runs):
+
         def evaluate(k):
             f = 1.0 / (1.0 + (k / k_true) ** 3)
             return int(rng.binomial(trials, f)), trials
+
         res = find_crossing(evaluate, 100, rel_tol=0.05, seed=run)
         covered += res.ci[0] <= k_true <= res.ci[1]
     # nominal 95% (200 runs of this setting measured 94.5%); with 60 runs the expected count is 57 with
@@ -63,10 +67,16 @@ def test_deterministic_replay():
     assert a == b
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"k0": 0}, "`k0`"), ({"k0": 5, "k_min": 10}, "`k0`"), ({"k0": 5, "level": 1.0}, "`level`"),
-    ({"k0": 5, "max_evals": 0}, "`max_evals`"), ({"k0": 5, "rel_tol": -1.0}, "`rel_tol`"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"k0": 0}, "`k0`"),
+        ({"k0": 5, "k_min": 10}, "`k0`"),
+        ({"k0": 5, "level": 1.0}, "`level`"),
+        ({"k0": 5, "max_evals": 0}, "`max_evals`"),
+        ({"k0": 5, "rel_tol": -1.0}, "`rel_tol`"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         find_crossing(lambda k: (1, 2), **kwargs)
@@ -93,13 +103,20 @@ def test_logistic_fit_matches_scipy_minimize():
     got = _logistic_crossing(logk, frac, trials, 0.5)
     x = logk - logk.mean()
     for row, g in zip(frac, got):
+
         def nll(ab):
             eta = ab[0] + ab[1] * x
             return -np.sum(trials * (row * eta - np.logaddexp(0.0, eta)))
+
         a, b = minimize(nll, np.zeros(2), method="BFGS", options={"gtol": 1e-10}).x
         assert g == pytest.approx(-a / b + logk.mean(), rel=1e-6)
     # level 0.7: logit(0.7) = a + b (log K - mean)
-    a, b = minimize(lambda ab: -np.sum(trials * (frac[0] * (ab[0] + ab[1] * x) - np.logaddexp(0.0, ab[0] + ab[1] * x))),
-                    np.zeros(2), method="BFGS", options={"gtol": 1e-10}).x
+    a, b = minimize(
+        lambda ab: -np.sum(trials * (frac[0] * (ab[0] + ab[1] * x) - np.logaddexp(0.0, ab[0] + ab[1] * x))),
+        np.zeros(2),
+        method="BFGS",
+        options={"gtol": 1e-10},
+    ).x
     assert _logistic_crossing(logk, frac[:1], trials, 0.7)[0] == pytest.approx(
-        (np.log(0.7 / 0.3) - a) / b + logk.mean(), rel=1e-6)
+        (np.log(0.7 / 0.3) - a) / b + logk.mean(), rel=1e-6
+    )

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 import nam
-from nam.capacity import is_fixed_point, one_step_stable_bits, retrieval_outcome
 from nam.capacity import (
     amit_capacity,
     bit_error_probability,
@@ -27,8 +26,11 @@ from nam.capacity import (
     fit_power_law,
     fixed_point_fraction,
     fixed_point_fraction_at_no_error_load,
+    is_fixed_point,
     no_error_capacity,
     normal_cdf,
+    one_step_stable_bits,
+    retrieval_outcome,
     snr,
     student_t_quantile,
 )
@@ -88,28 +90,30 @@ def _fixed_fraction_given_overlaps(n, k, degree, samples, seed, chunk=250):
     counts = np.stack([(m == v).sum(1) for v in vals], axis=1)
     used = counts.sum(0) > 0
     vals, counts = vals[used], counts[:, used]
-    up, down = _flip_difference(vals - 1, degree), -_flip_difference(vals + 1, degree)   # c = +1, c = -1
+    up, down = _flip_difference(vals - 1, degree), -_flip_difference(vals + 1, degree)  # c = +1, c = -1
     unit = math.gcd(*(int(x) for x in np.concatenate([up, down, [_flip_difference(n - 1, degree)]])))
     up, down = up // unit, down // unit
     q = 0.5 * (1.0 + vals / n)
-    thr = -_flip_difference(n - 1, degree) / unit            # bit i flips iff the crosstalk X < thr
-    shift = np.round(counts @ (q * up + (1 - q) * down)).astype(np.int64)   # centre each sum at its mean
+    thr = -_flip_difference(n - 1, degree) / unit  # bit i flips iff the crosstalk X < thr
+    shift = np.round(counts @ (q * up + (1 - q) * down)).astype(np.int64)  # centre each sum at its mean
     # Hoeffding: P(|X - E X| > t) <= 2 exp(-2 t^2 / sum (up - down)^2) < 1e-12 keeps aliasing negligible.
-    half = max(float(np.sqrt(0.5 * (counts @ ((up - down) ** 2.0)).max() * math.log(2e12))) + 1.0,
-               float(np.abs(thr - shift).max()) + 1.0)
+    half = max(
+        float(np.sqrt(0.5 * (counts @ ((up - down) ** 2.0)).max() * math.log(2e12))) + 1.0,
+        float(np.abs(thr - shift).max()) + 1.0,
+    )
     size = 1 << math.ceil(math.log2(2 * half + 2))
     t = 2 * np.pi * np.arange(size // 2 + 1) / size
     with np.errstate(divide="ignore"):
         one = q[:, None] * np.exp(-1j * np.outer(up, t)) + (1 - q[:, None]) * np.exp(-1j * np.outer(down, t))
-        log_one = np.log(one)                   # per distinct overlap value: log of one term's char. function
+        log_one = np.log(one)  # per distinct overlap value: log of one term's char. function
     log_one.real[np.isneginf(log_one.real)] = -1e30
     x = np.arange(size)
     x = np.where(x < size // 2, x, x - size)
     out = []
     for s in range(0, samples, chunk):
-        phase = 1j * np.outer(shift[s:s + chunk], t)
-        pmf = np.fft.irfft(np.exp(counts[s:s + chunk] @ log_one + phase), n=size, axis=1)
-        p = np.where(x[None] < (thr - shift[s:s + chunk])[:, None], np.clip(pmf, 0.0, None), 0.0).sum(1)
+        phase = 1j * np.outer(shift[s : s + chunk], t)
+        pmf = np.fft.irfft(np.exp(counts[s : s + chunk] @ log_one + phase), n=size, axis=1)
+        p = np.where(x[None] < (thr - shift[s : s + chunk])[:, None], np.clip(pmf, 0.0, None), 0.0).sum(1)
         out.append(np.exp(n * np.log1p(-p)))
     out = np.concatenate(out)
     return float(out.mean()), float(out.std(ddof=1) / math.sqrt(samples))
@@ -173,7 +177,7 @@ def test_double_factorial():
 def test_snr_and_no_error_capacity_closed_forms():
     n, k = np.array([100.0, 400.0, 1000.0]), np.array([10.0, 33.0, 50.0])
     np.testing.assert_allclose(snr(n, k, 2), n / k, rtol=1e-15)
-    np.testing.assert_allclose(snr(n, k, 4), n**3 / (15 * k), rtol=1e-15)            # (2*4-3)!! = 15
+    np.testing.assert_allclose(snr(n, k, 4), n**3 / (15 * k), rtol=1e-15)  # (2*4-3)!! = 15
     np.testing.assert_allclose(no_error_capacity(n, 2), n / (2 * np.log(n)), rtol=1e-15)
     np.testing.assert_allclose(no_error_capacity(n, 4), n**3 / (30 * np.log(n)), rtol=1e-15)
     np.testing.assert_allclose(no_error_capacity(n, 3), n**2 / (6 * np.log(n)), rtol=1e-15)
@@ -201,7 +205,7 @@ def test_finite_size_snr_is_the_exact_moment_ratio():
 def test_bit_error_and_fixed_point_formulas():
     assert bit_error_probability(400, 40) == pytest.approx(0.5 * math.erfc(math.sqrt(10 / 2)), rel=1e-14)
     assert normal_cdf(-1.959963984540054) == pytest.approx(0.025, rel=1e-12)
-    assert normal_cdf(-10.0) == pytest.approx(7.619853024160527e-24, rel=1e-12)         # no 1 - erf cancellation
+    assert normal_cdf(-10.0) == pytest.approx(7.619853024160527e-24, rel=1e-12)  # no 1 - erf cancellation
     p = bit_error_probability(400, 33)
     assert fixed_point_fraction(400, 33) == pytest.approx((1 - p) ** 400, rel=1e-13)
     # The derivation of exp(-1/sqrt(4 pi ln N)): N Phi(-sqrt(2 ln N)) = (1/sqrt(4 pi ln N)) (1 - 1/(2 ln N)
@@ -227,8 +231,14 @@ def test_exact_references_agree():
 
 def test_student_t_quantiles():
     # table values (3 decimals)
-    for q, dof, want in [(0.975, 1, 12.706), (0.975, 5, 2.571), (0.975, 30, 2.042), (0.95, 10, 1.812),
-                         (0.995, 3, 5.841), (0.9995, 20, 3.850)]:
+    for q, dof, want in [
+        (0.975, 1, 12.706),
+        (0.975, 5, 2.571),
+        (0.975, 30, 2.042),
+        (0.95, 10, 1.812),
+        (0.995, 3, 5.841),
+        (0.9995, 20, 3.850),
+    ]:
         assert student_t_quantile(q, dof) == pytest.approx(want, abs=5e-4)
     # closed forms: dof 1 is Cauchy, dof 2 is (2q-1)/sqrt(2q(1-q)); large dof -> normal
     for q in (0.6, 0.9, 0.975, 0.999, 0.99999):
@@ -284,7 +294,7 @@ def test_bootstrap_ci():
     assert ci.estimate == pytest.approx(x.mean()) and ci.low < x.mean() < ci.high
     # the percentile interval of a mean is ~ +- 1.96 sd / sqrt(n); 1000 replicates resolve it to ~10 %
     assert (ci.high - ci.low) == pytest.approx(2 * 1.96 * x.std() / math.sqrt(200), rel=0.15)
-    assert bootstrap_ci(x, np.mean, 11) == ci                                    # deterministic
+    assert bootstrap_ci(x, np.mean, 11) == ci  # deterministic
     assert bootstrap_ci(x, np.median, jr.PRNGKey(0)) == bootstrap_ci(x, np.median, jr.PRNGKey(0))
     assert bootstrap_ci(x, np.mean, 12) != ci
 
@@ -308,7 +318,7 @@ def _brute_force_stable(xi, degree):
     return out
 
 
-@pytest.mark.parametrize("degree, n, k", [(2, 30, 9), (3, 24, 40)])   # Hopfield: K odd, N even, no ties
+@pytest.mark.parametrize("degree, n, k", [(2, 30, 9), (3, 24, 40)])  # Hopfield: K odd, N even, no ties
 def test_criteria_match_brute_force(degree, n, k, getkey):
     xis = jnp.stack([nam.random_patterns(getkey(), k, n) for _ in range(4)])
 
@@ -326,7 +336,7 @@ def test_criteria_match_brute_force(degree, n, k, getkey):
         np.testing.assert_array_equal(np.asarray(fixed), want.all(1))
         assert 0 < want.mean() < 1 and want.all(1).any() and not want.all()  # both outcomes occur
     model = _BUILD[degree](xis[-1])
-    assert float(one_step_stable_bits(model, 1)) == pytest.approx(want[1].mean())      # eager, Python int mu
+    assert float(one_step_stable_bits(model, 1)) == pytest.approx(want[1].mean())  # eager, Python int mu
     assert bool(is_fixed_point(model, jnp.asarray(2))) == want[2].all()
 
 
@@ -336,15 +346,17 @@ def test_criteria_on_padded_models_equal_unpadded(degree, getkey):
     model, under one jit for every K of the bucket."""
     n, k_max = 30, 12
     xi = nam.random_patterns(getkey(), k_max, n)
-    build = {2: lambda p, m: nam.ClassicalHopfield(p, mask=m),
-             3: lambda p, m: nam.DenseAssociativeMemory(p, nam.Polynomial(3), mask=m)}[degree]
+    build = {
+        2: lambda p, m: nam.ClassicalHopfield(p, mask=m),
+        3: lambda p, m: nam.DenseAssociativeMemory(p, nam.Polynomial(3), mask=m),
+    }[degree]
 
     @jax.jit
     def stable(mask):
         model = build(xi, mask)
         return jax.vmap(lambda mu: one_step_stable_bits(model, mu))(jnp.arange(k_max))
 
-    for k in (5, 9, 11):                                    # odd K, even N: no Hopfield ties
+    for k in (5, 9, 11):  # odd K, even N: no Hopfield ties
         got = np.asarray(stable(jnp.arange(k_max) < k))[:k]
         want = _brute_force_stable(xi[:k], degree).mean(1)
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
@@ -353,18 +365,18 @@ def test_criteria_on_padded_models_equal_unpadded(degree, getkey):
 
 
 def test_hopfield_tie_keeps_the_bit_under_jit():
-    xi = nam.random_patterns(jr.PRNGKey(0), 40, 200)            # bit 154 of memory 0 has field exactly 0
+    xi = nam.random_patterns(jr.PRNGKey(0), 40, 200)  # bit 154 of memory 0 has field exactly 0
     model = nam.ClassicalHopfield(xi)
     x = np.asarray(xi).astype(np.int64)
     assert int(x[:, 154] @ (x @ x[0]) - 40 * x[0, 154]) == 0
     m = model.overlaps(xi[0])
-    assert float(model.propose(m, xi[0], 154)) == float(xi[0, 154])                    # eager: kept
+    assert float(model.propose(m, xi[0], 154)) == float(xi[0, 154])  # eager: kept
     jitted = jax.jit(lambda model, m, s, i: model.propose(m, s, i))
-    assert float(jitted(model, m, xi[0], 154)) == float(xi[0, 154])                     # jit: kept too
+    assert float(jitted(model, m, xi[0], 154)) == float(xi[0, 154])  # jit: kept too
 
 
 def test_retrieval_outcome(getkey):
-    n, k = 200, 6                                   # K/N = 0.03, far below capacity
+    n, k = 200, 6  # K/N = 0.03, far below capacity
     xi = nam.random_patterns(getkey(), k, n)
     for model in (nam.ClassicalHopfield(xi), nam.DenseAssociativeMemory(xi, nam.Polynomial(3))):
         run = jax.jit(jax.vmap(lambda mu, key, rho: retrieval_outcome(model, mu, key, rho)))
@@ -377,7 +389,8 @@ def test_retrieval_outcome(getkey):
     keys = jr.split(getkey(), 8)
     for mode in ("async", "sync"):
         out = jax.jit(jax.vmap(lambda mu, key: retrieval_outcome(model, mu, key, 0.2, mode=mode, max_sweeps=20)))(
-            jnp.arange(8), keys)
+            jnp.arange(8), keys
+        )
         for mu in range(8):
             cue = nam.flip_bits(keys[mu], xi[mu], 0.2)
             assert int(jnp.sum(cue != xi[mu])) == 20
@@ -392,15 +405,19 @@ def test_retrieval_outcome(getkey):
 # calibration against theory
 
 
-@pytest.mark.parametrize("degree, n, k, sets", [
-    # Hopfield at odd K, even N: the field can never be exactly 0, so the jit tie bug above (which
-    # adds the tie probability, ~1e-3 at N = 200, K = 40) cannot touch these counts.
-    # measured when written (rate +- se | exact | Phi(-sqrt(S)) with the exact-moment S, with S = N^(n-1)/(K (2n-3)!!))
-    (2, 200, 21, 2000),     # 8.15e-4 +- 1.4e-5  | 8.03e-4  | 8.04e-4, 1.01e-3 (25 % high: K vs K - 1)
-    (2, 200, 41, 2000),     # 1.280e-2 +- 4.6e-5 | 1.286e-2 | 1.286e-2, 1.360e-2
-    (3, 60, 120, 500),      # 1.030e-3 +- 2.6e-5 | 1.031e-3 | 8.60e-4 (Gaussian tail 17 % low), 7.83e-4
-    (3, 60, 240, 300),      # 1.362e-2 +- 1.5e-4 | 1.366e-2 | 1.349e-2, 1.267e-2
-])
+@pytest.mark.parametrize(
+    "degree, n, k, sets",
+    [
+        # Hopfield at odd K, even N: the field can never be exactly 0, so the jit tie bug above (which
+        # adds the tie probability, ~1e-3 at N = 200, K = 40) cannot touch these counts.
+        # measured when written (rate +- se | exact | Phi(-sqrt(S)) with the exact-moment S,
+        # with S = N^(n-1)/(K (2n-3)!!))
+        (2, 200, 21, 2000),  # 8.15e-4 +- 1.4e-5  | 8.03e-4  | 8.04e-4, 1.01e-3 (25 % high: K vs K - 1)
+        (2, 200, 41, 2000),  # 1.280e-2 +- 4.6e-5 | 1.286e-2 | 1.286e-2, 1.360e-2
+        (3, 60, 120, 500),  # 1.030e-3 +- 2.6e-5 | 1.031e-3 | 8.60e-4 (Gaussian tail 17 % low), 7.83e-4
+        (3, 60, 240, 300),  # 1.362e-2 +- 1.5e-4 | 1.366e-2 | 1.349e-2, 1.267e-2
+    ],
+)
 def test_per_bit_error_rate_matches_theory(degree, n, k, sets):
     """Criterion 1 pooled over sets * K * N bits. Tight: the exact lattice probability (4 standard
     errors; the standard error is the larger of the binomial one and the between-set one, since bits
@@ -411,7 +428,7 @@ def test_per_bit_error_rate_matches_theory(degree, n, k, sets):
     assert abs(rate - exact) < 4 * se, (rate, se, exact)
     gaussian = bit_error_probability(n, k, degree, finite_size=True)
     assert abs(rate - gaussian) < 4 * se + abs(exact - gaussian)
-    assert se < 0.03 * rate                                 # the check resolves 12 % of the rate
+    assert se < 0.03 * rate  # the check resolves 12 % of the rate
 
 
 def _fixed_point_calibration(degree, n, sets, n_mu, mc_samples):
@@ -428,7 +445,7 @@ def _fixed_point_calibration(degree, n, sets, n_mu, mc_samples):
     exact_phi = fixed_point_fraction(n, k, degree)
     for closed_form in (asymptotic, exact_phi):
         assert abs(frac - closed_form) < tol + abs(predicted - closed_form)
-    independent = (1 - _exact_bit_error(n, k, degree)) ** n       # exact per-bit rate, bits independent
+    independent = (1 - _exact_bit_error(n, k, degree)) ** n  # exact per-bit rate, bits independent
     return frac, se, predicted, se_pred, asymptotic, exact_phi, independent
 
 
@@ -440,15 +457,13 @@ def test_fixed_point_fraction_at_no_error_load_hopfield():
     and independent bits 0.9206. The asymptotic formula is 0.038 low: Mills ratio and K - 1 account
     for 0.030 and the bits' shared overlaps for the remaining 0.008 -- resolved here (9 sigma), which
     is why the independent-bits value is not the one asserted tightly."""
-    frac, se, predicted, _, _, _, independent = _fixed_point_calibration(2, 400, sets=3000, n_mu=None,
-                                                                          mc_samples=20000)
+    frac, se, predicted, _, _, _, independent = _fixed_point_calibration(2, 400, sets=3000, n_mu=None, mc_samples=20000)
     assert frac - independent > 3 * se
 
 
-@pytest.mark.parametrize("sets, n_mu, mc_samples", [
-    (500, 64, 1000),
-    pytest.param(400, None, 4000, marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "sets, n_mu, mc_samples", [(500, 64, 1000), pytest.param(400, None, 4000, marks=pytest.mark.slow)]
+)
 def test_fixed_point_fraction_at_no_error_load_dam(sets, n_mu, mc_samples):
     """Criterion 2 for the DAM with F = z^3 at N = 100, K = round(N^2 / (6 ln N)) = 362. Default run:
     the first 64 memories of 500 sets (32,000 trials, ~5 s); slow run: all 362 of 400 sets (144,800).
@@ -465,43 +480,49 @@ def test_fixed_point_fraction_at_no_error_load_dam(sets, n_mu, mc_samples):
 # bad input
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: snr(1, 5), "`n`"),
-    (lambda: snr(100, 0), "`k`"),
-    (lambda: snr(100, 5, 1), "`degree`"),
-    (lambda: snr([100, np.nan], 5), "`n`"),
-    (lambda: snr(100.5, 5, 2, finite_size=True), "`n`"),
-    (lambda: bit_error_probability(100, 0.5), "`k`"),
-    (lambda: fixed_point_fraction(0, 5), "`n`"),
-    (lambda: no_error_capacity(1.5), "`n`"),
-    (lambda: no_error_capacity(100, 0), "`degree`"),
-    (lambda: amit_capacity(-3), "`n`"),
-    (lambda: fixed_point_fraction_at_no_error_load(1), "`n`"),
-    (lambda: student_t_quantile(1.0, 3), "`q`"),
-    (lambda: student_t_quantile(0.9, 0), "`dof`"),
-    (lambda: fit_power_law([100, 200, 400], [1.0, 2.0]), "same length"),
-    (lambda: fit_power_law([100], [1.0]), "at least 2 points"),
-    (lambda: fit_power_law([100, 100], [1.0, 2.0]), "distinct"),
-    (lambda: fit_power_law([100, 200], [1.0, -2.0]), "`k_star`"),
-    (lambda: fit_power_law([1, 200], [1.0, 2.0]), "`n`"),
-    (lambda: fit_power_law([100, 200], [1.0, 2.0], level=1.0), "`level`"),
-    (lambda: bootstrap_ci([1.0, 2.0, 3.0], np.mean, 0, level=0.0), "`level`"),
-    (lambda: bootstrap_ci([1.0], np.mean, 0), "`samples`"),
-    (lambda: bootstrap_ci(np.ones((3, 2)), np.mean, 0), "`samples`"),
-    (lambda: bootstrap_ci([1.0, 2.0], np.mean, 0, n_boot=1), "`n_boot`"),
-    (lambda: bootstrap_ci([1.0, 2.0], np.mean, -1), "`key_or_seed`"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: snr(1, 5), "`n`"),
+        (lambda: snr(100, 0), "`k`"),
+        (lambda: snr(100, 5, 1), "`degree`"),
+        (lambda: snr([100, np.nan], 5), "`n`"),
+        (lambda: snr(100.5, 5, 2, finite_size=True), "`n`"),
+        (lambda: bit_error_probability(100, 0.5), "`k`"),
+        (lambda: fixed_point_fraction(0, 5), "`n`"),
+        (lambda: no_error_capacity(1.5), "`n`"),
+        (lambda: no_error_capacity(100, 0), "`degree`"),
+        (lambda: amit_capacity(-3), "`n`"),
+        (lambda: fixed_point_fraction_at_no_error_load(1), "`n`"),
+        (lambda: student_t_quantile(1.0, 3), "`q`"),
+        (lambda: student_t_quantile(0.9, 0), "`dof`"),
+        (lambda: fit_power_law([100, 200, 400], [1.0, 2.0]), "same length"),
+        (lambda: fit_power_law([100], [1.0]), "at least 2 points"),
+        (lambda: fit_power_law([100, 100], [1.0, 2.0]), "distinct"),
+        (lambda: fit_power_law([100, 200], [1.0, -2.0]), "`k_star`"),
+        (lambda: fit_power_law([1, 200], [1.0, 2.0]), "`n`"),
+        (lambda: fit_power_law([100, 200], [1.0, 2.0], level=1.0), "`level`"),
+        (lambda: bootstrap_ci([1.0, 2.0, 3.0], np.mean, 0, level=0.0), "`level`"),
+        (lambda: bootstrap_ci([1.0], np.mean, 0), "`samples`"),
+        (lambda: bootstrap_ci(np.ones((3, 2)), np.mean, 0), "`samples`"),
+        (lambda: bootstrap_ci([1.0, 2.0], np.mean, 0, n_boot=1), "`n_boot`"),
+        (lambda: bootstrap_ci([1.0, 2.0], np.mean, -1), "`key_or_seed`"),
+    ],
+)
 def test_theory_validation(call, name):
     with pytest.raises(ValueError, match=name) as info:
         call()
     assert not isinstance(info.value, TypeError)
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: double_factorial(True), "`m`"),
-    (lambda: bootstrap_ci([1.0, 2.0], np.mean, "seed"), "`key_or_seed`"),
-    (lambda: student_t_quantile(True, 3), "`q`"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: double_factorial(True), "`m`"),
+        (lambda: bootstrap_ci([1.0, 2.0], np.mean, "seed"), "`key_or_seed`"),
+        (lambda: student_t_quantile(True, 3), "`q`"),
+    ],
+)
 def test_theory_refuses_wrong_types(call, name):
     with pytest.raises(TypeError, match=name):
         call()

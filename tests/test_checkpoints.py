@@ -44,8 +44,9 @@ def _run(path, **kw):
 
 def _template():
     params, _, _ = _problem()
-    return TrainState(params=params, opt_state=optax.adam(0.1).init(params), step=jnp.asarray(0, jnp.int32),
-                      key=jr.PRNGKey(0))
+    return TrainState(
+        params=params, opt_state=optax.adam(0.1).init(params), step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(0)
+    )
 
 
 def _one_line(message, path):
@@ -59,7 +60,7 @@ def test_damaged_checkpoint_is_refused_naming_the_file(tmp_path, damage):
     data = bytearray(path.read_bytes())
     if damage == "flip":  # 16 bytes in the middle: the old format resumed silently from a wrong model
         mid = len(data) // 2
-        data[mid:mid + 16] = bytes(b ^ 0xFF for b in data[mid:mid + 16])
+        data[mid : mid + 16] = bytes(b ^ 0xFF for b in data[mid : mid + 16])
     elif damage == "truncate":
         data = data[: len(data) // 2]
     elif damage == "empty":
@@ -138,12 +139,12 @@ def test_ctrl_c_saves_completed_steps_and_resumes(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt, match="step 3 of 6.*saved in"):
         # not jitted per call: the loss is traced once, so count traces by disabling jit
         with jax.disable_jit():
-            train(params, interrupting, opt, sample, steps=6, progress=False, checkpoint=str(path),
-                  checkpoint_every=100)
+            train(
+                params, interrupting, opt, sample, steps=6, progress=False, checkpoint=str(path), checkpoint_every=100
+            )
     state, history, _ = load_checkpoint(str(path), _template())
     assert int(state.step) == 3 and [h["step"] for h in history] == [0, 1, 2]
-    resumed, _ = train(params, loss_fn, opt, sample, steps=6, progress=False, checkpoint=str(path),
-                       checkpoint_every=2)
+    resumed, _ = train(params, loss_fn, opt, sample, steps=6, progress=False, checkpoint=str(path), checkpoint_every=2)
     np.testing.assert_allclose(resumed.w, full.w, rtol=1e-6)
 
 
@@ -184,7 +185,7 @@ def test_cli_learn_refuses_a_corrupt_checkpoint_in_one_line(tmp_path, capsys):
     ckpt = tmp_path / "checkpoint.eqx"
     data = bytearray(ckpt.read_bytes())
     mid = len(data) // 2
-    data[mid:mid + 16] = bytes(16)
+    data[mid : mid + 16] = bytes(16)
     ckpt.write_bytes(bytes(data))
     capsys.readouterr()
     assert main(args) == 2
@@ -208,10 +209,22 @@ def test_astrosnn_checkpoint_refused_when_corrupt(tmp_path):
         load_model(str(ckpt))
     _one_line(str(info.value), ckpt)
     with pytest.raises(CheckpointError):
-        train_lm("lif", data, d=8, layers=1, chunk=16, length=32, batch=2, steps=2, progress=False,
-                 checkpoint=str(ckpt))
-    train_lm("lif", data, d=8, layers=1, chunk=16, length=32, batch=2, steps=2, progress=False,
-             checkpoint=str(ckpt), restart=True)
+        train_lm(
+            "lif", data, d=8, layers=1, chunk=16, length=32, batch=2, steps=2, progress=False, checkpoint=str(ckpt)
+        )
+    train_lm(
+        "lif",
+        data,
+        d=8,
+        layers=1,
+        chunk=16,
+        length=32,
+        batch=2,
+        steps=2,
+        progress=False,
+        checkpoint=str(ckpt),
+        restart=True,
+    )
     load_model(str(ckpt), data.vocab)
 
 
@@ -254,8 +267,13 @@ def test_sigint_in_a_subprocess_saves_the_checkpoint(tmp_path):
     ckpt = tmp_path / "ckpt.eqx"
     script = tmp_path / "run.py"
     script.write_text(_SIGINT_SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), str(ckpt)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "JAX_DISABLE_JIT": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(ckpt)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "JAX_DISABLE_JIT": "1"},
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(1.0)
@@ -311,8 +329,23 @@ def test_cli_astrosnn_ctrl_c_keeps_finished_models_and_resumes(tmp_path, capsys,
     from nam.experiments import astrosnn_retention as ex
 
     out = str(tmp_path / "ret")
-    args = ["astrosnn", "retention", "--tasks", "recall", "--models", "astrosnn,lif", "--steps", "2", "--d", "8",
-            "--max-delay", "8", "--out", out, "--no-progress"]
+    args = [
+        "astrosnn",
+        "retention",
+        "--tasks",
+        "recall",
+        "--models",
+        "astrosnn,lif",
+        "--steps",
+        "2",
+        "--d",
+        "8",
+        "--max-delay",
+        "8",
+        "--out",
+        out,
+        "--no-progress",
+    ]
     real = ex.train_retention
 
     def interrupt_lif(kind, *a, **kw):

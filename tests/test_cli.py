@@ -13,8 +13,13 @@ def test_demo_writes_table_and_figure(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "neuron-astrocyte full" in printed and "classical Hopfield" in printed
     rows = json.loads((tmp_path / "demo.json").read_text())
-    assert {r["model"] for r in rows} >= {"classical Hopfield", "DAM F=z^3", "hidden-neuron DAM",
-                                          "neuron-astrocyte effective", "neuron-astrocyte full"}
+    assert {r["model"] for r in rows} >= {
+        "classical Hopfield",
+        "DAM F=z^3",
+        "hidden-neuron DAM",
+        "neuron-astrocyte effective",
+        "neuron-astrocyte full",
+    }
     # K = 3 memories in N = 40 neurons, 15% of bits flipped: far below every model's capacity
     for r in rows:
         assert r["retrieved"] == 1.0, r

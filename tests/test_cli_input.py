@@ -30,8 +30,9 @@ COMMANDS = {
 @pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize("out", ["file", "unwritable", "under-a-file"])
 def test_output_folder_checked_before_compute(tmp_path, capsys, command, out):
-    path = {"file": _file(tmp_path), "unwritable": UNWRITABLE,
-            "under-a-file": os.path.join(_file(tmp_path), "sub")}[out]
+    path = {"file": _file(tmp_path), "unwritable": UNWRITABLE, "under-a-file": os.path.join(_file(tmp_path), "sub")}[
+        out
+    ]
     assert main(COMMANDS[command] + ["--out", path]) == 2
     captured = capsys.readouterr()
     err = captured.err.strip()
@@ -40,41 +41,47 @@ def test_output_folder_checked_before_compute(tmp_path, capsys, command, out):
     assert "devices:" not in captured.out  # refused before the run header (before any work)
 
 
-@pytest.mark.parametrize("args, name", [
-    (["gordleeva", "--delay-ms", "inf"], "--delay-ms"),
-    (["gordleeva", "--delay-ms", "nan"], "--delay-ms"),
-    (["gordleeva", "--dt", "inf"], "--dt"),
-    (["learn", "digits", "--lr", "inf"], "--lr"),
-    (["learn", "gain", "--lr", "nan"], "--lr"),
-    (["astrosnn", "lm", "--lr", "inf"], "--lr"),
-    (["astrosnn", "generate", "x.eqx", "--temperature", "inf"], "--temperature"),
-    (["demo", "--rho", "nan"], "--rho"),
-])
+@pytest.mark.parametrize(
+    "args, name",
+    [
+        (["gordleeva", "--delay-ms", "inf"], "--delay-ms"),
+        (["gordleeva", "--delay-ms", "nan"], "--delay-ms"),
+        (["gordleeva", "--dt", "inf"], "--dt"),
+        (["learn", "digits", "--lr", "inf"], "--lr"),
+        (["learn", "gain", "--lr", "nan"], "--lr"),
+        (["astrosnn", "lm", "--lr", "inf"], "--lr"),
+        (["astrosnn", "generate", "x.eqx", "--temperature", "inf"], "--temperature"),
+        (["demo", "--rho", "nan"], "--rho"),
+    ],
+)
 def test_non_finite_numbers_are_refused_naming_the_flag(args, name, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and name in err and "finite" in err, err
 
 
-@pytest.mark.parametrize("args, words", [
-    (["demo", "--n", "100000"], ["--n", "GiB"]),
-    (["demo", "--k", "1000000000", "--n", "10"], ["--k", "GiB"]),
-    (["learn", "digits", "--batch", "1000000000", "--steps", "1"], ["--batch", "GiB"]),
-    (["learn", "inpainting", "--batch", "1000000000"], ["--batch", "GiB"]),
-    (["astrosnn", "lm", "--params", "100000000000", "--models", "astrosnn"], ["--params", "iB"]),
-    (["astrosnn", "retention", "--d", "1000000", "--models", "astrosnn"], ["--d", "iB"]),
-    (["learn", "digits", "--lr", "-1"], ["--lr"]),
-    (["learn", "digits", "--seed", "-1", "--steps", "1"], ["--seed"]),
-    (["learn", "inpainting", "--adjoint", "implicit"], ["--adjoint"]),
-    (["demo", "--n", "x"], ["--n", "integer"]),
-    (["gordleeva", "--dt", "1.0"], ["--dt"]),
-    (["gordleeva", "--experiments", ""], ["--experiments"]),
-    (["astrosnn", "lm", "--models", ""], ["--models"]),
-    (["astrosnn", "lm", "--models", "astrosnn,rwkv"], ["rwkv"]),
-    (["astrosnn", "retention", "--tasks", "recall,sort"], ["sort"]),
-    (["astrosnn", "retention", "--max-delay", "-1"], ["--max-delay"]),
-    (["astrosnn", "generate", "/no/such.eqx"], ["/no/such.eqx"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["demo", "--n", "100000"], ["--n", "GiB"]),
+        (["demo", "--k", "1000000000", "--n", "10"], ["--k", "GiB"]),
+        (["learn", "digits", "--batch", "1000000000", "--steps", "1"], ["--batch", "GiB"]),
+        (["learn", "inpainting", "--batch", "1000000000"], ["--batch", "GiB"]),
+        (["astrosnn", "lm", "--params", "100000000000", "--models", "astrosnn"], ["--params", "iB"]),
+        (["astrosnn", "retention", "--d", "1000000", "--models", "astrosnn"], ["--d", "iB"]),
+        (["learn", "digits", "--lr", "-1"], ["--lr"]),
+        (["learn", "digits", "--seed", "-1", "--steps", "1"], ["--seed"]),
+        (["learn", "inpainting", "--adjoint", "implicit"], ["--adjoint"]),
+        (["demo", "--n", "x"], ["--n", "integer"]),
+        (["gordleeva", "--dt", "1.0"], ["--dt"]),
+        (["gordleeva", "--experiments", ""], ["--experiments"]),
+        (["astrosnn", "lm", "--models", ""], ["--models"]),
+        (["astrosnn", "lm", "--models", "astrosnn,rwkv"], ["rwkv"]),
+        (["astrosnn", "retention", "--tasks", "recall,sort"], ["sort"]),
+        (["astrosnn", "retention", "--max-delay", "-1"], ["--max-delay"]),
+        (["astrosnn", "generate", "/no/such.eqx"], ["/no/such.eqx"]),
+    ],
+)
 def test_bad_values_give_one_line_and_exit_2(tmp_path, capsys, args, words):
     out = [] if args[:2] == ["astrosnn", "generate"] else ["--out", str(tmp_path / "o")]
     try:

@@ -21,11 +21,11 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pytest
-
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from models_zoo import gradient_factors, symmetric
 
 import nam
-from models_zoo import gradient_factors, symmetric
 
 # --------------------------------------------------------------------------------------------------
 # contractions against the dense tensor
@@ -58,8 +58,13 @@ def _all_contractions(t, psi, general, phi):
 
 
 @settings(max_examples=10, deadline=None, derandomize=True)
-@given(n=st.integers(4, 8), k=st.integers(1, 7), masked=st.booleans(), scale=st.sampled_from([None, 1.0, 0.3]),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(4, 8),
+    k=st.integers(1, 7),
+    masked=st.booleans(),
+    scale=st.sampled_from([None, 1.0, 0.3]),
+    seed=st.integers(0, 2**16),
+)
 @pytest.mark.slow  # long: run with -m slow
 def test_every_contraction_equals_the_dense_distinct_tensor(n, k, masked, scale, seed):
     key = jr.PRNGKey(seed)
@@ -110,8 +115,9 @@ def test_field_and_contraction_are_gradients(getkey):
     n = 11
     t = nam.HebbianTensor(nam.random_patterns(getkey(), 5, n), distinct_indices=True)
     phi, psi = jr.normal(getkey(), (n,)), symmetric(getkey(), n)
-    pairs = jax.jit(lambda f, p: ((t.cubic_field(f), jax.grad(t.quartic)(f) / 4),
-                                  (t.contract(p), jax.grad(t.quadratic)(p) / 2)))(phi, psi)
+    pairs = jax.jit(
+        lambda f, p: ((t.cubic_field(f), jax.grad(t.quartic)(f) / 4), (t.contract(p), jax.grad(t.quadratic)(p) / 2))
+    )(phi, psi)
     for got, want in pairs:
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
@@ -128,8 +134,12 @@ def test_contractions_never_build_an_n4_array(getkey):
             for sub in jax.extend.core.jaxprs_in_params(eqn.params):
                 yield from sizes(sub)
 
-    for f, arg in (("contract", jnp.eye(n)), ("quadratic", jnp.eye(n)), ("cubic_field", jnp.ones(n)),
-                   ("quartic", jnp.ones(n))):
+    for f, arg in (
+        ("contract", jnp.eye(n)),
+        ("quadratic", jnp.eye(n)),
+        ("cubic_field", jnp.ones(n)),
+        ("quartic", jnp.ones(n)),
+    ):
         jaxpr = jax.make_jaxpr(getattr(t, f))(arg).jaxpr
         assert max(sizes(jaxpr)) <= max(k, n) * n * n, f
 
@@ -153,8 +163,9 @@ def test_distinct_tensor_under_jit_and_vmap(getkey):
     phi = jr.normal(getkey(), (3, 7))
     build = lambda p, m: nam.HebbianTensor(p, mask=m, distinct_indices=True)
     got = jax.jit(jax.vmap(lambda f: build(xi, jnp.ones(4, bool)).cubic_field(f)))(phi)
-    want = np.stack([np.einsum("ijkl,j,k,l->i", _dense_distinct(xi, np.ones(4), 1 / 120), *(f,) * 3)
-                     for f in np.asarray(phi)])
+    want = np.stack(
+        [np.einsum("ijkl,j,k,l->i", _dense_distinct(xi, np.ones(4), 1 / 120), *(f,) * 3) for f in np.asarray(phi)]
+    )
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
 
 
@@ -167,9 +178,21 @@ def _models(key, n=6, k=3, beta=2.0, leaks=(1.0, 0.7, 1.3), taus=(1.0, 0.5, 2.0)
     tensor = nam.HebbianTensor(nam.random_patterns(kx, k, n), scale=scale, distinct_indices=True)
     lam, alpha, gamma = leaks
     eff = nam.NeuronAstrocyteEffective(tensor, nam.LogCosh(beta), tau=taus[0], b=0.1 * jr.normal(kb, (n,)))
-    full = nam.NeuronAstrocyte(tensor, nam.LogCosh(beta), nam.LogCosh(beta), nam.LogCosh(beta), lam=lam,
-                               alpha=alpha, gamma=gamma, tau_n=taus[0], tau_s=taus[1], tau_p=taus[2],
-                               b=0.1 * jr.normal(kb, (n,)), c=symmetric(kc, n, 0.1), d=symmetric(kd, n, 0.1))
+    full = nam.NeuronAstrocyte(
+        tensor,
+        nam.LogCosh(beta),
+        nam.LogCosh(beta),
+        nam.LogCosh(beta),
+        lam=lam,
+        alpha=alpha,
+        gamma=gamma,
+        tau_n=taus[0],
+        tau_s=taus[1],
+        tau_p=taus[2],
+        b=0.1 * jr.normal(kb, (n,)),
+        c=symmetric(kc, n, 0.1),
+        d=symmetric(kd, n, 0.1),
+    )
     return {"effective": eff, "full": full}
 
 
@@ -177,8 +200,9 @@ def _random_state(model, key, scale=1.0):
     ks = jr.split(key, 3)
     n = model.n
     if isinstance(model, nam.NeuronAstrocyte):
-        return nam.NeuronAstrocyteState(scale * jr.normal(ks[0], (n,)), symmetric(ks[1], n, scale),
-                                        symmetric(ks[2], n, scale))
+        return nam.NeuronAstrocyteState(
+            scale * jr.normal(ks[0], (n,)), symmetric(ks[1], n, scale), symmetric(ks[2], n, scale)
+        )
     return scale * jr.normal(ks[0], (n,))
 
 
@@ -198,17 +222,32 @@ def test_drive_is_minus_c_times_energy_gradient(name, getkey):
 @eqx.filter_jit
 def _energy_trajectory(model, y0, t1):
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(lambda t, y, args: model.vector_field(y)), diffrax.Tsit5(), 0.0, t1, 0.01, y0,
+        diffrax.ODETerm(lambda t, y, args: model.vector_field(y)),
+        diffrax.Tsit5(),
+        0.0,
+        t1,
+        0.01,
+        y0,
         saveat=diffrax.SaveAt(ts=jnp.linspace(0.0, t1, 60), fn=lambda t, y, args: model.energy(y)),
-        stepsize_controller=diffrax.PIDController(rtol=1e-9, atol=1e-11), max_steps=100_000)
+        stepsize_controller=diffrax.PIDController(rtol=1e-9, atol=1e-11),
+        max_steps=100_000,
+    )
     return sol.ys
 
 
 @pytest.mark.parametrize("name", ["effective", "full"])
 @settings(max_examples=4, deadline=None, derandomize=True)
-@given(n=st.sampled_from([4, 7]), k=st.sampled_from([1, 3]), beta=st.floats(0.3, 6.0), lam=st.floats(0.2, 2.0),
-       alpha=st.floats(0.0, 2.0), gamma=st.floats(0.0, 2.0), tau=st.floats(0.2, 3.0), seed=st.integers(0, 2**16),
-       scale=st.floats(0.1, 2.0))
+@given(
+    n=st.sampled_from([4, 7]),
+    k=st.sampled_from([1, 3]),
+    beta=st.floats(0.3, 6.0),
+    lam=st.floats(0.2, 2.0),
+    alpha=st.floats(0.0, 2.0),
+    gamma=st.floats(0.0, 2.0),
+    tau=st.floats(0.2, 3.0),
+    seed=st.integers(0, 2**16),
+    scale=st.floats(0.1, 2.0),
+)
 def test_energy_never_increases(name, n, k, beta, lam, alpha, gamma, tau, seed, scale):
     """Appendix B: dE/dt <= 0 for convex Lagrangians and a symmetric T (the distinct tensor is one)."""
     key = jr.PRNGKey(seed)
@@ -240,11 +279,15 @@ def test_distinct_snr_closed_forms():
     assert nam.capacity.snr(30, 11, 4, finite_size=True, distinct_indices=True) == pytest.approx(math.comb(29, 3) / 10)
     # degree 2: the distinct-index memory is the zero-diagonal Hopfield network
     assert nam.capacity.snr(50, 7, 2, finite_size=True, distinct_indices=True) == pytest.approx(
-        nam.capacity.snr(50, 7, 2, finite_size=True))
+        nam.capacity.snr(50, 7, 2, finite_size=True)
+    )
     assert nam.capacity.no_error_capacity(64, 4, distinct_indices=True) == pytest.approx(64**3 / (12 * math.log(64)))
-    assert nam.capacity.no_error_capacity(64, 4, distinct_indices=True) / nam.capacity.no_error_capacity(64, 4) \
-        == pytest.approx(2.5)
-    assert nam.capacity.fixed_point_capacity(32, 4, distinct_indices=True) > 2 * nam.capacity.fixed_point_capacity(32, 4)
+    assert nam.capacity.no_error_capacity(64, 4, distinct_indices=True) / nam.capacity.no_error_capacity(
+        64, 4
+    ) == pytest.approx(2.5)
+    assert nam.capacity.fixed_point_capacity(32, 4, distinct_indices=True) > 2 * nam.capacity.fixed_point_capacity(
+        32, 4
+    )
     with pytest.raises(ValueError, match="`n` must be >= degree"):
         nam.capacity.snr(3, 3, 4, finite_size=True, distinct_indices=True)
 
@@ -268,7 +311,8 @@ def test_distinct_crosstalk_moments_are_exact():
         v, p = _e3_lattice(m)
         assert np.sum(p * v * v) == pytest.approx(36 * math.comb(m - 1, 3), rel=1e-12)
         assert nam.capacity.snr(m, 5, 4, finite_size=True, distinct_indices=True) == pytest.approx(
-            (6 * math.comb(m - 1, 3)) ** 2 / (4 * np.sum(p * v * v)))
+            (6 * math.comb(m - 1, 3)) ** 2 / (4 * np.sum(p * v * v))
+        )
 
 
 def _exact_distinct_bit_error(n, k):
@@ -375,15 +419,17 @@ def _retrieved(n, k, *, trials=128, distinct=False, beta=5.0, scale=None, rho=0.
     run = _retrieval_program(n, bucket, trials, distinct)
     if scale is None:  # HebbianTensor's defaults
         scale = 1.0 / ((n - 1) * (n - 2) * (n - 3)) if distinct else n**-3.0
-    return int(run(jr.PRNGKey(1000 * n + k), jnp.asarray(k), jnp.asarray(beta), jnp.asarray(scale),
-                   jnp.asarray(rho))), trials
+    return int(
+        run(jr.PRNGKey(1000 * n + k), jnp.asarray(k), jnp.asarray(beta), jnp.asarray(scale), jnp.asarray(rho))
+    ), trials
 
 
 def _measured_k_star(n, trials=128):
     theory = float(nam.capacity.self_coupling_capacity(n, rho=0.1))
     bucket = 1 << (2 * int(theory)).bit_length()
-    res = nam.capacity.find_crossing(lambda k: _retrieved(n, k, trials=trials, bucket=bucket), int(theory),
-                                     k_max=bucket, rel_tol=0.05)
+    res = nam.capacity.find_crossing(
+        lambda k: _retrieved(n, k, trials=trials, bucket=bucket), int(theory), k_max=bucket, rel_tol=0.05
+    )
     assert res.status == "bracketed", res
     return res, theory
 
@@ -440,8 +486,9 @@ def test_gain_and_normalisation_enter_as_a_product_and_distinct_indices_lift_the
         assert distinct > plain + 0.25 * trials, (beta, distinct, plain)
 
 
-@pytest.mark.parametrize("distinct, scale, threshold", [(False, None, 2.017), (True, None, 2.017),
-                                                        (True, 24.0**-3, 2.62)])
+@pytest.mark.parametrize(
+    "distinct, scale, threshold", [(False, None, 2.017), (True, None, 2.017), (True, 24.0**-3, 2.62)]
+)
 def test_memory_state_needs_gain_above_threshold(distinct, scale, threshold):
     """One memory, uncorrupted cue (N = 24): the memory state x = scale S_N tanh(beta x)^3 exists iff
     beta scale S_N >= min_u u / tanh(u)^3 = 2.017 (S_N = N^3 for eq. 10, (N-1)(N-2)(N-3) on distinct
@@ -467,5 +514,6 @@ def test_default_scales_give_one_memory_unit_field():
     assert float(nam.HebbianTensor(xi).scale) == pytest.approx(9.0**-3)
     assert float(nam.HebbianTensor(xi, distinct_indices=True).scale) == pytest.approx(1 / (8 * 7 * 6))
     for distinct in (False, True):
-        np.testing.assert_allclose(nam.HebbianTensor(xi, distinct_indices=distinct).cubic_field(xi[0]), xi[0],
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            nam.HebbianTensor(xi, distinct_indices=distinct).cubic_field(xi[0]), xi[0], rtol=1e-12
+        )

@@ -14,12 +14,28 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def test_docs_build_strict(tmp_path):
     pytest.importorskip("mkdocs", reason="mkdocs is not installed: `pip install -e .[docs]` (it is in [dev])")
     pytest.importorskip("material", reason="mkdocs-material is not installed: `pip install -e .[docs]`")
-    pytest.importorskip("mkdocstrings_handlers.python", reason="mkdocstrings[python] is not installed: "
-                                                                "`pip install -e .[docs]`")
+    pytest.importorskip(
+        "mkdocstrings_handlers.python", reason="mkdocstrings[python] is not installed: `pip install -e .[docs]`"
+    )
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's banner about its successor
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site"),
-                           "--config-file", str(REPO_ROOT / "mkdocs.yml")],
-                          cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--site-dir",
+            str(tmp_path / "site"),
+            "--config-file",
+            str(REPO_ROOT / "mkdocs.yml"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     site = tmp_path / "site"
     # the API reference is generated from the docstrings of the re-exported public names
@@ -30,7 +46,7 @@ def test_docs_build_strict(tmp_path):
     import html
     import re
 
-    text = html.unescape(re.sub(r"<[^>]+>", "", api[api.index('id="nam.retrieve"'):]))
+    text = html.unescape(re.sub(r"<[^>]+>", "", api[api.index('id="nam.retrieve"') :]))
     assert "config: SolverConfig | None = None" in text[:3000] and "Arguments:" in text[:3000]
     # the benchmark tables are read from benchmarks/results/*.json at build time
     bench = (site / "benchmarks" / "index.html").read_text()
@@ -86,14 +102,27 @@ def test_layout_page_matches_the_tree():
             listed.add(parent + name.rstrip("/"))
     for entry in listed:
         assert (root / entry).exists(), f"docs/contributing.md lists {entry}, which does not exist"
-    actual = {f"nam/{p.name}" for p in (root / "nam").iterdir()
-              if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
+    actual = {
+        f"nam/{p.name}"
+        for p in (root / "nam").iterdir()
+        if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
+    }
     assert actual <= listed, f"not in docs/contributing.md: {sorted(actual - listed)}"
 
 
 # --- the docs are true to the code where a test can check it (issue 24 items 2, 3, 8) ---------------------------
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10}
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
 
 
 def _prose(text: str) -> str:
@@ -125,7 +154,9 @@ def test_distribution_name_is_the_same_everywhere():
     for text in (readme, index):
         for m in re.finditer(r"pip install ([a-z][\w-]*)", text):
             if m.group(1) == "nam":
-                assert "Neural Additive Models" in text[max(0, m.start() - 200):m.end()], text[m.start() - 200:m.end()]
+                assert "Neural Additive Models" in text[max(0, m.start() - 200) : m.end()], text[
+                    m.start() - 200 : m.end()
+                ]
             else:
                 assert m.group(1) == name, m.group(1)
 
@@ -168,13 +199,18 @@ def test_help_text_paths_are_the_ones_the_code_uses():
 
     outs = {cls.command: o.default for cls in EXPERIMENTS for o in cls.options() if o.name == "out" and o.default}
     assert len(outs) >= 5
-    named = [(cls.command, o.name, path) for cls in EXPERIMENTS for o in cls.options()
-             for path in re.findall(r"nam_output/[\w./<>-]+\w", o.help)]
+    named = [
+        (cls.command, o.name, path)
+        for cls in EXPERIMENTS
+        for o in cls.options()
+        for path in re.findall(r"nam_output/[\w./<>-]+\w", o.help)
+    ]
     assert named  # the help texts name paths (at least the generate example)
     for command, name, path in named:
         assert any(path == out or path.startswith(out + "/") for out in outs.values()), (command, name, path)
-    gen = next(o for cls in EXPERIMENTS if cls.command == "astrosnn generate" for o in cls.options()
-               if o.name == "checkpoint")
+    gen = next(
+        o for cls in EXPERIMENTS if cls.command == "astrosnn generate" for o in cls.options() if o.name == "checkpoint"
+    )
     example = re.search(r"e\.g\. (\S+\.eqx)", " ".join(gen.help.split())).group(1)
     corpus, model, seed = re.fullmatch(r"(\w+?)_(\w+)_seed(\d+)\.eqx", example.rsplit("/", 1)[1]).groups()
     assert corpus in CORPORA
@@ -192,8 +228,11 @@ def test_figures_in_the_docs_exist_and_come_from_the_code():
     written = set(re.findall(r'"(\w+)\.png"', inspect.getsource(write_sweep_figures)))
     assert written == {"capacity", "collapse", "bit_errors", "per_unit"}
     # and the figures the benchmark scripts write (benchmarks/*.py)
-    written |= {name for path in (REPO_ROOT / "benchmarks").glob("*.py")
-                for name in re.findall(r'"(\w+)\.png"', path.read_text())}
+    written |= {
+        name
+        for path in (REPO_ROOT / "benchmarks").glob("*.py")
+        for name in re.findall(r'"(\w+)\.png"', path.read_text())
+    }
     shown = set()
     for page in [REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("*.md")]:
         for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text()):
@@ -214,13 +253,14 @@ def test_readme_says_which_time_is_which():
     durations = list(re.finditer(r"\d+(?:\.\d+)? ?(?:s|min)\b", prose))
     assert durations
     for m in durations:
-        around = prose[max(0, m.start() - 120):m.end() + 120]
+        around = prose[max(0, m.start() - 120) : m.end() + 120]
         assert re.search(r"wall|elapsed|summed over", around), f"unlabelled duration: {m.group(0)!r} in {around!r}"
 
 
 # in nam/learning/_inpainting.py, which its owner is restructuring (issue 23): their sections come with that work
-PENDING_SECTIONS = {f"nam.learning.{n}" for n in ("image_patches", "masked_input", "masked_rms", "mean_fill",
-                                                   "random_masks")}
+PENDING_SECTIONS = {
+    f"nam.learning.{n}" for n in ("image_patches", "masked_input", "masked_rms", "mean_fill", "random_masks")
+}
 
 
 def test_api_reference_shows_annotations_and_sections(tmp_path):
@@ -276,8 +316,9 @@ def test_dynamics_page_example_counts_the_tutorial_retrieval(tmp_path):
     assert "('COMPLETED', True)" in code and "(11, 500)" in code
     code += "\nprint(nam.Status.names(r.status), bool(r.ok()), tuple(r.states.x.shape))\n"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=900,
-                          env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=900, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "COMPLETED True (11, 500)"
 
@@ -308,8 +349,11 @@ def test_adding_a_model_page_runs_outside_the_package_with_public_imports(tmp_pa
 def test_no_private_import_in_the_docs():
     import re
 
-    found = [f"{p.name}: {m}" for p in (REPO_ROOT / "docs").glob("*.md")
-             for m in re.findall(r"(?:from|import) nam\._\w+", p.read_text())]
+    found = [
+        f"{p.name}: {m}"
+        for p in (REPO_ROOT / "docs").glob("*.md")
+        for m in re.findall(r"(?:from|import) nam\._\w+", p.read_text())
+    ]
     assert not found, found
 
 

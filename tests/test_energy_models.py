@@ -12,10 +12,11 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from models_zoo import CONTINUOUS, SINGLE_LAYER, gradient_factors, make_model, random_state
 
 import nam
-from models_zoo import gradient_factors, CONTINUOUS, SINGLE_LAYER, make_model, random_state
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,9 +44,11 @@ def test_full_model_gradient_wrt_activations_directly(getkey):
     act = model.activations(y)
 
     def energy_of_activations(a):
-        state = nam.NeuronAstrocyteState(model.neuron_lagrangian.inverse_activation(a.x),
-                                         model.synapse_lagrangian.inverse_activation(a.s),
-                                         model.process_lagrangian.inverse_activation(a.p))
+        state = nam.NeuronAstrocyteState(
+            model.neuron_lagrangian.inverse_activation(a.x),
+            model.synapse_lagrangian.inverse_activation(a.s),
+            model.process_lagrangian.inverse_activation(a.p),
+        )
         return model.energy(state)
 
     grads = jax.grad(energy_of_activations)(act)
@@ -66,8 +69,9 @@ def test_interaction_field_is_minus_gradient_of_interaction_energy(name, getkey)
     model = make_model(name, getkey())
     for _ in range(3):
         g = model.activations(random_state(model, getkey()))
-        np.testing.assert_allclose(model.interaction_field(g), -jax.grad(model.interaction_energy)(g),
-                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            model.interaction_field(g), -jax.grad(model.interaction_energy)(g), rtol=1e-9, atol=1e-12
+        )
 
 
 @pytest.mark.parametrize("name", SINGLE_LAYER)
@@ -145,16 +149,25 @@ def _abstract_or_final_faults(classes):
                 continue
             for base in cls.__mro__[1:]:
                 attr = base.__dict__.get(name)
-                if base.__module__.startswith("nam.") and attr is not None \
-                        and not getattr(attr, "__isabstractmethod__", False):
+                if (
+                    base.__module__.startswith("nam.")
+                    and attr is not None
+                    and not getattr(attr, "__isabstractmethod__", False)
+                ):
                     faults.append(f"{cls.__name__}.{name} overrides the concrete {base.__name__}.{name}")
     return faults
 
 
 def test_model_classes_are_abstract_or_final():
     classes = _nam_subclasses([nam.AbstractEnergyModel, nam.AbstractBinaryModel])
-    assert {nam.ClassicalHopfield, nam.DenseAssociativeMemory, nam.HiddenNeuronDAM, nam.NeuronAstrocyte,
-            nam.NeuronAstrocyteEffective, nam.AbstractSingleLayerModel} <= classes
+    assert {
+        nam.ClassicalHopfield,
+        nam.DenseAssociativeMemory,
+        nam.HiddenNeuronDAM,
+        nam.NeuronAstrocyte,
+        nam.NeuronAstrocyteEffective,
+        nam.AbstractSingleLayerModel,
+    } <= classes
     assert _abstract_or_final_faults(classes) == []
 
 
@@ -162,9 +175,21 @@ def test_building_block_classes_are_abstract_or_final():
     """The same pattern for the parts models are built from: Lagrangians, separations, astrocyte tensors
     (every nam subclass, wherever it lives)."""
     classes = _nam_subclasses([nam.AbstractLagrangian, nam.AbstractSeparation, nam.AbstractAstrocyteTensor])
-    assert {nam.LogCosh, nam.Identity, nam.RectifiedPower, nam.Softplus, nam.Exponential, nam.LogSumExp,
-            nam.SphericalNorm, nam.Polynomial, nam.RectifiedPolynomial, nam.ExponentialSeparation,
-            nam.HebbianTensor, nam.KroneckerTensor, nam.DenseTensor} <= classes
+    assert {
+        nam.LogCosh,
+        nam.Identity,
+        nam.RectifiedPower,
+        nam.Softplus,
+        nam.Exponential,
+        nam.LogSumExp,
+        nam.SphericalNorm,
+        nam.Polynomial,
+        nam.RectifiedPolynomial,
+        nam.ExponentialSeparation,
+        nam.HebbianTensor,
+        nam.KroneckerTensor,
+        nam.DenseTensor,
+    } <= classes
     assert _abstract_or_final_faults(classes) == []
 
 
@@ -227,17 +252,32 @@ def test_vector_field_divides_by_time_constants(name, getkey):
 def _energy_trajectory(model, y0, t1):
     ts = jnp.linspace(0.0, t1, 60)
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(lambda t, y, args: model.vector_field(y)), diffrax.Tsit5(), 0.0, t1, 0.01, y0,
+        diffrax.ODETerm(lambda t, y, args: model.vector_field(y)),
+        diffrax.Tsit5(),
+        0.0,
+        t1,
+        0.01,
+        y0,
         saveat=diffrax.SaveAt(ts=ts, fn=lambda t, y, args: model.energy(y)),
-        stepsize_controller=diffrax.PIDController(rtol=1e-9, atol=1e-11), max_steps=100_000)
+        stepsize_controller=diffrax.PIDController(rtol=1e-9, atol=1e-11),
+        max_steps=100_000,
+    )
     return sol.ys
 
 
 @pytest.mark.parametrize("name", CONTINUOUS)
 @settings(max_examples=4, deadline=None, derandomize=True)
-@given(n=st.sampled_from([4, 7]), k=st.sampled_from([1, 3]),
-       beta=st.floats(0.3, 6.0), lam=st.floats(0.2, 2.0), alpha=st.floats(0.0, 2.0), gamma=st.floats(0.0, 2.0),
-       tau=st.floats(0.2, 3.0), seed=st.integers(0, 2**16), scale=st.floats(0.1, 2.0))
+@given(
+    n=st.sampled_from([4, 7]),
+    k=st.sampled_from([1, 3]),
+    beta=st.floats(0.3, 6.0),
+    lam=st.floats(0.2, 2.0),
+    alpha=st.floats(0.0, 2.0),
+    gamma=st.floats(0.0, 2.0),
+    tau=st.floats(0.2, 3.0),
+    seed=st.integers(0, 2**16),
+    scale=st.floats(0.1, 2.0),
+)
 def test_energy_never_increases(name, n, k, beta, lam, alpha, gamma, tau, seed, scale):
     key = jr.PRNGKey(seed)
     model = make_model(name, key, n=n, k=k, beta=beta, leaks=(lam, alpha, gamma), taus=(tau, 0.5 * tau, 1.5 * tau))

@@ -73,9 +73,19 @@ def test_the_cli_is_generated_from_the_declared_options():
                 assert str(choice) in text, (cls.command, o.name, choice)
 
 
-@pytest.mark.parametrize("argv", [["demo"], ["gordleeva"], ["learn", "gain"], ["learn", "digits"],
-                                  ["learn", "inpainting"], ["astrosnn", "retention"], ["astrosnn", "lm"],
-                                  ["astrosnn", "generate", "model.eqx"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo"],
+        ["gordleeva"],
+        ["learn", "gain"],
+        ["learn", "digits"],
+        ["learn", "inpainting"],
+        ["astrosnn", "retention"],
+        ["astrosnn", "lm"],
+        ["astrosnn", "generate", "model.eqx"],
+    ],
+)
 def test_cli_dispatches_every_command_through_its_experiment(argv, tmp_path, monkeypatch, capsys):
     cls = next(c for c in EXPERIMENTS if c.command == " ".join(w for w in argv if not w.endswith(".eqx")))
     calls = []
@@ -83,8 +93,9 @@ def test_cli_dispatches_every_command_through_its_experiment(argv, tmp_path, mon
     monkeypatch.setattr(cls, "describe", lambda self: calls.append("describe"))
     monkeypatch.setattr(cls, "run", lambda self, *, progress: calls.append(("run", progress)) or "RESULT")
     monkeypatch.setattr(cls, "format", lambda self, result: calls.append(("format", result)) or "the table")
-    monkeypatch.setattr(cls, "write",
-                        lambda self, result, out_dir: calls.append(("write", out_dir)) or ["a.json", "b.png"])
+    monkeypatch.setattr(
+        cls, "write", lambda self, result, out_dir: calls.append(("write", out_dir)) or ["a.json", "b.png"]
+    )
     out = [] if argv[-1].endswith(".eqx") else ["--out", str(tmp_path / "out")]
     assert main(argv + out) == 0
     experiment = calls[0][1]
@@ -103,8 +114,9 @@ def test_cli_handles_errors_and_ctrl_c_in_one_place(tmp_path, monkeypatch, capsy
 
     monkeypatch.setattr(Demo, "run", interrupted)
     assert main(["demo", "--out", str(tmp_path), "--no-progress"]) == 130
-    assert capsys.readouterr().err == ("nam demo: interrupted; the demo keeps no partial results, nothing was "
-                                       "saved; run it again\n")
+    assert capsys.readouterr().err == (
+        "nam demo: interrupted; the demo keeps no partial results, nothing was saved; run it again\n"
+    )
 
     def refused(self, *, progress):
         raise ValueError("too big for `n`")
@@ -148,14 +160,16 @@ def _writes(tree):
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
         if name == "open" and not (isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "os"):
-            mode = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"),
-                                                                 None)
+            mode = (
+                node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
+            )
             if mode is not None and not (isinstance(mode, ast.Constant) and set(str(mode.value)) <= set("rbt")):
                 yield node.lineno, ast.unparse(node)
         elif isinstance(func, ast.Attribute) and (
-                name in ("write_text", "write_bytes", "to_csv", "tofile")
-                or name in ("dump", "save", "savetxt", "savez") and getattr(func.value, "id", "") in (
-                    "json", "np", "numpy", "pickle")):
+            name in ("write_text", "write_bytes", "to_csv", "tofile")
+            or name in ("dump", "save", "savetxt", "savez")
+            and getattr(func.value, "id", "") in ("json", "np", "numpy", "pickle")
+        ):
             yield node.lineno, ast.unparse(node)
         elif name == "open" and any("O_WRONLY" in ast.unparse(a) or "O_CREAT" in ast.unparse(a) for a in node.args):
             yield node.lineno, ast.unparse(node)
@@ -172,8 +186,10 @@ def test_files_are_written_only_through_nam_io():
 
 
 def test_the_write_check_finds_a_plain_write():
-    text = ('with open(path, "w") as f:\n    f.write(x)\nopen(p, mode="wb")\nopen(p)\nopen(p, "rb")\njson.dump(x, f)\n'
-            'save(state)\nnp.save(p, x)\npath.write_text(x)\n')
+    text = (
+        'with open(path, "w") as f:\n    f.write(x)\nopen(p, mode="wb")\nopen(p)\nopen(p, "rb")\njson.dump(x, f)\n'
+        "save(state)\nnp.save(p, x)\npath.write_text(x)\n"
+    )
     assert sorted(line for line, _ in _writes(ast.parse(text))) == [1, 3, 6, 8, 9]
 
 
@@ -184,6 +200,10 @@ def test_data_loaders_live_in_one_module():
     assert nam.learning.digit_patterns is _data.digit_patterns
     assert nam.astrosnn.load_text is _data.load_text
     learning = pathlib.Path(nam.__file__).parent / "learning"
-    imported = {node.module for path in learning.glob("*.py") for node in ast.walk(ast.parse(path.read_text()))
-                if isinstance(node, ast.ImportFrom) and node.module}
+    imported = {
+        node.module
+        for path in learning.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
     assert not [m for m in imported if "spiking" in m]  # learning reads the digits from nam._data, not nam.spiking

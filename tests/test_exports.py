@@ -12,8 +12,11 @@ FLAT = ("models", "dynamics", "sweep")
 
 
 def _public(module):
-    return {n: getattr(module, n) for n in dir(module) if not n.startswith("_") and
-            type(getattr(module, n)).__name__ != "module"}
+    return {
+        n: getattr(module, n)
+        for n in dir(module)
+        if not n.startswith("_") and type(getattr(module, n)).__name__ != "module"
+    }
 
 
 def test_every_subpackage_is_a_namespace_of_nam():
@@ -44,9 +47,14 @@ def test_returned_types_are_exported():
     assert nam.capacity.CrossingResult and nam.SweepInterrupted and nam.SweepResult and nam.Retrieval
 
 
-@pytest.mark.parametrize("module, old, new", [(nam, "write_figures", "write_sweep_figures"),
-                                              (nam.learning, "build_model", "build_energy_model"),
-                                              (nam.learning, "parameter_count", "tensor_parameter_count")])
+@pytest.mark.parametrize(
+    "module, old, new",
+    [
+        (nam, "write_figures", "write_sweep_figures"),
+        (nam.learning, "build_model", "build_energy_model"),
+        (nam.learning, "parameter_count", "tensor_parameter_count"),
+    ],
+)
 def test_renamed_names_fail_naming_the_new_one(module, old, new):
     with pytest.raises(AttributeError, match=f"it is `{module.__name__}.{new}` now"):
         getattr(module, old)

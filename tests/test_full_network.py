@@ -49,8 +49,9 @@ def test_effective_fixed_point_is_a_full_fixed_point(zero_leak):
     the neuron equation is the effective one, which vanishes at x*. Each wrong sign or factor leaves a
     residual many orders of magnitude above the tolerance."""
     full, eff, x_star, state = zero_leak["full"], zero_leak["eff"], zero_leak["x_star"], zero_leak["state"]
-    np.testing.assert_allclose(full.activations(state).p, -jnp.outer(jnp.tanh(5 * x_star), jnp.tanh(5 * x_star)),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        full.activations(state).p, -jnp.outer(jnp.tanh(5 * x_star), jnp.tanh(5 * x_star)), atol=1e-12
+    )
     assert max(_max_abs(full.vector_field(state))) < 1e-8  # measured 7e-11 (x), 3e-16 (s), 6e-17 (p)
     assert float(jnp.max(jnp.abs(eff.vector_field(x_star)))) < 1e-8
 
@@ -77,8 +78,8 @@ def _symmetric_coordinates(n):
     m = b.shape[1]
     q = np.zeros((n + 2 * n * n, n + 2 * m))
     q[:n, :n] = np.eye(n)
-    q[n:n + n * n, n:n + m] = b
-    q[n + n * n:, n + m:] = b
+    q[n : n + n * n, n : n + m] = b
+    q[n + n * n :, n + m :] = b
     return q
 
 

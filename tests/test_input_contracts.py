@@ -135,14 +135,21 @@ def test_an_empty_token_sequence_is_refused(kind):
     _not_type_error(info)
 
 
-@pytest.mark.parametrize("ts, message", [([0.0, 1e9], r"`energy_ts` must lie in \[0, t1 = 200\]"),
-                                         ([-1.0, 1.0], r"`energy_ts` must lie in \[0, t1"),
-                                         ([2.0, 1.0], "`energy_ts` must be non-decreasing")])
+@pytest.mark.parametrize(
+    "ts, message",
+    [
+        ([0.0, 1e9], r"`energy_ts` must lie in \[0, t1 = 200\]"),
+        ([-1.0, 1.0], r"`energy_ts` must lie in \[0, t1"),
+        ([2.0, 1.0], "`energy_ts` must be non-decreasing"),
+    ],
+)
 def test_energy_ts_outside_the_solve_or_decreasing_is_refused(ts, message):
     """Item 9: these failed inside jit with diffrax's "saveat.ts must lie between t0 and t1"."""
     dam = nam.DenseAssociativeMemory(XI)
-    for call in (lambda: nam.retrieve(dam, jnp.asarray(XI[0]), energy_ts=jnp.asarray(ts)),
-                 lambda: nam.retrieve_batch(dam, jnp.asarray(XI), energy_ts=jnp.asarray(ts))):
+    for call in (
+        lambda: nam.retrieve(dam, jnp.asarray(XI[0]), energy_ts=jnp.asarray(ts)),
+        lambda: nam.retrieve_batch(dam, jnp.asarray(XI), energy_ts=jnp.asarray(ts)),
+    ):
         with pytest.raises(ValueError, match=message) as info:
             call()
         _not_type_error(info)
@@ -164,8 +171,10 @@ def test_huge_durations_are_refused_naming_the_argument():
     with pytest.raises(ValueError, match=r"`protocol.delay_ms` \(1000000000.0\)"):
         protocol.check_duration(1, NET.dt_ms)  # what a command line calls to name its own flag
     spiking.Protocol(delay_ms=5000.0).check_duration(1, NET.dt_ms)  # the paper's longest delay
-    for call in (lambda: spiking.run_trials(NET, IMG, [0.1], trials=1, protocol=protocol),
-                 lambda: spiking.example_run(NET, IMG, protocol=protocol)):
+    for call in (
+        lambda: spiking.run_trials(NET, IMG, [0.1], trials=1, protocol=protocol),
+        lambda: spiking.example_run(NET, IMG, protocol=protocol),
+    ):
         with pytest.raises(ValueError, match=r"`protocol.delay_ms` \(1000000000.0\)") as info:
             call()
         _not_type_error(info)
@@ -198,13 +207,16 @@ def _corrupt_rows(tmp_path, edit):
     return spec
 
 
-@pytest.mark.parametrize("column, value, message", [
-    ("retrieved", "999", r"`retrieved` must lie in \[0, trials = 8\]"),
-    ("retrieved", "-1", r"`retrieved` must lie in \[0, trials"),
-    ("converged", "9", r"`converged` must lie in \[0, trials"),
-    ("overlap", "7.5", r"`overlap` must lie in \[-1, 1\]"),
-    ("trials", "0", "expected n >= 2, k >= 1, cap >= k and trials >= 1"),
-])
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        ("retrieved", "999", r"`retrieved` must lie in \[0, trials = 8\]"),
+        ("retrieved", "-1", r"`retrieved` must lie in \[0, trials"),
+        ("converged", "9", r"`converged` must lie in \[0, trials"),
+        ("overlap", "7.5", r"`overlap` must lie in \[-1, 1\]"),
+        ("trials", "0", "expected n >= 2, k >= 1, cap >= k and trials >= 1"),
+    ],
+)
 def test_corrupt_counts_in_rows_csv_name_the_file_and_line(tmp_path, column, value, message):
     """Item 12: a corrupted `retrieved` count was reported as "`evaluate(21)` must return (successes,
     trials)" with neither the file nor the line."""
@@ -230,12 +242,15 @@ def test_undecodable_rows_csv_names_the_file(tmp_path):
         nam.run_sweep(spec, str(tmp_path), progress=False)
 
 
-@pytest.mark.parametrize("call, names", [
-    (lambda xi: nam.NeuronAstrocyte(nam.HebbianTensor(xi)), "`tensor` (its N)"),
-    (lambda xi: nam.KroneckerTensor.from_patterns(xi), "`patterns` (K, N)"),
-    (lambda xi: learning.SymmetricKronecker.from_patterns(xi, form="full"), "`patterns` (its N), `rank`"),
-    (lambda xi: nam.HebbianTensor(xi).dense(), "the tensor's N"),
-])
+@pytest.mark.parametrize(
+    "call, names",
+    [
+        (lambda xi: nam.NeuronAstrocyte(nam.HebbianTensor(xi)), "`tensor` (its N)"),
+        (lambda xi: nam.KroneckerTensor.from_patterns(xi), "`patterns` (K, N)"),
+        (lambda xi: learning.SymmetricKronecker.from_patterns(xi, form="full"), "`patterns` (its N), `rank`"),
+        (lambda xi: nam.HebbianTensor(xi).dense(), "the tensor's N"),
+    ],
+)
 def test_quadratic_allocations_are_estimated_first(call, names):
     """Item 13: `NeuronAstrocyte` at N = 10^5 failed with XLA RESOURCE_EXHAUSTED: `c` and `d` (N x N) were
     allocated before `retrieve`'s memory check. Each O(N^2)+ allocation is now estimated first and refused
@@ -248,18 +263,24 @@ def test_quadratic_allocations_are_estimated_first(call, names):
     _not_type_error(info)
 
 
-@pytest.mark.parametrize("call, names", [
-    (lambda: snn.AstroSNN(10, 2**20, 2, key=K, heads=4), "`vocab`, `d`, `layers`"),
-    (lambda: snn.RNNLM(10, 2**20, 2, key=K), "`vocab`, `d`, `layers`"),
-    (lambda: snn.TransformerLM(10, 2**20, 2, key=K), "`vocab`, `d`, `layers`"),
-    (lambda: snn.AMSU(2**20, 2**20, key=K), "`d_in`, `d_out`"),
-    (lambda: snn.TransformerLM(10, 8, 1, key=K, heads=2).init_state(10**13), "`capacity`"),
-    (lambda: spiking.GordleevaNetwork(side=10**7, block=4, stride=3), "`side`, `block`, `stride`"),
-    (lambda: snn.generate(snn.build_model("lstm", 10, 8, 1, key=K), jnp.array([1], jnp.int32), 10**13, K), "`steps`"),
-    (lambda: snn.CharData("abcabcabca" * 30).batch(K, 10**12, 8), "`size`, `length`"),
-    (lambda: spiking.load_digit(0, side=10**7), "`side`"),
-    (lambda: learning.digit_patterns(side=10**7), "`side`"),
-])
+@pytest.mark.parametrize(
+    "call, names",
+    [
+        (lambda: snn.AstroSNN(10, 2**20, 2, key=K, heads=4), "`vocab`, `d`, `layers`"),
+        (lambda: snn.RNNLM(10, 2**20, 2, key=K), "`vocab`, `d`, `layers`"),
+        (lambda: snn.TransformerLM(10, 2**20, 2, key=K), "`vocab`, `d`, `layers`"),
+        (lambda: snn.AMSU(2**20, 2**20, key=K), "`d_in`, `d_out`"),
+        (lambda: snn.TransformerLM(10, 8, 1, key=K, heads=2).init_state(10**13), "`capacity`"),
+        (lambda: spiking.GordleevaNetwork(side=10**7, block=4, stride=3), "`side`, `block`, `stride`"),
+        (
+            lambda: snn.generate(snn.build_model("lstm", 10, 8, 1, key=K), jnp.array([1], jnp.int32), 10**13, K),
+            "`steps`",
+        ),
+        (lambda: snn.CharData("abcabcabca" * 30).batch(K, 10**12, 8), "`size`, `length`"),
+        (lambda: spiking.load_digit(0, side=10**7), "`side`"),
+        (lambda: learning.digit_patterns(side=10**7), "`side`"),
+    ],
+)
 def test_sequence_and_spiking_models_estimate_memory_first(call, names):
     """Item 13 / part 3: constructors whose weights or caches grow as a square estimate them first."""
     with pytest.raises(ValueError, match="choose smaller sizes") as info:

@@ -11,6 +11,7 @@ from nam._io import null_to_nan, write_json
 
 def _strict(text):
     """json.loads as a strict (RFC 8259) parser: NaN, Infinity and -Infinity are errors."""
+
     def refuse(constant):
         raise ValueError(f"not JSON: {constant}")
 
@@ -24,11 +25,25 @@ def test_strict_parser_refuses_what_json_dumps_writes_by_default():
 
 def test_write_json_writes_non_finite_numbers_as_null(tmp_path):
     path = tmp_path / "results.json"
-    obj = {"spike_rate": math.nan, "curve": [1.0, math.inf, -math.inf], "nested": {"x": (np.float64("nan"), 2)},
-           "ok": 0.5, "name": "lstm", "flag": True, "none": None}
+    obj = {
+        "spike_rate": math.nan,
+        "curve": [1.0, math.inf, -math.inf],
+        "nested": {"x": (np.float64("nan"), 2)},
+        "ok": 0.5,
+        "name": "lstm",
+        "flag": True,
+        "none": None,
+    }
     write_json(str(path), obj)
-    assert _strict(path.read_text()) == {"spike_rate": None, "curve": [1.0, None, None], "nested": {"x": [None, 2]},
-                                         "ok": 0.5, "name": "lstm", "flag": True, "none": None}
+    assert _strict(path.read_text()) == {
+        "spike_rate": None,
+        "curve": [1.0, None, None],
+        "nested": {"x": [None, 2]},
+        "ok": 0.5,
+        "name": "lstm",
+        "flag": True,
+        "none": None,
+    }
     assert not list(tmp_path.glob("*.tmp*"))  # written through a temporary file, then renamed
 
 

@@ -39,8 +39,9 @@ def test_lagrangian_is_convex(lag, getkey):
         assert np.linalg.eigvalsh(np.asarray(hess)).min() >= -1e-9
 
 
-@pytest.mark.parametrize("lag", [nam.LogCosh(3.0), nam.Identity(), nam.Softplus(2.0), nam.Exponential(0.5)],
-                         ids=lambda l: type(l).__name__)
+@pytest.mark.parametrize(
+    "lag", [nam.LogCosh(3.0), nam.Identity(), nam.Softplus(2.0), nam.Exponential(0.5)], ids=lambda l: type(l).__name__
+)
 def test_inverse_activation_round_trip(lag, getkey):
     x = jr.normal(getkey(), (11,))
     np.testing.assert_allclose(lag.inverse_activation(lag.activation(x)), x, rtol=1e-8, atol=1e-8)

@@ -11,8 +11,16 @@ import optax
 import pytest
 
 import nam
-from nam.learning import (NonFiniteLoss, SymmetricKronecker, SymmetrizedDense, TrainInterrupted, make_optimizer,
-                          tensor_parameter_count, retrieval_loss, train)
+from nam.learning import (
+    NonFiniteLoss,
+    SymmetricKronecker,
+    SymmetrizedDense,
+    TrainInterrupted,
+    make_optimizer,
+    retrieval_loss,
+    tensor_parameter_count,
+    train,
+)
 
 TIGHT = dict(rtol=1e-10, atol=1e-12, steady_rtol=1e-10, steady_atol=1e-12)
 
@@ -121,8 +129,9 @@ def test_implicit_gradient_of_a_scalar_parameter(getkey):
     tensor = nam.HebbianTensor(xi)
 
     def loss(beta, adjoint):
-        return retrieval_loss(tensor, xi, xi, lagrangian=nam.LogCosh(beta),
-                              config=nam.SolverConfig(adjoint=adjoint, **TIGHT))[0]
+        return retrieval_loss(
+            tensor, xi, xi, lagrangian=nam.LogCosh(beta), config=nam.SolverConfig(adjoint=adjoint, **TIGHT)
+        )[0]
 
     beta = jnp.asarray(2.0)
     g1, g2 = jax.grad(loss)(beta, "recursive"), jax.grad(loss)(beta, "implicit")
@@ -151,8 +160,9 @@ def _tiny_training(getkey):
 def test_interrupted_training_resumes_to_the_uninterrupted_result(tmp_path, getkey):
     start, loss_fn, sample = _tiny_training(getkey)
     opt = make_optimizer("adam", 1e-2)
-    full, hist_full = train(start, loss_fn, opt, sample, steps=6, progress=False,
-                            checkpoint=str(tmp_path / "full.eqx"), checkpoint_every=2)
+    full, hist_full = train(
+        start, loss_fn, opt, sample, steps=6, progress=False, checkpoint=str(tmp_path / "full.eqx"), checkpoint_every=2
+    )
     path = str(tmp_path / "resumed.eqx")
     with pytest.raises(TrainInterrupted):
         train(start, loss_fn, opt, sample, steps=6, progress=False, checkpoint=path, stop_after=2)
@@ -176,25 +186,32 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, getk
     path = str(tmp_path / "ckpt.eqx")
     with pytest.raises(NonFiniteLoss, match="last good state"):
         train(start, poisoned, make_optimizer("adam", 5e-3), sample, steps=50, progress=False, checkpoint=path)
-    template = nam.learning.TrainState(params=start, opt_state=make_optimizer("adam", 5e-3).init(start),
-                                       step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(0))
+    template = nam.learning.TrainState(
+        params=start,
+        opt_state=make_optimizer("adam", 5e-3).init(start),
+        step=jnp.asarray(0, jnp.int32),
+        key=jr.PRNGKey(0),
+    )
     saved, _, _ = nam.learning.load_checkpoint(path, template)
     assert int(saved.step) >= 1
     assert np.all(np.isfinite(np.asarray(saved.params.coeffs)))
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: make_optimizer("adam", 0.0), "learning_rate"),
-    (lambda: make_optimizer("adam", float("nan")), "learning_rate"),
-    (lambda: make_optimizer("nope", 1e-3), "optax optimizer"),
-    (lambda: SymmetricKronecker(np.ones((2, 3, 4)), form="full"), "params"),
-    (lambda: SymmetricKronecker(np.ones((2, 4)), np.ones(3)), "coeffs"),
-    (lambda: SymmetricKronecker(np.ones((2, 4)), form="diag"), "form"),
-    (lambda: SymmetricKronecker.from_patterns(np.ones((2, 4)), rank=0), "rank"),
-    (lambda: SymmetrizedDense(np.ones((2, 2, 2, 3))), "raw"),
-    (lambda: nam.SolverConfig(adjoint="implicit", steady_state=False), "steady_state"),
-    (lambda: nam.SolverConfig(adjoint="magic"), "adjoint"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: make_optimizer("adam", 0.0), "learning_rate"),
+        (lambda: make_optimizer("adam", float("nan")), "learning_rate"),
+        (lambda: make_optimizer("nope", 1e-3), "optax optimizer"),
+        (lambda: SymmetricKronecker(np.ones((2, 3, 4)), form="full"), "params"),
+        (lambda: SymmetricKronecker(np.ones((2, 4)), np.ones(3)), "coeffs"),
+        (lambda: SymmetricKronecker(np.ones((2, 4)), form="diag"), "form"),
+        (lambda: SymmetricKronecker.from_patterns(np.ones((2, 4)), rank=0), "rank"),
+        (lambda: SymmetrizedDense(np.ones((2, 2, 2, 3))), "raw"),
+        (lambda: nam.SolverConfig(adjoint="implicit", steady_state=False), "steady_state"),
+        (lambda: nam.SolverConfig(adjoint="magic"), "adjoint"),
+    ],
+)
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -327,8 +344,9 @@ def test_inpainting_figure_shows_the_run_as_it_was_made(tmp_path, monkeypatch):
     np.testing.assert_allclose(axes[3].get_images()[0].get_array(), expected, rtol=1e-12)
     default_dt = np.asarray(net.run(x0, steps=3)[-1]).reshape(16, 16)
     assert not np.allclose(default_dt, expected)  # the check can tell the two apart
-    np.testing.assert_array_equal(axes[1].get_images()[0].get_array(),
-                                  np.where(np.asarray(masks[0]), 0.5, test_x[0]).reshape(16, 16))
+    np.testing.assert_array_equal(
+        axes[1].get_images()[0].get_array(), np.where(np.asarray(masks[0]), 0.5, test_x[0]).reshape(16, 16)
+    )
 
 
 def test_cli_learn_keeps_an_explicit_out_and_refuses_options_that_do_not_apply(tmp_path, capsys, monkeypatch):
@@ -360,16 +378,43 @@ def test_cli_learn_gain_honours_adjoint_and_trials(tmp_path, capsys, monkeypatch
     adjoints, shapes = [], set()
     real, real_loss = _scalars.SolverConfig, _scalars.retrieval_loss
     monkeypatch.setattr(_scalars, "SolverConfig", lambda *a, **kw: adjoints.append(kw["adjoint"]) or real(*a, **kw))
-    monkeypatch.setattr(_scalars, "retrieval_loss",
-                        lambda tensor, cues, targets, **kw: shapes.add(cues.shape) or real_loss(tensor, cues, targets,
-                                                                                                 **kw))
+    monkeypatch.setattr(
+        _scalars,
+        "retrieval_loss",
+        lambda tensor, cues, targets, **kw: shapes.add(cues.shape) or real_loss(tensor, cues, targets, **kw),
+    )
     out = tmp_path / "g"
-    assert main(["learn", "gain", "--steps", "1", "--batch", "2", "--adjoint", "implicit", "--trials", "4",
-                 "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "learn",
+                "gain",
+                "--steps",
+                "1",
+                "--batch",
+                "2",
+                "--adjoint",
+                "implicit",
+                "--trials",
+                "4",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert adjoints == ["implicit"]
     result = json.loads((out / "results.json").read_text())
-    assert result["settings"] == {"task": "gain", "steps": 1, "learning_rate": 0.05, "batch": 2, "adjoint": "implicit",
-                                  "trials": 4, "seed": 0}
+    assert result["settings"] == {
+        "task": "gain",
+        "steps": 1,
+        "learning_rate": 0.05,
+        "batch": 2,
+        "adjoint": "implicit",
+        "trials": 4,
+        "seed": 0,
+    }
     assert shapes == {(2, 64), (4, 64)}  # training batches of 2 cues, 4 held-out cues
     assert "implicit gradients" in capsys.readouterr().out
 
@@ -393,8 +438,9 @@ def test_euler_trajectory_is_forward_euler_and_differentiable():
         return jnp.stack(out)
 
     def by_diffrax(scale):
-        return nam.euler_trajectory(lambda y: scale * a @ jnp.tanh(y) - y, jnp.array([1.0, -0.5, 0.25]), steps=7,
-                                    dt=0.1)
+        return nam.euler_trajectory(
+            lambda y: scale * a @ jnp.tanh(y) - y, jnp.array([1.0, -0.5, 0.25]), steps=7, dt=0.1
+        )
 
     assert by_diffrax(1.3).shape == (8, 3)
     assert jnp.allclose(by_diffrax(1.3), by_hand(1.3), atol=1e-6)
@@ -403,8 +449,7 @@ def test_euler_trajectory_is_forward_euler_and_differentiable():
     assert abs(float(g1 - g2)) < 1e-5 * max(1.0, abs(float(g2)))
     net = nam.learning.ReducedAstrocyteNet(4, key=jax.random.key(0))
     x0 = jnp.array([0.2, -0.1, 0.4, 0.0])
-    xs, _, _ = nam.euler_trajectory(lambda y: net.vector_field(*y), (x0, jnp.zeros(4), jnp.zeros(4)), steps=5,
-                                    dt=0.1)
+    xs, _, _ = nam.euler_trajectory(lambda y: net.vector_field(*y), (x0, jnp.zeros(4), jnp.zeros(4)), steps=5, dt=0.1)
     assert jnp.allclose(net.run(x0, steps=5, dt=0.1), jax.vmap(net.output)(xs))
 
 

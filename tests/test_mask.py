@@ -67,9 +67,14 @@ def test_sweeping_k_within_a_bucket_does_not_recompile(getkey):
         run(xi, jnp.arange(16) < k, xi[0])
 
 
-@pytest.mark.parametrize("mask, error, match", [(np.ones(3, bool), ValueError, r"shape \(4,\)"),
-                                                (np.ones(4), TypeError, "boolean"),
-                                                (np.zeros(4, bool), ValueError, "at least one")])
+@pytest.mark.parametrize(
+    "mask, error, match",
+    [
+        (np.ones(3, bool), ValueError, r"shape \(4,\)"),
+        (np.ones(4), TypeError, "boolean"),
+        (np.zeros(4, bool), ValueError, "at least one"),
+    ],
+)
 def test_bad_masks(mask, error, match):
     xi = np.ones((4, 5))
     with pytest.raises(error, match=match):

@@ -7,9 +7,9 @@ import jax.random as jr
 import numpy as np
 import optimistix as optx
 import pytest
+from models_zoo import symmetric
 
 import nam
-from models_zoo import symmetric
 
 
 def test_effective_hebbian_is_quartic_dam(getkey):
@@ -60,10 +60,12 @@ def test_full_and_effective_fixed_points_agree(tensor_kind, getkey):
     # drift off to saturation), so find one by a Newton root solve of the full vector field, started
     # from a perturbed state; its x must be a fixed point of the effective model.
     perturbed = jax.tree.map(lambda a: a + 0.05 * jr.normal(getkey(), a.shape), full_state)
-    perturbed = eqx.tree_at(lambda st: (st.s, st.p), perturbed,
-                            (0.5 * (perturbed.s + perturbed.s.T), 0.5 * (perturbed.p + perturbed.p.T)))
-    root = optx.root_find(lambda y, args: full.vector_field(y), optx.Newton(rtol=1e-12, atol=1e-12), perturbed,
-                          max_steps=100, throw=False)
+    perturbed = eqx.tree_at(
+        lambda st: (st.s, st.p), perturbed, (0.5 * (perturbed.s + perturbed.s.T), 0.5 * (perturbed.p + perturbed.p.T))
+    )
+    root = optx.root_find(
+        lambda y, args: full.vector_field(y), optx.Newton(rtol=1e-12, atol=1e-12), perturbed, max_steps=100, throw=False
+    )
     assert root.result == optx.RESULTS.successful
     for leaf in jax.tree.leaves(full.vector_field(root.value)):
         assert float(jnp.max(jnp.abs(leaf))) < 1e-9

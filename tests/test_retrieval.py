@@ -137,10 +137,21 @@ def test_changing_gains_tolerances_and_time_constants_does_not_recompile(getkey)
     def run(model, cue, config):
         return nam.retrieve(model, cue, config=config)
 
-    for beta, tau, rtol, t1, scale in [(2.0, 1.0, 1e-4, 50.0, None), (3.5, 0.3, 1e-6, 20.0, 0.01),
-                                       (5.0, 2.0, 1e-3, 80.0, 1e-3)]:
-        model = nam.NeuronAstrocyte(nam.HebbianTensor(xi, scale=scale), nam.LogCosh(beta), nam.LogCosh(beta),
-                                    nam.LogCosh(beta), tau_n=tau, tau_s=tau, tau_p=tau, alpha=0.5 * tau)
+    for beta, tau, rtol, t1, scale in [
+        (2.0, 1.0, 1e-4, 50.0, None),
+        (3.5, 0.3, 1e-6, 20.0, 0.01),
+        (5.0, 2.0, 1e-3, 80.0, 1e-3),
+    ]:
+        model = nam.NeuronAstrocyte(
+            nam.HebbianTensor(xi, scale=scale),
+            nam.LogCosh(beta),
+            nam.LogCosh(beta),
+            nam.LogCosh(beta),
+            tau_n=tau,
+            tau_s=tau,
+            tau_p=tau,
+            alpha=0.5 * tau,
+        )
         cfg = nam.SolverConfig("tsit5", rtol=rtol, atol=rtol * 1e-2, t1=t1, steady_rtol=rtol, dt0=0.1 * tau)
         jax.block_until_ready(run(model, cue, cfg))
     assert eqx.debug.get_num_traces(run) == 1
@@ -180,8 +191,11 @@ def test_solver_config_takes_diffrax_objects():
     model = nam.DenseAssociativeMemory(xi)
     cue = nam.flip_bits(jax.random.PRNGKey(1), xi[0], 0.125)
     by_name = nam.retrieve(model, cue, config=nam.SolverConfig("tsit5", rtol=1e-6, atol=1e-8))
-    by_object = nam.retrieve(model, cue, config=nam.SolverConfig(
-        diffrax.Tsit5(), stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-8)))
+    by_object = nam.retrieve(
+        model,
+        cue,
+        config=nam.SolverConfig(diffrax.Tsit5(), stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-8)),
+    )
     assert jnp.array_equal(by_name.pattern, by_object.pattern) and int(by_name.num_steps) == int(by_object.num_steps)
     with pytest.raises(TypeError, match="solver"):
         nam.SolverConfig(3)
@@ -189,8 +203,9 @@ def test_solver_config_takes_diffrax_objects():
         nam.SolverConfig(diffrax.Euler())
     fixed = nam.SolverConfig(diffrax.Euler(), stepsize_controller=diffrax.ConstantStepSize(), dt0=0.1, t1=50.0)
     assert nam.Status.names(nam.retrieve(model, cue, config=fixed).status) in ("CONVERGED", "TIME_LIMIT")
-    fixed = nam.SolverConfig(diffrax.Euler(), stepsize_controller=diffrax.ConstantStepSize(), dt0=0.1, t1=50.0,
-                             steady_state=False)
+    fixed = nam.SolverConfig(
+        diffrax.Euler(), stepsize_controller=diffrax.ConstantStepSize(), dt0=0.1, t1=50.0, steady_state=False
+    )
     assert nam.Status.names(nam.retrieve(model, cue, config=fixed).status) == "COMPLETED"
 
 
@@ -205,9 +220,17 @@ def test_save_ts_returns_the_trajectory_of_a_hand_written_solve(getkey):
     ts = jnp.linspace(0.0, 5.0, 11)
     config = nam.SolverConfig("tsit5", t1=5.0, steady_state=False)
     r = nam.retrieve(model, cue, config=config, save_ts=ts)
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(lambda t, y, args: model.vector_field(y)), diffrax.Tsit5(), 0.0, 5.0,
-                              0.05, model.init_state(cue), saveat=diffrax.SaveAt(ts=ts),
-                              stepsize_controller=diffrax.PIDController(rtol=1e-5, atol=1e-7), max_steps=20_000)
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(lambda t, y, args: model.vector_field(y)),
+        diffrax.Tsit5(),
+        0.0,
+        5.0,
+        0.05,
+        model.init_state(cue),
+        saveat=diffrax.SaveAt(ts=ts),
+        stepsize_controller=diffrax.PIDController(rtol=1e-5, atol=1e-7),
+        max_steps=20_000,
+    )
     for got, want in zip(jax.tree.leaves(r.states), jax.tree.leaves(sol.ys)):
         assert got.shape == want.shape and got.shape[0] == 11
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

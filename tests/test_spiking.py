@@ -14,14 +14,42 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import nam
-from nam.spiking import (GordleevaNetwork, Izhikevich, LiRinzel, Protocol, Stimulus, add_noise, balanced_accuracy,
-                         load_digit, run_trials, simulate, simulate_batch, stack_stimuli)
+from nam.spiking import (
+    GordleevaNetwork,
+    Izhikevich,
+    LiRinzel,
+    Protocol,
+    Stimulus,
+    add_noise,
+    balanced_accuracy,
+    load_digit,
+    run_trials,
+    simulate,
+    simulate_batch,
+    stack_stimuli,
+)
 
 # --------------------------------------------------------------------------------------------------
 # an independent float64 Li-Rinzel (the equations of the issue, written out again)
 
-LR = dict(c0=2.0, c1=0.185, v1=6.0, v2=0.11, v3=2.2, v4=0.3, k3=0.1, a2=0.14, d1=0.13, d2=1.049, d3=0.9434,
-          d5=0.082, alpha=0.8, k4=1.1, rate=0.14, ip3s=0.16)
+LR = dict(
+    c0=2.0,
+    c1=0.185,
+    v1=6.0,
+    v2=0.11,
+    v3=2.2,
+    v4=0.3,
+    k3=0.1,
+    a2=0.14,
+    d1=0.13,
+    d2=1.049,
+    d3=0.9434,
+    d5=0.082,
+    alpha=0.8,
+    k4=1.1,
+    rate=0.14,
+    ip3s=0.16,
+)
 
 
 def _li_rinzel_rhs(t, y, pulse_s, amplitude=5.0):
@@ -34,16 +62,29 @@ def _li_rinzel_rhs(t, y, pulse_s, amplitude=5.0):
     q2 = p["d2"] * (ip3 + p["d1"]) / (ip3 + p["d3"])
     j_plc = p["v4"] * (ca + (1 - p["alpha"]) * p["k4"]) / (ca + p["k4"])
     i_neuro = amplitude if 0.0 <= t < pulse_s else 0.0
-    return [j_er - j_pump + j_leak, (q2 / (q2 + ca) - h) * p["a2"] * (q2 + ca),
-            (p["ip3s"] - ip3) * p["rate"] + j_plc + i_neuro]
+    return [
+        j_er - j_pump + j_leak,
+        (q2 / (q2 + ca) - h) * p["a2"] * (q2 + ca),
+        (p["ip3s"] - ip3) * p["rate"] + j_plc + i_neuro,
+    ]
 
 
 def _reference_calcium(pulse_s, t_end=6.0):
-    rest = solve_ivp(_li_rinzel_rhs, (0, 400), [0.07, 0.8, 0.5], args=(-1.0,), method="LSODA", rtol=1e-10,
-                     atol=1e-12).y[:, -1]
+    rest = solve_ivp(
+        _li_rinzel_rhs, (0, 400), [0.07, 0.8, 0.5], args=(-1.0,), method="LSODA", rtol=1e-10, atol=1e-12
+    ).y[:, -1]
     t = np.linspace(0, t_end, 6001)
-    sol = solve_ivp(_li_rinzel_rhs, (0, t_end), rest, args=(pulse_s,), method="LSODA", rtol=1e-10, atol=1e-12,
-                    t_eval=t, max_step=1e-3)
+    sol = solve_ivp(
+        _li_rinzel_rhs,
+        (0, t_end),
+        rest,
+        args=(pulse_s,),
+        method="LSODA",
+        rtol=1e-10,
+        atol=1e-12,
+        t_eval=t,
+        max_step=1e-3,
+    )
     return rest, t, sol.y[0]
 
 
@@ -154,8 +195,9 @@ def _reference_network(net, images, onsets, durations, t_end_ms):
         for r, c in zip(*np.nonzero(spiked)):
             spike_steps[r][c].append(k)
         last = np.where(spiked, t + dt, last)
-        in_window = np.array([[sum(1 for s in spike_steps[r][c] if s > k - window) for c in range(side)]
-                              for r in range(side)])
+        in_window = np.array(
+            [[sum(1 for s in spike_steps[r][c] if s > k - window) for c in range(side)] for r in range(side)]
+        )
         fast = in_window / (window * dt / 1000.0) > f(net.rate_hz)
         for i in range(a):
             for j in range(a):
@@ -163,8 +205,10 @@ def _reference_network(net, images, onsets, durations, t_end_ms):
                 if fast[sl].sum() > int(net.min_active):
                     pulse_end[i, j] = t + f(net.pulse_ms)
         drive = np.where(t < pulse_end, f(net.i_neuro), 0.0)
-        dca, dh, dip3 = (np.asarray(x) for x in cell.vector_field(jnp.asarray(ca), jnp.asarray(h), jnp.asarray(ip3),
-                                                                  jnp.asarray(drive)))
+        dca, dh, dip3 = (
+            np.asarray(x)
+            for x in cell.vector_field(jnp.asarray(ca), jnp.asarray(h), jnp.asarray(ip3), jnp.asarray(drive))
+        )
         ca, h, ip3 = ca + dt / 1000 * dca, h + dt / 1000 * dh, ip3 + dt / 1000 * dip3
     return counts, ca
 
@@ -253,8 +297,10 @@ def test_astrocytes_complete_a_noisy_digit():
 
 def test_batch_equals_single_runs(getkey):
     net = GordleevaNetwork(side=10, window_ms=100.0)
-    stims = [Stimulus((jr.uniform(getkey(), (3, 10, 10)) < 0.5).astype(float), [0.0, 30.0, 60.0], [4.0, 4.0, 20.0])
-             for _ in range(3)]
+    stims = [
+        Stimulus((jr.uniform(getkey(), (3, 10, 10)) < 0.5).astype(float), [0.0, 30.0, 60.0], [4.0, 4.0, 20.0])
+        for _ in range(3)
+    ]
     batch = simulate_batch(net, stack_stimuli(stims), 120.0, readouts_ms=[(60.0, 80.0)], record_every_ms=2.0)
     for i, s in enumerate(stims):
         one = simulate(net, s, 120.0, readouts_ms=[(60.0, 80.0)], record_every_ms=2.0)
@@ -300,11 +346,20 @@ def test_digits_load_binary_and_distinct():
 # bad input
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(dt_ms=0.7), "dt_ms"), (dict(dt_ms=0.0), "dt_ms"), (dict(window_ms=0.05), "window_ms"),
-    (dict(activity_window_ms=0.01), "activity_window_ms"), (dict(side=41), "tile"), (dict(min_active=16), "min_active"),
-    (dict(trigger="always"), "trigger"), (dict(rate_rule="median"), "rate_rule"), (dict(i_neuro=-1.0), "i_neuro"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(dt_ms=0.7), "dt_ms"),
+        (dict(dt_ms=0.0), "dt_ms"),
+        (dict(window_ms=0.05), "window_ms"),
+        (dict(activity_window_ms=0.01), "activity_window_ms"),
+        (dict(side=41), "tile"),
+        (dict(min_active=16), "min_active"),
+        (dict(trigger="always"), "trigger"),
+        (dict(rate_rule="median"), "rate_rule"),
+        (dict(i_neuro=-1.0), "i_neuro"),
+    ],
+)
 def test_bad_network_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         GordleevaNetwork(**kwargs)
@@ -379,9 +434,11 @@ def test_accuracies_count_completed_trials_only():
     from nam.spiking._curves import _summary
 
     c, bad = int(nam.Status.COMPLETED), int(nam.Status.NON_FINITE)
-    res = {"status": np.array([[c, bad, c], [bad, bad, bad]]),
-           "accuracy": np.array([[[0.6], [0.0], [0.8]], [[0.5], [0.5], [0.5]]]),
-           "input_accuracy": np.array([[0.5, 0.1, 0.7], [0.2, 0.2, 0.2]])}
+    res = {
+        "status": np.array([[c, bad, c], [bad, bad, bad]]),
+        "accuracy": np.array([[[0.6], [0.0], [0.8]], [[0.5], [0.5], [0.5]]]),
+        "input_accuracy": np.array([[0.5, 0.1, 0.7], [0.2, 0.2, 0.2]]),
+    }
     out = _summary(res)
     assert out["completed"] == 2 and out["runs"] == 6
     assert out["mean"][0] == pytest.approx([0.7]) and out["input_mean"][0] == pytest.approx(0.6)
@@ -397,9 +454,11 @@ def test_cli_gordleeva_writes_strict_json_and_resumes_its_nans(tmp_path, capsys,
     from nam.experiments import gordleeva as gx
     from nam.spiking import _curves as ex
 
-    nan_curve = {"noise": [0.0], "readout_ms": [4.4], "astrocytes": {"mean": [[math.nan]], "se": [[0.0]],
-                                                                     "input_mean": [math.nan], "completed": 0,
-                                                                     "runs": 1}}
+    nan_curve = {
+        "noise": [0.0],
+        "readout_ms": [4.4],
+        "astrocytes": {"mean": [[math.nan]], "se": [[0.0]], "input_mean": [math.nan], "completed": 0, "runs": 1},
+    }
     formatted = []
     monkeypatch.setattr(ex, "noise_curve", lambda *a, **kw: nan_curve)
     monkeypatch.setattr(ex, "example_run", lambda *a, **kw: {})

@@ -8,9 +8,9 @@ import jax.random as jr
 import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
+from models_zoo import make_model, random_state
 
 import nam
-from models_zoo import make_model, random_state
 
 
 def test_zero_tensor_effective_model_decays_at_one_over_tau(getkey):
@@ -55,17 +55,27 @@ def test_full_network_at_the_origin_with_linear_activations(leaks, unstable, get
     n, (lam, alpha, gamma), (tau_n, tau_s, tau_p) = 4, leaks, (0.5, 2.0, 0.8)
     xi = nam.random_patterns(getkey(), 2, n)
     lin = nam.Identity()
-    model = nam.NeuronAstrocyte(nam.HebbianTensor(xi, scale=0.0), lin, lin, lin, lam=lam, alpha=alpha, gamma=gamma,
-                                tau_n=tau_n, tau_s=tau_s, tau_p=tau_p)
+    model = nam.NeuronAstrocyte(
+        nam.HebbianTensor(xi, scale=0.0),
+        lin,
+        lin,
+        lin,
+        lam=lam,
+        alpha=alpha,
+        gamma=gamma,
+        tau_n=tau_n,
+        tau_s=tau_s,
+        tau_p=tau_p,
+    )
     zero = nam.NeuronAstrocyteState(jnp.zeros(n), jnp.zeros((n, n)), jnp.zeros((n, n)))
     spec = nam.jacobian_spectrum(model, zero)
     m = n * n
     expected = np.zeros((n + 2 * m, n + 2 * m))
     expected[:n, :n] = -lam / tau_n * np.eye(n)
-    expected[n:n + m, n:n + m] = -alpha / tau_s * np.eye(m)
-    expected[n:n + m, n + m:] = np.eye(m) / tau_s
-    expected[n + m:, n:n + m] = np.eye(m) / tau_p
-    expected[n + m:, n + m:] = -gamma / tau_p * np.eye(m)
+    expected[n : n + m, n : n + m] = -alpha / tau_s * np.eye(m)
+    expected[n : n + m, n + m :] = np.eye(m) / tau_s
+    expected[n + m :, n : n + m] = np.eye(m) / tau_p
+    expected[n + m :, n + m :] = -gamma / tau_p * np.eye(m)
     np.testing.assert_allclose(spec.jacobian, expected, atol=1e-14)
     pair = np.array([[-alpha / tau_s, 1 / tau_s], [1 / tau_p, -gamma / tau_p]])
     pair_ev = np.linalg.eigvals(pair)

@@ -61,11 +61,13 @@ def test_huge_cue_float32_is_not_converged_at_t0():
     import subprocess
     import sys
 
-    code = ("import jax.random as jr, nam\n"
-            "xi = nam.random_patterns(jr.PRNGKey(0), 3, 16)\n"
-            "assert xi.dtype.name == 'float32'\n"
-            "r = nam.retrieve(nam.NeuronAstrocyteEffective(nam.HebbianTensor(xi)), xi[0] * 1e20)\n"
-            "print(int(r.status), float(r.t_final), int(r.num_steps))\n")
+    code = (
+        "import jax.random as jr, nam\n"
+        "xi = nam.random_patterns(jr.PRNGKey(0), 3, 16)\n"
+        "assert xi.dtype.name == 'float32'\n"
+        "r = nam.retrieve(nam.NeuronAstrocyteEffective(nam.HebbianTensor(xi)), xi[0] * 1e20)\n"
+        "print(int(r.status), float(r.t_final), int(r.num_steps))\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     status, t_final, steps = proc.stdout.split()
@@ -141,8 +143,9 @@ def test_throw_raises_with_the_status_message(getkey):
     cues = jnp.stack([cue, 100.0 * xi[1]])
     lin = nam.NeuronAstrocyteEffective(nam.HebbianTensor(xi[:3, :16]), nam.Identity())
     with pytest.raises(eqx.EquinoxRuntimeError, match="DIVERGED|NON_FINITE"):
-        nam.retrieve_batch(lin, jnp.stack([0.01 * xi[1, :16], 100.0 * xi[0, :16]]),
-                           config=nam.SolverConfig(max_steps=2000), throw=True)
+        nam.retrieve_batch(
+            lin, jnp.stack([0.01 * xi[1, :16], 100.0 * xi[0, :16]]), config=nam.SolverConfig(max_steps=2000), throw=True
+        )
     assert nam.retrieve_batch(model, cues[:1], throw=True).status.shape == (1,)
     with pytest.raises(TypeError, match="throw"):
         nam.retrieve(model, cue, throw=1)
@@ -172,8 +175,9 @@ def test_retrieval_loss_counts_only_clean_samples(getkey):
     xi = nam.random_patterns(getkey(), 3, 16)
     tensor = nam.HebbianTensor(xi)
     cues = jnp.stack([xi[0], 100.0 * xi[1]])
-    _, aux = nam.learning.retrieval_loss(tensor, cues, xi[:2], lagrangian=nam.Identity(),
-                                         config=nam.SolverConfig(max_steps=500))
+    _, aux = nam.learning.retrieval_loss(
+        tensor, cues, xi[:2], lagrangian=nam.Identity(), config=nam.SolverConfig(max_steps=500)
+    )
     assert int(aux.status[1]) in (nam.Status.DIVERGED, nam.Status.NON_FINITE)
     assert float(aux.exact) <= 0.5
 

@@ -48,8 +48,9 @@ def test_interrupted_sweep_resumes_to_the_uninterrupted_table(tmp_path):
 def test_changed_spec_is_refused(tmp_path):
     nam.run_sweep(nam.SweepSpec(**{**SMALL, "n_grid": {"hopfield": (20,)}}), str(tmp_path), progress=False)
     with pytest.raises(nam.SpecMismatch, match="different specification"):
-        nam.run_sweep(nam.SweepSpec(**{**SMALL, "n_grid": {"hopfield": (20,)}, "rho": 0.2}), str(tmp_path),
-                      progress=False)
+        nam.run_sweep(
+            nam.SweepSpec(**{**SMALL, "n_grid": {"hopfield": (20,)}, "rho": 0.2}), str(tmp_path), progress=False
+        )
 
 
 def test_one_binary_program_serves_every_n_and_k():
@@ -83,17 +84,20 @@ def test_table_is_identical_with_four_devices(tmp_path):
     assert four == _strip(one.rows)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_grid": {}}, "non-empty"),
-    ({"n_grid": {"hopfield": ()}}, "empty"),
-    ({"n_grid": {"hopfield": (2,)}}, "N >= 4"),
-    ({"n_grid": {"bogus": (10,)}}, "unknown model"),
-    ({"n_grid": {"dam_exp": (50,)}}, "N <= 40"),
-    ({"n_grid": {"hopfield": (10,)}, "rho": 0.5}, r"\[0, 0.5\)"),
-    ({"n_grid": {"hopfield": (10,)}, "rho": -0.1}, r"\[0, 0.5\)"),
-    ({"n_grid": {"hopfield": (10,)}, "trials": 10, "batch": 4}, "multiple"),
-    ({"n_grid": {"hopfield": (10,)}, "criterion": "best"}, "criterion"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_grid": {}}, "non-empty"),
+        ({"n_grid": {"hopfield": ()}}, "empty"),
+        ({"n_grid": {"hopfield": (2,)}}, "N >= 4"),
+        ({"n_grid": {"bogus": (10,)}}, "unknown model"),
+        ({"n_grid": {"dam_exp": (50,)}}, "N <= 40"),
+        ({"n_grid": {"hopfield": (10,)}, "rho": 0.5}, r"\[0, 0.5\)"),
+        ({"n_grid": {"hopfield": (10,)}, "rho": -0.1}, r"\[0, 0.5\)"),
+        ({"n_grid": {"hopfield": (10,)}, "trials": 10, "batch": 4}, "multiple"),
+        ({"n_grid": {"hopfield": (10,)}, "criterion": "best"}, "criterion"),
+    ],
+)
 def test_bad_specs(kwargs, match):
     with pytest.raises(ValueError, match=match):
         nam.SweepSpec(**kwargs)
@@ -111,19 +115,63 @@ def test_cli_sweep_writes_tables_and_figures(tmp_path, capsys):
     from nam._cli import main
 
     out = tmp_path / "sweep"
-    assert main(["sweep", "--models", "hopfield", "--n", "16,24", "--trials", "8", "--out", str(out),
-                 "--no-progress"]) == 0
+    assert (
+        main(["sweep", "--models", "hopfield", "--n", "16,24", "--trials", "8", "--out", str(out), "--no-progress"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "hopfield" in printed and "exponent" in printed
-    for name in ("rows.csv", "summary.csv", "fits.csv", "spec.json", "capacity.png", "collapse.png", "bit_errors.png",
-                 "per_unit.png"):
+    for name in (
+        "rows.csv",
+        "summary.csv",
+        "fits.csv",
+        "spec.json",
+        "capacity.png",
+        "collapse.png",
+        "bit_errors.png",
+        "per_unit.png",
+    ):
         assert (out / name).stat().st_size > 0
     assert "50% exact retrieval from the cue" in printed
-    assert main(["sweep", "--models", "hopfield", "--n", "16,24", "--trials", "8", "--rho", "0.2", "--out",
-                 str(out), "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                "--models",
+                "hopfield",
+                "--n",
+                "16,24",
+                "--trials",
+                "8",
+                "--rho",
+                "0.2",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "different specification" in capsys.readouterr().err
-    assert main(["sweep", "--models", "hopfield", "--n", "16,24", "--trials", "8", "--criterion", "fixed_point",
-                 "--out", str(tmp_path / "fp"), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--models",
+                "hopfield",
+                "--n",
+                "16,24",
+                "--trials",
+                "8",
+                "--criterion",
+                "fixed_point",
+                "--out",
+                str(tmp_path / "fp"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert "exact one-step fixed points" in capsys.readouterr().out
 
 
@@ -171,18 +219,56 @@ def test_cli_per_model_grids_and_refusals(tmp_path, capsys):
     from nam._cli import main
 
     out = str(tmp_path / "g")
-    assert main(["sweep", "--models", "hopfield,dam3", "--n", "hopfield=16,24", "--n", "dam3=8,12", "--trials", "8",
-                 "--out", out, "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--models",
+                "hopfield,dam3",
+                "--n",
+                "hopfield=16,24",
+                "--n",
+                "dam3=8,12",
+                "--trials",
+                "8",
+                "--out",
+                out,
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     read = lambda name: json.loads((tmp_path / "g" / name).read_text())  # noqa: E731
     assert read("spec.json")["n_grid"] == {"dam3": [8, 12], "hopfield": [16, 24]}
     assert {"compile_seconds", "run_seconds", "programs", "device_kind"} <= set(read("run.json"))
     capsys.readouterr()
-    for argv, msg in ((["--models", ""], "--models is empty"), (["--models", "bogus"], "unknown model"),
-                      (["--n", "dam_exp=60"], "N <= 40"), (["--n", "x=1"], "unknown model")):
+    for argv, msg in (
+        (["--models", ""], "--models is empty"),
+        (["--models", "bogus"], "unknown model"),
+        (["--n", "dam_exp=60"], "N <= 40"),
+        (["--n", "x=1"], "unknown model"),
+    ):
         assert main(["sweep", *argv, "--out", str(tmp_path / "bad"), "--no-progress"]) == 2
         assert msg in capsys.readouterr().err
-    assert main(["sweep", "--models", "hopfield,dam3", "--n", "hopfield=16,24", "--n", "dam3=8,16", "--trials", "8",
-                 "--out", out, "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                "--models",
+                "hopfield,dam3",
+                "--n",
+                "hopfield=16,24",
+                "--n",
+                "dam3=8,16",
+                "--trials",
+                "8",
+                "--out",
+                out,
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "n_grid['dam3']: [8, 16] != [8, 12]" in capsys.readouterr().err
     assert main(["sweep", "--plan", "--models", "dam4"]) == 0
     assert "peak MiB" in capsys.readouterr().out
@@ -197,10 +283,16 @@ def test_worker_threads_give_the_one_worker_table(tmp_path):
     assert _strip(three.rows) == _strip(one.rows)
     assert json.dumps(three.summary) == json.dumps(one.summary) and json.dumps(three.fits) == json.dumps(one.fits)
     for name in ("rows.csv", "summary.csv"):
-        a = nam.sweep._store.read_rows(str(tmp_path / "one" / name)) if name == "rows.csv" else \
-            (tmp_path / "one" / name).read_text()
-        b = nam.sweep._store.read_rows(str(tmp_path / "three" / name)) if name == "rows.csv" else \
-            (tmp_path / "three" / name).read_text()
+        a = (
+            nam.sweep._store.read_rows(str(tmp_path / "one" / name))
+            if name == "rows.csv"
+            else (tmp_path / "one" / name).read_text()
+        )
+        b = (
+            nam.sweep._store.read_rows(str(tmp_path / "three" / name))
+            if name == "rows.csv"
+            else (tmp_path / "three" / name).read_text()
+        )
         assert (_strip(a) == _strip(b)) if name == "rows.csv" else a == b
     assert three.record["workers"] == 3 and one.record["workers"] == 1
     for bad in (0, -1):
@@ -293,11 +385,19 @@ def test_tables_show_the_criterions_theory_and_flag_unusable_intervals(tmp_path)
     assert _credible(CrossingResult(math.nan, (math.nan, math.nan), None, points, "below_range")) == "below_range"
 
 
-@pytest.mark.parametrize("kwargs, name", [(dict(n_grid={"hopfield": None}), "n_grid['hopfield']"),
-                                          (dict(rho="0.1"), "rho"), (dict(rho=None), "rho"),
-                                          (dict(rho=float("nan")), "rho"), (dict(rel_tol="a"), "rel_tol"),
-                                          (dict(level=1.0), "level"), (dict(seed=-1), "seed"),
-                                          (dict(seed=1.5), "seed")])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(n_grid={"hopfield": None}), "n_grid['hopfield']"),
+        (dict(rho="0.1"), "rho"),
+        (dict(rho=None), "rho"),
+        (dict(rho=float("nan")), "rho"),
+        (dict(rel_tol="a"), "rel_tol"),
+        (dict(level=1.0), "level"),
+        (dict(seed=-1), "seed"),
+        (dict(seed=1.5), "seed"),
+    ],
+)
 def test_sweep_spec_refuses_bad_fields_naming_them(kwargs, name, tmp_path):
     """Each bad field is refused when the spec is built (before any folder is touched), naming the field."""
     spec = {"n_grid": {"hopfield": (16,)}, **kwargs}

@@ -13,14 +13,24 @@ import sys
 import pytest
 
 import nam
-from nam.sweep import _engine
 from nam import SweepInterrupted
+from nam.sweep import _engine
 
 # a binary and a continuous model, several N: every search independent of the others
-CLI_GRID = ["--models", "dam4,na_effective", "--n", "dam4=16,24", "--n", "na_effective=16",
-            "--trials", "32", "--batch", "32", "--no-progress"]
-SHARD_SPEC = dict(n_grid={"hopfield": (20, 30, 40), "dam3": (8, 12), "dam4": (10,)}, trials=16, batch=8,
-                  rel_tol=0.2)
+CLI_GRID = [
+    "--models",
+    "dam4,na_effective",
+    "--n",
+    "dam4=16,24",
+    "--n",
+    "na_effective=16",
+    "--trials",
+    "32",
+    "--batch",
+    "32",
+    "--no-progress",
+]
+SHARD_SPEC = dict(n_grid={"hopfield": (20, 30, 40), "dam3": (8, 12), "dam4": (10,)}, trials=16, batch=8, rel_tol=0.2)
 
 
 def _table(path):
@@ -54,11 +64,27 @@ def test_two_processes_write_the_one_process_table_and_resume_from_process_0(tmp
         lines = f.readlines()
     stored = 5
     with open(os.path.join(two, "rows.csv"), "w") as f:
-        f.writelines(lines[:1 + stored])
+        f.writelines(lines[: 1 + stored])
     port = _free_port()
-    procs = [subprocess.Popen(_cli(*CLI_GRID, "--out", two, "--coordinator", f"localhost:{port}",
-                                   "--num-processes", "2", "--process-id", str(i)),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (1, 0)]
+    procs = [
+        subprocess.Popen(
+            _cli(
+                *CLI_GRID,
+                "--out",
+                two,
+                "--coordinator",
+                f"localhost:{port}",
+                "--num-processes",
+                "2",
+                "--process-id",
+                str(i),
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (1, 0)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
     assert "K*" not in outs[0][0] and "wrote" not in outs[0][0]  # process 1 prints no table, writes nothing

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 import nam
-from nam.sweep._programs import _float32
 from nam.sweep import _kernels
 from nam.sweep._measure import measure_row
+from nam.sweep._programs import _float32
 from nam.sweep._registry import REGISTRY
 
 
@@ -44,8 +44,16 @@ def _reference_model(name, xi_k):
     return nam.DenseAssociativeMemory(xi_k, sep)
 
 
-CASES = [("hopfield", 40, 6, 64, 2), ("hopfield", 70, 9, 256, 3), ("dam3", 20, 37, 512, 1), ("dam3", 16, 300, 512, 2),
-         ("dam4", 12, 40, 256, 1), ("dam4", 33, 700, 4096, 2), ("dam_exp", 10, 60, 256, 1), ("dam_exp", 12, 200, 4096, 1)]
+CASES = [
+    ("hopfield", 40, 6, 64, 2),
+    ("hopfield", 70, 9, 256, 3),
+    ("dam3", 20, 37, 512, 1),
+    ("dam3", 16, 300, 512, 2),
+    ("dam4", 12, 40, 256, 1),
+    ("dam4", 33, 700, 4096, 2),
+    ("dam_exp", 10, 60, 256, 1),
+    ("dam_exp", 12, 200, 4096, 1),
+]
 
 
 @pytest.mark.parametrize("name,n,k,cap,words", CASES)
@@ -137,8 +145,12 @@ def test_rows_count_only_converged_trials():
 # three-layer network is the exception: at N = 12, K = 15, one cue of 256 ends in another attractor
 # with RK4 at dt = 0.1 (two at 0.125, five at 0.25) even when both solves run to t = 2000, so its
 # basin boundaries are resolved only to that step; the sweep uses dt = 0.1 and this test holds it there.
-CONTINUOUS = [("na_effective", 24, 150, 0), ("na_effective_distinct", 24, 300, 0), ("na_full", 12, 15, 1),
-              ("hidden_dam", 16, 120, 0)]
+CONTINUOUS = [
+    ("na_effective", 24, 150, 0),
+    ("na_effective_distinct", 24, 300, 0),
+    ("na_full", 12, 15, 1),
+    ("hidden_dam", 16, 120, 0),
+]
 
 
 @pytest.mark.parametrize("name,n,k,allowed", CONTINUOUS)
@@ -159,11 +171,13 @@ def test_sweep_solver_reads_out_as_a_tight_tsit5_solve(name, n, k, allowed):
     field = jax.vmap(model.vector_field)
     sub = lambda idx: field  # noqa: E731 - one shared model: every sub-batch uses the same field
     taus = jax.tree.map(jnp.asarray, model.time_constants())
-    y, _, status = jax.jit(lambda y0: _kernels.integrate_steady(field, sub, taus, y0, dt=sm.dt, max_steps=sm.max_steps,
-                                                           method=sm.method))(y0)
+    y, _, status = jax.jit(
+        lambda y0: _kernels.integrate_steady(field, sub, taus, y0, dt=sm.dt, max_steps=sm.max_steps, method=sm.method)
+    )(y0)
     fast = np.asarray(_kernels.sign_readout(jax.vmap(model.neuron_activation)(y)))
-    config = nam.SolverConfig("tsit5", rtol=1e-8, atol=1e-10, t1=2000.0, max_steps=100_000, steady_rtol=1e-7,
-                              steady_atol=1e-9)
+    config = nam.SolverConfig(
+        "tsit5", rtol=1e-8, atol=1e-10, t1=2000.0, max_steps=100_000, steady_rtol=1e-7, steady_atol=1e-9
+    )
     model64 = sm.build(jnp.asarray(xi, jnp.float64), jnp.ones((k,), bool))  # the reference in float64
     ref = nam.retrieve_batch(model64, jnp.asarray(cues, jnp.float64), config=config)
     assert np.all(np.asarray(ref.status) == nam.Status.CONVERGED)

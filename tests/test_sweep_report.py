@@ -14,8 +14,8 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
 import nam
-from nam.sweep._registry import REGISTRY
 from nam.sweep._figures import plot_bit_errors, plot_capacity, plot_collapse, plot_per_unit
+from nam.sweep._registry import REGISTRY
 from nam.sweep._report import format_table
 
 MODELS = {

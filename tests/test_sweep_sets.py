@@ -14,8 +14,10 @@ from nam.sweep import _kernels, _programs
 from nam.sweep._report import claim_table
 
 
-@pytest.mark.parametrize("name, n, k, compact", [("na_effective_distinct", 16, 80, False),
-                                                  ("na_effective_distinct", 16, 80, True), ("hidden_dam", 12, 60, True)])
+@pytest.mark.parametrize(
+    "name, n, k, compact",
+    [("na_effective_distinct", 16, 80, False), ("na_effective_distinct", 16, 80, True), ("hidden_dam", 12, 60, True)],
+)
 def test_shared_sets_read_out_as_trial_owned_memories(name, n, k, compact, monkeypatch):
     """One batch near K*: 16 trials in 2 sets of 8 cues, run once with the sets shared (a matrix-matrix
     field over each set) and once with every trial owning a copy of its set (the per-trial engine,
@@ -49,19 +51,29 @@ def test_set_kernel_matches_the_sample_kernel():
     def field_sets(f, y):
         # the samples of a stage are a subset of each set's: their rate travels with them in the state's last
         # entry, which the field leaves constant
-        return jnp.concatenate([-f[:, None, None] * y[..., :3] * y[..., 3:], jnp.zeros(y.shape[:2] + (1,), y.dtype)], axis=-1)
+        return jnp.concatenate(
+            [-f[:, None, None] * y[..., :3] * y[..., 3:], jnp.zeros(y.shape[:2] + (1,), y.dtype)], axis=-1
+        )
 
     ys, steps_s, status_s = _kernels.integrate_steady_sets(
-        field_sets, factors, jnp.asarray(1.0, jnp.float32), y0, dt=0.1, max_steps=300, method="rk4",
-        stages=((1, 1), (1, 4), (3, 4)))
+        field_sets,
+        factors,
+        jnp.asarray(1.0, jnp.float32),
+        y0,
+        dt=0.1,
+        max_steps=300,
+        method="rk4",
+        stages=((1, 1), (1, 4), (3, 4)),
+    )
     flat = y0.reshape(48, 4)
     fs = jnp.repeat(factors, 16)[:, None]
 
     def field(y):
         return jnp.concatenate([-fs * y[:, :3] * y[:, 3:], jnp.zeros((y.shape[0], 1), y.dtype)], axis=-1)
 
-    yp, steps_p, status_p = _kernels.integrate_steady(field, None, jnp.asarray(1.0, jnp.float32), flat, dt=0.1, max_steps=300,
-                                                      method="rk4", stages=(1,))
+    yp, steps_p, status_p = _kernels.integrate_steady(
+        field, None, jnp.asarray(1.0, jnp.float32), flat, dt=0.1, max_steps=300, method="rk4", stages=(1,)
+    )
     np.testing.assert_array_equal(np.asarray(steps_s).ravel(), np.asarray(steps_p))
     np.testing.assert_array_equal(np.asarray(status_s).ravel(), np.asarray(status_p))
     np.testing.assert_allclose(np.asarray(ys).reshape(48, 4), np.asarray(yp), rtol=1e-6, atol=1e-12)
@@ -92,8 +104,7 @@ def test_cluster_bootstrap_widens_the_interval_of_correlated_trials():
     assert width(with_c) > 1.5 * width(without)
 
 
-@pytest.mark.parametrize("bad", [(3, 8, [1, 1]), (2, 8, [1, 1, 0]), (2, 8, [-1, 3]), (8, 8, [5, 3]),
-                                 (2, 8, [[1, 1]])])
+@pytest.mark.parametrize("bad", [(3, 8, [1, 1]), (2, 8, [1, 1, 0]), (2, 8, [-1, 3]), (8, 8, [5, 3]), (2, 8, [[1, 1]])])
 def test_cluster_counts_are_checked(bad):
     with pytest.raises(ValueError, match="cluster"):
         find_crossing(lambda k: bad, 10)
@@ -114,12 +125,21 @@ def test_spec_memory_set_options():
 
 def test_claim_table_needs_intervals_apart():
     def row(model, n, k, lo, hi, units):
-        return {"model": model, "n": n, "k_star": k, "k_star_per_unit": k / units, "per_unit_low": lo / units,
-                "per_unit_high": hi / units}
+        return {
+            "model": model,
+            "n": n,
+            "k_star": k,
+            "k_star_per_unit": k / units,
+            "per_unit_low": lo / units,
+            "per_unit_high": hi / units,
+        }
 
-    summary = [row("hidden_dam", 96, 6000, 5900, 6100, 6096), row("hidden_dam", 128, 8400, 8300, 8500, 8528),
-               row("na_effective_distinct", 96, 17000, 15000, 18500, 18528),
-               row("na_effective_distinct", 128, 39000, 35000, 42000, 32896)]
+    summary = [
+        row("hidden_dam", 96, 6000, 5900, 6100, 6096),
+        row("hidden_dam", 128, 8400, 8300, 8500, 8528),
+        row("na_effective_distinct", 96, 17000, 15000, 18500, 18528),
+        row("na_effective_distinct", 128, 39000, 35000, 42000, 32896),
+    ]
     table = {(c["model"], c["n"]): c for c in claim_table(summary)}
     assert not table[("na_effective_distinct", 96)]["holds"]
     assert table[("na_effective_distinct", 128)]["holds"]
@@ -134,8 +154,16 @@ def test_a_longer_step_limit_changes_no_row_whose_runs_all_settled():
     part of the program key)."""
     from nam.sweep._measure import measure_row
 
-    rows = [measure_row(nam.SweepSpec(n_grid={"na_effective_distinct": (16,)}, trials=32, batch=32, step_factor=f),
-                        "na_effective_distinct", 16, 85, 0) for f in (1, 3)]
+    rows = [
+        measure_row(
+            nam.SweepSpec(n_grid={"na_effective_distinct": (16,)}, trials=32, batch=32, step_factor=f),
+            "na_effective_distinct",
+            16,
+            85,
+            0,
+        )
+        for f in (1, 3)
+    ]
     assert rows[0]["time_limit"] == 0 and 0 < rows[0]["retrieved"] < 32
     strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
     assert strip(rows[0]) == strip(rows[1])

@@ -93,11 +93,30 @@ class AMSU(eqx.Module):
     key_shift: bool = eqx.field(static=True)
     read: str = eqx.field(static=True)
 
-    def __init__(self, d_in: int, d_out: int, *, key, heads: int = 1, decay=None, beta=0.9, theta=1.0,
-                 alpha=2.0, reset: str = "soft", surrogate: str = "atan", current_act: str = "identity",
-                 normalise: bool = False, kq_spiking: bool = False, astrocyte: bool = True,
-                 key_shift: bool = False, read_norm: bool = True, read_gain_init: float = 1.0,
-                 read: str = "membrane", write_gate: bool = False, decay_gate: bool = False):
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        *,
+        key,
+        heads: int = 1,
+        decay=None,
+        beta=0.9,
+        theta=1.0,
+        alpha=2.0,
+        reset: str = "soft",
+        surrogate: str = "atan",
+        current_act: str = "identity",
+        normalise: bool = False,
+        kq_spiking: bool = False,
+        astrocyte: bool = True,
+        key_shift: bool = False,
+        read_norm: bool = True,
+        read_gain_init: float = 1.0,
+        read: str = "membrane",
+        write_gate: bool = False,
+        decay_gate: bool = False,
+    ):
         """`decay`: a scalar, one value per head in (0, 1], or a named multi-scale start:
         "retnet" (the default, also None): 1 - 2^-(5 + 7 h / heads), RetNet-style (RetNet, Sun et al. 2023,
         uses 1 - 2^-(5 + h)),
@@ -114,8 +133,11 @@ class AMSU(eqx.Module):
             decay = check_choice("decay", "retnet" if decay is None else decay, ("retnet", "wide", "short", "local"))
             h = np.arange(heads)
             top = {"wide": 9.0, "short": 6.0, "local": 4.0}.get(decay, 0.0)
-            decay = (1.0 - 2.0 ** -(5.0 + 7.0 * h / heads) if decay == "retnet"
-                     else 1.0 - 2.0 ** -(np.linspace(1.0, top, heads) if heads > 1 else np.array([5.0])))
+            decay = (
+                1.0 - 2.0 ** -(5.0 + 7.0 * h / heads)
+                if decay == "retnet"
+                else 1.0 - 2.0 ** -(np.linspace(1.0, top, heads) if heads > 1 else np.array([5.0]))
+            )
         decay = np.asarray(decay)  # a host value: the model may be built under eqx.filter_eval_shape
         real = np.issubdtype(decay.dtype, np.floating) or np.issubdtype(decay.dtype, np.integer)
         if decay.dtype == bool or not real:
@@ -130,9 +152,15 @@ class AMSU(eqx.Module):
         self.surrogate = check_choice("surrogate", surrogate, SURROGATES)
         self.current_act = check_choice("current_act", current_act, ("identity", "sigmoid"))
         self.read = check_choice("read", read, ("membrane", "residual", "both", "gated"))
-        for name, value in (("normalise", normalise), ("kq_spiking", kq_spiking), ("astrocyte", astrocyte),
-                            ("key_shift", key_shift), ("read_norm", read_norm), ("write_gate", write_gate),
-                            ("decay_gate", decay_gate)):
+        for name, value in (
+            ("normalise", normalise),
+            ("kq_spiking", kq_spiking),
+            ("astrocyte", astrocyte),
+            ("key_shift", key_shift),
+            ("read_norm", read_norm),
+            ("write_gate", write_gate),
+            ("decay_gate", decay_gate),
+        ):
             check_bool(name, value)
         ks = jr.split(key, 4)  # the gates draw from keys folded in, so the other weights do not change
         scale = 1.0 / np.sqrt(d_in)
@@ -199,8 +227,9 @@ class AMSU(eqx.Module):
 
     def _neurons(self, current, o):
         """The LIF scan over tokens."""
-        _, s = jax.lax.scan(lambda u, io: self._neuron_step(u, *io), jnp.zeros(current.shape[1:], current.dtype),
-                            (current, o))
+        _, s = jax.lax.scan(
+            lambda u, io: self._neuron_step(u, *io), jnp.zeros(current.shape[1:], current.dtype), (current, o)
+        )
         return s
 
     def _write_read(self, h, z, k_t, v_t, q_t, logd_t=None):
@@ -229,8 +258,12 @@ class AMSU(eqx.Module):
         dtype = dtype or self.w_i.dtype
         d_out = self.w_i.shape[0]
         dh = d_out // self.heads
-        return (jnp.zeros((self.heads, dh, dh), dtype), jnp.zeros((self.heads, dh), dtype),
-                jnp.zeros((d_out,), dtype), jnp.zeros((d_out,), dtype))
+        return (
+            jnp.zeros((self.heads, dh, dh), dtype),
+            jnp.zeros((self.heads, dh), dtype),
+            jnp.zeros((d_out,), dtype),
+            jnp.zeros((d_out,), dtype),
+        )
 
     def step_with_read(self, state, x_t):
         """One token of the recurrent form: x_t (d_in,) -> (spikes (d_out,), read (d_out,), new state); the
@@ -256,8 +289,10 @@ class AMSU(eqx.Module):
         x = as_float_array(name, x)
         expected = "(T, d_in)" if ndim == 2 else "(d_in,)"
         if x.ndim != ndim or x.shape[-1] != d_in or (ndim == 2 and x.shape[0] < 1):
-            raise ValueError(f"`{name}` must have shape {expected} with d_in = {d_in}"
-                             f"{' and T >= 1' if ndim == 2 else ''}, got shape {x.shape}")
+            raise ValueError(
+                f"`{name}` must have shape {expected} with d_in = {d_in}"
+                f"{' and T >= 1' if ndim == 2 else ''}, got shape {x.shape}"
+            )
         check_finite(name, x)
         return x
 
@@ -329,8 +364,12 @@ class AMSU(eqx.Module):
         # within-chunk decay matrix D[h, t, s] = lam_h^(t - s) for s <= t
         logl = jnp.log(lam)[:, None, None]
         dmat = jnp.where(causal[None], jnp.exp(logl * jnp.maximum(rel, 0)[None].astype(logl.dtype)), 0.0)
-        to_start = jnp.exp(jnp.log(lam)[:, None] * (idx[None, :] + 1).astype(lam.dtype))  # lam^(t+1): decay of the carried H
-        to_end = jnp.exp(jnp.log(lam)[:, None] * (chunk - 1 - idx[None, :]).astype(lam.dtype))  # lam^(C-1-s): into the next H
+        to_start = jnp.exp(
+            jnp.log(lam)[:, None] * (idx[None, :] + 1).astype(lam.dtype)
+        )  # lam^(t+1): decay of the carried H
+        to_end = jnp.exp(
+            jnp.log(lam)[:, None] * (chunk - 1 - idx[None, :]).astype(lam.dtype)
+        )  # lam^(C-1-s): into the next H
         kc, vc, qc = (a.reshape(n_chunks, chunk, self.heads, -1).transpose(0, 2, 1, 3) for a in (k, v, q))
         # within each chunk, all chunks at once: o_t = sum_{s <= t in the chunk} lam^(t - s) (q_t . k_s) v_s
         scores = jnp.einsum("nhtd,nhsd->nhts", qc, kc) * dmat[None]
@@ -338,7 +377,7 @@ class AMSU(eqx.Module):
         # across chunks: the state carried into each chunk, by a scan over chunk summaries
         writes = jnp.einsum("hs,nhsi,nhsj->nhij", to_end, vc, kc)  # what chunk n adds to H at its end
         kz = jnp.einsum("hs,nhsj->nhj", to_end, kc)
-        lam_c = lam ** chunk
+        lam_c = lam**chunk
 
         def carry_in(carry, w):
             h, z = carry  # the state after the previous chunk

@@ -59,11 +59,19 @@ def _trace_one(model, tokens):
         out_read = s * o if unit.read == "gated" else o
         resid = out_read @ block.w_r.T if block.w_r is not None else jnp.zeros_like(x)
         written = jnp.sum(k != 0, axis=-1) if not unit.kq_spiking else jnp.sum(k, axis=-1)  # (T, h)
-        out.append({"read_rms": rms(o), "current_rms": rms(current),
-                    "spikes_flipped": jnp.mean(jnp.abs(s - s0)),
-                    "residual_share": norm(resid) / norm(x), "stream_share": norm(spikes) / norm(x),
-                    "k_rate": jnp.mean(k), "q_rate": jnp.mean(q), "writes_per_token": jnp.mean(written),
-                    "silent_writes": jnp.mean(jnp.all(k == 0, axis=-1))})
+        out.append(
+            {
+                "read_rms": rms(o),
+                "current_rms": rms(current),
+                "spikes_flipped": jnp.mean(jnp.abs(s - s0)),
+                "residual_share": norm(resid) / norm(x),
+                "stream_share": norm(spikes) / norm(x),
+                "k_rate": jnp.mean(k),
+                "q_rate": jnp.mean(q),
+                "writes_per_token": jnp.mean(written),
+                "silent_writes": jnp.mean(jnp.all(k == 0, axis=-1)),
+            }
+        )
         x, _ = block(x, "parallel", model.chunk)
     return out
 
@@ -79,8 +87,9 @@ def astrocyte_trace(model, tokens) -> list[dict]:
         _check_tokens(tokens.reshape(-1), model.vocab)
     tokens = jnp.asarray(tokens)
     if tokens.ndim != 2 or tokens.shape[0] < 1 or tokens.shape[1] < 1 or tokens.shape[1] % model.chunk:
-        raise ValueError(f"`tokens` must be (B, T) with T a multiple of the model's chunk ({model.chunk}), "
-                         f"got shape {tokens.shape}")
+        raise ValueError(
+            f"`tokens` must be (B, T) with T a multiple of the model's chunk ({model.chunk}), got shape {tokens.shape}"
+        )
     per = jax.vmap(lambda t: _trace_one(model, t))(tokens)
     rows = []
     for block, stats in zip(model.blocks, per):

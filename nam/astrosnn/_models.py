@@ -52,8 +52,13 @@ def parameter_count(model) -> int:
     """Trainable floating-point entries of `model` (static fields such as widths are not counted); `model`
     may also be its `eqx.filter_eval_shape` (shapes only)."""
     check_instance("model", model, eqx.Module, "an equinox Module (a nam.astrosnn model)")
-    return int(sum(math.prod(x.shape) for x in jax.tree.leaves(model)
-                   if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.inexact)))
+    return int(
+        sum(
+            math.prod(x.shape)
+            for x in jax.tree.leaves(model)
+            if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.inexact)
+        )
+    )
 
 
 def _dense(key, d_out, d_in):
@@ -68,13 +73,20 @@ def _plus_bias(a, b):
 def _check_tokens(tokens, vocab, name="tokens"):
     """Shape and dtype always; the id range when the tokens are concrete (a traced id out of range would be
     clamped by the embedding gather)."""
-    if not hasattr(tokens, "ndim") or not hasattr(tokens, "dtype") or tokens.dtype == bool or not jnp.issubdtype(
-            tokens.dtype, jnp.integer):
-        raise ArgumentTypeError(f"`{name}` must be a 1-D integer array (one sequence; vmap for batches), got "
-                                f"{getattr(tokens, 'shape', type(tokens).__name__)} {getattr(tokens, 'dtype', '')}")
+    if (
+        not hasattr(tokens, "ndim")
+        or not hasattr(tokens, "dtype")
+        or tokens.dtype == bool
+        or not jnp.issubdtype(tokens.dtype, jnp.integer)
+    ):
+        raise ArgumentTypeError(
+            f"`{name}` must be a 1-D integer array (one sequence; vmap for batches), got "
+            f"{getattr(tokens, 'shape', type(tokens).__name__)} {getattr(tokens, 'dtype', '')}"
+        )
     if tokens.ndim != 1:
-        raise ValueError(f"`{name}` must be a 1-D integer array (one sequence; vmap for batches), got shape "
-                         f"{tokens.shape}")
+        raise ValueError(
+            f"`{name}` must be a 1-D integer array (one sequence; vmap for batches), got shape {tokens.shape}"
+        )
     if tokens.shape[0] < 1:
         raise ValueError(f"`{name}` must hold at least one token, got an empty sequence")
     if is_concrete(tokens):
@@ -90,8 +102,10 @@ def _check_token(token, vocab):
     if is_integer(token):
         token = np.asarray(token)
     if not hasattr(token, "dtype") or token.dtype == bool or not jnp.issubdtype(token.dtype, jnp.integer):
-        raise ArgumentTypeError(f"`token` must be an integer token id (an int or a 0-d integer array), got "
-                                f"{type(token).__name__} {getattr(token, 'dtype', '')}".rstrip())
+        raise ArgumentTypeError(
+            f"`token` must be an integer token id (an int or a 0-d integer array), got "
+            f"{type(token).__name__} {getattr(token, 'dtype', '')}".rstrip()
+        )
     if token.shape != ():
         raise ValueError(f"`token` must be a single token id (a 0-d integer array), got shape {token.shape}")
     if is_concrete(token):
@@ -148,8 +162,7 @@ class AstroBlock(eqx.Module):
         self.norm1, self.norm2 = eqx.nn.LayerNorm(d), eqx.nn.LayerNorm(d)
         self.unit = AMSU(d, d, key=ks[0], heads=heads, astrocyte=astrocyte, **amsu_kwargs)
         self.w_o = _dense(ks[1], d, d) / 2
-        self.w_r = (_dense(jr.fold_in(ks[1], 1), d, d) / 2 if astrocyte and self.unit.read != "membrane"
-                    else None)
+        self.w_r = _dense(jr.fold_in(ks[1], 1), d, d) / 2 if astrocyte and self.unit.read != "membrane" else None
         self.w_1, self.b_1 = _dense(ks[2], ffn, d), jnp.zeros(ffn)
         self.w_2 = _dense(ks[3], d, ffn) / 2
 
@@ -186,19 +199,48 @@ class AstroSNN(_Embedded):
     blocks: list
     chunk: int = eqx.field(static=True)
 
-    def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4,
-                 chunk: int = 64, astrocyte: bool = True, key_shift: bool = True, kq_spiking: bool = True,
-                 **amsu_kwargs):
-        for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
-                            ("ffn_mult", ffn_mult), ("chunk", chunk)):
+    def __init__(
+        self,
+        vocab: int,
+        d: int = 128,
+        layers: int = 2,
+        *,
+        key,
+        heads: int = 4,
+        ffn_mult: int = 4,
+        chunk: int = 64,
+        astrocyte: bool = True,
+        key_shift: bool = True,
+        kq_spiking: bool = True,
+        **amsu_kwargs,
+    ):
+        for name, value in (
+            ("vocab", vocab),
+            ("d", d),
+            ("layers", layers),
+            ("heads", heads),
+            ("ffn_mult", ffn_mult),
+            ("chunk", chunk),
+        ):
             check_int(name, value)
         if d % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d` ({d})")
         _check_size(vocab, d, layers, 10 + 2 * ffn_mult)
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
-        self.blocks = [AstroBlock(d, key=k, heads=heads, ffn=ffn_mult * d, astrocyte=astrocyte,
-                                  key_shift=key_shift, kq_spiking=kq_spiking, **amsu_kwargs) for k in ks]
+        self.blocks = [
+            AstroBlock(
+                d,
+                key=k,
+                heads=heads,
+                ffn=ffn_mult * d,
+                astrocyte=astrocyte,
+                key_shift=key_shift,
+                kq_spiking=kq_spiking,
+                **amsu_kwargs,
+            )
+            for k in ks
+        ]
         self.chunk = chunk
 
     def __call__(self, tokens, form: str = "parallel"):
@@ -206,8 +248,10 @@ class AstroSNN(_Embedded):
         _check_tokens(tokens, self.vocab)
         form = check_choice("form", form, ("parallel", "recurrent"))
         if form == "parallel" and tokens.shape[0] % self.chunk:
-            raise ValueError(f"the sequence length ({tokens.shape[0]}) must be a multiple of the model's chunk "
-                             f"({self.chunk}) for the parallel form; pad it, or use form='recurrent'")
+            raise ValueError(
+                f"the sequence length ({tokens.shape[0]}) must be a multiple of the model's chunk "
+                f"({self.chunk}) for the parallel form; pad it, or use form='recurrent'"
+            )
         x = self.embed[tokens]
         rates = []
         for block in self.blocks:
@@ -335,8 +379,7 @@ class TransformerLM(_Embedded):
     blocks: list
 
     def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4):
-        for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
-                            ("ffn_mult", ffn_mult)):
+        for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads), ("ffn_mult", ffn_mult)):
             check_int(name, value)
         if d % heads or d % 2:
             raise ValueError(f"`heads` ({heads}) and 2 must divide `d` ({d})")
@@ -357,8 +400,9 @@ class TransformerLM(_Embedded):
         """A KV cache of `capacity` positions per block, and the position: 2 layers capacity d numbers."""
         capacity = check_int("capacity", capacity)
         d = self.embed.shape[1]
-        check_memory("`capacity`", float_bytes(2.0 * len(self.blocks) * capacity * d),
-                     f"a KV cache of {capacity} positions")
+        check_memory(
+            "`capacity`", float_bytes(2.0 * len(self.blocks) * capacity * d), f"a KV cache of {capacity} positions"
+        )
         h = self.blocks[0].heads
         zero = jnp.zeros((capacity, h, d // h), self.embed.dtype)
         return ([(zero, zero) for _ in self.blocks], jnp.asarray(0, jnp.int32))
@@ -366,8 +410,11 @@ class TransformerLM(_Embedded):
     def step(self, state, token):
         caches, pos = state
         d = self.embed.shape[1]
-        pos = eqx.error_if(pos, pos >= caches[0][0].shape[0],
-                           "TransformerLM.step: the KV cache is full; make init_state(capacity) larger")
+        pos = eqx.error_if(
+            pos,
+            pos >= caches[0][0].shape[0],
+            "TransformerLM.step: the KV cache is full; make init_state(capacity) larger",
+        )
         x = self.embed[_check_token(token, self.vocab)] + _sinusoid(pos.astype(self.embed.dtype), d)
         new = []
         for b, c in zip(self.blocks, caches):
@@ -447,11 +494,30 @@ class AstrocyteAttentionLM(TransformerLM):
     variance is (exp(|x + y|^2) - 1) / M), and one such run went to NaN (docs/attention.md). Its generation
     state has constant size (per block and head an (M, dh) matrix and two (M,) vectors)."""
 
-    def __init__(self, vocab: int, d: int = 128, layers: int = 2, *, key, heads: int = 4, ffn_mult: int = 4,
-                 num_features: int = 64, orthogonal: bool = True, feature_seed: int = 0, qk_norm: bool = True,
-                 learned_features: bool = False, radius: float | int = 1.0):
-        for name, value in (("vocab", vocab), ("d", d), ("layers", layers), ("heads", heads),
-                            ("ffn_mult", ffn_mult), ("num_features", num_features)):
+    def __init__(
+        self,
+        vocab: int,
+        d: int = 128,
+        layers: int = 2,
+        *,
+        key,
+        heads: int = 4,
+        ffn_mult: int = 4,
+        num_features: int = 64,
+        orthogonal: bool = True,
+        feature_seed: int = 0,
+        qk_norm: bool = True,
+        learned_features: bool = False,
+        radius: float | int = 1.0,
+    ):
+        for name, value in (
+            ("vocab", vocab),
+            ("d", d),
+            ("layers", layers),
+            ("heads", heads),
+            ("ffn_mult", ffn_mult),
+            ("num_features", num_features),
+        ):
             check_int(name, value)
         check_int("feature_seed", feature_seed, 0)
         radius = check_number("radius", radius, minimum=0.0, open_min=True)
@@ -460,10 +526,18 @@ class AstrocyteAttentionLM(TransformerLM):
         k0, *ks = jr.split(key, layers + 1)
         self._init_io(vocab, d, k0)
         draw = lambda i: PositiveRandomFeatures(d // heads, num_features, seed=feature_seed + i, orthogonal=orthogonal)
-        self.blocks = [AstrocyteAttentionBlock(
-            d, key=k, heads=heads, ffn=ffn_mult * d, qk_norm=qk_norm, radius=radius,
-            features=LearnedPositiveFeatures(draw(i)) if learned_features else draw(i))
-            for i, k in enumerate(ks)]
+        self.blocks = [
+            AstrocyteAttentionBlock(
+                d,
+                key=k,
+                heads=heads,
+                ffn=ffn_mult * d,
+                qk_norm=qk_norm,
+                radius=radius,
+                features=LearnedPositiveFeatures(draw(i)) if learned_features else draw(i),
+            )
+            for i, k in enumerate(ks)
+        ]
 
     def init_state(self, capacity: int | None = None):
         """Per block (S, z, m): zeros (h, M, dh), zeros (h, M), -inf (h, M): constant size, `capacity` is
@@ -488,8 +562,12 @@ class AstrocyteAttentionLM(TransformerLM):
 
 def check_sequence_model(model) -> None:
     """`model` must be one of the sequence models built here; `ArgumentTypeError` otherwise."""
-    check_instance("model", model, _Embedded, "a nam.astrosnn sequence model (AstroSNN, RNNLM, TransformerLM, "
-                                                   "AstrocyteAttentionLM)")
+    check_instance(
+        "model",
+        model,
+        _Embedded,
+        "a nam.astrosnn sequence model (AstroSNN, RNNLM, TransformerLM, AstrocyteAttentionLM)",
+    )
 
 
 def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int = 4, chunk: int = 64, **kwargs):
@@ -500,11 +578,14 @@ def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int =
     if kind in ("astrosnn", "lif"):
         return AstroSNN(vocab, d, layers, key=key, heads=heads, chunk=chunk, astrocyte=kind == "astrosnn", **kwargs)
     if kind == "astro-attention":
-        unknown = sorted(set(kwargs) - {"num_features", "orthogonal", "feature_seed", "qk_norm", "learned_features",
-                                       "radius"})
+        unknown = sorted(
+            set(kwargs) - {"num_features", "orthogonal", "feature_seed", "qk_norm", "learned_features", "radius"}
+        )
         if unknown:
-            raise ValueError(f"options {unknown} do not apply to 'astro-attention' (num_features, orthogonal, "
-                             "feature_seed, qk_norm, learned_features, radius do)")
+            raise ValueError(
+                f"options {unknown} do not apply to 'astro-attention' (num_features, orthogonal, "
+                "feature_seed, qk_norm, learned_features, radius do)"
+            )
         return AstrocyteAttentionLM(vocab, d, layers, key=key, heads=heads, **kwargs)
     if kwargs:
         raise ValueError(f"options {sorted(kwargs)} apply to the AstroSNN / LIF-SNN only, not to {kind!r}")
@@ -516,13 +597,18 @@ def build_model(kind: str, vocab: int, d: int, layers: int, *, key, heads: int =
 def match_width(kind: str, vocab: int, target: int, layers: int, *, heads: int = 4, **kwargs) -> int:
     """The width d (a multiple of lcm(heads, 2)) whose `kind` model has the parameter count nearest `target`."""
     kind = check_choice("model", kind, MODEL_KINDS)
-    vocab, target, layers, heads = (check_int("vocab", vocab), check_int("target", target), check_int("layers", layers),
-                                    check_int("heads", heads))
+    vocab, target, layers, heads = (
+        check_int("vocab", vocab),
+        check_int("target", target),
+        check_int("layers", layers),
+        check_int("heads", heads),
+    )
     step = math.lcm(heads, 2)
     best, best_err = step, None
     for d in range(step, 4096 + 1, step):
-        n = parameter_count(eqx.filter_eval_shape(build_model, kind, vocab, d, layers, key=jr.PRNGKey(0),
-                                                  heads=heads, **kwargs))
+        n = parameter_count(
+            eqx.filter_eval_shape(build_model, kind, vocab, d, layers, key=jr.PRNGKey(0), heads=heads, **kwargs)
+        )
         err = abs(n - target)
         if best_err is None or err < best_err:
             best, best_err = d, err
@@ -552,8 +638,11 @@ def generate(model, prompt, steps: int, key, temperature=1.0):
     if isinstance(temperature, (bool, complex, str)) or temperature is None:
         raise ArgumentTypeError(f"`temperature` must be a positive finite number, got {temperature!r}")
     temp = jnp.asarray(temperature)
-    if temp.shape != () or temp.dtype == bool or not (jnp.issubdtype(temp.dtype, jnp.floating)
-                                                     or jnp.issubdtype(temp.dtype, jnp.integer)):
+    if (
+        temp.shape != ()
+        or temp.dtype == bool
+        or not (jnp.issubdtype(temp.dtype, jnp.floating) or jnp.issubdtype(temp.dtype, jnp.integer))
+    ):
         raise ArgumentTypeError(f"`temperature` must be a real scalar, got {temperature!r}")
     if is_concrete(temp):
         check_number("temperature", float(temp), minimum=0.0, open_min=True)

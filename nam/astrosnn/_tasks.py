@@ -35,19 +35,31 @@ class RetentionTask(eqx.Module):
     copy_length: int = eqx.field(static=True)
     symbols: int = eqx.field(static=True)
 
-    def __init__(self, kind: str = "recall", max_delay: int = 256, *, multiple: int = 32, pairs: int = 4,
-                 keys: int = 16, values: int = 16, copy_length: int = 8, symbols: int = 16):
+    def __init__(
+        self,
+        kind: str = "recall",
+        max_delay: int = 256,
+        *,
+        multiple: int = 32,
+        pairs: int = 4,
+        keys: int = 16,
+        values: int = 16,
+        copy_length: int = 8,
+        symbols: int = 16,
+    ):
         self.kind = check_choice("task", kind, ("recall", "copy"))
         self.max_delay = check_int("max_delay", max_delay, 0)
         check_int("multiple", multiple)
-        self.pairs, self.keys, self.values = (check_int(n, v) for n, v in
-                                              (("pairs", pairs), ("keys", keys), ("values", values)))
+        self.pairs, self.keys, self.values = (
+            check_int(n, v) for n, v in (("pairs", pairs), ("keys", keys), ("values", values))
+        )
         self.copy_length, self.symbols = check_int("copy_length", copy_length), check_int("symbols", symbols)
         if kind == "recall" and pairs > keys:
             raise ValueError(f"`pairs` ({pairs}) must not exceed `keys` ({keys}): keys are distinct")
         if kind == "copy" and copy_length > symbols:
-            raise ValueError(f"`copy_length` ({copy_length}) must not exceed `symbols` ({symbols}): symbols are "
-                             "distinct")
+            raise ValueError(
+                f"`copy_length` ({copy_length}) must not exceed `symbols` ({symbols}): symbols are distinct"
+            )
         need = self.max_delay + self._fixed_tokens
         self.length = -(-need // multiple) * multiple
 
@@ -90,19 +102,21 @@ class RetentionTask(eqx.Module):
             answer = s
         delay = jnp.asarray(delay, jnp.int32)
         tokens = jnp.full((t,), BLANK, jnp.int32)
-        tokens = jax.lax.dynamic_update_slice(tokens, prefix.astype(jnp.int32),
-                                              (t - tail.shape[0] - delay - prefix.shape[0],))
-        tokens = tokens.at[t - tail.shape[0]:].set(tail.astype(jnp.int32))
-        targets = jnp.zeros((t,), jnp.int32).at[t - answer.shape[0]:].set(answer.astype(jnp.int32))
-        mask = jnp.zeros((t,), bool).at[t - answer.shape[0]:].set(True)
+        tokens = jax.lax.dynamic_update_slice(
+            tokens, prefix.astype(jnp.int32), (t - tail.shape[0] - delay - prefix.shape[0],)
+        )
+        tokens = tokens.at[t - tail.shape[0] :].set(tail.astype(jnp.int32))
+        targets = jnp.zeros((t,), jnp.int32).at[t - answer.shape[0] :].set(answer.astype(jnp.int32))
+        mask = jnp.zeros((t,), bool).at[t - answer.shape[0] :].set(True)
         return tokens, targets, mask
 
     def batch(self, key, size: int, delay=None):
         """`size` (>= 1) sequences; delay None draws each uniformly from 0..max_delay."""
         key = check_key("key", key)
         size = check_int("size", size)
-        check_memory("`size`, `max_delay`", 4.0 * 4 * float(size) * self.length,
-                     f"{size} sequences of {self.length} tokens")
+        check_memory(
+            "`size`, `max_delay`", 4.0 * 4 * float(size) * self.length, f"{size} sequences of {self.length} tokens"
+        )
         kd, ks = jr.split(key)
         if delay is not None and not isinstance(delay, jax.Array):
             delay = self.check_delay(delay)

@@ -38,8 +38,9 @@ class Vocab:
     def encode(self, text: str) -> np.ndarray:
         unknown = sorted(set(text) - set(self._index))
         if unknown:
-            raise ValueError(f"the text has characters outside the model's vocabulary of {len(self)}: "
-                             f"{''.join(unknown)!r}")
+            raise ValueError(
+                f"the text has characters outside the model's vocabulary of {len(self)}: {''.join(unknown)!r}"
+            )
         return np.fromiter((self._index[c] for c in text), dtype=np.int32, count=len(text))
 
     def decode(self, ids) -> str:
@@ -52,9 +53,11 @@ class Vocab:
         """Raise if `other` (e.g. the vocabulary saved with a checkpoint) differs from this one."""
         if other != self:
             extra, missing = sorted(set(other.chars) - set(self.chars)), sorted(set(self.chars) - set(other.chars))
-            raise ValueError(f"vocabulary mismatch between the {what} ({len(other)} characters) and the data "
-                             f"({len(self)}): {what} only {''.join(extra)!r}, data only {''.join(missing)!r}"
-                             + ("" if extra or missing else ", same characters in another order"))
+            raise ValueError(
+                f"vocabulary mismatch between the {what} ({len(other)} characters) and the data "
+                f"({len(self)}): {what} only {''.join(extra)!r}, data only {''.join(missing)!r}"
+                + ("" if extra or missing else ", same characters in another order")
+            )
 
 
 class CharData(eqx.Module):
@@ -67,8 +70,9 @@ class CharData(eqx.Module):
     def __init__(self, text: str, train_fraction: float = 0.9, vocab: Vocab | None = None):
         check_instance("text", text, str, "a string")
         if len(text) < 2:
-            raise ValueError(f"`text` must hold at least 2 characters (a training and a validation split), "
-                             f"got {text!r}")
+            raise ValueError(
+                f"`text` must hold at least 2 characters (a training and a validation split), got {text!r}"
+            )
         check_number("train_fraction", train_fraction, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
         if vocab is not None:
             check_instance("vocab", vocab, Vocab, "a nam.astrosnn.Vocab or None")
@@ -96,5 +100,5 @@ class CharData(eqx.Module):
         if max_windows is not None:
             n = min(n, max_windows)
         x = self.val[: n * length].reshape(n, length)
-        y = self.val[1: n * length + 1].reshape(n, length)
+        y = self.val[1 : n * length + 1].reshape(n, length)
         return x, y

@@ -31,12 +31,10 @@ from .._checks import (
     is_concrete,
 )
 from ..learning import train
-from ..learning._train import make_optimizer
-from ..learning._train import CheckpointError, TrainState, checkpoint_config, load_checkpoint
+from ..learning._train import CheckpointError, TrainState, checkpoint_config, load_checkpoint, make_optimizer
 from ._models import MODEL_KINDS, build_model, check_sequence_model, generate, match_width, parameter_count
 from ._tasks import RetentionTask
 from ._text import CharData, Vocab
-
 
 # The AM-SU assumptions `train_lm` (and `nam astrosnn lm`'s "astrosnn") use for language modelling, chosen
 # by the candidate comparison of issue 17 (benchmarks/bench_astrosnn_lm_candidates.py, docs/astrosnn.md):
@@ -89,8 +87,12 @@ def _check_batch(model, tokens, targets, mask):
 def check_sizes(name, kind, vocab, d, layers, heads, chunk, batch, length, target_params):
     """Validate the sizes of a sequence-model run and refuse one that cannot fit in memory."""
     vocab = check_int("vocab", vocab)
-    d, layers, heads, chunk = check_int("d", d), check_int("layers", layers), check_int("heads", heads), check_int(
-        "chunk", chunk)
+    d, layers, heads, chunk = (
+        check_int("d", d),
+        check_int("layers", layers),
+        check_int("heads", heads),
+        check_int("chunk", chunk),
+    )
     batch, length = check_int("batch", batch), check_int("length", length)
     if target_params is not None:
         check_int("target_params", target_params)
@@ -138,12 +140,23 @@ def load_model(checkpoint: str, vocab: Vocab | None = None):
         if "vocab" not in config:
             raise ValueError(f"checkpoint {checkpoint} is not a character model (no vocabulary saved)")
         vocab.check_matches(Vocab(config["vocab"]))
-    template = build_model(config["model"], config["vocab_size"], config["d"], config["layers"],
-                           key=jr.PRNGKey(0), heads=config["heads"], chunk=config["chunk"],
-                           **config.get("model_options", {}))
+    template = build_model(
+        config["model"],
+        config["vocab_size"],
+        config["d"],
+        config["layers"],
+        key=jr.PRNGKey(0),
+        heads=config["heads"],
+        chunk=config["chunk"],
+        **config.get("model_options", {}),
+    )
     opt = sequence_optimizer(config["learning_rate"], config["steps"])
-    state = TrainState(params=template, opt_state=opt.init(eqx.filter(template, eqx.is_array)),
-                       step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(0))
+    state = TrainState(
+        params=template,
+        opt_state=opt.init(eqx.filter(template, eqx.is_array)),
+        step=jnp.asarray(0, jnp.int32),
+        key=jr.PRNGKey(0),
+    )
     state, _, _ = load_checkpoint(checkpoint, state)
     return state.params, config
 
@@ -167,6 +180,7 @@ def _model_for(kind, vocab, *, d, layers, heads, chunk, target, seed, decay, opt
 
 # --- task 1: retention -------------------------------------------------------------------------------------
 
+
 @eqx.filter_jit
 def _accuracy_at(model, task, key, delay, trials):
     """One compiled program per (model structure, task, trials); the delay is a traced array."""
@@ -187,45 +201,93 @@ def retention_accuracy(model, task: RetentionTask, delays, *, trials: int = 256,
     return {d: float(_accuracy_at(model, task, jr.fold_in(key, d), jnp.asarray(d), trials)) for d in delays}
 
 
-def train_retention(kind: str, task: RetentionTask, *, d: int = 64, layers: int = 2, heads: int = 4, chunk: int = 32,
-                    target_params: int | None = None, steps: int = 1500, batch: int = 32,
-                    learning_rate: float = 3e-3, seed: int = 0, checkpoint: str | None = None, progress: bool = True,
-                    stop_after: int | None = None, decay="retnet", restart: bool = False):
+def train_retention(
+    kind: str,
+    task: RetentionTask,
+    *,
+    d: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    chunk: int = 32,
+    target_params: int | None = None,
+    steps: int = 1500,
+    batch: int = 32,
+    learning_rate: float = 3e-3,
+    seed: int = 0,
+    checkpoint: str | None = None,
+    progress: bool = True,
+    stop_after: int | None = None,
+    decay="retnet",
+    restart: bool = False,
+):
     """Train one model on `task` with delays drawn uniformly from 0..max_delay. With `target_params`, the
     width is chosen to match that parameter count. `checkpoint` makes a re-run resume (one written with
     another configuration is refused unless `restart`); `stop_after` stops (with
     `nam.learning.TrainInterrupted`) after that many steps. Returns (model, history, config)."""
     kind = check_choice("model", kind, MODEL_KINDS)
     check_instance("task", task, RetentionTask)
-    check_sizes("`d`, `layers`, `batch`, `target_params`", kind, task.vocab, d, layers, heads, chunk, batch,
-                 task.length, target_params)
+    check_sizes(
+        "`d`, `layers`, `batch`, `target_params`",
+        kind,
+        task.vocab,
+        d,
+        layers,
+        heads,
+        chunk,
+        batch,
+        task.length,
+        target_params,
+    )
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
     check_bool("restart", restart)
     if task.length % chunk:
         raise ValueError(f"the task's sequence length ({task.length}) must be a multiple of `chunk` ({chunk})")
-    model, d = _model_for(kind, task.vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
-                          seed=seed, decay=decay)
-    config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": task.vocab,
-              "decay": decay_label(decay),
-              "task": task.kind, "max_delay": task.max_delay, "steps": steps, "batch": batch,
-              "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
+    model, d = _model_for(
+        kind, task.vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params, seed=seed, decay=decay
+    )
+    config = {
+        "model": kind,
+        "d": d,
+        "layers": layers,
+        "heads": heads,
+        "chunk": chunk,
+        "vocab_size": task.vocab,
+        "decay": decay_label(decay),
+        "task": task.kind,
+        "max_delay": task.max_delay,
+        "steps": steps,
+        "batch": batch,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "params": parameter_count(model),
+    }
     optimizer = sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     loss_fn = lambda m, b: sequence_loss(m, *b)
-    model, history = train(model, loss_fn, optimizer, lambda k: task.batch(k, batch),
-                           steps=steps, seed=seed, checkpoint=checkpoint, progress=progress, stop_after=stop_after,
-                           config=config, restart=restart)
+    model, history = train(
+        model,
+        loss_fn,
+        optimizer,
+        lambda k: task.batch(k, batch),
+        steps=steps,
+        seed=seed,
+        checkpoint=checkpoint,
+        progress=progress,
+        stop_after=stop_after,
+        config=config,
+        restart=restart,
+    )
     return model, history, config
 
 
 # --- task 2: character-level language modelling ------------------------------------------------------------
+
 
 @eqx.filter_jit
 def _window_loss(model, x, y):
     return sequence_loss(model, x, y)
 
 
-def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int | None = None,
-                  batch: int = 32) -> dict:
+def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int | None = None, batch: int = 32) -> dict:
     """Validation bits per character over all consecutive windows of `length` (each from a fresh state;
     the last batch may be smaller), and the spike rate (the mean over windows of `sequence_loss`'s rate)."""
     check_instance("data", data, CharData)
@@ -235,24 +297,43 @@ def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int 
     x, y = data.val_windows(length, max_windows)
     n = x.shape[0]
     if n == 0:
-        raise ValueError(f"the validation split ({data.val.shape[0]} characters) is shorter than one window "
-                         f"of `length` + 1 = {length + 1}")
+        raise ValueError(
+            f"the validation split ({data.val.shape[0]} characters) is shorter than one window "
+            f"of `length` + 1 = {length + 1}"
+        )
     total, rates = 0.0, []
     for i in range(0, n, batch):
-        xb, yb = x[i:i + batch], y[i:i + batch]
+        xb, yb = x[i : i + batch], y[i : i + batch]
         value, aux = _window_loss(model, xb, yb)
         total += float(value) * xb.shape[0]
         rates.extend([float(aux["spike_rate"])] * xb.shape[0])
     nats = total / n
-    return {"val_nats": nats, "val_bpc": nats / math.log(2), "spike_rate": float(np.mean(rates)),
-            "windows": int(n)}
+    return {"val_nats": nats, "val_bpc": nats / math.log(2), "spike_rate": float(np.mean(rates)), "windows": int(n)}
 
 
-def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads: int = 4, chunk: int = 64,
-             target_params: int | None = None, steps: int = 2000, batch: int = 32, length: int = 256,
-             learning_rate: float = 2e-3, seed: int = 0, checkpoint: str | None = None, eval_every: int = 0,
-             eval_windows: int = 64, progress: bool = True, stop_after: int | None = None, decay=None,
-             restart: bool = False, model_options: dict | None = None):
+def train_lm(
+    kind: str,
+    data: CharData,
+    *,
+    d: int = 128,
+    layers: int = 4,
+    heads: int = 4,
+    chunk: int = 64,
+    target_params: int | None = None,
+    steps: int = 2000,
+    batch: int = 32,
+    length: int = 256,
+    learning_rate: float = 2e-3,
+    seed: int = 0,
+    checkpoint: str | None = None,
+    eval_every: int = 0,
+    eval_windows: int = 64,
+    progress: bool = True,
+    stop_after: int | None = None,
+    decay=None,
+    restart: bool = False,
+    model_options: dict | None = None,
+):
     """Train a character model on `data`; returns (model, history, config). `eval_every` > 0 records the
     validation bpc on `eval_windows` windows along the way.
 
@@ -266,8 +347,18 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
     configuration or vocabulary is refused unless `restart`."""
     kind = check_choice("model", kind, MODEL_KINDS)
     check_instance("data", data, CharData)
-    check_sizes("`d`, `layers`, `batch`, `length`, `target_params`", kind, len(data.vocab), d, layers, heads, chunk,
-                 batch, length, target_params)
+    check_sizes(
+        "`d`, `layers`, `batch`, `length`, `target_params`",
+        kind,
+        len(data.vocab),
+        d,
+        layers,
+        heads,
+        chunk,
+        batch,
+        length,
+        target_params,
+    )
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
     eval_every, eval_windows = check_int("eval_every", eval_every, 0), check_int("eval_windows", eval_windows)
     check_bool("restart", restart)
@@ -279,19 +370,53 @@ def train_lm(kind: str, data: CharData, *, d: int = 128, layers: int = 4, heads:
     check_instance("model_options", model_options, dict, "a dict of build_model options or None")
     if decay is not None and kind in ("astrosnn", "lif"):
         model_options = {**model_options, "decay": decay_label(decay)}
-    model, d = _model_for(kind, vocab, d=d, layers=layers, heads=heads, chunk=chunk, target=target_params,
-                          seed=seed, decay=None, options=model_options)
-    config = {"model": kind, "d": d, "layers": layers, "heads": heads, "chunk": chunk, "vocab_size": vocab,
-              "model_options": dict(model_options),
-              "vocab": data.vocab.chars, "length": length, "steps": steps, "batch": batch,
-              "learning_rate": learning_rate, "seed": seed, "params": parameter_count(model)}
+    model, d = _model_for(
+        kind,
+        vocab,
+        d=d,
+        layers=layers,
+        heads=heads,
+        chunk=chunk,
+        target=target_params,
+        seed=seed,
+        decay=None,
+        options=model_options,
+    )
+    config = {
+        "model": kind,
+        "d": d,
+        "layers": layers,
+        "heads": heads,
+        "chunk": chunk,
+        "vocab_size": vocab,
+        "model_options": dict(model_options),
+        "vocab": data.vocab.chars,
+        "length": length,
+        "steps": steps,
+        "batch": batch,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "params": parameter_count(model),
+    }
     optimizer = sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     _check_saved_vocab(checkpoint, config, restart)
     loss_fn = lambda m, b: sequence_loss(m, *b)
     eval_fn = (lambda m: bits_per_char(m, data, length=length, max_windows=eval_windows)) if eval_every else None
-    model, history = train(model, loss_fn, optimizer, lambda k: data.batch(k, batch, length), steps=steps, seed=seed,
-                           checkpoint=checkpoint, eval_fn=eval_fn, eval_every=eval_every, progress=progress,
-                           stop_after=stop_after, config=config, restart=restart)
+    model, history = train(
+        model,
+        loss_fn,
+        optimizer,
+        lambda k: data.batch(k, batch, length),
+        steps=steps,
+        seed=seed,
+        checkpoint=checkpoint,
+        eval_fn=eval_fn,
+        eval_every=eval_every,
+        progress=progress,
+        stop_after=stop_after,
+        config=config,
+        restart=restart,
+    )
     return model, history, config
 
 
@@ -317,8 +442,7 @@ LM_VARIANTS = {
     "astrosnn": ("astrosnn", dict(LM_ASSUMPTIONS)),
     # the default before the language-model study (Figure 1's membrane read, spiking keys and queries from
     # the previous token, "wide" decays); still the network's default, used for retention
-    "astrosnn-membrane": ("astrosnn", {"read": "membrane", "kq_spiking": True, "key_shift": True,
-                                       "decay": "wide"}),
+    "astrosnn-membrane": ("astrosnn", {"read": "membrane", "kq_spiking": True, "key_shift": True, "decay": "wide"}),
     "astro-attention-learned": ("astro-attention", {"learned_features": True}),  # nam.attention, trained features
     "astro-attention-sharp": ("astro-attention", {"learned_features": True, "radius": 5.0}),  # and logits to +-5
 }
@@ -338,9 +462,17 @@ def lm_assumptions(name):
     if kind != "astrosnn":
         return {}
     unit = build_model(kind, 8, 8, 1, key=jr.PRNGKey(0), chunk=8, **build).blocks[0].unit  # tiny: only its fields
-    return {"decays": [round(float(x), 6) for x in np.asarray(unit.decay)], "read": unit.read,
-            "kq_spiking": unit.kq_spiking, "key_shift": unit.key_shift, "write_gate": unit.w_g is not None,
-            "decay_gate": unit.w_f is not None, "normalise": unit.normalise, "read_norm": unit.read_gain is not None,
-            "reset": unit.reset, "surrogate": unit.surrogate, "alpha": unit.alpha, "heads": unit.heads}
-
-
+    return {
+        "decays": [round(float(x), 6) for x in np.asarray(unit.decay)],
+        "read": unit.read,
+        "kq_spiking": unit.kq_spiking,
+        "key_shift": unit.key_shift,
+        "write_gate": unit.w_g is not None,
+        "decay_gate": unit.w_f is not None,
+        "normalise": unit.normalise,
+        "read_norm": unit.read_gain is not None,
+        "reset": unit.reset,
+        "surrogate": unit.surrogate,
+        "alpha": unit.alpha,
+        "heads": unit.heads,
+    }

@@ -4,23 +4,17 @@ positive random features that make it approximate softmax attention, and an atte
 `nam` (`nam.attention.<name>`).
 """
 
-from ._features import (
-    AbstractPositiveFeatures as AbstractPositiveFeatures,
-    LearnedPositiveFeatures as LearnedPositiveFeatures,
-    PositiveRandomFeatures as PositiveRandomFeatures,
-    softmax_kernel as softmax_kernel,
-)
-from ._linear import (
-    astrocyte_attention as astrocyte_attention,
-    linear_attention as linear_attention,
-    softmax_attention as softmax_attention,
-)
+from ._features import AbstractPositiveFeatures as AbstractPositiveFeatures
+from ._features import LearnedPositiveFeatures as LearnedPositiveFeatures
+from ._features import PositiveRandomFeatures as PositiveRandomFeatures
+from ._features import softmax_kernel as softmax_kernel
 from ._layer import AstrocyteAttention as AstrocyteAttention
-from ._network import (
-    AttentionNetwork as AttentionNetwork,
-    AttentionState as AttentionState,
-    NetworkSolution as NetworkSolution,
-    hebbian_write as hebbian_write,
-    read_init as read_init,
-    solve_network as solve_network,
-)
+from ._linear import astrocyte_attention as astrocyte_attention
+from ._linear import linear_attention as linear_attention
+from ._linear import softmax_attention as softmax_attention
+from ._network import AttentionNetwork as AttentionNetwork
+from ._network import AttentionState as AttentionState
+from ._network import NetworkSolution as NetworkSolution
+from ._network import hebbian_write as hebbian_write
+from ._network import read_init as read_init
+from ._network import solve_network as solve_network

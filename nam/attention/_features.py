@@ -116,4 +116,3 @@ def softmax_kernel(x: Float[Array, "*batch d"], y: Float[Array, "*batch d"]) -> 
     if x.ndim < 1 or x.shape != y.shape:
         raise ValueError(f"`x` and `y` must be vectors (or batches of them) of one shape, got {x.shape} and {y.shape}")
     return jnp.exp(jnp.sum(x * y, axis=-1))
-

@@ -32,7 +32,8 @@ class AstrocyteAttention(eqx.Module):
     `dynamics=False`: the closed-form fixed point (`astrocyte_attention`, eq. 25), O(T M dv).
     `dynamics=True`: per query, the network (`AttentionNetwork`, N = dv neurons, M synapses each)
     integrated by `solve_network` with `config` from x = s = 0, tau_n = tau_s = 1 and tau_p = N M (so that the
-    processes relax at rate 1 rather than N M, which would make the system stiff); the keys' features are scaled by a constant
+    processes relax at rate 1 rather than N M, which would make the system stiff); the keys' features are
+    scaled by a constant
     (which cancels in eq. 25) that makes p* = 1, so the synapses relax at rate 1/tau_s. A query whose
     solve does not reach a steady state raises at run time (`eqx.error_if`).
     """
@@ -46,15 +47,24 @@ class AstrocyteAttention(eqx.Module):
         self.causal = check_bool("causal", causal)
         self.chunk = check_int("chunk", chunk)
 
-    def __call__(self, query: Float[Array, "t d"], key: Float[Array, "s d"], value: Float[Array, "s dv"], *,
-                 dynamics: bool = False, config: SolverConfig | None = None) -> Float[Array, "t dv"]:
+    def __call__(
+        self,
+        query: Float[Array, "t d"],
+        key: Float[Array, "s d"],
+        value: Float[Array, "s dv"],
+        *,
+        dynamics: bool = False,
+        config: SolverConfig | None = None,
+    ) -> Float[Array, "t dv"]:
         if not check_bool("dynamics", dynamics):
             return astrocyte_attention(query, key, value, self.features, causal=self.causal, chunk=self.chunk)
         q, k, v = _check_qkv(query, key, value)
         _check_causal(self.causal, q, k)
-        if self.features.dim != q.shape[1]:
-            raise ValueError(f"`features` maps vectors of length {self.features.dim}, but `query` has length "
-                             f"{q.shape[1]}")
+        if self.features.weights().shape[1] != q.shape[1]:
+            raise ValueError(
+                f"`features` maps vectors of length {self.features.weights().shape[1]}, but `query` has length "
+                f"{q.shape[1]}"
+            )
         config = SolverConfig() if config is None else check_instance("config", config, SolverConfig)
         return _integrate(self.features, q, k, v, self.causal, config)
 
@@ -74,6 +84,9 @@ def _integrate(features, q, k, v, causal, config):
         return sol.state.x, sol.status
 
     x, status = jax.vmap(one)(jnp.arange(t), qf)
-    return eqx.error_if(x, jnp.any(status != Status.CONVERGED),
-                        "AstrocyteAttention(dynamics=True): a query's network did not reach a steady state; "
-                        "raise config.t1 or config.max_steps")
+    return eqx.error_if(
+        x,
+        jnp.any(status != Status.CONVERGED),
+        "AstrocyteAttention(dynamics=True): a query's network did not reach a steady state; "
+        "raise config.t1 or config.max_steps",
+    )

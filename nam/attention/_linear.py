@@ -9,8 +9,15 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from .._checks import (as_float_array, check_bool, check_finite, check_instance, check_int, check_nonnegative,
-                       check_number)
+from .._checks import (
+    as_float_array,
+    check_bool,
+    check_finite,
+    check_instance,
+    check_int,
+    check_nonnegative,
+    check_number,
+)
 from ._features import AbstractPositiveFeatures
 
 
@@ -22,11 +29,13 @@ def _check_qkv(q, k, v, names=("query", "key", "value"), *, features=False):
         for name, x in zip(names[:2], (q, k)):
             check_nonnegative(name, x)
     if q.shape[1] != k.shape[1]:
-        raise ValueError(f"`{names[0]}` and `{names[1]}` must have the same last dimension, got {q.shape} and "
-                         f"{k.shape}")
+        raise ValueError(
+            f"`{names[0]}` and `{names[1]}` must have the same last dimension, got {q.shape} and {k.shape}"
+        )
     if k.shape[0] != v.shape[0] or k.shape[0] < 1:
-        raise ValueError(f"`{names[1]}` and `{names[2]}` must have the same (non-zero) length, got {k.shape} and "
-                         f"{v.shape}")
+        raise ValueError(
+            f"`{names[1]}` and `{names[2]}` must have the same (non-zero) length, got {k.shape} and {v.shape}"
+        )
     return q, k, v
 
 
@@ -74,9 +83,14 @@ def _linear_parts(qf, kf, v, causal, chunk):
     return qf @ (kf.T @ v), qf @ jnp.sum(kf, axis=0)
 
 
-def linear_attention(query_features: Float[Array, "t m"], key_features: Float[Array, "s m"],
-                     value: Float[Array, "s dv"], *, causal: bool = False,
-                     chunk: int = 128) -> Float[Array, "t dv"]:
+def linear_attention(
+    query_features: Float[Array, "t m"],
+    key_features: Float[Array, "s m"],
+    value: Float[Array, "s dv"],
+    *,
+    causal: bool = False,
+    chunk: int = 128,
+) -> Float[Array, "t dv"]:
     """Linear attention with feature map phi (Katharopoulos et al. 2020, eq. 5), given the features:
 
         out_t = sum_s (phi(q_t) . phi(k_s)) v_s / sum_s phi(q_t) . phi(k_s),
@@ -92,15 +106,22 @@ def linear_attention(query_features: Float[Array, "t m"], key_features: Float[Ar
 
     **Raises:** ValueError for mismatched shapes, `ArgumentTypeError` for non-array inputs.
     """
-    qf, kf, v = _check_qkv(query_features, key_features, value, ("query_features", "key_features", "value"),
-                           features=True)
+    qf, kf, v = _check_qkv(
+        query_features, key_features, value, ("query_features", "key_features", "value"), features=True
+    )
     causal = _check_causal(causal, qf, kf)
     num, den = _linear_parts(qf, kf, v, causal, check_int("chunk", chunk))
     return num / den[:, None]
 
 
-def softmax_attention(query: Float[Array, "t d"], key: Float[Array, "s d"], value: Float[Array, "s dv"], *,
-                      causal: bool = False, scale: float | int | None = None) -> Float[Array, "t dv"]:
+def softmax_attention(
+    query: Float[Array, "t d"],
+    key: Float[Array, "s d"],
+    value: Float[Array, "s dv"],
+    *,
+    causal: bool = False,
+    scale: float | int | None = None,
+) -> Float[Array, "t dv"]:
     """Softmax attention, the reference: out_t = sum_s softmax_s(scale q_t . k_s) v_s (Vaswani et al. 2017,
     eq. 1), scale 1/sqrt(d) by default; the sums over s <= t when `causal`. Single head, O(T S)."""
     q, k, v = _check_qkv(query, key, value)
@@ -128,9 +149,16 @@ def _stable_features(features, q, k, scale):
     return jnp.exp(lq), jnp.exp(lk - shift)
 
 
-def astrocyte_attention(query: Float[Array, "t d"], key: Float[Array, "s d"], value: Float[Array, "s dv"],
-                        features: AbstractPositiveFeatures, *, causal: bool = False, scale: float | int | None = None,
-                        chunk: int = 128) -> Float[Array, "t dv"]:
+def astrocyte_attention(
+    query: Float[Array, "t d"],
+    key: Float[Array, "s d"],
+    value: Float[Array, "s dv"],
+    features: AbstractPositiveFeatures,
+    *,
+    causal: bool = False,
+    scale: float | int | None = None,
+    chunk: int = 128,
+) -> Float[Array, "t dv"]:
     """The attention of the neuron-astrocyte network in closed form (Kozachkov, Slotine & Krotov,
     Appendix C, eq. 25, with the Hebbian write and the read initialisation): linear attention with the
     positive random features phi of `features` applied to sqrt(scale) q and sqrt(scale) k, so that
@@ -145,8 +173,10 @@ def astrocyte_attention(query: Float[Array, "t d"], key: Float[Array, "s d"], va
     """
     q, k, v = _check_qkv(query, key, value)
     check_instance("features", features, AbstractPositiveFeatures)
-    if features.dim != q.shape[1]:
-        raise ValueError(f"`features` maps vectors of length {features.dim}, but `query` has length {q.shape[1]}")
+    if features.weights().shape[1] != q.shape[1]:
+        raise ValueError(
+            f"`features` maps vectors of length {features.weights().shape[1]}, but `query` has length {q.shape[1]}"
+        )
     causal = _check_causal(causal, q, k)
     scale = 1.0 / math.sqrt(q.shape[1]) if scale is None else check_number("scale", scale, minimum=0.0, open_min=True)
     qf, kf = _stable_features(features, q, k, scale)

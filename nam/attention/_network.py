@@ -61,8 +61,9 @@ class AttentionNetwork(eqx.Module):
         n, m = self.c.shape
         self.inputs = as_float_array("inputs", inputs, ndim=1)
         if self.inputs.shape != (m,):
-            raise ValueError(f"`inputs` must have shape ({m},) (one current per column of `c`), got "
-                             f"{self.inputs.shape}")
+            raise ValueError(
+                f"`inputs` must have shape ({m},) (one current per column of `c`), got {self.inputs.shape}"
+            )
         if values is None:
             values = jnp.zeros((n,), self.c.dtype)
         self.values = as_float_array("values", values, ndim=1)
@@ -93,11 +94,7 @@ class AttentionNetwork(eqx.Module):
         """tau * d(state)/dt per block (eqs. 22-24 with T = 1, psi = p, gamma = N M)."""
         r = self.read
         field = r * (state.s @ self.inputs) + (1.0 - r) * self.values
-        return AttentionState(
-            -state.x + field,
-            -state.p * state.s + self.c,
-            -self.gamma() * state.p + jnp.sum(state.p),
-        )
+        return AttentionState(-state.x + field, -state.p * state.s + self.c, -self.gamma() * state.p + jnp.sum(state.p))
 
     def vector_field(self, state: AttentionState) -> AttentionState:
         """d(state)/dt = drive / tau."""
@@ -118,9 +115,9 @@ class AttentionNetwork(eqx.Module):
         conditional on the upstream blocks, since the cascade has no joint energy."""
         r = self.read
         field = r * (state.s @ self.inputs) + (1.0 - r) * self.values
-        e_x = 0.5 * jnp.sum(state.x ** 2) - jnp.dot(state.x, field)
-        e_s = jnp.sum(0.5 * state.p * state.s ** 2 - self.c * state.s)
-        e_p = 0.5 * self.gamma() * jnp.sum(state.p ** 2) - 0.5 * jnp.sum(state.p) ** 2
+        e_x = 0.5 * jnp.sum(state.x**2) - jnp.dot(state.x, field)
+        e_s = jnp.sum(0.5 * state.p * state.s**2 - self.c * state.s)
+        e_p = 0.5 * self.gamma() * jnp.sum(state.p**2) - 0.5 * jnp.sum(state.p) ** 2
         return AttentionState(e_x, e_s, e_p)
 
     def calcium(self, state: AttentionState) -> Float[Array, ""]:
@@ -143,8 +140,9 @@ class AttentionNetwork(eqx.Module):
         x = self.read * (s @ self.inputs) + (1.0 - self.read) * self.values
         return AttentionState(x, s, jnp.full_like(p0, p_star))
 
-    def init_state(self, p0: Float[Array, "n m"], x0: Float[Array, " n"] | None = None,
-                   s0: Float[Array, "n m"] | None = None) -> AttentionState:
+    def init_state(
+        self, p0: Float[Array, "n m"], x0: Float[Array, " n"] | None = None, s0: Float[Array, "n m"] | None = None
+    ) -> AttentionState:
         """The state (x0, s0, p0); x0 and s0 default to zeros."""
         p0 = as_float_array("p0", p0, ndim=2)
         if p0.shape != self.c.shape:
@@ -152,13 +150,15 @@ class AttentionNetwork(eqx.Module):
         x0 = jnp.zeros((self.n,), p0.dtype) if x0 is None else as_float_array("x0", x0, ndim=1)
         s0 = jnp.zeros_like(p0) if s0 is None else as_float_array("s0", s0, ndim=2)
         if x0.shape != (self.n,) or s0.shape != p0.shape:
-            raise ValueError(f"`x0` must have shape ({self.n},) and `s0` shape {p0.shape}, got {x0.shape} and "
-                             f"{s0.shape}")
+            raise ValueError(
+                f"`x0` must have shape ({self.n},) and `s0` shape {p0.shape}, got {x0.shape} and {s0.shape}"
+            )
         return AttentionState(x0, s0, p0)
 
 
-def hebbian_write(values: Float[Array, "s n"], key_features: Float[Array, "s m"],
-                  mask: Float[Array, " s"] | None = None) -> Float[Array, "n m"]:
+def hebbian_write(
+    values: Float[Array, "s n"], key_features: Float[Array, "s m"], mask: Float[Array, " s"] | None = None
+) -> Float[Array, "n m"]:
     """The Hebbian write of Appendix C: c_ij = (1/M) sum_beta V_beta,i K~_beta,j, the outer products of the
     write-mode fixed points x* = V_beta (r = 0) with the write inputs I = K~_beta, summed over the tokens
     (weighted by `mask`, e.g. 1 for s <= t in a causal read at t)."""
@@ -178,8 +178,12 @@ def hebbian_write(values: Float[Array, "s n"], key_features: Float[Array, "s m"]
     return v.T @ kf / kf.shape[1]
 
 
-def read_init(query_features: Float[Array, " m"], key_features: Float[Array, "s m"], n: int,
-              mask: Float[Array, " s"] | None = None) -> Float[Array, "n m"]:
+def read_init(
+    query_features: Float[Array, " m"],
+    key_features: Float[Array, "s m"],
+    n: int,
+    mask: Float[Array, " s"] | None = None,
+) -> Float[Array, "n m"]:
     """The read initialisation of Appendix C: p_ij(0) = Q~_j sum_sigma K~_sigma,j (the same for every
     neuron i), so that sum_ij p_ij(0) = N Q~ . sum_sigma K~_sigma, the normaliser of linear attention."""
     qf = as_float_array("query_features", query_features, ndim=1)
@@ -207,8 +211,9 @@ class NetworkSolution(eqx.Module):
     status: Int[Array, ""]
 
 
-def solve_network(network: AttentionNetwork, state0: AttentionState,
-                  config: SolverConfig | None = None) -> NetworkSolution:
+def solve_network(
+    network: AttentionNetwork, state0: AttentionState, config: SolverConfig | None = None
+) -> NetworkSolution:
     """Integrate the network from `state0` with diffrax (the solver, tolerances, steady-state stop and status
     codes of `nam.SolverConfig`, default Tsit5 to a steady state). Single sample, vmap-able, differentiable
     (through the solver's steps). Use this, not `nam.retrieve`: the network has no joint energy (module
@@ -217,13 +222,16 @@ def solve_network(network: AttentionNetwork, state0: AttentionState,
     check_instance("state0", state0, AttentionState)
     config = SolverConfig() if config is None else check_instance("config", config, SolverConfig)
     if state0.x.shape != (network.n,) or state0.s.shape != network.c.shape or state0.p.shape != network.c.shape:
-        raise ValueError(f"`state0` must have x ({network.n},), s and p {network.c.shape}, got "
-                         f"{state0.x.shape}, {state0.s.shape}, {state0.p.shape}")
+        raise ValueError(
+            f"`state0` must have x ({network.n},), s and p {network.c.shape}, got "
+            f"{state0.x.shape}, {state0.s.shape}, {state0.p.shape}"
+        )
     return _solve_network(network, state0, config)
 
 
 @eqx.filter_jit
 def _solve_network(network, state0, config):
-    y1, t_final, num_steps, status, _, _ = _solve(network.vector_field, network.time_constants(), None, state0,
-                                                  config, None)
+    y1, t_final, num_steps, status, _, _ = _solve(
+        network.vector_field, network.time_constants(), None, state0, config, None
+    )
     return NetworkSolution(y1, t_final, num_steps, status)

@@ -12,27 +12,24 @@ functions take `distinct_indices=True` for the memory on pairwise distinct indic
 `nam.capacity.<name>`.
 """
 
-from ._criteria import (
-    RetrievalOutcome as RetrievalOutcome,
-    is_fixed_point as is_fixed_point,
-    one_step_stable_bits as one_step_stable_bits,
-    retrieval_outcome as retrieval_outcome,
-)
-from ._search import CrossingResult as CrossingResult, find_crossing as find_crossing
+from ._criteria import RetrievalOutcome as RetrievalOutcome
+from ._criteria import is_fixed_point as is_fixed_point
+from ._criteria import one_step_stable_bits as one_step_stable_bits
+from ._criteria import retrieval_outcome as retrieval_outcome
+from ._search import CrossingResult as CrossingResult
+from ._search import find_crossing as find_crossing
 from ._self_coupling import self_coupling_capacity as self_coupling_capacity
-from ._theory import (
-    BootstrapCI as BootstrapCI,
-    PowerLawFit as PowerLawFit,
-    amit_capacity as amit_capacity,
-    bit_error_probability as bit_error_probability,
-    bootstrap_ci as bootstrap_ci,
-    double_factorial as double_factorial,
-    fit_power_law as fit_power_law,
-    fixed_point_capacity as fixed_point_capacity,
-    fixed_point_fraction as fixed_point_fraction,
-    fixed_point_fraction_at_no_error_load as fixed_point_fraction_at_no_error_load,
-    no_error_capacity as no_error_capacity,
-    normal_cdf as normal_cdf,
-    snr as snr,
-    student_t_quantile as student_t_quantile,
-)
+from ._theory import BootstrapCI as BootstrapCI
+from ._theory import PowerLawFit as PowerLawFit
+from ._theory import amit_capacity as amit_capacity
+from ._theory import bit_error_probability as bit_error_probability
+from ._theory import bootstrap_ci as bootstrap_ci
+from ._theory import double_factorial as double_factorial
+from ._theory import fit_power_law as fit_power_law
+from ._theory import fixed_point_capacity as fixed_point_capacity
+from ._theory import fixed_point_fraction as fixed_point_fraction
+from ._theory import fixed_point_fraction_at_no_error_load as fixed_point_fraction_at_no_error_load
+from ._theory import no_error_capacity as no_error_capacity
+from ._theory import normal_cdf as normal_cdf
+from ._theory import snr as snr
+from ._theory import student_t_quantile as student_t_quantile

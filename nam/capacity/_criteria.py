@@ -104,9 +104,14 @@ class RetrievalOutcome(NamedTuple):
     status: Int[Array, ""]
 
 
-def retrieval_outcome(model, mu: int | Int[ArrayLike, ""], key: PRNGKeyArray,
-                      rho: float | int | Real[ArrayLike, ""], mode: str = "async",
-                      max_sweeps: int = 100) -> RetrievalOutcome:
+def retrieval_outcome(
+    model,
+    mu: int | Int[ArrayLike, ""],
+    key: PRNGKeyArray,
+    rho: float | int | Real[ArrayLike, ""],
+    mode: str = "async",
+    max_sweeps: int = 100,
+) -> RetrievalOutcome:
     """Criteria 3 and 4: flip exactly round(rho N) bits of xi_mu (`nam.flip_bits` with `key`), run
     `nam.retrieve_binary(model, cue, mode=mode, max_sweeps=max_sweeps)` (sweep order 0..N-1), and
     compare the final state with xi_mu.
@@ -126,8 +131,9 @@ def retrieval_outcome(model, mu: int | Int[ArrayLike, ""], key: PRNGKeyArray,
     if isinstance(rho, (bool, str, complex)) or rho is None:
         raise ArgumentTypeError(f"`rho` must be a real scalar, got {rho!r}")
     rho_arr = jnp.asarray(rho)
-    if rho_arr.dtype == jnp.bool_ or not (jnp.issubdtype(rho_arr.dtype, jnp.floating)
-                                          or jnp.issubdtype(rho_arr.dtype, jnp.integer)):
+    if rho_arr.dtype == jnp.bool_ or not (
+        jnp.issubdtype(rho_arr.dtype, jnp.floating) or jnp.issubdtype(rho_arr.dtype, jnp.integer)
+    ):
         raise ArgumentTypeError(f"`rho` must be a real scalar, got {rho!r}")
     if rho_arr.shape != ():
         raise ValueError(f"`rho` must be a scalar (vmap for several), got shape {rho_arr.shape}")
@@ -136,5 +142,6 @@ def retrieval_outcome(model, mu: int | Int[ArrayLike, ""], key: PRNGKeyArray,
     xi = model.patterns[mu]
     cue = flip_bits(key, xi, rho_arr)
     r = retrieve_binary(model, cue, mode=mode, max_sweeps=max_sweeps)
-    return RetrievalOutcome(exact=jnp.all(r.pattern == xi), overlap=jnp.dot(r.pattern, xi) / xi.shape[0],
-                            status=r.status)
+    return RetrievalOutcome(
+        exact=jnp.all(r.pattern == xi), overlap=jnp.dot(r.pattern, xi) / xi.shape[0], status=r.status
+    )

@@ -8,7 +8,8 @@ measurements: every measured fraction is redrawn as Binomial(trials, f_hat) / tr
 repeated. When a measurement's trials come in clusters that share their memories (the sweep's memory
 sets, several cues per set), `evaluate` also returns the successes per cluster, and the bootstrap
 resamples the clusters of each load with replacement instead (a cluster bootstrap: trials of one set
-are not independent, and treating them as such would understate the interval). (Holding the final bracket fixed would understate the error: the bisection's own decisions
+are not independent, and treating them as such would understate the interval). (Holding the final
+bracket fixed would understate the error: the bisection's own decisions
 near the crossing are noisy, so the truth often lies just outside the last bracket.)
 
 `find_crossing` takes the measurement as a callable, so the same search serves any model, criterion and
@@ -45,8 +46,9 @@ class CrossingResult(NamedTuple):
     status: str
 
 
-def _logistic_crossing(logk: np.ndarray, frac: np.ndarray, trials: np.ndarray, level: float,
-                       iters: int = 50) -> np.ndarray:
+def _logistic_crossing(
+    logk: np.ndarray, frac: np.ndarray, trials: np.ndarray, level: float, iters: int = 50
+) -> np.ndarray:
     """log K where logit f = a + b log K crosses logit(level), for each row of `frac` (B, P).
 
     Weighted IRLS (Newton's method on the binomial log-likelihood), vectorised over rows. A row whose fit
@@ -85,9 +87,19 @@ def _logistic_crossing(logk: np.ndarray, frac: np.ndarray, trials: np.ndarray, l
     return np.where(ok, cross, np.nan)
 
 
-def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level: float = 0.5, k_min: int = 1,
-                  k_max: int = 10**7, rel_tol: float = 0.05, max_evals: int = 40, ci_level: float = 0.95,
-                  n_boot: int = 2000, seed: int = 0) -> CrossingResult:
+def find_crossing(
+    evaluate: Callable[[int], tuple[int, int]],
+    k0: int,
+    *,
+    level: float = 0.5,
+    k_min: int = 1,
+    k_max: int = 10**7,
+    rel_tol: float = 0.05,
+    max_evals: int = 40,
+    ci_level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> CrossingResult:
     """Find K* where the fraction evaluate(K) = (successes, trials) crosses `level` from above.
 
     `evaluate(K)` may also return (successes, trials, per_cluster): the successes of equal-sized clusters
@@ -106,9 +118,8 @@ def find_crossing(evaluate: Callable[[int], tuple[int, int]], k0: int, *, level:
     **Returns:** a `CrossingResult`.
     """
     check_callable("evaluate", evaluate)
-    for name, value in (("k0", k0), ("k_min", k_min), ("k_max", k_max), ("max_evals", max_evals),
-                        ("n_boot", n_boot)):
-        check_int(name, value)
+    for name, count in (("k0", k0), ("k_min", k_min), ("k_max", k_max), ("max_evals", max_evals), ("n_boot", n_boot)):
+        check_int(name, count)
     check_int("seed", seed, 0)
     if not k_min <= k0 <= k_max:
         raise ValueError(f"`k0` must lie in [k_min, k_max] = [{k_min}, {k_max}], got {k0}")
@@ -173,18 +184,30 @@ class _Measurements:
                 raise _Budget
             out = self.evaluate(k)
             if not isinstance(out, (tuple, list)) or len(out) not in (2, 3):
-                raise ValueError(f"`evaluate({k})` must return (successes, trials) or (successes, trials, "
-                                 f"per-cluster successes), got {out!r}")
+                raise ValueError(
+                    f"`evaluate({k})` must return (successes, trials) or (successes, trials, "
+                    f"per-cluster successes), got {out!r}"
+                )
             s, t = out[:2]
             if not (is_integer(t) and t >= 1 and 0 <= s <= t):
-                raise ValueError(f"`evaluate({k})` must return (successes, trials) with 0 <= successes <= "
-                                 f"trials and trials >= 1, got {out}")
+                raise ValueError(
+                    f"`evaluate({k})` must return (successes, trials) with 0 <= successes <= "
+                    f"trials and trials >= 1, got {out}"
+                )
             if len(out) == 3:
                 c = np.asarray(out[2], dtype=np.int64)
-                if c.ndim != 1 or c.size < 1 or t % c.size or np.any(c < 0) or np.any(c > t // c.size) \
-                        or int(c.sum()) != s:
-                    raise ValueError(f"`evaluate({k})`: the successes per cluster must be equal-sized clusters "
-                                     f"summing to {s} of {t} trials, got {out[2]}")
+                if (
+                    c.ndim != 1
+                    or c.size < 1
+                    or t % c.size
+                    or np.any(c < 0)
+                    or np.any(c > t // c.size)
+                    or int(c.sum()) != s
+                ):
+                    raise ValueError(
+                        f"`evaluate({k})`: the successes per cluster must be equal-sized clusters "
+                        f"summing to {s} of {t} trials, got {out[2]}"
+                    )
                 self.clusters[k] = c
             self.measured[k] = (int(s), int(t))
             self.order.append(k)
@@ -192,8 +215,9 @@ class _Measurements:
         return s / t
 
 
-def _result(m: _Measurements, bracket, status: str, level: float, ci_level: float, n_boot: int,
-            seed: int) -> CrossingResult:
+def _result(
+    m: _Measurements, bracket, status: str, level: float, ci_level: float, n_boot: int, seed: int
+) -> CrossingResult:
     """K* from a logistic fit of the measured fractions against log K, its bootstrap interval (binomial
     resampling per load; clustered loads resample their clusters), and the search's bracket and status."""
     order, measured = m.order, m.measured

@@ -75,8 +75,9 @@ def _kappa_star(nu: float, rho: float, t_max: float) -> float:
     return float(min(f(0.5 * (lo + hi)), f(grid[i])))
 
 
-def self_coupling_capacity(n: _Real, *, beta: float | int = 5.0, scale: _Real | None = None,
-                           rho: float | int = 0.1, exact_flips: bool = True) -> np.ndarray | float:
+def self_coupling_capacity(
+    n: _Real, *, beta: float | int = 5.0, scale: _Real | None = None, rho: float | int = 0.1, exact_flips: bool = True
+) -> np.ndarray | float:
     """Mean-field K* of the effective neuron-astrocyte memory with the Hebbian tensor of eq. 10 as
     printed (self-coupling included): K* = kappa*(beta * scale * N^3, rho_N) N^2.
 

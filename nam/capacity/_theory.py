@@ -71,8 +71,15 @@ import jax
 import numpy as np
 from jaxtyping import ArrayLike
 
-from .._checks import (ArgumentTypeError, as_float64_numpy, check_bool, check_callable, check_int, check_number,
-                       is_integer)
+from .._checks import (
+    ArgumentTypeError,
+    as_float64_numpy,
+    check_bool,
+    check_callable,
+    check_int,
+    check_number,
+    is_integer,
+)
 
 # numbers, numpy or JAX arrays, or lists / tuples of numbers
 _Real = ArrayLike | list | tuple
@@ -99,7 +106,7 @@ def _check_level(level: Any) -> float:
 
 
 def _scalar_or_array(x: np.ndarray | np.generic) -> np.ndarray | float:
-    return float(x) if np.ndim(x) == 0 else x
+    return float(x) if np.ndim(x) == 0 else np.asarray(x)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -130,8 +137,12 @@ def double_factorial(m: int) -> int:
 def _rademacher_sum_pmf(n_terms: int) -> tuple[np.ndarray, np.ndarray]:
     """Values and probabilities of a sum of `n_terms` independent +-1 signs (float64 via lgamma)."""
     b = np.arange(n_terms + 1, dtype=np.float64)
-    logp = (math.lgamma(n_terms + 1) - np.vectorize(math.lgamma)(b + 1)
-            - np.vectorize(math.lgamma)(n_terms - b + 1) - n_terms * math.log(2.0))
+    logp = (
+        math.lgamma(n_terms + 1)
+        - np.vectorize(math.lgamma)(b + 1)
+        - np.vectorize(math.lgamma)(n_terms - b + 1)
+        - n_terms * math.log(2.0)
+    )
     return 2.0 * b - n_terms, np.exp(logp)
 
 
@@ -153,8 +164,9 @@ def _noise_moment(degree: int, distinct_indices: bool) -> int:
     return math.factorial(degree - 1) if distinct_indices else double_factorial(2 * degree - 3)
 
 
-def snr(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
-        distinct_indices: bool = False) -> np.ndarray | float:
+def snr(
+    n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False, distinct_indices: bool = False
+) -> np.ndarray | float:
     """Signal-to-noise ratio S of one bit's stability field at a stored memory.
 
     Leading order (Krotov & Hopfield 2016, sec. 2; Hopfield 1982 for degree 2):
@@ -213,8 +225,9 @@ def normal_cdf(x: _Real) -> np.ndarray | float:
     return _scalar_or_array(ndtr(x_arr))
 
 
-def bit_error_probability(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
-                          distinct_indices: bool = False) -> np.ndarray | float:
+def bit_error_probability(
+    n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False, distinct_indices: bool = False
+) -> np.ndarray | float:
     """P_err = Phi(-sqrt(S)): the probability that one bit of a stored memory flips in one update,
     in the Gaussian approximation of the crosstalk (Krotov & Hopfield 2016, sec. 2). See `snr`.
 
@@ -227,8 +240,9 @@ def bit_error_probability(n: _Real, k: _Real, degree: int = 2, *, finite_size: b
     return normal_cdf(-np.sqrt(s))
 
 
-def fixed_point_fraction(n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False,
-                         distinct_indices: bool = False) -> np.ndarray | float:
+def fixed_point_fraction(
+    n: _Real, k: _Real, degree: int = 2, *, finite_size: bool = False, distinct_indices: bool = False
+) -> np.ndarray | float:
     """(1 - P_err)^N: the predicted fraction of stored memories that are exact one-step fixed points,
     treating the N bits as independent.
 
@@ -271,8 +285,9 @@ def no_error_capacity(n: _Real, degree: int = 2, *, distinct_indices: bool = Fal
     return _scalar_or_array(n_arr ** (degree - 1) / (2.0 * moment * np.log(n_arr)))
 
 
-def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5, finite_size: bool = True,
-                         distinct_indices: bool = False) -> np.ndarray | float:
+def fixed_point_capacity(
+    n: _Real, degree: int = 2, *, level: float = 0.5, finite_size: bool = True, distinct_indices: bool = False
+) -> np.ndarray | float:
     """The load K at which `fixed_point_fraction(N, K, degree)` falls to `level` (default 0.5): the
     theory for the K* a sweep measures with `criterion="fixed_point"`.
 
@@ -293,12 +308,15 @@ def fixed_point_capacity(n: _Real, degree: int = 2, *, level: float = 0.5, finit
     _noise_moment(degree, distinct_indices)
     n_arr = _real_array("n", n, 2.0)
     if np.any(n_arr > MAX_EXACT_N):
-        raise ValueError(f"`n` must be <= {MAX_EXACT_N:.0e} for fixed_point_capacity (its exact finite-N crosstalk "
-                         f"distribution costs O(N) per evaluation), got {np.max(n_arr):.3g}")
+        raise ValueError(
+            f"`n` must be <= {MAX_EXACT_N:.0e} for fixed_point_capacity (its exact finite-N crosstalk "
+            f"distribution costs O(N) per evaluation), got {np.max(n_arr):.3g}"
+        )
 
     def solve(m: float) -> float:
-        frac = lambda k: float(fixed_point_fraction(m, k, degree, finite_size=finite_size,
-                                                    distinct_indices=distinct_indices))
+        frac = lambda k: float(
+            fixed_point_fraction(m, k, degree, finite_size=finite_size, distinct_indices=distinct_indices)
+        )
         lo, hi = 1.0 + 1e-9, 2.0
         while frac(hi) > level:
             lo, hi = hi, 2.0 * hi
@@ -456,8 +474,13 @@ def _generator(key_or_seed: Any) -> np.random.Generator:
     raise ArgumentTypeError(f"`key_or_seed` must be a non-negative integer seed or a JAX key, got {key_or_seed!r}")
 
 
-def bootstrap_ci(samples: _Real, statistic: Callable[[np.ndarray], Any], key_or_seed: Any,
-                 n_boot: int = 1000, level: float | int = 0.95) -> BootstrapCI:
+def bootstrap_ci(
+    samples: _Real,
+    statistic: Callable[[np.ndarray], Any],
+    key_or_seed: Any,
+    n_boot: int = 1000,
+    level: float | int = 0.95,
+) -> BootstrapCI:
     """Percentile bootstrap (Efron 1979): resample the 1-d `samples` with replacement `n_boot` times,
     apply `statistic` (a function of a 1-d numpy array returning a scalar), and return the
     (1 - level)/2 and (1 + level)/2 quantiles of the replicates.

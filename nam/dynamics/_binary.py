@@ -46,12 +46,14 @@ def _sync_step(model, sigma):
 
 def check_binary_model(model) -> None:
     """`model` must have binary dynamics (`nam.AbstractBinaryModel`); `ArgumentTypeError` otherwise."""
-    check_instance("model", model, AbstractBinaryModel,
-                   "a binary nam model (nam.ClassicalHopfield, nam.DenseAssociativeMemory)")
+    check_instance(
+        "model", model, AbstractBinaryModel, "a binary nam model (nam.ClassicalHopfield, nam.DenseAssociativeMemory)"
+    )
 
 
-def retrieve_binary(model, cue, *, mode: str = "async",
-                    max_sweeps: int = 100, key: PRNGKeyArray | None = None) -> BinaryRetrieval:
+def retrieve_binary(
+    model, cue, *, mode: str = "async", max_sweeps: int = 100, key: PRNGKeyArray | None = None
+) -> BinaryRetrieval:
     """Run the flip-difference sign dynamics from a +-1 cue until no bit changes or `max_sweeps`.
 
     - `mode="async"`: sweeps of single-spin updates, each spin seeing the current state (the energy
@@ -88,6 +90,7 @@ def _retrieve_binary(model, sigma0, mode, max_sweeps, key):
     n = sigma0.shape[0]
 
     if mode == "async":
+
         def body(carry):
             sigma, _, sweep, _ = carry
             order = jnp.arange(n) if key is None else jr.permutation(jr.fold_in(key, sweep), n)
@@ -102,6 +105,7 @@ def _retrieve_binary(model, sigma0, mode, max_sweeps, key):
         sigma, _, sweeps, changed = jax.lax.while_loop(cond, body, init)
         status = jnp.where(changed, Status.SWEEP_LIMIT, Status.CONVERGED)
     else:
+
         def body(carry):
             sigma, prev, sweep, _, _ = carry
             new = _sync_step(model, sigma)
@@ -114,5 +118,6 @@ def _retrieve_binary(model, sigma0, mode, max_sweeps, key):
         init = (sigma0, sigma0, jnp.asarray(0), jnp.asarray(True), jnp.asarray(False))
         sigma, _, sweeps, changed, cycle = jax.lax.while_loop(cond, body, init)
         status = jnp.where(cycle, Status.CYCLE, jnp.where(changed, Status.SWEEP_LIMIT, Status.CONVERGED))
-    return BinaryRetrieval(pattern=sigma, energy=model.binary_energy(sigma), sweeps=sweeps,
-                           status=status.astype(jnp.int32))
+    return BinaryRetrieval(
+        pattern=sigma, energy=model.binary_energy(sigma), sweeps=sweeps, status=status.astype(jnp.int32)
+    )

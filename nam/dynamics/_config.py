@@ -72,11 +72,26 @@ class SolverConfig(eqx.Module):
     steady_atol: Float[Array, ""]
     divergence_factor: Float[Array, ""]
 
-    def __init__(self, solver: str | diffrax.AbstractSolver = "tsit5", *, adaptive: bool = True, dt0=0.05,
-                 t1=200.0, rtol=1e-5, atol=1e-7, steady_state: bool = True, steady_rtol=1e-4, steady_atol=1e-6,
-                 max_steps: int = 20_000, adjoint: str = "recursive", adjoint_rtol: float = 1e-8,
-                 adjoint_atol: float = 1e-10, adjoint_max_steps: int = 500, divergence_factor=100.0,
-                 stepsize_controller: diffrax.AbstractStepSizeController | None = None):
+    def __init__(
+        self,
+        solver: str | diffrax.AbstractSolver = "tsit5",
+        *,
+        adaptive: bool = True,
+        dt0=0.05,
+        t1=200.0,
+        rtol=1e-5,
+        atol=1e-7,
+        steady_state: bool = True,
+        steady_rtol=1e-4,
+        steady_atol=1e-6,
+        max_steps: int = 20_000,
+        adjoint: str = "recursive",
+        adjoint_rtol: float = 1e-8,
+        adjoint_atol: float = 1e-10,
+        adjoint_max_steps: int = 500,
+        divergence_factor=100.0,
+        stepsize_controller: diffrax.AbstractStepSizeController | None = None,
+    ):
         if isinstance(solver, diffrax.AbstractSolver):
             self.solver = solver
             has_estimate = isinstance(solver, diffrax.AbstractAdaptiveSolver)
@@ -84,19 +99,28 @@ class SolverConfig(eqx.Module):
             self.solver = check_choice("solver", solver, tuple(SOLVERS))
             has_estimate = solver not in _NO_ERROR_ESTIMATE
         else:
-            raise ArgumentTypeError(f"`solver` must be a solver name ({', '.join(SOLVERS)}) or a "
-                                    f"diffrax.AbstractSolver, got {type(solver).__name__}")
+            raise ArgumentTypeError(
+                f"`solver` must be a solver name ({', '.join(SOLVERS)}) or a "
+                f"diffrax.AbstractSolver, got {type(solver).__name__}"
+            )
         if stepsize_controller is not None:
-            check_instance("stepsize_controller", stepsize_controller, diffrax.AbstractStepSizeController,
-                           "a diffrax.AbstractStepSizeController or None")
+            check_instance(
+                "stepsize_controller",
+                stepsize_controller,
+                diffrax.AbstractStepSizeController,
+                "a diffrax.AbstractStepSizeController or None",
+            )
         self.stepsize_controller = stepsize_controller
         check_bool("adaptive", adaptive)
         check_bool("steady_state", steady_state)
-        adaptive_control = (adaptive if stepsize_controller is None
-                            else not isinstance(stepsize_controller, diffrax.ConstantStepSize))
+        adaptive_control = (
+            adaptive if stepsize_controller is None else not isinstance(stepsize_controller, diffrax.ConstantStepSize)
+        )
         if adaptive_control and not has_estimate:
-            raise ValueError(f"`adaptive=True` needs an error estimate, which solver {solver!r} lacks; "
-                             "use adaptive=False or a solver such as 'heun' or 'tsit5'")
+            raise ValueError(
+                f"`adaptive=True` needs an error estimate, which solver {solver!r} lacks; "
+                "use adaptive=False or a solver such as 'heun' or 'tsit5'"
+            )
         self.adaptive = check_bool("adaptive", adaptive)
         self.steady_state = check_bool("steady_state", steady_state)
         self.max_steps = check_int("max_steps", max_steps)
@@ -126,8 +150,9 @@ class SolverConfig(eqx.Module):
         """
         steps = check_int("steps", steps)
         dt = check_number("dt", dt, minimum=0.0, open_min=True)
-        return cls("euler", adaptive=False, dt0=dt, t1=float(dt) * steps, steady_state=steady_state,
-                   max_steps=steps + 1)
+        return cls(
+            "euler", adaptive=False, dt0=dt, t1=float(dt) * steps, steady_state=steady_state, max_steps=steps + 1
+        )
 
     def make_solver(self) -> diffrax.AbstractSolver:
         """The diffrax solver: the object given, or a new one of the named family."""
@@ -135,8 +160,12 @@ class SolverConfig(eqx.Module):
 
     def make_linear_solver(self) -> lx.AbstractLinearSolver:
         """The matrix-free solver of the adjoint system J^T lambda = g at the steady state (implicit)."""
-        return lx.GMRES(rtol=self.adjoint_rtol, atol=self.adjoint_atol, max_steps=self.adjoint_max_steps,
-                        restart=min(50, self.adjoint_max_steps))
+        return lx.GMRES(
+            rtol=self.adjoint_rtol,
+            atol=self.adjoint_atol,
+            max_steps=self.adjoint_max_steps,
+            restart=min(50, self.adjoint_max_steps),
+        )
 
     def make_controller(self) -> diffrax.AbstractStepSizeController:
         """The step-size controller: the object given, else PID with `rtol`/`atol` (adaptive) or constant."""

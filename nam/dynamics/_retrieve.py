@@ -4,9 +4,9 @@ from collections.abc import Callable
 
 import diffrax
 import equinox as eqx
-import lineax as lx
 import jax
 import jax.numpy as jnp
+import lineax as lx
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PyTree
 
@@ -116,19 +116,21 @@ def _outward(y, f) -> Bool[Array, ""]:
     return (dot > 0) | ~jnp.isfinite(mf)
 
 
-def _status(sol: diffrax.Solution, y0: PyTree[Array], y1: PyTree[Array], vf: Callable,
-            config: SolverConfig) -> Int[Array, ""]:
+def _status(
+    sol: diffrax.Solution, y0: PyTree[Array], y1: PyTree[Array], vf: Callable, config: SolverConfig
+) -> Int[Array, ""]:
     """The Status of a solve. Any non-finite entry of the final state is NON_FINITE, whatever the solver
     said; reaching t1 is TIME_LIMIT when a steady state was asked for and COMPLETED (a fixed horizon) when
     not; an early stop (step budget, solver failure) on a state that grew by more than
     `config.divergence_factor` (max-norm, relative to max(1, initial max-norm)) and still moves outwards is
     DIVERGED."""
-    event_hit = sol.event_mask if config.steady_state else jnp.asarray(False)
+    event_hit = jnp.asarray(sol.event_mask if config.steady_state else False)
     ok = (sol.result == diffrax.RESULTS.successful) | (sol.result == diffrax.RESULTS.event_occurred)
     # reaching t1 is a failure to converge only where a steady state was asked for; else the horizon is the goal
     code = jnp.where(event_hit, Status.CONVERGED, Status.TIME_LIMIT if config.steady_state else Status.COMPLETED)
-    code = jnp.where(ok, code, jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Status.MAX_STEPS,
-                                         Status.SOLVER_FAILED))
+    code = jnp.where(
+        ok, code, jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Status.MAX_STEPS, Status.SOLVER_FAILED)
+    )
     grown = _tree_max_abs(y1) > config.divergence_factor * jnp.maximum(1.0, _tree_max_abs(y0))
     code = jnp.where(~ok & grown & _outward(y1, vf(y1)), Status.DIVERGED, code)
     return jnp.where(_all_finite(y1), code, Status.NON_FINITE).astype(jnp.int32)
@@ -140,6 +142,7 @@ def _solve(vf: Callable, taus, energy: Callable | None, y0, config: SolverConfig
     residual = lambda y: jax.tree.map(lambda v, tau: v * tau, vf(y), taus)
     subs = [diffrax.SubSaveAt(t1=True)]
     if energy_ts is not None:
+        assert energy is not None, "energy_ts needs the energy"
         subs.append(diffrax.SubSaveAt(ts=energy_ts, fn=lambda t, y, args: energy(y)))
     if save_ts is not None:
         subs.append(diffrax.SubSaveAt(ts=save_ts))
@@ -165,8 +168,7 @@ def _solve(vf: Callable, taus, energy: Callable | None, y0, config: SolverConfig
         saved = jnp.where(energy_ts <= t_final, sol.ys[1], jnp.nan)
     if save_ts is not None:
         reached = save_ts <= t_final
-        states = jax.tree.map(lambda a: jnp.where(reached.reshape((-1,) + (1,) * (a.ndim - 1)), a, jnp.nan),
-                              sol.ys[-1])
+        states = jax.tree.map(lambda a: jnp.where(reached.reshape((-1,) + (1,) * (a.ndim - 1)), a, jnp.nan), sol.ys[-1])
     return y1, t_final, sol.stats["num_steps"], status, saved, states
 
 
@@ -190,8 +192,7 @@ def _adjoint_solve(model, y_star, g, config: SolverConfig) -> lx.Solution:
     carries the result code and the solver's stats (`benchmarks/bench_learning.py` reports them)."""
     _, vjp_y = jax.vjp(model.vector_field, y_star)
     operator = lx.FunctionLinearOperator(lambda v: vjp_y(v)[0], jax.eval_shape(lambda: y_star))
-    neg_g = jax.tree.map(lambda y, a: jnp.zeros_like(y) if a is None else -a, y_star, g,
-                         is_leaf=lambda x: x is None)
+    neg_g = jax.tree.map(lambda y, a: jnp.zeros_like(y) if a is None else -a, y_star, g, is_leaf=lambda x: x is None)
     return lx.linear_solve(operator, neg_g, config.make_linear_solver(), throw=False)
 
 
@@ -223,8 +224,10 @@ def _check_times(name, ts, config):
     if is_concrete(ts) and is_concrete(config.t1):
         values, t1 = np.asarray(ts), float(config.t1)
         if values.min() < 0 or values.max() > t1:
-            raise ValueError(f"`{name}` must lie in [0, t1 = {t1:g}] (the solve's time span, `config.t1`), got "
-                             f"values in [{values.min():g}, {values.max():g}]")
+            raise ValueError(
+                f"`{name}` must lie in [0, t1 = {t1:g}] (the solve's time span, `config.t1`), got "
+                f"values in [{values.min():g}, {values.max():g}]"
+            )
         if np.any(np.diff(values) < 0):
             raise ValueError(f"`{name}` must be non-decreasing (sorted times)")
     return ts
@@ -240,7 +243,8 @@ def _check_state(model, state0, name):
     """A full state of `model`'s structure and shapes, as float arrays (shapes and dtypes at trace time)."""
     ref = jax.eval_shape(model.init_state, jnp.zeros((model.n,)))
     if jax.tree.structure(state0) != jax.tree.structure(ref) or any(
-            jnp.shape(a) != b.shape for a, b in zip(jax.tree.leaves(state0), jax.tree.leaves(ref))):
+        jnp.shape(a) != b.shape for a, b in zip(jax.tree.leaves(state0), jax.tree.leaves(ref))
+    ):
         raise ValueError(f"`{name}` must match the model's state structure and shapes {ref}")
     return jax.tree.map(lambda a: as_float_array(name, a), state0)
 
@@ -276,8 +280,17 @@ def _settle(model, state, config):
     return y1, status
 
 
-def retrieve(model, cue=None, *, state0=None, config: SolverConfig | None = None, settle_blocks: bool = False,
-             energy_ts=None, save_ts=None, throw: bool = False) -> Retrieval:
+def retrieve(
+    model,
+    cue=None,
+    *,
+    state0=None,
+    config: SolverConfig | None = None,
+    settle_blocks: bool = False,
+    energy_ts=None,
+    save_ts=None,
+    throw: bool = False,
+) -> Retrieval:
     """Run a continuous energy model from a cue (or a full initial state) to a steady state or t1.
 
     Single sample; batch with `jax.vmap(lambda c: nam.retrieve(model, c, config=cfg))(cues)` or
@@ -322,9 +335,11 @@ def retrieve(model, cue=None, *, state0=None, config: SolverConfig | None = None
             check_finite("state0", leaf)
     state = jax.eval_shape(model.init_state, jnp.zeros((model.n,)))
     saved = 0 if save_ts is None else save_ts.shape[0]
-    check_memory("the model size", (12.0 + saved) * sum(leaf.size * leaf.dtype.itemsize
-                                                          for leaf in jax.tree.leaves(state)),
-                 "one retrieval (about 12 copies of the state, and one per entry of `save_ts`)")
+    check_memory(
+        "the model size",
+        (12.0 + saved) * sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(state)),
+        "one retrieval (about 12 copies of the state, and one per entry of `save_ts`)",
+    )
     return _retrieve(model, cue, state0, config, settle_blocks, energy_ts, save_ts, throw)
 
 
@@ -344,17 +359,34 @@ def _retrieve(model, cue, state0, config, settle_blocks, energy_ts, save_ts=None
     if config.adjoint == "implicit":
         frozen = jax.tree.map(lambda x: jax.lax.stop_gradient(x) if eqx.is_array(x) else x, model)
         y1, t_final, num_steps, status, energies, states = _solve(
-            frozen.vector_field, frozen.time_constants(), frozen.energy, jax.lax.stop_gradient(state0), config,
-            energy_ts, save_ts)
+            frozen.vector_field,
+            frozen.time_constants(),
+            frozen.energy,
+            jax.lax.stop_gradient(state0),
+            config,
+            energy_ts,
+            save_ts,
+        )
         y1 = _implicit_steady_state(model, y1, config)
     else:
         y1, t_final, num_steps, status, energies, states = _solve(
-            model.vector_field, model.time_constants(), model.energy, state0, config, energy_ts, save_ts)
+            model.vector_field, model.time_constants(), model.energy, state0, config, energy_ts, save_ts
+        )
     meaningless = (status == Status.NON_FINITE) | (status == Status.DIVERGED)
     pattern = jnp.where(meaningless, 0.0, model.readout(y1))
-    out = Retrieval(state=y1, pattern=pattern, energy=model.energy(y1), t_final=t_final,
-                    num_steps=num_steps, status=status, settle_status=settle_status, energy_ts=energy_ts,
-                    energies=energies, save_ts=save_ts, states=states)
+    out = Retrieval(
+        state=y1,
+        pattern=pattern,
+        energy=model.energy(y1),
+        t_final=t_final,
+        num_steps=num_steps,
+        status=status,
+        settle_status=settle_status,
+        energy_ts=energy_ts,
+        energies=energies,
+        save_ts=save_ts,
+        states=states,
+    )
     if throw:
         main_ok = status_ok(status)
         # the code to name: the main solve's, or the clamped relaxation's when only that one failed
@@ -363,8 +395,17 @@ def _retrieve(model, cue, state0, config, settle_blocks, energy_ts, save_ts=None
     return out
 
 
-def retrieve_batch(model, cues, *, config: SolverConfig | None = None, settle_blocks: bool = False,
-                   energy_ts=None, save_ts=None, chunk_size: int | None = None, throw: bool = False) -> Retrieval:
+def retrieve_batch(
+    model,
+    cues,
+    *,
+    config: SolverConfig | None = None,
+    settle_blocks: bool = False,
+    energy_ts=None,
+    save_ts=None,
+    chunk_size: int | None = None,
+    throw: bool = False,
+) -> Retrieval:
     """`retrieve` over a batch of cues (B, N): every Retrieval field gains a leading B axis.
 
     Cues are vmapped in chunks of `chunk_size` and the chunks run one after another (`lax.map`), so a
@@ -403,10 +444,14 @@ def retrieve_batch(model, cues, *, config: SolverConfig | None = None, settle_bl
     state = jax.eval_shape(model.init_state, cues[0])
     nbytes = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(state))
     nbytes *= 12.0 + (0 if save_ts is None else save_ts.shape[0])
-    check_memory("`cues`, `chunk_size`", nbytes * min(chunk_size, cues.shape[0]),
-                 f"retrieving {min(chunk_size, cues.shape[0])} cues at once")
-    return _retrieve_batch(model, cues, config, settle_blocks, energy_ts, save_ts, min(chunk_size, cues.shape[0]),
-                           throw)
+    check_memory(
+        "`cues`, `chunk_size`",
+        nbytes * min(chunk_size, cues.shape[0]),
+        f"retrieving {min(chunk_size, cues.shape[0])} cues at once",
+    )
+    return _retrieve_batch(
+        model, cues, config, settle_blocks, energy_ts, save_ts, min(chunk_size, cues.shape[0]), throw
+    )
 
 
 @eqx.filter_jit

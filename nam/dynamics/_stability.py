@@ -154,9 +154,11 @@ def jacobian_spectrum(model, state: PyTree[Array], *, symmetric=False, tol=None,
     sizes = [int(np.prod(leaf.shape)) for _, leaf in leaves_with_paths]
     size = sum(sizes)
     if size > max_size:
-        raise ValueError(f"`state` has {size:,} entries; its dense Jacobian would be {size:,} x {size:,} "
-                         f"({8.0 * size * size / 2**30:.3g} GiB in float64) and its eigenvalues cost O(D^3): "
-                         f"more than `max_size` = {max_size:,}. Use a smaller network, or raise `max_size`")
+        raise ValueError(
+            f"`state` has {size:,} entries; its dense Jacobian would be {size:,} x {size:,} "
+            f"({8.0 * size * size / 2**30:.3g} GiB in float64) and its eigenvalues cost O(D^3): "
+            f"more than `max_size` = {max_size:,}. Use a smaller network, or raise `max_size`"
+        )
     check_memory("`state`", 4.0 * 8.0 * size * size, f"the dense {size} x {size} Jacobian and its eigenvalues")
 
     dtype = jnp.result_type(*jax.tree.leaves(state))
@@ -177,8 +179,15 @@ def jacobian_spectrum(model, state: PyTree[Array], *, symmetric=False, tol=None,
     ev = _sorted_eigenvalues(jac)
     max_real, num_unstable = _summary(ev, tol)
 
-    return JacobianSpectrum(jacobian=jac, eigenvalues=ev, max_real=max_real, num_unstable=num_unstable, tol=tol,
-                            blocks=_block_spectra(jac, names, bases, tol), symmetric=symmetric)
+    return JacobianSpectrum(
+        jacobian=jac,
+        eigenvalues=ev,
+        max_real=max_real,
+        num_unstable=num_unstable,
+        tol=tol,
+        blocks=_block_spectra(jac, names, bases, tol),
+        symmetric=symmetric,
+    )
 
 
 def _finite_state(model, state: PyTree[Array]) -> PyTree[Array]:
@@ -194,15 +203,17 @@ def _restrict_symmetric(jac: np.ndarray, bases: list, dtype) -> np.ndarray:
     q = np.zeros((jac.shape[0], sum(b.shape[1] for b in bases)))
     r = c = 0
     for b in bases:
-        q[r:r + b.shape[0], c:c + b.shape[1]] = b
+        q[r : r + b.shape[0], c : c + b.shape[1]] = b
         r, c = r + b.shape[0], c + b.shape[1]
     jq = jac @ q
     reduced = q.T @ jq
     leak = np.max(np.abs(jq - q @ reduced), initial=0.0)
     if leak > 1e3 * np.finfo(dtype).eps * max(1.0, np.max(np.abs(jac), initial=0.0)):
-        raise ValueError("`symmetric=True`: the vector field at `state` does not map symmetric perturbations "
-                         f"of the square blocks to symmetric ones (off-subspace part {leak:.3g}); use "
-                         "`symmetric=False`")
+        raise ValueError(
+            "`symmetric=True`: the vector field at `state` does not map symmetric perturbations "
+            f"of the square blocks to symmetric ones (off-subspace part {leak:.3g}); use "
+            "`symmetric=False`"
+        )
     return reduced
 
 
@@ -211,7 +222,7 @@ def _block_spectra(jac: np.ndarray, names: list, bases: list, tol: float) -> dic
     blocks, start = {}, 0
     for name, b in zip(names, bases):
         m = b.shape[1]
-        block_ev = _sorted_eigenvalues(jac[start:start + m, start:start + m])
+        block_ev = _sorted_eigenvalues(jac[start : start + m, start : start + m])
         block_max, block_unstable = _summary(block_ev, tol)
         blocks[name] = BlockSpectrum(size=m, eigenvalues=block_ev, max_real=block_max, num_unstable=block_unstable)
         start += m

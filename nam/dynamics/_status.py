@@ -2,8 +2,8 @@
 
 import enum
 
-import jax
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool
 
@@ -91,17 +91,17 @@ class Status(enum.IntEnum):
 _MESSAGES = {
     Status.CONVERGED: "the steady-state criterion was met (continuous) or no bit changed in a sweep (binary)",
     Status.TIME_LIMIT: "the solve reached t1 without meeting the steady-state criterion; raise `t1` or "
-                       "`max_steps`, loosen `steady_rtol`/`steady_atol`, or ask for a fixed horizon with "
-                       "`steady_state=False`",
+    "`max_steps`, loosen `steady_rtol`/`steady_atol`, or ask for a fixed horizon with "
+    "`steady_state=False`",
     Status.MAX_STEPS: "the solver took `max_steps` steps before reaching t1 or a steady state; raise "
-                      "`SolverConfig(max_steps=...)`",
+    "`SolverConfig(max_steps=...)`",
     Status.NON_FINITE: "the final state holds NaN or inf: the dynamics diverged; its read-out is meaningless",
     Status.SOLVER_FAILED: "the solver stopped for another reason (e.g. its step size collapsed)",
     Status.SWEEP_LIMIT: "the binary dynamics still changed bits after `max_sweeps` sweeps",
     Status.CYCLE: "the synchronous binary dynamics entered a 2-cycle",
     Status.COMPLETED: "the fixed-horizon run reached its end with a finite state",
     Status.DIVERGED: "the solve stopped early on a finite state that ran away (a finite-time blow-up); "
-                     "its read-out is meaningless",
+    "its read-out is meaningless",
 }
 
 

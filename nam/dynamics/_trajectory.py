@@ -29,7 +29,15 @@ def euler_trajectory(vector_field: Callable, y0: PyTree[Array], *, steps: int, d
     steps = check_int("steps", steps)
     dt = check_number("dt", dt, minimum=0.0, open_min=True)
     ts = jnp.arange(steps + 1, dtype=jnp.asarray(dt).dtype) * dt
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(lambda t, y, args: vector_field(y)), diffrax.Euler(), t0=0.0,
-                              t1=ts[-1], dt0=None, y0=y0, saveat=diffrax.SaveAt(ts=ts),
-                              stepsize_controller=diffrax.StepTo(ts=ts), max_steps=steps)
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(lambda t, y, args: vector_field(y)),
+        diffrax.Euler(),
+        t0=0.0,
+        t1=ts[-1],
+        dt0=None,
+        y0=y0,
+        saveat=diffrax.SaveAt(ts=ts),
+        stepsize_controller=diffrax.StepTo(ts=ts),
+        max_steps=steps,
+    )
     return sol.ys

@@ -12,7 +12,9 @@ The models, losses, training loops and simulations they drive live in the librar
 resumable results files and figures of each command live here.
 """
 
-from ._base import AbstractExperiment as AbstractExperiment, Option as Option, option as option
+from ._base import AbstractExperiment as AbstractExperiment
+from ._base import Option as Option
+from ._base import option as option
 from .astrosnn_generate import AstroSNNGenerate as AstroSNNGenerate
 from .astrosnn_lm import AstroSNNLM as AstroSNNLM
 from .astrosnn_retention import AstroSNNRetention as AstroSNNRetention
@@ -25,12 +27,20 @@ from .sweep import Sweep as Sweep
 
 # every command, in the order of `nam --help`
 EXPERIMENTS: tuple[type[AbstractExperiment], ...] = (
-    Sweep, Demo, Gordleeva, LearnDigits, LearnInpainting, LearnGain, AstroSNNRetention, AstroSNNLM,
-    AstroSNNGenerate)
+    Sweep,
+    Demo,
+    Gordleeva,
+    LearnDigits,
+    LearnInpainting,
+    LearnGain,
+    AstroSNNRetention,
+    AstroSNNLM,
+    AstroSNNGenerate,
+)
 # the commands that group several experiments (`nam learn digits`), and their one-line help
 GROUPS = {
     "learn": "learn astrocyte tensors and other parameters by differentiating through the dynamics: digits, "
-             "inpainting, gain",
+    "inpainting, gain",
     "astrosnn": "AstroSNN (astrocyte-modulated spiking units) against LIF-SNN, LSTM and transformer baselines at "
-                "equal parameters: retention, language modelling, generation",
+    "equal parameters: retention, language modelling, generation",
 }

@@ -20,8 +20,16 @@ import typing
 from typing import Any, ClassVar
 
 
-def option(default: Any, help: str, *, choices: tuple | None = None, metavar: str | None = None,
-           positional: bool = False, repeat: bool = False, flag: str | None = None) -> Any:
+def option(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple | None = None,
+    metavar: str | None = None,
+    positional: bool = False,
+    repeat: bool = False,
+    flag: str | None = None,
+) -> Any:
     """A declared option: a dataclass field with its default, help text and CLI form.
 
     **Arguments:**
@@ -36,8 +44,14 @@ def option(default: Any, help: str, *, choices: tuple | None = None, metavar: st
 
     **Returns:** a `dataclasses.field` carrying that metadata.
     """
-    meta = {"help": help, "choices": choices, "metavar": metavar, "positional": positional, "repeat": repeat,
-            "flag": flag}
+    meta = {
+        "help": help,
+        "choices": choices,
+        "metavar": metavar,
+        "positional": positional,
+        "repeat": repeat,
+        "flag": flag,
+    }
     return dataclasses.field(default=default, metadata={"nam_option": meta})
 
 
@@ -103,7 +117,7 @@ class AbstractExperiment(abc.ABC):
         """The folder this run writes (checked writable before any compute), or None when it writes nothing."""
         return self.out
 
-    def check(self) -> None:
+    def check(self) -> None:  # noqa: B027 - an optional hook: most experiments need no check
         """Checks that need the output folder or the environment, run before any compute (ValueError)."""
 
     def describe(self) -> tuple[str, dict] | None:

@@ -17,8 +17,9 @@ def load_json(path):
     except (OSError, ValueError) as e:
         raise ValueError(f"{path} is not a readable results file ({e}); delete it or use --restart") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path} is not a results file of nam astrosnn (not a JSON object); delete it or use "
-                         "--restart")
+        raise ValueError(
+            f"{path} is not a results file of nam astrosnn (not a JSON object); delete it or use --restart"
+        )
     return data
 
 
@@ -30,8 +31,10 @@ def check_options(results, options, path):
         if saved != options:
             saved = saved or {}
             diff = {k: (saved.get(k), v) for k, v in options.items() if saved.get(k) != v}
-            raise ValueError(f"{path} holds {name} made with other options (saved, now): {diff}; use another --out, "
-                             "or --restart (restart=True) to start afresh")
+            raise ValueError(
+                f"{path} holds {name} made with other options (saved, now): {diff}; use another --out, "
+                "or --restart (restart=True) to start afresh"
+            )
 
 
 def start(out, filename, options, restart, models):
@@ -44,5 +47,3 @@ def start(out, filename, options, restart, models):
     results = {} if restart else load_json(path)
     check_options(results, options, path)
     return path, results, models
-
-

@@ -17,13 +17,15 @@ class AstroSNNGenerate(AbstractExperiment):
     summary: ClassVar[str] = "sample text from a trained character model checkpoint"
     errors: ClassVar[tuple[type[BaseException], ...]] = (ValueError, FileNotFoundError, RuntimeError, KeyError)
 
-    checkpoint: str = option("", "a checkpoint written by `nam astrosnn lm` (e.g. "
-                                 "nam_output/astrosnn_lm/runs/shakespeare_astrosnn_seed0.eqx)", positional=True,
-                             metavar="CHECKPOINT")
+    checkpoint: str = option(
+        "",
+        "a checkpoint written by `nam astrosnn lm` (e.g. nam_output/astrosnn_lm/runs/shakespeare_astrosnn_seed0.eqx)",
+        positional=True,
+        metavar="CHECKPOINT",
+    )
     prompt: str = option("ROMEO:\n", "text to start from (characters of the training data; \\n is a newline)")
     chars: int = option(300, "characters to generate")
-    temperature: float = option(0.8, "sampling temperature (1: the model's distribution; lower: more "
-                                     "conservative)")
+    temperature: float = option(0.8, "sampling temperature (1: the model's distribution; lower: more conservative)")
     seed: int = option(0, "random seed of the sampling")
     out: None = dataclasses.field(default=None, init=False)
 
@@ -42,8 +44,9 @@ class AstroSNNGenerate(AbstractExperiment):
         if "vocab" not in config:
             raise ValueError(f"{self.checkpoint} is not a character model (no vocabulary in its config)")
         vocab = Vocab(config["vocab"])  # the characters the checkpoint was trained on
-        return self.prompt + sample_text(model, vocab, self.prompt, self.chars, seed=self.seed,
-                                         temperature=self.temperature)
+        return self.prompt + sample_text(
+            model, vocab, self.prompt, self.chars, seed=self.seed, temperature=self.temperature
+        )
 
     def format(self, result: str) -> str:
         return result

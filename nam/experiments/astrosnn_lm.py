@@ -9,13 +9,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._checks import (ArgumentTypeError, check_bool, check_choices, check_instance, check_int, check_output_dir)
+from .._checks import ArgumentTypeError, check_bool, check_choices, check_instance, check_int, check_output_dir
 from .._data import CORPORA
 from .._io import atomic_write, write_json
 from ..astrosnn._diagnostics import astrocyte_trace, remove_astrocyte_read
 from ..astrosnn._text import CharData, load_text
-from ..astrosnn._training import (LM_MODELS, bits_per_char, check_sizes, lm_assumptions, lm_variant, sample_text,
-                                  train_lm)
+from ..astrosnn._training import (
+    LM_MODELS,
+    bits_per_char,
+    check_sizes,
+    lm_assumptions,
+    lm_variant,
+    sample_text,
+    train_lm,
+)
 from ..learning._train import NonFiniteLoss
 from ._base import AbstractExperiment, option
 from ._resume import check_options, load_json
@@ -30,13 +37,23 @@ class AstroSNNLM(AbstractExperiment):
     corpus and seed, each at the width nearest `params` parameters (see `run_lm`)."""
 
     command: ClassVar[str] = "astrosnn lm"
-    summary: ClassVar[str] = ("character language models on Tiny Shakespeare and held-out Python source, several "
-                              "seeds: validation nats per char, astrocyte ablation, spike rates")
-    errors: ClassVar[tuple[type[BaseException], ...]] = (ValueError, FileNotFoundError, RuntimeError, KeyError,
-                                                          NonFiniteLoss)
+    summary: ClassVar[str] = (
+        "character language models on Tiny Shakespeare and held-out Python source, several "
+        "seeds: validation nats per char, astrocyte ablation, spike rates"
+    )
+    errors: ClassVar[tuple[type[BaseException], ...]] = (
+        ValueError,
+        FileNotFoundError,
+        RuntimeError,
+        KeyError,
+        NonFiniteLoss,
+    )
 
-    models: tuple[str, ...] = option(LM_BASELINES, f"comma-separated subset of {','.join(LM_MODELS)} "
-                                     "(astrosnn-membrane is Figure 1's membrane read, the earlier default)")
+    models: tuple[str, ...] = option(
+        LM_BASELINES,
+        f"comma-separated subset of {','.join(LM_MODELS)} "
+        "(astrosnn-membrane is Figure 1's membrane read, the earlier default)",
+    )
     corpus: tuple[str, ...] = option(tuple(CORPORA), f"comma-separated subset of {','.join(CORPORA)}")
     seeds: tuple[int, ...] = option((0, 1, 2), "comma-separated seeds")
     params: int = option(500_000, "parameter count every model is matched to by its width")
@@ -46,8 +63,9 @@ class AstroSNNLM(AbstractExperiment):
     length: int = option(128, "training sequence length")
     learning_rate: float = option(2e-3, "peak learning rate", flag="--lr")
     out: str = option("nam_output/astrosnn_lm", "output folder; finished runs in it are reused")
-    restart: bool = option(False, "start afresh: retrain the runs asked for (otherwise a run in --out made with "
-                                  "other options is refused)")
+    restart: bool = option(
+        False, "start afresh: retrain the runs asked for (otherwise a run in --out made with other options is refused)"
+    )
 
     def __post_init__(self):
         if not self.models:
@@ -63,20 +81,34 @@ class AstroSNNLM(AbstractExperiment):
 
     def describe(self) -> tuple[str, dict]:
         return self.command, {
-            "corpora": ", ".join(self.corpus), "models": ", ".join(self.models),
+            "corpora": ", ".join(self.corpus),
+            "models": ", ".join(self.models),
             "seeds": ", ".join(map(str, self.seeds)),
             "sizes": f"every model at the width nearest {self.params:,} parameters, {self.layers} blocks",
             "training": f"{self.steps} steps of {self.batch} x {self.length} characters, peak learning rate "
-                        f"{self.learning_rate:g}",
+            f"{self.learning_rate:g}",
             "runs": f"{len(self.corpus) * len(self.models) * len(self.seeds)} (finished ones in {self.out}/runs "
-                    "are reused)",
-            "output": self.out}
+            "are reused)",
+            "output": self.out,
+        }
 
     def run(self, *, progress: bool = True) -> AstroSNNResult:
-        return AstroSNNResult(run_lm(self.out, models=self.models, corpora=self.corpus, seeds=self.seeds,
-                                     params=self.params, layers=self.layers, steps=self.steps, batch=self.batch,
-                                     length=self.length, learning_rate=self.learning_rate, progress=progress,
-                                     restart=self.restart))
+        return AstroSNNResult(
+            run_lm(
+                self.out,
+                models=self.models,
+                corpora=self.corpus,
+                seeds=self.seeds,
+                params=self.params,
+                layers=self.layers,
+                steps=self.steps,
+                batch=self.batch,
+                length=self.length,
+                learning_rate=self.learning_rate,
+                progress=progress,
+                restart=self.restart,
+            )
+        )
 
     def format(self, result: AstroSNNResult) -> str:
         return format_lm(result.results)
@@ -85,9 +117,14 @@ class AstroSNNLM(AbstractExperiment):
         """samples.txt and lm.png (lm.json, the runs' results and checkpoints are written by `run`)."""
         out_dir = self.out if out_dir is None else out_dir
         samples = os.path.join(out_dir, "samples.txt")
-        atomic_write(samples, "".join(f"=== {r['corpus']}, {r['model']}, seed {r['seed']} ({r['params']} "
-                                      f"parameters, val nats/char {r['val_nats']:.3f}) ===\n{r['sample']}\n\n"
-                                      for r in result.results["runs"].values()))
+        atomic_write(
+            samples,
+            "".join(
+                f"=== {r['corpus']}, {r['model']}, seed {r['seed']} ({r['params']} "
+                f"parameters, val nats/char {r['val_nats']:.3f}) ===\n{r['sample']}\n\n"
+                for r in result.results["runs"].values()
+            ),
+        )
         return [samples, write_lm_figure(result.results, os.path.join(out_dir, "lm.png"))]
 
     def resume_hint(self, error: BaseException) -> str:
@@ -137,11 +174,24 @@ def _corpus_data(corpora):
     return {name: None for name in dict.fromkeys(names)}
 
 
-def run_lm(out: str, *, models=LM_BASELINES, corpora=tuple(CORPORA), seeds=(0, 1, 2),
-           params: int = AstroSNNLM.params, layers: int = AstroSNNLM.layers, steps: int = AstroSNNLM.steps,
-           batch: int = AstroSNNLM.batch, length: int = AstroSNNLM.length,
-           learning_rate: float = AstroSNNLM.learning_rate, eval_every: int = 0, sample_chars: int = 300, progress: bool = True,
-           restart: bool = False, diagnose_windows: int = 16) -> dict:
+def run_lm(
+    out: str,
+    *,
+    models=LM_BASELINES,
+    corpora=tuple(CORPORA),
+    seeds=(0, 1, 2),
+    params: int = AstroSNNLM.params,
+    layers: int = AstroSNNLM.layers,
+    steps: int = AstroSNNLM.steps,
+    batch: int = AstroSNNLM.batch,
+    length: int = AstroSNNLM.length,
+    learning_rate: float = AstroSNNLM.learning_rate,
+    eval_every: int = 0,
+    sample_chars: int = 300,
+    progress: bool = True,
+    restart: bool = False,
+    diagnose_windows: int = 16,
+) -> dict:
     """Character language models: every model of `models` (names of `LM_MODELS`) on every corpus (names of
     `nam.astrosnn.CORPORA`, or a mapping of names to `CharData`) and seed, every one at the width whose
     parameter count is nearest `params`, the same steps, batch and length. Validation nats per character
@@ -153,8 +203,10 @@ def run_lm(out: str, *, models=LM_BASELINES, corpora=tuple(CORPORA), seeds=(0, 1
     it), so a re-run resumes and runs of other models or seeds started in other processes into the same
     folder add up; `out/lm.json` holds every run of the folder made with these options and the summary
     (`summarise_lm`). Runs made with other options are refused unless `restart` (retrain them)."""
-    sample_chars, diagnose_windows = check_int("sample_chars", sample_chars), check_int("diagnose_windows",
-                                                                                       diagnose_windows)
+    sample_chars, diagnose_windows = (
+        check_int("sample_chars", sample_chars),
+        check_int("diagnose_windows", diagnose_windows),
+    )
     models = check_choices("models", models, LM_MODELS)
     data_of = _corpus_data(corpora)
     seeds = _check_seeds(seeds)
@@ -163,8 +215,14 @@ def run_lm(out: str, *, models=LM_BASELINES, corpora=tuple(CORPORA), seeds=(0, 1
     out = check_output_dir("`out`", out)
     runs_dir = os.path.join(out, "runs")
     os.makedirs(runs_dir, exist_ok=True)
-    options = {"params": params, "layers": layers, "steps": steps, "batch": batch, "length": length,
-               "learning_rate": learning_rate}
+    options = {
+        "params": params,
+        "layers": layers,
+        "steps": steps,
+        "batch": batch,
+        "length": length,
+        "learning_rate": learning_rate,
+    }
     # every earlier result is read back and checked before anything is trained
     todo = []
     assumptions = {name: lm_assumptions(name) for name in models}
@@ -176,26 +234,57 @@ def run_lm(out: str, *, models=LM_BASELINES, corpora=tuple(CORPORA), seeds=(0, 1
                 run_options = {**options, "model_options": build, "assumptions": assumptions[name]}
                 if _read_run(os.path.join(runs_dir, run + ".json"), run_options, restart) is None:
                     todo.append((corpus, name, seed, run, kind, build, run_options))
-    for corpus, name, seed, run, kind, build, run_options in todo:  # every size checked before any training
+    for corpus, _name, _seed, _run, kind, _build, _options in todo:  # every size checked before any training
         if data_of[corpus] is None:
             data_of[corpus] = CharData(load_text(corpus=corpus))
-        check_sizes("`params`, `layers`, `batch`, `length`", kind, len(data_of[corpus].vocab), 8, layers, 4, 64,
-                     batch, length, params)
+        check_sizes(
+            "`params`, `layers`, `batch`, `length`",
+            kind,
+            len(data_of[corpus].vocab),
+            8,
+            layers,
+            4,
+            64,
+            batch,
+            length,
+            params,
+        )
     for corpus, name, seed, run, kind, build, run_options in todo:
         data = data_of[corpus]
         if progress:
             print(f"[{corpus} {name} seed {seed}] training {steps} steps", flush=True)
         start = time.perf_counter()
-        model, history, config = train_lm(kind, data, layers=layers, target_params=params, steps=steps, batch=batch,
-                                          length=length, learning_rate=learning_rate, seed=seed,
-                                          checkpoint=os.path.join(runs_dir, run + ".eqx"), eval_every=eval_every,
-                                          progress=progress, restart=restart, model_options=build)
+        model, history, config = train_lm(
+            kind,
+            data,
+            layers=layers,
+            target_params=params,
+            steps=steps,
+            batch=batch,
+            length=length,
+            learning_rate=learning_rate,
+            seed=seed,
+            checkpoint=os.path.join(runs_dir, run + ".eqx"),
+            eval_every=eval_every,
+            progress=progress,
+            restart=restart,
+            model_options=build,
+        )
         seconds = time.perf_counter() - start
         final = bits_per_char(model, data, length=length)
-        result = {"corpus": corpus, "model": name, "kind": kind, "seed": seed, "options": run_options,
-                  "params": config["params"], "d": config["d"], "train_seconds": seconds, **final,
-                  "curve": [{"step": h["step"], "val_bpc": h["val_bpc"]} for h in history if "val_bpc" in h],
-                  "train_loss": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h][::25]}
+        result = {
+            "corpus": corpus,
+            "model": name,
+            "kind": kind,
+            "seed": seed,
+            "options": run_options,
+            "params": config["params"],
+            "d": config["d"],
+            "train_seconds": seconds,
+            **final,
+            "curve": [{"step": h["step"], "val_bpc": h["val_bpc"]} for h in history if "val_bpc" in h],
+            "train_loss": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h][::25],
+        }
         if kind == "astrosnn":
             without = bits_per_char(remove_astrocyte_read(model), data, length=length)["val_nats"]
             x, _ = data.val_windows(length, diagnose_windows)
@@ -235,8 +324,13 @@ def _collect(runs_dir, options):
 
 def _spread(values):
     values = np.asarray(values, dtype=float)
-    return {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if values.size > 1 else None,
-            "min": float(values.min()), "max": float(values.max()), "n": int(values.size)}
+    return {
+        "mean": float(values.mean()),
+        "sd": float(values.std(ddof=1)) if values.size > 1 else None,
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "n": int(values.size),
+    }
 
 
 def summarise_lm(runs: dict) -> dict:
@@ -253,10 +347,14 @@ def summarise_lm(runs: dict) -> dict:
         for name in sorted({r["model"] for r in mine}, key=lambda m: (LM_MODELS + (m,)).index(m)):
             rs = sorted((r for r in mine if r["model"] == name), key=lambda r: r["seed"])
             rates = [r["spike_rate"] for r in rs if r.get("spike_rate") is not None]
-            row = {"seeds": [r["seed"] for r in rs], "val_nats": _spread([r["val_nats"] for r in rs]),
-                   "per_seed": [r["val_nats"] for r in rs], "params": int(np.mean([r["params"] for r in rs])),
-                   "spike_rate": float(np.mean(rates)) if rates else None,
-                   "train_seconds": float(np.mean([r["train_seconds"] for r in rs]))}
+            row = {
+                "seeds": [r["seed"] for r in rs],
+                "val_nats": _spread([r["val_nats"] for r in rs]),
+                "per_seed": [r["val_nats"] for r in rs],
+                "params": int(np.mean([r["params"] for r in rs])),
+                "spike_rate": float(np.mean(rates)) if rates else None,
+                "train_seconds": float(np.mean([r["train_seconds"] for r in rs])),
+            }
             if all("read_removed_val_nats" in r for r in rs):
                 row["read_costs"] = _spread([r["read_removed_val_nats"] - r["val_nats"] for r in rs])
             rows[name] = row
@@ -281,7 +379,9 @@ def summarise_lm(runs: dict) -> dict:
             both = sorted(set(by["astrosnn"]) & set(by["astrosnn-membrane"]) & set(by["lstm"]))
             comparisons["gap_closed_per_seed"] = {
                 str(x): 1.0 - (by["astrosnn"][x] - by["lstm"][x]) / (by["astrosnn-membrane"][x] - by["lstm"][x])
-                for x in both if by["astrosnn-membrane"][x] > by["lstm"][x]}
+                for x in both
+                if by["astrosnn-membrane"][x] > by["lstm"][x]
+            }
         out[corpus] = {"models": rows, "comparisons": comparisons}
     return out
 
@@ -296,33 +396,42 @@ def format_lm(results: dict) -> str:
     lines = []
     for corpus, part in results["summary"].items():
         lines.append(f"{corpus}: validation nats/char (mean ± sd over seeds; each seed)")
-        lines.append(f"  {'model':<19}{'params':>8}  {'val nats/char':<16}{'seeds':<26}{'spike rate':>11}"
-                     f"{'train s':>9}")
+        lines.append(
+            f"  {'model':<19}{'params':>8}  {'val nats/char':<16}{'seeds':<26}{'spike rate':>11}{'train s':>9}"
+        )
         for name, r in part["models"].items():
             rate = "-" if r["spike_rate"] is None else f"{r['spike_rate']:.3f}"
             seeds = " ".join(f"{x:.3f}" for x in r["per_seed"])
-            lines.append(f"  {name:<19}{r['params']:>8}  {_pm(r['val_nats']):<16}{seeds:<26}{rate:>11}"
-                         f"{r['train_seconds']:>9.0f}")
+            lines.append(
+                f"  {name:<19}{r['params']:>8}  {_pm(r['val_nats']):<16}{seeds:<26}{rate:>11}{r['train_seconds']:>9.0f}"
+            )
         for key, c in part["comparisons"].items():
             if key == "gap_closed":
                 per = part["comparisons"].get("gap_closed_per_seed", {})
-                lines.append(f"  share of astrosnn-membrane's gap to the LSTM closed by astrosnn: {c:.0%} (seed means; "
-                             + ", ".join(f"seed {x}: {v:.0%}" for x, v in per.items()) + ")")
+                lines.append(
+                    f"  share of astrosnn-membrane's gap to the LSTM closed by astrosnn: {c:.0%} (seed means; "
+                    + ", ".join(f"seed {x}: {v:.0%}" for x, v in per.items())
+                    + ")"
+                )
             elif key == "gap_closed_per_seed":
                 continue
             else:
                 lines.append(f"  {key.replace('_minus_', ' - ')}: {_pm(c)} nats/char (paired over {c['n']} seeds)")
         traced = [(name, r) for name, r in results["runs"].items() if r["corpus"] == corpus and "trace" in r]
         if traced:
-            lines.append("  astrocytes (mean over blocks; first seed of each model): loss with the read removed, "
-                         "spikes flipped by the read, read's share of the stream, k/q mean (the rate when "
-                         "spiking), key units written per head and token, silent writes")
+            lines.append(
+                "  astrocytes (mean over blocks; first seed of each model): loss with the read removed, "
+                "spikes flipped by the read, read's share of the stream, k/q mean (the rate when "
+                "spiking), key units written per head and token, silent writes"
+            )
             for model in (m for m in part["models"] if any(r["model"] == m for _, r in traced)):
                 r = min((r for _, r in traced if r["model"] == model), key=lambda r: r["seed"])
                 t = {k: float(np.mean([b[k] for b in r["trace"]])) for k in r["trace"][0] if k != "decays"}
-                lines.append(f"    {model:<19} {r['read_removed_val_nats'] - r['val_nats']:+.3f} nats  "
-                             f"{t['spikes_flipped']:.3f}  {t['residual_share']:.3f}  {t['k_rate']:.3f}/"
-                             f"{t['q_rate']:.3f}  {t['writes_per_token']:.2f}  {t['silent_writes']:.3f}")
+                lines.append(
+                    f"    {model:<19} {r['read_removed_val_nats'] - r['val_nats']:+.3f} nats  "
+                    f"{t['spikes_flipped']:.3f}  {t['residual_share']:.3f}  {t['k_rate']:.3f}/"
+                    f"{t['q_rate']:.3f}  {t['writes_per_token']:.2f}  {t['silent_writes']:.3f}"
+                )
     return "\n".join(lines)
 
 
@@ -348,4 +457,3 @@ def write_lm_figure(results: dict, path: str) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return path
-

@@ -15,7 +15,6 @@ from tqdm import tqdm
 
 from .._checks import check_instance, check_int, check_memory, check_number
 from .._io import write_json
-from ._base import AbstractExperiment, option
 from .._patterns import flip_bits, random_patterns
 from ..dynamics._binary import retrieve_binary
 from ..dynamics._config import SolverConfig
@@ -27,6 +26,7 @@ from ..models._hidden import HiddenNeuronDAM
 from ..models._hopfield import ClassicalHopfield
 from ..models._neuron_astrocyte import NeuronAstrocyte, NeuronAstrocyteEffective
 from ..models._separation import Polynomial
+from ._base import AbstractExperiment, option
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,13 +54,17 @@ def _models(xi):
     }
 
 
-def _run_demo(n: int, k: int, rho: float, trials: int, seed: int, config: SolverConfig | None = None,
-              progress: bool = True):
+def _run_demo(
+    n: int, k: int, rho: float, trials: int, seed: int, config: SolverConfig | None = None, progress: bool = True
+):
     """Store K random memories of N bits in every model; retrieve `trials` cues with round(rho N) flipped
     bits. Returns (rows, example) where `example` holds one full-model energy trace for plotting. The
     options are checked by `Demo`."""
-    config = (SolverConfig("tsit5", t1=50.0, max_steps=4000) if config is None
-              else check_instance("config", config, SolverConfig))
+    config = (
+        SolverConfig("tsit5", t1=50.0, max_steps=4000)
+        if config is None
+        else check_instance("config", config, SolverConfig)
+    )
     key = jr.PRNGKey(seed)
     xi = random_patterns(jr.fold_in(key, 0), k, n)
     which = jnp.arange(trials) % k
@@ -85,13 +89,21 @@ def _run_demo(n: int, k: int, rho: float, trials: int, seed: int, config: Solver
         codes = np.asarray(out.status)
         ok = np.asarray(status_ok(codes, time_limit_ok=not dynamics.startswith("binary") and not config.steady_state))
         pattern = np.where(ok[:, None], np.asarray(out.pattern), 0.0)  # a sample that did not finish counts as lost
-        rows.append(DemoRow(
-            model=name, dynamics=dynamics, n=n, k=k, rho=rho, trials=trials,
-            retrieved=float(np.mean(np.all(pattern == np.asarray(targets), axis=1))),
-            mean_overlap=float(np.mean(np.sum(pattern * np.asarray(targets), axis=1) / n)),
-            mean_steps=float(np.mean(np.asarray(steps))),
-            status={Status(c).name: int(np.sum(codes == c)) for c in np.unique(codes)},
-            seconds=seconds))
+        rows.append(
+            DemoRow(
+                model=name,
+                dynamics=dynamics,
+                n=n,
+                k=k,
+                rho=rho,
+                trials=trials,
+                retrieved=float(np.mean(np.all(pattern == np.asarray(targets), axis=1))),
+                mean_overlap=float(np.mean(np.sum(pattern * np.asarray(targets), axis=1) / n)),
+                mean_steps=float(np.mean(np.asarray(steps))),
+                status={Status(c).name: int(np.sum(codes == c)) for c in np.unique(codes)},
+                seconds=seconds,
+            )
+        )
     return rows, example
 
 
@@ -100,8 +112,10 @@ def format_table(rows) -> str:
     lines = [head, "-" * len(head)]
     for r in rows:
         status = ", ".join(f"{k}:{v}" for k, v in r.status.items())
-        lines.append(f"{r.model:<28} {r.dynamics:<13} {r.retrieved:>9.2f} {r.mean_overlap:>8.3f} "
-                     f"{r.mean_steps:>7.1f} {r.seconds:>7.2f}  {status}")
+        lines.append(
+            f"{r.model:<28} {r.dynamics:<13} {r.retrieved:>9.2f} {r.mean_overlap:>8.3f} "
+            f"{r.mean_steps:>7.1f} {r.seconds:>7.2f}  {status}"
+        )
     return "\n".join(lines)
 
 
@@ -119,8 +133,9 @@ def write_outputs(rows, example, out_dir: str) -> list[str]:
     y = np.arange(len(rows))
     h = 0.38
     axes[0].barh(y - h / 2, [r.retrieved for r in rows], height=h, color="tab:blue", label="retrieved exactly")
-    axes[0].barh(y + h / 2, [r.mean_overlap for r in rows], height=h, color="tab:orange",
-                 label="mean overlap with the memory")
+    axes[0].barh(
+        y + h / 2, [r.mean_overlap for r in rows], height=h, color="tab:orange", label="mean overlap with the memory"
+    )
     for yi, r in zip(y, rows):
         axes[0].text(max(r.retrieved, 0.0) + 0.01, yi - h / 2, f"{r.retrieved:.2f}", va="center", fontsize=7)
         axes[0].text(max(r.mean_overlap, 0.0) + 0.01, yi + h / 2, f"{r.mean_overlap:.3f}", va="center", fontsize=7)
@@ -167,9 +182,11 @@ class Demo(AbstractExperiment):
 
     command: ClassVar[str] = "demo"
     summary: ClassVar[str] = "store random memories in every model and retrieve them from corrupted cues"
-    description: ClassVar[str] = ("Store K random +-1 memories in N neurons in every model (classical Hopfield, "
-                                  "DAM, hidden-neuron DAM, effective and full neuron-astrocyte networks), retrieve "
-                                  "them from cues with round(rho N) bits flipped, print the table, draw the figure.")
+    description: ClassVar[str] = (
+        "Store K random +-1 memories in N neurons in every model (classical Hopfield, "
+        "DAM, hidden-neuron DAM, effective and full neuron-astrocyte networks), retrieve "
+        "them from cues with round(rho N) bits flipped, print the table, draw the figure."
+    )
 
     n: int = option(100, "neurons N (at least 2)")
     k: int = option(10, "memories K")
@@ -186,13 +203,16 @@ class Demo(AbstractExperiment):
         check_int("seed", self.seed, minimum=0)
         check_instance("out", self.out, str, "a folder path")
         # the memories and cues, and one cue of the full model (N + 2 N^2 numbers) in about 12 solver copies
-        check_memory("`n`, `k`, `trials`", 8 * (2 * self.k * self.n + 2 * self.trials * self.n
-                                                + 12 * (2 * self.n * self.n + self.n)),
-                     "the demo (memories, cues and the full model's state)")
+        check_memory(
+            "`n`, `k`, `trials`",
+            8 * (2 * self.k * self.n + 2 * self.trials * self.n + 12 * (2 * self.n * self.n + self.n)),
+            "the demo (memories, cues and the full model's state)",
+        )
 
     def run(self, *, progress: bool = True) -> DemoResult:
-        rows, example = _run_demo(n=self.n, k=self.k, rho=self.rho, trials=self.trials, seed=self.seed,
-                                 progress=progress)
+        rows, example = _run_demo(
+            n=self.n, k=self.k, rho=self.rho, trials=self.trials, seed=self.seed, progress=progress
+        )
         return DemoResult(rows, example)
 
     def format(self, result: DemoResult) -> str:

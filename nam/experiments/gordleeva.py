@@ -10,11 +10,11 @@ import json
 import os
 from typing import ClassVar
 
-from .._io import null_to_nan, write_json
 import numpy as np
 
-from .._plotting import save_figure
 from .._checks import check_choices, check_instance, check_int, check_number
+from .._io import null_to_nan, write_json
+from .._plotting import save_figure
 from ..spiking import _curves as ex
 from ..spiking._network import GordleevaNetwork
 from ..spiking._protocol import Protocol
@@ -29,28 +29,39 @@ def format_results(results) -> str:
     if "noise_curve" in results:
         r = results["noise_curve"]
         ro = r["readout_ms"]
-        lines += ["experiments 1 and 3, digit 0: balanced accuracy vs test noise (mean over trials)",
-                  f"{'noise':>6} {'input':>7} " + " ".join(f"{'astro ' + format(t, 'g') + 'ms':>12}" for t in ro)
-                  + " " + " ".join(f"{'no-astro ' + format(t, 'g'):>12}" for t in ro)]
+        lines += [
+            "experiments 1 and 3, digit 0: balanced accuracy vs test noise (mean over trials)",
+            f"{'noise':>6} {'input':>7} "
+            + " ".join(f"{'astro ' + format(t, 'g') + 'ms':>12}" for t in ro)
+            + " "
+            + " ".join(f"{'no-astro ' + format(t, 'g'):>12}" for t in ro),
+        ]
         for i, lvl in enumerate(r["noise"]):
-            lines.append(f"{lvl:>6.1f} {r['astrocytes']['input_mean'][i]:>7.3f} "
-                         + " ".join(f"{x:>12.3f}" for x in r["astrocytes"]["mean"][i]) + " "
-                         + " ".join(f"{x:>12.3f}" for x in r["no_astrocytes"]["mean"][i]))
+            lines.append(
+                f"{lvl:>6.1f} {r['astrocytes']['input_mean'][i]:>7.3f} "
+                + " ".join(f"{x:>12.3f}" for x in r["astrocytes"]["mean"][i])
+                + " "
+                + " ".join(f"{x:>12.3f}" for x in r["no_astrocytes"]["mean"][i])
+            )
         lines.append("")
     if "two_patterns" in results:
         r = results["two_patterns"]
         last = len(r["readout_ms"]) - 1
-        lines += [f"experiment 2, digits 0 and 1 trained in turn: accuracy at {r['readout_ms'][last]:g} ms",
-                  f"{'noise':>6} {'zero':>7} {'one':>7}"]
+        lines += [
+            f"experiment 2, digits 0 and 1 trained in turn: accuracy at {r['readout_ms'][last]:g} ms",
+            f"{'noise':>6} {'zero':>7} {'one':>7}",
+        ]
         for i, lvl in enumerate(r["noise"]):
             lines.append(f"{lvl:>6.1f} {r['zero']['mean'][i][last]:>7.3f} {r['one']['mean'][i][last]:>7.3f}")
         lines.append("")
     if "lifetime" in results:
         r = results["lifetime"]
         last = len(r["readout_ms"]) - 1
-        lines += [f"experiment 4, memory lifetime at test noise {r['test_noise']}: accuracy at "
-                  f"{r['readout_ms'][last]:g} ms (input alone: {np.mean(r['input_mean']):.3f})",
-                  f"{'delay ms':>9} {'accuracy':>9}"]
+        lines += [
+            f"experiment 4, memory lifetime at test noise {r['test_noise']}: accuracy at "
+            f"{r['readout_ms'][last]:g} ms (input alone: {np.mean(r['input_mean']):.3f})",
+            f"{'delay ms':>9} {'accuracy':>9}",
+        ]
         for d, m in zip(r["delay_ms"], r["mean"]):
             lines.append(f"{d:>9.0f} {m[last]:>9.3f}")
     return "\n".join(lines)
@@ -69,12 +80,14 @@ def write_figures(results, example, out_dir) -> list:
         ro = example.get("readout_ms", (4.4, 11.6))
         fig = Figure(figsize=(11, 6.5))
         axes = fig.subplots(2, 3)
-        panels = [(np.asarray(stim.images[-1]), "noisy test input", "gray_r"),
-                  (np.asarray(run.readout_counts[0] > 0), f"response, first {ro[0]:g} ms", "gray_r"),
-                  (np.asarray(run.readout_counts[1] > 0), f"response, first {ro[1]:g} ms", "gray_r"),
-                  (example["target"], "stored pattern", "gray_r"),
-                  (np.asarray(run.snapshot_v[1]), f"V (mV) at {ro[1]:g} ms", "viridis"),
-                  (np.asarray(run.snapshot_ca[0]), f"Ca (uM) at {ro[0]:g} ms", "magma")]
+        panels = [
+            (np.asarray(stim.images[-1]), "noisy test input", "gray_r"),
+            (np.asarray(run.readout_counts[0] > 0), f"response, first {ro[0]:g} ms", "gray_r"),
+            (np.asarray(run.readout_counts[1] > 0), f"response, first {ro[1]:g} ms", "gray_r"),
+            (example["target"], "stored pattern", "gray_r"),
+            (np.asarray(run.snapshot_v[1]), f"V (mV) at {ro[1]:g} ms", "viridis"),
+            (np.asarray(run.snapshot_ca[0]), f"Ca (uM) at {ro[0]:g} ms", "magma"),
+        ]
         for ax, (img, title, cmap) in zip(axes.ravel(), panels):
             im = ax.imshow(img, cmap=cmap)
             ax.set_title(title, fontsize=9)
@@ -118,26 +131,68 @@ def write_figures(results, example, out_dir) -> list:
         last = len(r["readout_ms"]) - 1
         # Several curves coincide (the early read-out and the ablated network reproduce the input; the
         # later read-outs agree), so each gets its own marker and line style and a small x offset.
-        curves = [(np.asarray(r["astrocytes"]["mean"])[:, j], np.asarray(r["astrocytes"]["se"])[:, j],
-                   f"neuron-astrocyte network, read at {tr:g} ms") for j, tr in enumerate(r["readout_ms"])]
-        curves.append((np.asarray(r["no_astrocytes"]["mean"])[:, last], np.asarray(r["no_astrocytes"]["se"])[:, last],
-                       f"neurons only (I_astro = 0), read at {r['readout_ms'][last]:g} ms"))
+        curves = [
+            (
+                np.asarray(r["astrocytes"]["mean"])[:, j],
+                np.asarray(r["astrocytes"]["se"])[:, j],
+                f"neuron-astrocyte network, read at {tr:g} ms",
+            )
+            for j, tr in enumerate(r["readout_ms"])
+        ]
+        curves.append(
+            (
+                np.asarray(r["no_astrocytes"]["mean"])[:, last],
+                np.asarray(r["no_astrocytes"]["se"])[:, last],
+                f"neurons only (I_astro = 0), read at {r['readout_ms'][last]:g} ms",
+            )
+        )
         # (marker, line style, colour, marker size, filled): small filled and large hollow markers alternate
-        styles = [("o", "-", "C0", 4, True), ("^", "--", "C1", 9, False), ("s", "-.", "C2", 4, True),
-                  ("D", (0, (3, 1, 1, 1, 1, 1)), "k", 8, False), ("v", "-", "C4", 4, True)]
+        styles = [
+            ("o", "-", "C0", 4, True),
+            ("^", "--", "C1", 9, False),
+            ("s", "-.", "C2", 4, True),
+            ("D", (0, (3, 1, 1, 1, 1, 1)), "k", 8, False),
+            ("v", "-", "C4", 4, True),
+        ]
         step = 0.5 * (x[1] - x[0]) / max(len(curves), 1) if x.size > 1 else 0.0
         ax.plot(x, r["astrocytes"]["input_mean"], "-", color="0.75", lw=5, zorder=1, label="noisy test input itself")
         for j, (mean, se, label) in enumerate(curves):
             marker, ls, color, size, filled = styles[j % len(styles)]
-            ax.errorbar(x + (j - (len(curves) - 1) / 2) * step, mean, se, marker=marker, ms=size, capsize=2, ls=ls,
-                        lw=1.2, color=color, mfc=color if filled else "none", mew=1.2, label=label,
-                        zorder=10 - j if filled else 2 + j)
-        ax.text(0.99, 0.01, f"curves offset by up to \u00b1{step * (len(curves) - 1) / 2:.2g} in x to stay visible",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=6, color="0.4")
-        paths.append(save_figure(fig, ax, os.path.join(out_dir, "accuracy_vs_noise.png"),
-                                 xlabel="test noise (fraction of pixels flipped)",
-                                 ylabel="balanced accuracy (TPR + TNR) / 2",
-                                 title="Gordleeva et al. network, one stored digit (Fig. 6)"))
+            ax.errorbar(
+                x + (j - (len(curves) - 1) / 2) * step,
+                mean,
+                se,
+                marker=marker,
+                ms=size,
+                capsize=2,
+                ls=ls,
+                lw=1.2,
+                color=color,
+                mfc=color if filled else "none",
+                mew=1.2,
+                label=label,
+                zorder=10 - j if filled else 2 + j,
+            )
+        ax.text(
+            0.99,
+            0.01,
+            f"curves offset by up to \u00b1{step * (len(curves) - 1) / 2:.2g} in x to stay visible",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=6,
+            color="0.4",
+        )
+        paths.append(
+            save_figure(
+                fig,
+                ax,
+                os.path.join(out_dir, "accuracy_vs_noise.png"),
+                xlabel="test noise (fraction of pixels flipped)",
+                ylabel="balanced accuracy (TPR + TNR) / 2",
+                title="Gordleeva et al. network, one stored digit (Fig. 6)",
+            )
+        )
     if "two_patterns" in results:
         r = results["two_patterns"]
         fig = Figure(figsize=(6.5, 4.5))
@@ -145,28 +200,58 @@ def write_figures(results, example, out_dir) -> list:
         last = len(r["readout_ms"]) - 1
         for (name, digit), color, marker in zip((("zero", 0), ("one", 1)), ("C0", "C3"), ("o", "s")):
             # one colour per digit: the network's response (solid) and the noisy input itself (dotted)
-            ax.errorbar(r["noise"], np.asarray(r[name]["mean"])[:, last], np.asarray(r[name]["se"])[:, last],
-                        marker=marker, ms=4, capsize=2, color=color,
-                        label=f"digit {digit}: neuron-astrocyte network")
-            ax.plot(r["noise"], r[name]["input_mean"], ":", lw=1.5, color=color,
-                    label=f"digit {digit}: noisy test input itself")
-        paths.append(save_figure(fig, ax, os.path.join(out_dir, "two_patterns.png"),
-                                 xlabel="test noise (fraction of pixels flipped)",
-                                 ylabel=f"balanced accuracy at {r['readout_ms'][last]:g} ms",
-                                 title="Gordleeva et al. network, two stored digits (Fig. 7)"))
+            ax.errorbar(
+                r["noise"],
+                np.asarray(r[name]["mean"])[:, last],
+                np.asarray(r[name]["se"])[:, last],
+                marker=marker,
+                ms=4,
+                capsize=2,
+                color=color,
+                label=f"digit {digit}: neuron-astrocyte network",
+            )
+            ax.plot(
+                r["noise"],
+                r[name]["input_mean"],
+                ":",
+                lw=1.5,
+                color=color,
+                label=f"digit {digit}: noisy test input itself",
+            )
+        paths.append(
+            save_figure(
+                fig,
+                ax,
+                os.path.join(out_dir, "two_patterns.png"),
+                xlabel="test noise (fraction of pixels flipped)",
+                ylabel=f"balanced accuracy at {r['readout_ms'][last]:g} ms",
+                title="Gordleeva et al. network, two stored digits (Fig. 7)",
+            )
+        )
     if "lifetime" in results:
         r = results["lifetime"]
         fig = Figure(figsize=(6.5, 4.5))
         ax = fig.subplots()
         last = len(r["readout_ms"]) - 1
-        ax.errorbar(np.asarray(r["delay_ms"]) / 1000.0, np.asarray(r["mean"])[:, last], np.asarray(r["se"])[:, last],
-                    marker="o", capsize=2, label="neuron-astrocyte network")
-        ax.plot(np.asarray(r["delay_ms"]) / 1000.0, r["input_mean"], ":", color="gray",
-                label="noisy test input itself")
-        paths.append(save_figure(fig, ax, os.path.join(out_dir, "lifetime.png"),
-                                 xlabel="delay from end of training to test (s)",
-                                 ylabel=f"balanced accuracy at {r['readout_ms'][last]:g} ms",
-                                 title=f"Gordleeva et al. network, memory lifetime at test noise {r['test_noise']}"))
+        ax.errorbar(
+            np.asarray(r["delay_ms"]) / 1000.0,
+            np.asarray(r["mean"])[:, last],
+            np.asarray(r["se"])[:, last],
+            marker="o",
+            capsize=2,
+            label="neuron-astrocyte network",
+        )
+        ax.plot(np.asarray(r["delay_ms"]) / 1000.0, r["input_mean"], ":", color="gray", label="noisy test input itself")
+        paths.append(
+            save_figure(
+                fig,
+                ax,
+                os.path.join(out_dir, "lifetime.png"),
+                xlabel="delay from end of training to test (s)",
+                ylabel=f"balanced accuracy at {r['readout_ms'][last]:g} ms",
+                title=f"Gordleeva et al. network, memory lifetime at test noise {r['test_noise']}",
+            )
+        )
     return paths
 
 
@@ -182,8 +267,9 @@ class GordleevaResult:
 
 def _same(saved: dict, settings: dict) -> bool:
     """The same run but for the output folder and the subset of experiments."""
-    return ({k: v for k, v in saved.items() if k not in ("out", "experiments")}
-            == {k: v for k, v in settings.items() if k not in ("out", "experiments")})
+    return {k: v for k, v in saved.items() if k not in ("out", "experiments")} == {
+        k: v for k, v in settings.items() if k not in ("out", "experiments")
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,27 +279,37 @@ class Gordleeva(AbstractExperiment):
     Checked when made (ValueError naming the option)."""
 
     command: ClassVar[str] = "gordleeva"
-    summary: ClassVar[str] = ("spiking neuron-astrocyte memory (Gordleeva et al. 2021): accuracy vs noise, two "
-                              "patterns, ablation, memory lifetime, figures")
+    summary: ClassVar[str] = (
+        "spiking neuron-astrocyte memory (Gordleeva et al. 2021): accuracy vs noise, two "
+        "patterns, ablation, memory lifetime, figures"
+    )
     description: ClassVar[str] = (
         "The spiking neuron-astrocyte associative memory of Gordleeva et al. (2021): 40 x 40 Izhikevich neurons "
         "and 13 x 13 Li-Rinzel astrocytes trained on digit images; accuracy against test noise with and without "
-        "astrocytes (experiments 1 and 3), two patterns in turn (2), memory lifetime against the delay (4).")
+        "astrocytes (experiments 1 and 3), two patterns in turn (2), memory lifetime against the delay (4)."
+    )
 
     experiments: tuple[str, ...] = option(
-        ("noise", "two", "lifetime"), "comma-separated subset of noise (1 and 3: one digit, with and without "
-        "astrocytes), two (two digits), lifetime (accuracy vs delay)")
+        ("noise", "two", "lifetime"),
+        "comma-separated subset of noise (1 and 3: one digit, with and without "
+        "astrocytes), two (two digits), lifetime (accuracy vs delay)",
+    )
     trials: int = option(20, "trials per noise level or delay")
-    noise: str = option("flip", "flip: the chosen fraction of pixels is inverted; salt_and_pepper: replaced by coin "
-                        "flips (about half change)", choices=("flip", "salt_and_pepper"))
+    noise: str = option(
+        "flip",
+        "flip: the chosen fraction of pixels is inverted; salt_and_pepper: replaced by coin flips (about half change)",
+        choices=("flip", "salt_and_pepper"),
+    )
     delay_ms: float = option(1000.0, "delay from the end of training to the test, in ms")
     dt: float = option(0.1, "time step in ms (at most 0.5)")
-    trigger: str = option("retrigger", "how the neuron -> astrocyte condition starts IP3 pulses",
-                          choices=("retrigger", "rising_edge"))
+    trigger: str = option(
+        "retrigger", "how the neuron -> astrocyte condition starts IP3 pulses", choices=("retrigger", "rising_edge")
+    )
     rate_rule: str = option("per_neuron", "how the 17.5 Hz condition is read", choices=("per_neuron", "mean"))
     seed: int = option(0, "random seed")
-    out: str = option("nam_output/gordleeva", "output folder; a re-run with the same settings reuses the "
-                                              "finished experiments")
+    out: str = option(
+        "nam_output/gordleeva", "output folder; a re-run with the same settings reuses the finished experiments"
+    )
 
     def __post_init__(self):
         if not self.experiments:
@@ -270,10 +366,11 @@ class Gordleeva(AbstractExperiment):
         return "gordleeva (Gordleeva et al. 2021)", {
             "experiments": ", ".join(which),
             "network": f"{network.side} x {network.side} Izhikevich neurons, {network.astro_side} x "
-                       f"{network.astro_side} Li-Rinzel astrocytes, dt {self.dt:g} ms",
+            f"{network.astro_side} Li-Rinzel astrocytes, dt {self.dt:g} ms",
             "trials": f"{ex.count_trials(which, self.trials)} simulated trials ({self.trials} per noise level or "
-                      f"delay) of up to {longest / 1000:.2f} s simulated time each, plus one recorded example",
-            "output": self.out}
+            f"delay) of up to {longest / 1000:.2f} s simulated time each, plus one recorded example",
+            "output": self.out,
+        }
 
     def run(self, *, progress: bool = True) -> GordleevaResult:
         settings = self.settings()
@@ -281,9 +378,16 @@ class Gordleeva(AbstractExperiment):
         def save(results):
             write_json(self.path, {"settings": settings, "complete": False, **results})
 
-        results, example = ex.run_experiments(self.network(), which=self.experiments, trials=self.trials,
-                                              protocol=self.protocol(), seed=self.seed, progress=progress,
-                                              done=self.finished(), on_result=save)
+        results, example = ex.run_experiments(
+            self.network(),
+            which=self.experiments,
+            trials=self.trials,
+            protocol=self.protocol(),
+            seed=self.seed,
+            progress=progress,
+            done=self.finished(),
+            on_result=save,
+        )
         return GordleevaResult(results, example, settings)
 
     def format(self, result: GordleevaResult) -> str:

@@ -31,10 +31,10 @@ from .._io import write_json
 from .._patterns import flip_bits
 from .._plotting import plot_loss
 from ..dynamics._config import SolverConfig
-from ..models._astrocyte_tensor import HebbianTensor
 from ..learning._loss import retrieval_loss
 from ..learning._tensors import SymmetricKronecker, tensor_parameter_count
 from ..learning._train import NonFiniteLoss, make_optimizer, train
+from ..models._astrocyte_tensor import HebbianTensor
 from ._base import AbstractExperiment, option
 
 CONFIG: dict[str, Any] = dict(solver="tsit5", t1=100.0, max_steps=2000)
@@ -87,20 +87,25 @@ class LearnDigits(AbstractExperiment):
     module docstring); `out/checkpoint.eqx` makes a re-run resume; writes results.json and digits.png."""
 
     command: ClassVar[str] = "learn digits"
-    summary: ClassVar[str] = ("learned vs Hebbian astrocyte tensor on 10 correlated digit memories, by "
-                              "differentiating through the dynamics")
+    summary: ClassVar[str] = (
+        "learned vs Hebbian astrocyte tensor on 10 correlated digit memories, by differentiating through the dynamics"
+    )
     errors: ClassVar[tuple[type[BaseException], ...]] = (ValueError, NonFiniteLoss)
 
     steps: int = option(300, "Adam steps")
     learning_rate: float = option(1e-2, "learning rate", flag="--lr")
     batch: int = option(32, "cues per step")
-    adjoint: str = option("recursive", "gradients by backpropagation through the solve or implicitly at the "
-                          "steady state", choices=("recursive", "implicit"))
+    adjoint: str = option(
+        "recursive",
+        "gradients by backpropagation through the solve or implicitly at the steady state",
+        choices=("recursive", "implicit"),
+    )
     trials: int = option(200, "held-out cues per flip level")
     seed: int = option(0, "random seed")
     out: str = option("nam_output/learn", "output folder; its checkpoint makes a re-run resume")
-    restart: bool = option(False, "start afresh over a checkpoint in --out written with other options "
-                                  "(otherwise such a run is refused)")
+    restart: bool = option(
+        False, "start afresh over a checkpoint in --out written with other options (otherwise such a run is refused)"
+    )
 
     def __post_init__(self):
         _check_options(self.steps, self.learning_rate, self.batch, self.adjoint, self.trials, self.seed)
@@ -113,16 +118,25 @@ class LearnDigits(AbstractExperiment):
     def describe(self) -> tuple[str, dict]:
         return self.command, {
             "model": "effective neuron-astrocyte network, 10 digit memories of N = 64 bits (8 x 8), learnable "
-                     "astrocyte tensor (SymmetricKronecker, R = 10) against Hebbian",
+            "astrocyte tensor (SymmetricKronecker, R = 10) against Hebbian",
             "training": f"{self.steps} Adam steps of {self.batch} cues, learning rate {self.learning_rate:g}, "
-                        f"{self.adjoint} gradients, seed {self.seed}",
+            f"{self.adjoint} gradients, seed {self.seed}",
             "evaluation": f"{self.trials} held-out cues per flip level",
-            "output": f"{self.out} (resumes from {self.checkpoint})"}
+            "output": f"{self.out} (resumes from {self.checkpoint})",
+        }
 
     def run(self, *, progress: bool = True) -> LearnResult:
-        result, learned = run_digits(steps=self.steps, learning_rate=self.learning_rate, batch=self.batch,
-                                     adjoint=self.adjoint, seed=self.seed, trials=self.trials, progress=progress,
-                                     checkpoint=self.checkpoint, restart=self.restart)
+        result, learned = run_digits(
+            steps=self.steps,
+            learning_rate=self.learning_rate,
+            batch=self.batch,
+            adjoint=self.adjoint,
+            seed=self.seed,
+            trials=self.trials,
+            progress=progress,
+            checkpoint=self.checkpoint,
+            restart=self.restart,
+        )
         return LearnResult(result, learned)
 
     def format(self, result: LearnResult) -> str:
@@ -152,49 +166,77 @@ def _check_options(steps, learning_rate, batch, adjoint, trials, seed, rho_train
     return steps, batch, trials, rho_train, seed
 
 
-def run_digits(*, steps: int = LearnDigits.steps, learning_rate: float = LearnDigits.learning_rate,
-               batch: int = LearnDigits.batch, rho_train: float = 0.3, adjoint: str = LearnDigits.adjoint,
-               seed: int = LearnDigits.seed, checkpoint: str | None = None, trials: int = LearnDigits.trials,
-               progress: bool = True, restart: bool = False):
+def run_digits(
+    *,
+    steps: int = LearnDigits.steps,
+    learning_rate: float = LearnDigits.learning_rate,
+    batch: int = LearnDigits.batch,
+    rho_train: float = 0.3,
+    adjoint: str = LearnDigits.adjoint,
+    seed: int = LearnDigits.seed,
+    checkpoint: str | None = None,
+    trials: int = LearnDigits.trials,
+    progress: bool = True,
+    restart: bool = False,
+):
     """Train the learned tensor and measure the three curves (Hebbian, Hebbian on distinct indices, learned).
     Returns a dict of results (and the tensor).
     `checkpoint` makes a re-run resume; one written with other settings is refused unless `restart`."""
-    steps, batch, trials, rho_train, seed = _check_options(steps, learning_rate, batch, adjoint, trials, seed,
-                                                           rho_train)
+    steps, batch, trials, rho_train, seed = _check_options(
+        steps, learning_rate, batch, adjoint, trials, seed, rho_train
+    )
     xi = digit_patterns()
     config = SolverConfig(**CONFIG, adjoint=adjoint)
     start = SymmetricKronecker.from_patterns(xi)
-    settings = dict(steps=steps, learning_rate=learning_rate, batch=batch, rho_train=rho_train, adjoint=adjoint,
-                    seed=seed)
+    settings = dict(
+        steps=steps, learning_rate=learning_rate, batch=batch, rho_train=rho_train, adjoint=adjoint, seed=seed
+    )
     loss_fn = lambda t, b: retrieval_loss(t, *b, config=config, kind="hinge", state_margin=0.5)
-    learned, history = train(start, loss_fn, make_optimizer("adam", learning_rate), _batch_sampler(xi, batch, rho_train),
-                             steps=steps, seed=seed, checkpoint=checkpoint, progress=progress,
-                             config={"task": "digits", **settings}, restart=restart)
+    learned, history = train(
+        start,
+        loss_fn,
+        make_optimizer("adam", learning_rate),
+        _batch_sampler(xi, batch, rho_train),
+        steps=steps,
+        seed=seed,
+        checkpoint=checkpoint,
+        progress=progress,
+        config={"task": "digits", **settings},
+        restart=restart,
+    )
     hebbian = HebbianTensor(xi)
     hebbian_distinct = HebbianTensor(xi, distinct_indices=True)
     overlaps = np.asarray(xi @ xi.T) / xi.shape[1]
     off = overlaps[~np.eye(xi.shape[0], dtype=bool)]
     return {
-        "rhos": list(EVAL_RHOS), "trials": trials,
+        "rhos": list(EVAL_RHOS),
+        "trials": trials,
         "hebbian": retrieval_curve(hebbian, xi, trials=trials),
         "hebbian_distinct": retrieval_curve(hebbian_distinct, xi, trials=trials),
         "learned": retrieval_curve(learned, xi, trials=trials),
-        "history": history, "parameters_learned": tensor_parameter_count(learned),
-        "parameters_hebbian": int(xi.size), "mean_abs_overlap": float(np.abs(off).mean()),
-        "max_overlap": float(off.max()), "settings": settings,
+        "history": history,
+        "parameters_learned": tensor_parameter_count(learned),
+        "parameters_hebbian": int(xi.size),
+        "mean_abs_overlap": float(np.abs(off).mean()),
+        "max_overlap": float(off.max()),
+        "settings": settings,
     }, learned
 
 
 def format_digits(result) -> str:
-    lines = [f"correlated memories: 10 digits, N = 64 (mean |overlap| {result['mean_abs_overlap']:.2f}, "
-             f"max {result['max_overlap']:.2f}); exact retrieval from {result['trials']} held-out cues per level",
-             f"{'flipped':>8} {'Hebbian':>8} {'distinct':>8} {'learned':>8}   "
-             "(Hebbian: eq. 10; distinct: eq. 10 on pairwise distinct indices)"]
+    lines = [
+        f"correlated memories: 10 digits, N = 64 (mean |overlap| {result['mean_abs_overlap']:.2f}, "
+        f"max {result['max_overlap']:.2f}); exact retrieval from {result['trials']} held-out cues per level",
+        f"{'flipped':>8} {'Hebbian':>8} {'distinct':>8} {'learned':>8}   "
+        "(Hebbian: eq. 10; distinct: eq. 10 on pairwise distinct indices)",
+    ]
     for r, h, d, l in zip(result["rhos"], result["hebbian"], result["hebbian_distinct"], result["learned"]):
         lines.append(f"{r:>8.2f} {h:>8.3f} {d:>8.3f} {l:>8.3f}")
     hist = result["history"]
-    lines.append(f"parameters: learned {result['parameters_learned']}, Hebbian {result['parameters_hebbian']}; "
-                 f"training loss {hist[0]['loss']:.4f} -> {hist[-1]['loss']:.4f} over {len(hist)} steps")
+    lines.append(
+        f"parameters: learned {result['parameters_learned']}, Hebbian {result['parameters_hebbian']}; "
+        f"training loss {hist[0]['loss']:.4f} -> {hist[-1]['loss']:.4f} over {len(hist)} steps"
+    )
     return "\n".join(lines)
 
 
@@ -205,16 +247,25 @@ def write_digits_figure(result, out_dir: str) -> str:
     fig = Figure(figsize=(10, 4))
     ax, bx = fig.subplots(1, 2)
     ax.plot(result["rhos"], result["hebbian"], "o-", label="effective neuron-astrocyte, Hebbian T (eq. 10)")
-    ax.plot(result["rhos"], result["hebbian_distinct"], "^--",
-            label="effective neuron-astrocyte, Hebbian T on distinct indices")
+    ax.plot(
+        result["rhos"],
+        result["hebbian_distinct"],
+        "^--",
+        label="effective neuron-astrocyte, Hebbian T on distinct indices",
+    )
     ax.plot(result["rhos"], result["learned"], "s-", label="effective neuron-astrocyte, learned T (same budget)")
     ax.set_xlabel("fraction of bits flipped in the cue (exact count)")
     ax.set_ylabel("fraction of held-out cues retrieved exactly")
     ax.set_title("10 correlated digits, N = 64", fontsize=9)
     ax.legend(fontsize=8)
     steps = [h["step"] for h in result["history"]]
-    plot_loss(bx, steps, [h["loss"] for h in result["history"]], label="learned T (effective neuron-astrocyte)",
-              ylabel="hinge loss on the steady state (dimensionless)")
+    plot_loss(
+        bx,
+        steps,
+        [h["loss"] for h in result["history"]],
+        label="learned T (effective neuron-astrocyte)",
+        ylabel="hinge loss on the steady state (dimensionless)",
+    )
     bx.set_title("training loss", fontsize=9)
     fig.tight_layout()
     path = os.path.join(out_dir, "digits.png")

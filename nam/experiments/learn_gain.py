@@ -19,13 +19,13 @@ import jax.random as jr
 from jaxtyping import Array, Float
 
 from .._checks import check_choice, check_instance, check_int, check_memory, check_number
+from .._io import write_json
 from .._lagrangians import LogCosh
 from .._patterns import flip_bits, random_patterns
 from ..dynamics._config import SolverConfig
-from ..models._astrocyte_tensor import HebbianTensor
 from ..learning._loss import retrieval_loss
-from .._io import write_json
 from ..learning._train import NonFiniteLoss, make_optimizer, train
+from ..models._astrocyte_tensor import HebbianTensor
 from ._base import AbstractExperiment, option
 from .learn_digits import LearnResult
 
@@ -48,8 +48,11 @@ class LearnGain(AbstractExperiment):
     steps: int = option(60, "Adam steps")
     learning_rate: float = option(5e-2, "learning rate", flag="--lr")
     batch: int = option(32, "cues per step")
-    adjoint: str = option("recursive", "gradients by backpropagation through the solve or implicitly at the "
-                          "steady state", choices=("recursive", "implicit"))
+    adjoint: str = option(
+        "recursive",
+        "gradients by backpropagation through the solve or implicitly at the steady state",
+        choices=("recursive", "implicit"),
+    )
     trials: int | None = option(None, "held-out cues in all (default: --batch)")
     seed: int = option(0, "random seed")
     out: str = option("nam_output/learn_gain", "output folder")
@@ -67,17 +70,33 @@ class LearnGain(AbstractExperiment):
     def describe(self) -> tuple[str, dict]:
         return self.command, {
             "model": "effective neuron-astrocyte network, Hebbian T, 40 random memories in N = 64 neurons, "
-                     "activation tanh(beta x) from beta = 1.5",
+            "activation tanh(beta x) from beta = 1.5",
             "training": f"beta alone, {self.steps} Adam steps of {self.batch} cues (25% of bits flipped), learning "
-                        f"rate {self.learning_rate:g}, {self.adjoint} gradients, seed {self.seed}",
-            "evaluation": f"{self.trials or self.batch} held-out cues", "output": self.out}
+            f"rate {self.learning_rate:g}, {self.adjoint} gradients, seed {self.seed}",
+            "evaluation": f"{self.trials or self.batch} held-out cues",
+            "output": self.out,
+        }
 
     def run(self, *, progress: bool = True) -> LearnResult:
         trials = self.trials or self.batch
-        beta, history = fit_gain(steps=self.steps, learning_rate=self.learning_rate, batch=self.batch,
-                                 seed=self.seed, adjoint=self.adjoint, trials=trials, progress=progress)
-        settings = {"task": "gain", "steps": self.steps, "learning_rate": self.learning_rate, "batch": self.batch,
-                    "adjoint": self.adjoint, "trials": trials, "seed": self.seed}
+        beta, history = fit_gain(
+            steps=self.steps,
+            learning_rate=self.learning_rate,
+            batch=self.batch,
+            seed=self.seed,
+            adjoint=self.adjoint,
+            trials=trials,
+            progress=progress,
+        )
+        settings = {
+            "task": "gain",
+            "steps": self.steps,
+            "learning_rate": self.learning_rate,
+            "batch": self.batch,
+            "adjoint": self.adjoint,
+            "trials": trials,
+            "seed": self.seed,
+        }
         return LearnResult({"settings": settings, "beta": beta, "history": history})
 
     def format(self, result: LearnResult) -> str:
@@ -93,9 +112,20 @@ class LearnGain(AbstractExperiment):
         return "the gain task keeps no checkpoint, nothing was saved; run it again"
 
 
-def fit_gain(*, n: int = 64, k: int = 40, beta0: float = 1.5, rho: float = 0.25, steps: int = LearnGain.steps,
-             learning_rate: float = LearnGain.learning_rate, batch: int = LearnGain.batch, seed: int = LearnGain.seed,
-             progress: bool = False, adjoint: str = LearnGain.adjoint, trials: int | None = None):
+def fit_gain(
+    *,
+    n: int = 64,
+    k: int = 40,
+    beta0: float = 1.5,
+    rho: float = 0.25,
+    steps: int = LearnGain.steps,
+    learning_rate: float = LearnGain.learning_rate,
+    batch: int = LearnGain.batch,
+    seed: int = LearnGain.seed,
+    progress: bool = False,
+    adjoint: str = LearnGain.adjoint,
+    trials: int | None = None,
+):
     """Train beta from `beta0`; returns (final beta, the held-out "exact" and "beta" at steps 0, 10, ...
     and at the end). Gradients by backpropagation through the solve or implicitly at the steady state
     (`adjoint`, as `nam.SolverConfig`); "exact" is measured on `trials` held-out cues (default: `batch`)."""
@@ -105,8 +135,9 @@ def fit_gain(*, n: int = 64, k: int = 40, beta0: float = 1.5, rho: float = 0.25,
     rho = check_number("rho", rho, minimum=0.0, maximum=1.0)
     check_choice("adjoint", adjoint, ("recursive", "implicit"))
     # the loss runs `batch` (or `trials`) cues of N neurons through a 2000-step solve, reverse-mode checkpoints
-    check_memory("`batch`, `trials`, `n`", float(max(batch, trials)) * n * 8 * 70 * 4,
-                 "the retrieval loss of one batch")
+    check_memory(
+        "`batch`, `trials`, `n`", float(max(batch, trials)) * n * 8 * 70 * 4, "the retrieval loss of one batch"
+    )
     xi = random_patterns(jr.PRNGKey(seed), k, n)
     config = SolverConfig("tsit5", t1=100.0, max_steps=2000, adjoint=adjoint)
     tensor = HebbianTensor(xi)
@@ -126,14 +157,25 @@ def fit_gain(*, n: int = 64, k: int = 40, beta0: float = 1.5, rho: float = 0.25,
         return {"exact": aux.exact, "beta": jnp.exp(p.log_beta)}
 
     start = Gain(jnp.log(jnp.asarray(beta0)))
-    params, history = train(start, loss_fn, make_optimizer("adam", learning_rate), sample, steps=steps, seed=seed,
-                            eval_fn=evaluate, eval_every=10, progress=progress)
+    params, history = train(
+        start,
+        loss_fn,
+        make_optimizer("adam", learning_rate),
+        sample,
+        steps=steps,
+        seed=seed,
+        eval_fn=evaluate,
+        eval_every=10,
+        progress=progress,
+    )
     return float(jnp.exp(params.log_beta)), [h for h in history if "exact" in h]
 
 
 def format_gain(beta: float, history) -> str:
-    lines = ["learning the gain beta of tanh(beta x) (Hebbian T, K = 40 random memories, N = 64, 25 % flipped):",
-             f"{'step':>5} {'beta':>6} {'retrieved':>10}"]
+    lines = [
+        "learning the gain beta of tanh(beta x) (Hebbian T, K = 40 random memories, N = 64, 25 % flipped):",
+        f"{'step':>5} {'beta':>6} {'retrieved':>10}",
+    ]
     lines += [f"{h['step']:>5} {h['beta']:>6.2f} {h['exact']:>10.3f}" for h in history]
     return "\n".join(lines)
 
@@ -149,8 +191,13 @@ def write_gain_figure(history, out_dir: str) -> str:
     ax.set_xlabel("training step (Adam updates)")
     ax.set_ylabel("gain beta (dimensionless)")
     bx = ax.twinx()
-    bx.plot(steps, [h["exact"] for h in history], "s--", color="C1",
-            label="effective neuron-astrocyte, held-out cues retrieved")
+    bx.plot(
+        steps,
+        [h["exact"] for h in history],
+        "s--",
+        color="C1",
+        label="effective neuron-astrocyte, held-out cues retrieved",
+    )
     bx.set_ylabel("fraction of held-out cues retrieved exactly")
     ax.set_title("gradient through the dynamics trains the neurons' gain", fontsize=9)
     (h1, l1), (h2, l2) = ax.get_legend_handles_labels(), bx.get_legend_handles_labels()

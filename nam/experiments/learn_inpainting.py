@@ -37,8 +37,9 @@ class LearnInpainting(AbstractExperiment):
     batch: int = option(64, "patches per step")
     seed: int = option(0, "random seed")
     out: str = option("nam_output/learn_inpainting", "output folder; its checkpoint makes a re-run resume")
-    restart: bool = option(False, "start afresh over a checkpoint in --out written with other options "
-                                  "(otherwise such a run is refused)")
+    restart: bool = option(
+        False, "start afresh over a checkpoint in --out written with other options (otherwise such a run is refused)"
+    )
 
     def __post_init__(self):
         _check_options(self.steps, self.learning_rate, self.batch, self.seed)
@@ -52,13 +53,20 @@ class LearnInpainting(AbstractExperiment):
         return self.command, {
             "model": "Appendix E neuron-astrocyte model, N = 256 (16 x 16 grey patches), 20 Euler steps of dt = 0.1",
             "training": f"{self.steps} Adam steps of {self.batch} patches, learning rate {self.learning_rate:g}, "
-                        f"BPTT, seed {self.seed}",
-            "output": f"{self.out} (resumes from {self.checkpoint})"}
+            f"BPTT, seed {self.seed}",
+            "output": f"{self.out} (resumes from {self.checkpoint})",
+        }
 
     def run(self, *, progress: bool = True) -> LearnResult:
-        result, net = run_inpainting(steps=self.steps, learning_rate=self.learning_rate, batch=self.batch,
-                                     seed=self.seed, progress=progress, checkpoint=self.checkpoint,
-                                     restart=self.restart)
+        result, net = run_inpainting(
+            steps=self.steps,
+            learning_rate=self.learning_rate,
+            batch=self.batch,
+            seed=self.seed,
+            progress=progress,
+            checkpoint=self.checkpoint,
+            restart=self.restart,
+        )
         return LearnResult(result, net)
 
     def format(self, result: LearnResult) -> str:
@@ -86,19 +94,36 @@ def _check_options(steps, learning_rate, batch, seed, euler_steps=20, dt=0.1, ma
     return steps, seed, batch, euler_steps, dt, masked_weight
 
 
-def run_inpainting(*, steps: int = LearnInpainting.steps, learning_rate: float = LearnInpainting.learning_rate,
-                   batch: int = LearnInpainting.batch, euler_steps: int = 20, dt: float = 0.1,
-                   masked_weight: float = 1.0, seed: int = LearnInpainting.seed, checkpoint: str | None = None,
-                   progress: bool = True, restart: bool = False):
+def run_inpainting(
+    *,
+    steps: int = LearnInpainting.steps,
+    learning_rate: float = LearnInpainting.learning_rate,
+    batch: int = LearnInpainting.batch,
+    euler_steps: int = 20,
+    dt: float = 0.1,
+    masked_weight: float = 1.0,
+    seed: int = LearnInpainting.seed,
+    checkpoint: str | None = None,
+    progress: bool = True,
+    restart: bool = False,
+):
     """Train on training patches with fresh random masks per batch; report the RMS over masked pixels of
     the test patches at every network step, against mean fill. The least-squares loss weighs masked
     pixels by `masked_weight` (1: plain least squares over the image, as the paper). `checkpoint` makes a
     re-run resume; one written with other settings is refused unless `restart`. Returns
     (results dict, trained net)."""
-    steps, seed, batch, euler_steps, dt, masked_weight = _check_options(steps, learning_rate, batch, seed,
-                                                                         euler_steps, dt, masked_weight)
-    settings = dict(steps=steps, learning_rate=learning_rate, batch=batch, euler_steps=euler_steps, dt=dt,
-                    masked_weight=masked_weight, seed=seed)
+    steps, seed, batch, euler_steps, dt, masked_weight = _check_options(
+        steps, learning_rate, batch, seed, euler_steps, dt, masked_weight
+    )
+    settings = dict(
+        steps=steps,
+        learning_rate=learning_rate,
+        batch=batch,
+        euler_steps=euler_steps,
+        dt=dt,
+        masked_weight=masked_weight,
+        seed=seed,
+    )
     train_x, test_x = (jnp.asarray(a) for a in image_patches())
     n = train_x.shape[1]
     side = math.isqrt(n)
@@ -115,9 +140,18 @@ def run_inpainting(*, steps: int = LearnInpainting.steps, learning_rate: float =
         weights = jnp.where(masks, masked_weight, 1.0)
         return jnp.sum(weights * (outputs - images) ** 2) / jnp.sum(weights), None
 
-    trained, history = train(net, loss_fn, make_optimizer("adam", learning_rate), sample, steps=steps, seed=seed,
-                             checkpoint=checkpoint, progress=progress, config={"task": "inpainting", **settings},
-                             restart=restart)
+    trained, history = train(
+        net,
+        loss_fn,
+        make_optimizer("adam", learning_rate),
+        sample,
+        steps=steps,
+        seed=seed,
+        checkpoint=checkpoint,
+        progress=progress,
+        config={"task": "inpainting", **settings},
+        restart=restart,
+    )
     masks = random_masks(jr.PRNGKey(seed + 10**6), test_x.shape[0], side=side)
     trajectories = jax.vmap(lambda x0: trained.run(x0, steps=euler_steps, dt=dt))(masked_input(test_x, masks))
     rms_t = jax.vmap(lambda ys, img, m: masked_rms(ys, img[None], m[None]))(trajectories, test_x, masks)
@@ -125,9 +159,13 @@ def run_inpainting(*, steps: int = LearnInpainting.steps, learning_rate: float =
     return {
         "network_time": [float(i * dt) for i in range(euler_steps + 1)],
         "rms_over_time": np.asarray(rms_t.mean(axis=0)).tolist(),
-        "mean_fill_rms": float(baseline.mean()), "test_patches": int(test_x.shape[0]), "patch_side": side,
-        "train_patches": int(train_x.shape[0]), "masked_fraction": float(masks.mean()),
-        "loss_first": history[0]["loss"], "loss_last": history[-1]["loss"],
+        "mean_fill_rms": float(baseline.mean()),
+        "test_patches": int(test_x.shape[0]),
+        "patch_side": side,
+        "train_patches": int(train_x.shape[0]),
+        "masked_fraction": float(masks.mean()),
+        "loss_first": history[0]["loss"],
+        "loss_last": history[-1]["loss"],
         "settings": settings,
     }, trained
 
@@ -135,16 +173,20 @@ def run_inpainting(*, steps: int = LearnInpainting.steps, learning_rate: float =
 def format_inpainting(result) -> str:
     rms = result["rms_over_time"]
     side = result["patch_side"]
-    lines = [f"inpainting (Appendix E model, N = {side * side}, grey {side} x {side} patches, "
-             f"{result['masked_fraction']:.0%} of pixels masked, {result['test_patches']} held-out patches): RMS over "
-             "masked pixels",
-             f"{'network time':>13} {'RMS':>8}"]
+    lines = [
+        f"inpainting (Appendix E model, N = {side * side}, grey {side} x {side} patches, "
+        f"{result['masked_fraction']:.0%} of pixels masked, {result['test_patches']} held-out patches): RMS over "
+        "masked pixels",
+        f"{'network time':>13} {'RMS':>8}",
+    ]
     for i in range(0, len(rms), 4):
         lines.append(f"{result['network_time'][i]:>13.1f} {rms[i]:>8.4f}")
     if (len(rms) - 1) % 4:
         lines.append(f"{result['network_time'][-1]:>13.1f} {rms[-1]:>8.4f}")
-    lines.append(f"mean-fill baseline: {result['mean_fill_rms']:.4f}; training loss {result['loss_first']:.4f} -> "
-                 f"{result['loss_last']:.4f} over {result['settings']['steps']} steps")
+    lines.append(
+        f"mean-fill baseline: {result['mean_fill_rms']:.4f}; training loss {result['loss_first']:.4f} -> "
+        f"{result['loss_last']:.4f} over {result['settings']['steps']} steps"
+    )
     return "\n".join(lines)
 
 
@@ -160,16 +202,18 @@ def write_inpainting_figure(result, net, out_dir: str, seed: int | None = None) 
     _, test_x = image_patches()
     side = math.isqrt(test_x.shape[1])
     masks = random_masks(jr.PRNGKey(seed + 10**6), test_x.shape[0], side=side)[:4]  # the run's test masks
-    test_x = jnp.asarray(test_x[:4])
-    ys = jax.vmap(lambda x0: net.run(x0, steps=settings["euler_steps"], dt=settings["dt"]))(
-        masked_input(test_x, masks))
+    shown = jnp.asarray(test_x[:4])
+    ys = jax.vmap(lambda x0: net.run(x0, steps=settings["euler_steps"], dt=settings["dt"]))(masked_input(shown, masks))
     t_end = result["network_time"][-1]
     fig = Figure(figsize=(11, 6))
     axes = fig.subplots(3, 5)
     for row in range(3):
-        panels = [(np.asarray(test_x[row]), "original"), (np.asarray(jnp.where(masks[row], 0.5, test_x[row])), "masked"),
-                  (np.asarray(mean_fill(test_x, masks)[row]), "mean fill"),
-                  (np.asarray(ys[row, -1]), f"network, t = {t_end:g}")]
+        panels = [
+            (np.asarray(shown[row]), "original"),
+            (np.asarray(jnp.where(masks[row], 0.5, shown[row])), "masked"),
+            (np.asarray(mean_fill(shown, masks)[row]), "mean fill"),
+            (np.asarray(ys[row, -1]), f"network, t = {t_end:g}"),
+        ]
         for ax, (img, title) in zip(axes[row, :4], panels):
             ax.imshow(img.reshape(side, side), cmap="gray", vmin=0, vmax=1)
             ax.set_title(title, fontsize=8)

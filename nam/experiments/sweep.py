@@ -14,19 +14,41 @@ from typing import ClassVar
 
 from .._checks import check_choice, check_instance, check_int, check_number
 from ..sweep._engine import SweepInterrupted, SweepResult, load_sweep, merge_sweeps, run_sweep
+from ..sweep._figures import write_sweep_figures
 from ..sweep._plan import format_plan, plan_sweep
 from ..sweep._registry import REGISTRY
-from ..sweep._figures import write_sweep_figures
 from ..sweep._report import format_summary
 from ..sweep._spec import PRESETS, SweepSpec, preset
 from ..sweep._store import SpecMismatch, check_shard
 from ._base import AbstractExperiment, option
 
-SWEEP_FILES = ("spec.json", "shard.json", "rows.csv", "summary.csv", "fits.csv", "run.json", "capacity.png",
-               "collapse.png", "bit_errors.png", "per_unit.png")
+SWEEP_FILES = (
+    "spec.json",
+    "shard.json",
+    "rows.csv",
+    "summary.csv",
+    "fits.csv",
+    "run.json",
+    "capacity.png",
+    "collapse.png",
+    "bit_errors.png",
+    "per_unit.png",
+)
 # the options that define what is measured: --report-only and merge take none of them (the stored spec says)
-_MEASURE = ("models", "n", "rho", "trials", "batch", "cues_per_set", "step_factor", "criterion", "seed", "shard",
-            "restart", "plan")
+_MEASURE = (
+    "models",
+    "n",
+    "rho",
+    "trials",
+    "batch",
+    "cues_per_set",
+    "step_factor",
+    "criterion",
+    "seed",
+    "shard",
+    "restart",
+    "plan",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,55 +125,99 @@ class Sweep(AbstractExperiment):
     summary: ClassVar[str] = "capacity-scaling sweep: K*(N) per model, fitted laws, figures"
     description: ClassVar[str] = (
         "Measure K*(N), the load at which half the cues are retrieved exactly, for each model and N, fit its law, "
-        "and draw the figures. Models: " + "; ".join(f"{m} ({REGISTRY[m].label})" for m in REGISTRY) + ".")
-    errors: ClassVar[tuple[type[BaseException], ...]] = (ValueError, SpecMismatch, MemoryError, OSError,
-                                                          FileNotFoundError)
+        "and draw the figures. Models: " + "; ".join(f"{m} ({REGISTRY[m].label})" for m in REGISTRY) + "."
+    )
+    errors: ClassVar[tuple[type[BaseException], ...]] = (
+        ValueError,
+        SpecMismatch,
+        MemoryError,
+        OSError,
+        FileNotFoundError,
+    )
     interrupts: ClassVar[tuple[type[BaseException], ...]] = (SweepInterrupted,)
 
-    preset: str = option("default", "default: about a minute and a half on 2 CPU cores; crossover: the "
-                         "distinct-index network against the hidden-neuron DAM to N = 128, under 10 minutes on 2 "
-                         "CPU cores; full: sized for one GPU", choices=tuple(sorted(PRESETS)))
-    models: tuple[str, ...] | None = option(None, f"comma-separated models (default: the preset's); any of "
-                                                  f"{', '.join(REGISTRY)}", metavar="MODEL1,...")
-    n: tuple[str, ...] = option((), "N grid: MODEL=16,32,64 for one model (repeatable), or 16,32,64 for every "
-                                    "selected model (default: the preset's grids)", metavar="[MODEL=]N1,N2,...",
-                                repeat=True)
-    rho: float | None = option(None, "fraction of bits flipped in each cue, an exact count round(rho N), in "
-                                     "[0, 0.5) (default: the preset's, 0.125)")
+    preset: str = option(
+        "default",
+        "default: about a minute and a half on 2 CPU cores; crossover: the "
+        "distinct-index network against the hidden-neuron DAM to N = 128, under 10 minutes on 2 "
+        "CPU cores; full: sized for one GPU",
+        choices=tuple(sorted(PRESETS)),
+    )
+    models: tuple[str, ...] | None = option(
+        None, f"comma-separated models (default: the preset's); any of {', '.join(REGISTRY)}", metavar="MODEL1,..."
+    )
+    n: tuple[str, ...] = option(
+        (),
+        "N grid: MODEL=16,32,64 for one model (repeatable), or 16,32,64 for every "
+        "selected model (default: the preset's grids)",
+        metavar="[MODEL=]N1,N2,...",
+        repeat=True,
+    )
+    rho: float | None = option(
+        None,
+        "fraction of bits flipped in each cue, an exact count round(rho N), in [0, 0.5) (default: the preset's, 0.125)",
+    )
     trials: int | None = option(None, "cues per measured load (default: the preset's)")
-    batch: int | None = option(None, "trials per compiled batch, divides --trials (default: the preset's, or "
-                                     "--trials if smaller)")
-    cues_per_set: int | None = option(None, "continuous models: trials sharing one set of memories, divides "
-                                            "--batch (default: the preset's, 16; 1 gives every trial its own "
-                                            "memories)")
-    step_factor: float | None = option(None, "multiply every continuous model's step limit, to check that K* is "
-                                             "not set by it (default 1)")
-    criterion: str | None = option(None, "what defines K*: exact retrieval from the cue, or the memory an exact "
-                                         "fixed point (default: retrieved)", choices=("retrieved", "fixed_point"))
+    batch: int | None = option(
+        None, "trials per compiled batch, divides --trials (default: the preset's, or --trials if smaller)"
+    )
+    cues_per_set: int | None = option(
+        None,
+        "continuous models: trials sharing one set of memories, divides "
+        "--batch (default: the preset's, 16; 1 gives every trial its own "
+        "memories)",
+    )
+    step_factor: float | None = option(
+        None, "multiply every continuous model's step limit, to check that K* is not set by it (default 1)"
+    )
+    criterion: str | None = option(
+        None,
+        "what defines K*: exact retrieval from the cue, or the memory an exact fixed point (default: retrieved)",
+        choices=("retrieved", "fixed_point"),
+    )
     seed: int | None = option(None, "random seed of every trial (default: 0)")
-    out: str = option("nam_output/sweep", "output folder; re-running with the same options resumes an "
-                                          "interrupted sweep")
+    out: str = option(
+        "nam_output/sweep", "output folder; re-running with the same options resumes an interrupted sweep"
+    )
     plan: bool = option(False, "print each (model, N)'s estimated work, peak memory and programs, and exit")
-    report_only: bool = option(False, "redraw the summary and figures of the finished sweep in --out, computing "
-                                      "nothing")
-    restart: bool = option(False, "start afresh: delete the sweep's own files in --out (spec, shard record, rows, "
-                                  "summary, fits, run record, figures) before running; other files there are left "
-                                  "alone")
-    workers: int | None = option(None, "threads running independent (model, N) searches at once (default: the "
-                                       "CPU count on a CPU, 1 on an accelerator); the tables do not depend on it")
-    shard: str | None = option(None, "one task of a job array: measure only shard I of M of the (model, N) "
-                                     "searches into --out; combine the M folders with `nam sweep merge OUT DIR...`",
-                               metavar="I/M")
-    distributed: bool = option(False, "join a multi-process sweep, reading the cluster's environment (SLURM, "
-                                      "Open MPI...; docs/cluster.md)")
-    coordinator: str | None = option(None, "process 0's address; with --num-processes and --process-id, for a "
-                                           "launch jax does not detect (e.g. several processes on one machine)",
-                                     metavar="HOST:PORT")
+    report_only: bool = option(
+        False, "redraw the summary and figures of the finished sweep in --out, computing nothing"
+    )
+    restart: bool = option(
+        False,
+        "start afresh: delete the sweep's own files in --out (spec, shard record, rows, "
+        "summary, fits, run record, figures) before running; other files there are left "
+        "alone",
+    )
+    workers: int | None = option(
+        None,
+        "threads running independent (model, N) searches at once (default: the "
+        "CPU count on a CPU, 1 on an accelerator); the tables do not depend on it",
+    )
+    shard: str | None = option(
+        None,
+        "one task of a job array: measure only shard I of M of the (model, N) "
+        "searches into --out; combine the M folders with `nam sweep merge OUT DIR...`",
+        metavar="I/M",
+    )
+    distributed: bool = option(
+        False, "join a multi-process sweep, reading the cluster's environment (SLURM, Open MPI...; docs/cluster.md)"
+    )
+    coordinator: str | None = option(
+        None,
+        "process 0's address; with --num-processes and --process-id, for a "
+        "launch jax does not detect (e.g. several processes on one machine)",
+        metavar="HOST:PORT",
+    )
     num_processes: int | None = option(None, "the number of processes (with --coordinator)")
     process_id: int | None = option(None, "this process's id, 0-based (with --coordinator)")
-    merge: tuple[str, ...] = option((), "`nam sweep merge OUT DIR1 DIR2 ...`: combine shard folders into OUT "
-                                        "(summary, fits, figures), computing nothing", positional=True,
-                                    metavar="merge OUT DIR")
+    merge: tuple[str, ...] = option(
+        (),
+        "`nam sweep merge OUT DIR1 DIR2 ...`: combine shard folders into OUT "
+        "(summary, fits, figures), computing nothing",
+        positional=True,
+        metavar="merge OUT DIR",
+    )
     spec: SweepSpec | None = dataclasses.field(default=None, init=False)
 
     def __post_init__(self):
@@ -166,18 +232,21 @@ class Sweep(AbstractExperiment):
         if (self.merge or self.report_only) and (given or self.preset != "default"):
             what = "merge" if self.merge else "`report_only`"
             flags = ", ".join(f"`{x}`" for x in given + (["preset"] if self.preset != "default" else []))
-            raise ValueError(f"{what} reads the stored sweeps and takes none of {flags} (the stored spec says "
-                             "what was measured)")
+            raise ValueError(
+                f"{what} reads the stored sweeps and takes none of {flags} (the stored spec says what was measured)"
+            )
         flags = (self.coordinator, self.num_processes, self.process_id)
         if any(f is not None for f in flags) and not all(f is not None for f in flags):
-            raise ValueError("`coordinator`, `num_processes` and `process_id` go together (or use `distributed` "
-                             "alone)")
+            raise ValueError("`coordinator`, `num_processes` and `process_id` go together (or use `distributed` alone)")
         if self.workers is not None:
             check_int("workers", self.workers)
         if self.merge or self.report_only:
             return
-        overrides = {k: getattr(self, k) for k in ("rho", "trials", "batch", "criterion", "seed", "cues_per_set",
-                                                   "step_factor") if getattr(self, k) is not None}
+        overrides = {
+            k: getattr(self, k)
+            for k in ("rho", "trials", "batch", "criterion", "seed", "cues_per_set", "step_factor")
+            if getattr(self, k) is not None
+        }
         if "trials" in overrides and "batch" not in overrides:
             overrides["batch"] = min(check_int("trials", overrides["trials"]), PRESETS[self.preset]["batch"])
         if self.step_factor is not None:
@@ -216,11 +285,15 @@ class Sweep(AbstractExperiment):
         if s is None or self.plan:
             return None
         details: dict[str, object] = {"preset": self.preset}
-        details |= {"models": ", ".join(s.n_grid),
-                    "N": "; ".join(f"{m} {','.join(map(str, ns))}" for m, ns in s.n_grid.items()),
-                    "trials per load": f"{s.trials} (batches of {s.batch})",
-                    "rho": f"{s.rho} (round(rho N) bits flipped)", "criterion": s.criterion, "seed": s.seed,
-                    "out": self.out}
+        details |= {
+            "models": ", ".join(s.n_grid),
+            "N": "; ".join(f"{m} {','.join(map(str, ns))}" for m, ns in s.n_grid.items()),
+            "trials per load": f"{s.trials} (batches of {s.batch})",
+            "rho": f"{s.rho} (round(rho N) bits flipped)",
+            "criterion": s.criterion,
+            "seed": s.seed,
+            "out": self.out,
+        }
         if self.shard is not None:
             i, m = _shard(self.shard)
             details["shard"] = f"{i} of {m} (merge the folders with `nam sweep merge OUT DIR...`)"
@@ -251,8 +324,10 @@ class Sweep(AbstractExperiment):
         text = format_summary(result.result)
         if result.shard is not None:
             i, m = result.shard
-            text += (f"\n\nshard {i}/{m}: no fits (they need every N); combine the shards with "
-                     f"`nam sweep merge OUT {result.result.out_dir} ...`")
+            text += (
+                f"\n\nshard {i}/{m}: no fits (they need every N); combine the shards with "
+                f"`nam sweep merge OUT {result.result.out_dir} ...`"
+            )
         return text
 
     def write(self, result: SweepRun, out_dir: str | None) -> list[str]:

@@ -18,7 +18,6 @@ import numpy as np
 from .._checks import as_float_array, check_finite, check_instance, check_int, check_key, check_memory
 
 
-
 def image_patches(side: int = 16, tile: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """(train, test) grey patches in [0, 1] of matplotlib's bundled photograph, shapes (P, side*side).
     The image is cut into tile x tile blocks; blocks with (row + column) % 4 == 0 give the test patches
@@ -41,12 +40,12 @@ def image_patches(side: int = 16, tile: int = 64) -> tuple[np.ndarray, np.ndarra
     test: list = []
     for ti in range(img.shape[0] // tile):
         for tj in range(img.shape[1] // tile):
-            block = img[ti * tile:(ti + 1) * tile, tj * tile:(tj + 1) * tile]
+            block = img[ti * tile : (ti + 1) * tile, tj * tile : (tj + 1) * tile]
             is_test = (ti + tj) % 4 == 0
             stride = side if is_test else max(side // 2, 1)
             for r in range(0, tile - side + 1, stride):
                 for c in range(0, tile - side + 1, stride):
-                    (test if is_test else train).append(block[r:r + side, c:c + side].reshape(-1))
+                    (test if is_test else train).append(block[r : r + side, c : c + side].reshape(-1))
     return np.stack(train), np.stack(test)
 
 
@@ -78,8 +77,9 @@ def _images_and_masks(images, masks, name: str = "images"):
     check_instance("masks", masks, (jax.Array, np.ndarray), "a boolean array shaped like the images")
     masks = jnp.asarray(masks)
     if masks.dtype != bool or masks.shape != images.shape or images.ndim < 1:
-        raise ValueError(f"`masks` must be a boolean array of the images' shape {images.shape}, got "
-                         f"{masks.dtype} {masks.shape}")
+        raise ValueError(
+            f"`masks` must be a boolean array of the images' shape {images.shape}, got {masks.dtype} {masks.shape}"
+        )
     return images, masks
 
 
@@ -124,7 +124,9 @@ def masked_rms(outputs, images, masks) -> jax.Array:
     try:
         jnp.broadcast_shapes(outputs.shape, images.shape)
     except ValueError:
-        raise ValueError(f"`outputs` must broadcast with the images' shape {images.shape}, got {outputs.shape}") from None
+        raise ValueError(
+            f"`outputs` must broadcast with the images' shape {images.shape}, got {outputs.shape}"
+        ) from None
     if outputs.ndim < 1 or outputs.shape[-1] != images.shape[-1]:
         raise ValueError(f"`outputs` must have the images' last dimension {images.shape[-1]}, got {outputs.shape}")
     err = jnp.where(masks, outputs - images, 0.0)

@@ -57,9 +57,21 @@ def build_energy_model(tensor, *, model: str = "effective", lagrangian=None, mod
     return cls(tensor, lagrangian, **(model_kwargs or {}))
 
 
-def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None, model: str = "effective",
-                   lagrangian=None, model_kwargs=None, kind: str = "mse", state_margin: float = 0.5,
-                   patterns=None, stability_weight: float = 0.0, margin: float = 0.0):
+def retrieval_loss(
+    tensor,
+    cues,
+    targets,
+    *,
+    config: SolverConfig | None = None,
+    model: str = "effective",
+    lagrangian=None,
+    model_kwargs=None,
+    kind: str = "mse",
+    state_margin: float = 0.5,
+    patterns=None,
+    stability_weight: float = 0.0,
+    margin: float = 0.0,
+):
     """Run the network from each cue to its steady state (or t1) and score the read-out.
 
     kind="mse":   mean_b mean_i (phi_i(x*_b) - target_b,i)^2 / 4   (0: exact, 1: every bit inverted)
@@ -96,11 +108,12 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     if is_concrete(targets):
         if not bool(np.all(np.abs(np.asarray(targets)) == 1)):
             bad = np.asarray(targets)[np.abs(np.asarray(targets)) != 1].ravel()[:3]
-            raise ValueError(f"`targets` must contain only +1 and -1 entries (the loss lies in [0, 1] for +-1 "
-                             f"targets), found e.g. {bad.tolist()}")
+            raise ValueError(
+                f"`targets` must contain only +1 and -1 entries (the loss lies in [0, 1] for +-1 "
+                f"targets), found e.g. {bad.tolist()}"
+            )
     else:  # traced (a jitted training step): checked at run time
-        targets = eqx.error_if(targets, jnp.any(jnp.abs(targets) != 1),
-                               "`targets` must contain only +1 and -1 entries")
+        targets = eqx.error_if(targets, jnp.any(jnp.abs(targets) != 1), "`targets` must contain only +1 and -1 entries")
     if patterns is not None:
         patterns = check_patterns("patterns", patterns, binary=True)
         if patterns.shape[1] != tensor.n:
@@ -126,7 +139,9 @@ def retrieval_loss(tensor, cues, targets, *, config: SolverConfig | None = None,
     # only samples whose solve finished cleanly count (a diverged or cut-short sample is not retrieved)
     ok = out.ok()
     sign = jnp.where(ok[:, None], jnp.sign(phi), 0.0)
-    aux = LossAux(overlap=jnp.mean(jnp.sum(sign * targets, axis=1) / targets.shape[1]),
-                  exact=jnp.mean(jnp.all(sign == targets, axis=1).astype(phi.dtype)),
-                  status=out.status)
+    aux = LossAux(
+        overlap=jnp.mean(jnp.sum(sign * targets, axis=1) / targets.shape[1]),
+        exact=jnp.mean(jnp.all(sign == targets, axis=1).astype(phi.dtype)),
+        status=out.status,
+    )
     return loss, aux

@@ -62,11 +62,16 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
         self.form = check_choice("form", form, ("outer", "full"))
         params = as_float_array("params", params)
         want = 2 if form == "outer" else 3
-        if params.ndim != want or params.shape[0] < 1 or params.shape[-1] < 2 or (
-                form == "full" and params.shape[1] != params.shape[2]):
+        if (
+            params.ndim != want
+            or params.shape[0] < 1
+            or params.shape[-1] < 2
+            or (form == "full" and params.shape[1] != params.shape[2])
+        ):
             shape = "(R, N)" if form == "outer" else "(R, N, N)"
-            raise ValueError(f"`params` must have shape {shape} with R >= 1, N >= 2 for form={form!r}, "
-                             f"got {params.shape}")
+            raise ValueError(
+                f"`params` must have shape {shape} with R >= 1, N >= 2 for form={form!r}, got {params.shape}"
+            )
         check_finite("params", params)
         r, n = params.shape[0], params.shape[-1]
         coeffs = jnp.ones((r,), params.dtype) if coeffs is None else as_float_array("coeffs", coeffs, ndim=1)
@@ -77,8 +82,9 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
         self.scale = float(check_scalar("scale", 1.0 / float(n) ** 3 if scale is None else scale))
 
     @classmethod
-    def from_patterns(cls, patterns, *, rank: int | None = None, form: str = "outer", scale=None, key=None,
-                      noise: float = 0.0) -> "SymmetricKronecker":
+    def from_patterns(
+        cls, patterns, *, rank: int | None = None, form: str = "outer", scale=None, key=None, noise: float = 0.0
+    ) -> "SymmetricKronecker":
         """Start from the Hebbian tensor of `patterns` (K, N): u_r = xi_r (outer) or A_r = xi_r xi_r^T
         (full), c_r = 1. `rank` > K adds rows that start at zero weight (random directions if `key`);
         `rank` < K keeps the first `rank` patterns. `noise` > 0 with a `key` perturbs the start."""
@@ -88,8 +94,9 @@ class SymmetricKronecker(AbstractAstrocyteTensor):
         check_int("rank", rank)
         noise = float(check_scalar("noise", noise, nonnegative=True))
         if form == "full":
-            check_memory("`patterns` (its N), `rank`", float_bytes(2.0 * rank * n * n),
-                         f"{rank} dense {n} x {n} matrices A_r")
+            check_memory(
+                "`patterns` (its N), `rank`", float_bytes(2.0 * rank * n * n), f"{rank} dense {n} x {n} matrices A_r"
+            )
         rows = xi[:rank] if rank <= k else jnp.concatenate([xi, jnp.zeros((rank - k, n), xi.dtype)])
         coeffs = (jnp.arange(rank) < k).astype(xi.dtype)
         if key is not None:
@@ -187,5 +194,6 @@ def tensor_parameter_count(tensor) -> int:
         return int(np.prod(tensor.params.shape) + tensor.coeffs.size)
     if isinstance(tensor, SymmetrizedDense):
         return int(tensor.raw.size)
-    raise ArgumentTypeError(f"`tensor` must be a learnable nam tensor (SymmetricKronecker, SymmetrizedDense), got "
-                            f"{type(tensor).__name__}")
+    raise ArgumentTypeError(
+        f"`tensor` must be a learnable nam tensor (SymmetricKronecker, SymmetrizedDense), got {type(tensor).__name__}"
+    )

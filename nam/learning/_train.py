@@ -24,15 +24,7 @@ import optax
 from jaxtyping import Array, Int, PRNGKeyArray, PyTree
 from tqdm import tqdm
 
-from .._checks import (
-    check_bool,
-    check_callable,
-    check_instance,
-    check_int,
-    check_number,
-    check_output_file,
-    check_path,
-)
+from .._checks import check_bool, check_callable, check_instance, check_int, check_number, check_output_file, check_path
 from .._io import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -59,9 +51,16 @@ class TrainState(eqx.Module):
     key: PRNGKeyArray
 
 
-def make_optimizer(name: str = "adam", learning_rate: float | int = 1e-2, *, schedule_steps: int | None = None,
-                   warmup: int = 100, clip: float | int | None = None, weight_decay: float | int | None = None,
-                   **kwargs) -> optax.GradientTransformation:
+def make_optimizer(
+    name: str = "adam",
+    learning_rate: float | int = 1e-2,
+    *,
+    schedule_steps: int | None = None,
+    warmup: int = 100,
+    clip: float | int | None = None,
+    weight_decay: float | int | None = None,
+    **kwargs,
+) -> optax.GradientTransformation:
     """The one optimizer factory: an optax optimizer by name, with a checked learning rate and, optionally,
     a warm-up/cosine schedule, global-norm clipping and weight decay on matrices only.
 
@@ -87,15 +86,19 @@ def make_optimizer(name: str = "adam", learning_rate: float | int = 1e-2, *, sch
     rate: float | optax.Schedule = learning_rate
     if schedule_steps is not None:
         steps, warmup = check_int("schedule_steps", schedule_steps), check_int("warmup", warmup, 0)
-        rate = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(warmup, max(steps // 10, 1)),
-                                                  max(steps, 2), learning_rate / 10)
+        rate = optax.warmup_cosine_decay_schedule(
+            0.0, learning_rate, min(warmup, max(steps // 10, 1)), max(steps, 2), learning_rate / 10
+        )
     if weight_decay is not None:
-        kwargs |= {"weight_decay": check_number("weight_decay", weight_decay, minimum=0.0),
-                   "mask": lambda p: jax.tree.map(lambda x: x.ndim >= 2, p)}
+        kwargs |= {
+            "weight_decay": check_number("weight_decay", weight_decay, minimum=0.0),
+            "mask": lambda p: jax.tree.map(lambda x: x.ndim >= 2, p),
+        }
     optimizer = factory(rate, **kwargs)
     if clip is not None:
-        optimizer = optax.chain(optax.clip_by_global_norm(check_number("clip", clip, minimum=0.0, open_min=True)),
-                                optimizer)
+        optimizer = optax.chain(
+            optax.clip_by_global_norm(check_number("clip", clip, minimum=0.0, open_min=True)), optimizer
+        )
     return _standard_promotion(optimizer)
 
 
@@ -137,8 +140,9 @@ def _blob(state: TrainState, history: list, config: dict) -> bytes:
     buf = io.BytesIO()
     eqx.tree_serialise_leaves(buf, state)
     payload = buf.getvalue()
-    header = json.dumps({"format": 1, "step": int(state.step), "config": config, "history": history,
-                         "payload_bytes": len(payload)}).encode()
+    header = json.dumps(
+        {"format": 1, "step": int(state.step), "config": config, "history": history, "payload_bytes": len(payload)}
+    ).encode()
     body = _MAGIC + len(header).to_bytes(8, "little") + header + payload
     return body + hashlib.sha256(body).digest()
 
@@ -148,22 +152,29 @@ def _parse(path: str, data: bytes) -> tuple[dict, bytes]:
     if not data:
         raise CheckpointError(f"checkpoint {path} is empty (0 bytes)")
     if not data.startswith(_MAGIC):
-        raise CheckpointError(f"checkpoint {path} is not a nam checkpoint (no header; written by another program "
-                              "or an older nam without checksums)")
+        raise CheckpointError(
+            f"checkpoint {path} is not a nam checkpoint (no header; written by another program "
+            "or an older nam without checksums)"
+        )
     start = len(_MAGIC) + 8
     if len(data) < start + _DIGEST:
         raise CheckpointError(f"checkpoint {path} is truncated ({len(data)} bytes)")
-    n_header = int.from_bytes(data[len(_MAGIC):start], "little")
+    n_header = int.from_bytes(data[len(_MAGIC) : start], "little")
     if hashlib.sha256(data[:-_DIGEST]).digest() != data[-_DIGEST:]:
         if start + n_header + _DIGEST > len(data):
             raise CheckpointError(f"checkpoint {path} is truncated ({len(data)} bytes) or corrupt: checksum mismatch")
         raise CheckpointError(f"checkpoint {path} is corrupt: SHA-256 checksum mismatch")
     try:
-        header = json.loads(data[start:start + n_header])
-        payload = data[start + n_header:-_DIGEST]
-        ok = (isinstance(header, dict) and header.get("format") == 1 and header.get("payload_bytes") == len(payload)
-              and isinstance(header.get("config"), dict) and isinstance(header.get("history"), list)
-              and isinstance(header.get("step"), int))
+        header = json.loads(data[start : start + n_header])
+        payload = data[start + n_header : -_DIGEST]
+        ok = (
+            isinstance(header, dict)
+            and header.get("format") == 1
+            and header.get("payload_bytes") == len(payload)
+            and isinstance(header.get("config"), dict)
+            and isinstance(header.get("history"), list)
+            and isinstance(header.get("step"), int)
+        )
     except ValueError:
         ok = False
     if not ok:
@@ -221,11 +232,14 @@ def load_checkpoint(path: str, template: TrainState) -> tuple[TrainState, list, 
     try:
         state = eqx.tree_deserialise_leaves(io.BytesIO(payload), template)
     except Exception as e:  # equinox/numpy raise several types for a mismatched structure
-        raise CheckpointError(f"checkpoint {path} does not match this model and optimizer "
-                              f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+        raise CheckpointError(
+            f"checkpoint {path} does not match this model and optimizer "
+            f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+        ) from None
     if int(state.step) != header["step"]:
-        raise CheckpointError(f"checkpoint {path} is inconsistent: header step {header['step']}, "
-                              f"state step {int(state.step)}")
+        raise CheckpointError(
+            f"checkpoint {path} is inconsistent: header step {header['step']}, state step {int(state.step)}"
+        )
     history = [h for h in header["history"] if h["step"] < int(state.step)]
     return state, history, header["config"]
 
@@ -263,7 +277,9 @@ def _config_diff(saved: dict, now: dict) -> dict:
 
 
 def _interrupted(step: int, steps: int, checkpoint: str | None) -> str:
-    where = "(no checkpoint: nothing saved)" if checkpoint is None else f"; the completed steps are saved in {checkpoint}"
+    where = (
+        "(no checkpoint: nothing saved)" if checkpoint is None else f"; the completed steps are saved in {checkpoint}"
+    )
     return f"training interrupted at step {step} of {steps}{' ' if checkpoint is None else ''}{where}"
 
 
@@ -282,8 +298,22 @@ def _step_function(loss_fn, optimizer, sample_batch):
     return step_fn
 
 
-def _check_train(params, loss_fn, optimizer, sample_batch, steps, seed, checkpoint, checkpoint_every, eval_fn,
-                 eval_every, progress, stop_after, config, restart) -> tuple[dict, str | None]:
+def _check_train(
+    params,
+    loss_fn,
+    optimizer,
+    sample_batch,
+    steps,
+    seed,
+    checkpoint,
+    checkpoint_every,
+    eval_fn,
+    eval_every,
+    progress,
+    stop_after,
+    config,
+    restart,
+) -> tuple[dict, str | None]:
     """`train`'s arguments checked before any work; returns (config as it reads back from JSON, checkpoint)."""
     check_int("steps", steps)
     check_int("seed", seed, 0)
@@ -315,14 +345,31 @@ def _resume(checkpoint: str, state: "TrainState", saved_config: dict) -> tuple["
     diff = _config_diff(header["config"].get("run", {}), saved_config["run"])
     diff.update(_config_diff(header["config"].get("train", {}), saved_config["train"]))
     if diff:
-        raise CheckpointError(f"checkpoint {checkpoint} was written with another configuration (saved, now): "
-                              f"{diff}; use another path, or restart=True (--restart) to overwrite it")
+        raise CheckpointError(
+            f"checkpoint {checkpoint} was written with another configuration (saved, now): "
+            f"{diff}; use another path, or restart=True (--restart) to overwrite it"
+        )
     state, history, _ = load_checkpoint(checkpoint, state)
     return state, history
 
 
-def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint=None, checkpoint_every=50,
-          eval_fn=None, eval_every=0, progress=True, stop_after=None, config=None, restart=False):
+def train(
+    params,
+    loss_fn,
+    optimizer,
+    sample_batch,
+    *,
+    steps,
+    seed=0,
+    checkpoint=None,
+    checkpoint_every=50,
+    eval_fn=None,
+    eval_every=0,
+    progress=True,
+    stop_after=None,
+    config=None,
+    restart=False,
+):
     """Minimise `loss_fn(params, batch) -> (loss, aux)` for `steps` optax steps.
 
     **Arguments:**
@@ -349,10 +396,28 @@ def train(params, loss_fn, optimizer, sample_batch, *, steps, seed=0, checkpoint
     **Returns:** `(params, history)`: the trained parameters, and one dict per step s with "step", "loss"
     (of the parameters before update s) and the eval results, plus the final eval record.
     """
-    config, checkpoint = _check_train(params, loss_fn, optimizer, sample_batch, steps, seed, checkpoint,
-                                      checkpoint_every, eval_fn, eval_every, progress, stop_after, config, restart)
-    state = TrainState(params=params, opt_state=optimizer.init(eqx.filter(params, eqx.is_array)),
-                       step=jnp.asarray(0, jnp.int32), key=jr.PRNGKey(seed))
+    config, checkpoint = _check_train(
+        params,
+        loss_fn,
+        optimizer,
+        sample_batch,
+        steps,
+        seed,
+        checkpoint,
+        checkpoint_every,
+        eval_fn,
+        eval_every,
+        progress,
+        stop_after,
+        config,
+        restart,
+    )
+    state = TrainState(
+        params=params,
+        opt_state=optimizer.init(eqx.filter(params, eqx.is_array)),
+        step=jnp.asarray(0, jnp.int32),
+        key=jr.PRNGKey(seed),
+    )
     saved_config = {"run": config, "train": {"steps": steps, "seed": seed, "arrays": _structure(state)}}
     history: list = []
     if checkpoint is not None and os.path.exists(checkpoint) and not restart:

@@ -9,40 +9,30 @@ tensors and separation functions. A namespace of `nam` (`nam.models.<name>`); it
 `check_lagrangian`): the same ones nam's own models call (docs/adding-a-model.md).
 """
 
-from .._checks import (
-    check_mask as check_mask,
-    check_patterns as check_patterns,
-    check_scalar as check_scalar,
-    check_square as check_square,
-    check_vector as check_vector,
-    optional_square as optional_square,
-    optional_vector as optional_vector,
-)
+from .._checks import check_mask as check_mask
+from .._checks import check_patterns as check_patterns
+from .._checks import check_scalar as check_scalar
+from .._checks import check_square as check_square
+from .._checks import check_vector as check_vector
+from .._checks import optional_square as optional_square
+from .._checks import optional_vector as optional_vector
 from .._lagrangians import check_lagrangian as check_lagrangian
-
-from ._astrocyte_tensor import (
-    AbstractAstrocyteTensor as AbstractAstrocyteTensor,
-    AbstractDenseTensor as AbstractDenseTensor,
-    DenseTensor as DenseTensor,
-    HebbianTensor as HebbianTensor,
-    KroneckerTensor as KroneckerTensor,
-)
-from ._base import (
-    AbstractBinaryModel as AbstractBinaryModel,
-    AbstractEnergyModel as AbstractEnergyModel,
-    AbstractSingleLayerModel as AbstractSingleLayerModel,
-)
+from ._astrocyte_tensor import AbstractAstrocyteTensor as AbstractAstrocyteTensor
+from ._astrocyte_tensor import AbstractDenseTensor as AbstractDenseTensor
+from ._astrocyte_tensor import DenseTensor as DenseTensor
+from ._astrocyte_tensor import HebbianTensor as HebbianTensor
+from ._astrocyte_tensor import KroneckerTensor as KroneckerTensor
+from ._base import AbstractBinaryModel as AbstractBinaryModel
+from ._base import AbstractEnergyModel as AbstractEnergyModel
+from ._base import AbstractSingleLayerModel as AbstractSingleLayerModel
 from ._dense import DenseAssociativeMemory as DenseAssociativeMemory
-from ._hidden import HiddenNeuronDAM as HiddenNeuronDAM, HiddenState as HiddenState
+from ._hidden import HiddenNeuronDAM as HiddenNeuronDAM
+from ._hidden import HiddenState as HiddenState
 from ._hopfield import ClassicalHopfield as ClassicalHopfield
-from ._neuron_astrocyte import (
-    NeuronAstrocyte as NeuronAstrocyte,
-    NeuronAstrocyteEffective as NeuronAstrocyteEffective,
-    NeuronAstrocyteState as NeuronAstrocyteState,
-)
-from ._separation import (
-    AbstractSeparation as AbstractSeparation,
-    ExponentialSeparation as ExponentialSeparation,
-    Polynomial as Polynomial,
-    RectifiedPolynomial as RectifiedPolynomial,
-)
+from ._neuron_astrocyte import NeuronAstrocyte as NeuronAstrocyte
+from ._neuron_astrocyte import NeuronAstrocyteEffective as NeuronAstrocyteEffective
+from ._neuron_astrocyte import NeuronAstrocyteState as NeuronAstrocyteState
+from ._separation import AbstractSeparation as AbstractSeparation
+from ._separation import ExponentialSeparation as ExponentialSeparation
+from ._separation import Polynomial as Polynomial
+from ._separation import RectifiedPolynomial as RectifiedPolynomial

@@ -192,8 +192,10 @@ class HebbianTensor(AbstractAstrocyteTensor):
         k, n = self.patterns.shape
         distinct_indices = check_bool("distinct_indices", distinct_indices)
         if distinct_indices and n < 4:
-            raise ValueError(f"`distinct_indices=True` needs N >= 4 neurons (four pairwise distinct indices), "
-                             f"got `patterns` with N = {n}")
+            raise ValueError(
+                f"`distinct_indices=True` needs N >= 4 neurons (four pairwise distinct indices), "
+                f"got `patterns` with N = {n}"
+            )
         self.distinct_indices = distinct_indices
         self.mask = check_mask("mask", mask, k)
         if scale is None:
@@ -223,8 +225,12 @@ class HebbianTensor(AbstractAstrocyteTensor):
         xiw = xi * w[:, None]
         hebb = xiw.T @ xi  # H
         cross = xiw.T @ y  # sum_mu w xi_mu,i y_mu,j
-        out = ((xi.T * (w * (q - jnp.trace(psi)))[None, :]) @ xi - 2.0 * (cross + cross.T)
-               + 2.0 * (diag[:, None] + diag[None, :]) * hebb + 2.0 * jnp.sum(w) * psi)
+        out = (
+            (xi.T * (w * (q - jnp.trace(psi)))[None, :]) @ xi
+            - 2.0 * (cross + cross.T)
+            + 2.0 * (diag[:, None] + diag[None, :]) * hebb
+            + 2.0 * jnp.sum(w) * psi
+        )
         return self.scale * jnp.where(jnp.eye(self.n, dtype=bool), 0.0, out)
 
     def quadratic(self, psi: Float[Array, "n n"]) -> Float[Array, ""]:
@@ -241,10 +247,12 @@ class HebbianTensor(AbstractAstrocyteTensor):
         m = xi @ phi
         r = xi @ (phi * phi * phi)
         p2 = jnp.sum(phi * phi)
-        return self.scale * (xi.T @ (w * (m * m * m - 3.0 * p2 * m + 2.0 * r))
-                             - 3.0 * phi * jnp.sum(w * (m * m - p2))
-                             + 6.0 * phi * phi * (xi.T @ (w * m))
-                             - 6.0 * jnp.sum(w) * phi * phi * phi)
+        return self.scale * (
+            xi.T @ (w * (m * m * m - 3.0 * p2 * m + 2.0 * r))
+            - 3.0 * phi * jnp.sum(w * (m * m - p2))
+            + 6.0 * phi * phi * (xi.T @ (w * m))
+            - 6.0 * jnp.sum(w) * phi * phi * phi
+        )
 
     def quartic(self, phi: Float[Array, " n"]) -> Float[Array, ""]:
         if not self.distinct_indices:
@@ -313,8 +321,11 @@ class KroneckerTensor(AbstractAstrocyteTensor):
         t = np.asarray(DenseTensor(tensor).tensor, dtype=np.float64)
         n = t.shape[0]
         m = n * (n + 1) // 2  # symmetric N x N matrices: the operator is m x m, the basis m N^2
-        check_memory("`tensor` (its N)", 8.0 * (3.0 * m * m + 2.0 * m * n * n),
-                     f"the {m} x {m} operator on symmetric {n} x {n} matrices and its eigenvectors")
+        check_memory(
+            "`tensor` (its N)",
+            8.0 * (3.0 * m * m + 2.0 * m * n * n),
+            f"the {m} x {m} operator on symmetric {n} x {n} matrices and its eigenvectors",
+        )
         # orthonormal basis of symmetric matrices
         blocks = []
         for i in range(n):
@@ -369,8 +380,11 @@ class DenseTensor(AbstractDenseTensor):
         if is_concrete(t):
             a = np.asarray(t)
             tol = 1e-6 * max(1.0, float(np.abs(a).max()))
-            for perm, name in (((2, 3, 0, 1), "T_ijkl = T_klij"), ((1, 0, 2, 3), "T_ijkl = T_jikl"),
-                               ((0, 1, 3, 2), "T_ijkl = T_ijlk")):
+            for perm, name in (
+                ((2, 3, 0, 1), "T_ijkl = T_klij"),
+                ((1, 0, 2, 3), "T_ijkl = T_jikl"),
+                ((0, 1, 3, 2), "T_ijkl = T_ijlk"),
+            ):
                 if not np.allclose(a, a.transpose(perm), rtol=1e-5, atol=tol):
                     raise ValueError(f"`tensor` must satisfy the symmetry {name} (Kozachkov et al. eq. 6)")
         self.tensor = t

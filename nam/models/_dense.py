@@ -42,16 +42,25 @@ class DenseAssociativeMemory(AbstractSingleLayerModel, AbstractBinaryModel):
     tau: Float[Array, ""]
     b: Float[Array, " n"]
 
-    def __init__(self, patterns, separation: AbstractSeparation | None = None,
-                 lagrangian: AbstractLagrangian | None = None, *, scale=None, tau=1.0, b=None, mask=None):
+    def __init__(
+        self,
+        patterns,
+        separation: AbstractSeparation | None = None,
+        lagrangian: AbstractLagrangian | None = None,
+        *,
+        scale=None,
+        tau=1.0,
+        b=None,
+        mask=None,
+    ):
         self.patterns = check_patterns("patterns", patterns, binary=True)
         k, n = self.patterns.shape
         self.mask = check_mask("mask", mask, k)
-        self.separation = check_instance("separation", Polynomial(3) if separation is None else separation,
-                                         AbstractSeparation)
+        self.separation = check_instance(
+            "separation", Polynomial(3) if separation is None else separation, AbstractSeparation
+        )
         self.lagrangian = check_lagrangian("lagrangian", lagrangian, LogCosh(5.0))
-        self.scale = check_scalar("scale", self.separation.default_scale(n) if scale is None else scale,
-                                  positive=True)
+        self.scale = check_scalar("scale", self.separation.default_scale(n) if scale is None else scale, positive=True)
         self.tau = check_scalar("tau", tau, positive=True)
         self.b = optional_vector("b", b, n)
 

@@ -49,8 +49,16 @@ class HiddenNeuronDAM(AbstractEnergyModel):
     tau_h: Float[Array, ""]
     inputs: Float[Array, " n"]
 
-    def __init__(self, patterns, feature_lagrangian: AbstractLagrangian | None = None,
-                 hidden_lagrangian: AbstractLagrangian | None = None, *, tau_f=1.0, tau_h=0.1, inputs=None):
+    def __init__(
+        self,
+        patterns,
+        feature_lagrangian: AbstractLagrangian | None = None,
+        hidden_lagrangian: AbstractLagrangian | None = None,
+        *,
+        tau_f=1.0,
+        tau_h=0.1,
+        inputs=None,
+    ):
         self.patterns = check_patterns("patterns", patterns, binary=False)
         n = self.patterns.shape[1]
         self.feature_lagrangian = check_lagrangian("feature_lagrangian", feature_lagrangian, LogCosh(5.0))
@@ -66,8 +74,12 @@ class HiddenNeuronDAM(AbstractEnergyModel):
     def energy(self, state):
         g = self.feature_lagrangian.activation(state.v)
         f = self.hidden_lagrangian.activation(state.h)
-        return (self.feature_lagrangian.legendre(state.v) - jnp.dot(self.inputs, g)
-                + self.hidden_lagrangian.legendre(state.h) - jnp.dot(f, self.patterns @ g))
+        return (
+            self.feature_lagrangian.legendre(state.v)
+            - jnp.dot(self.inputs, g)
+            + self.hidden_lagrangian.legendre(state.h)
+            - jnp.dot(f, self.patterns @ g)
+        )
 
     def activations(self, state):
         return HiddenState(self.feature_lagrangian.activation(state.v), self.hidden_lagrangian.activation(state.h))

@@ -36,8 +36,16 @@ class ClassicalHopfield(AbstractSingleLayerModel, AbstractBinaryModel):
     b: Float[Array, " n"]
     zero_diagonal: bool = eqx.field(static=True)
 
-    def __init__(self, patterns, lagrangian: AbstractLagrangian | None = None, *, zero_diagonal: bool = True,
-                 tau=1.0, b=None, mask=None):
+    def __init__(
+        self,
+        patterns,
+        lagrangian: AbstractLagrangian | None = None,
+        *,
+        zero_diagonal: bool = True,
+        tau=1.0,
+        b=None,
+        mask=None,
+    ):
         self.patterns = check_patterns("patterns", patterns, binary=True)
         k, n = self.patterns.shape
         self.mask = check_mask("mask", mask, k)

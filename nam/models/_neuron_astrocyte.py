@@ -19,8 +19,13 @@ from ._base import AbstractEnergyModel, AbstractSingleLayerModel
 
 
 def _check_tensor(tensor):
-    return check_instance("tensor", tensor, AbstractAstrocyteTensor, "a nam.AbstractAstrocyteTensor (HebbianTensor, "
-                          "KroneckerTensor, DenseTensor, or a learned tensor of nam.learning)")
+    return check_instance(
+        "tensor",
+        tensor,
+        AbstractAstrocyteTensor,
+        "a nam.AbstractAstrocyteTensor (HebbianTensor, "
+        "KroneckerTensor, DenseTensor, or a learned tensor of nam.learning)",
+    )
 
 
 class NeuronAstrocyteState(eqx.Module):
@@ -79,9 +84,23 @@ class NeuronAstrocyte(AbstractEnergyModel):
     c: Float[Array, "n n"]
     d: Float[Array, "n n"]
 
-    def __init__(self, tensor, neuron_lagrangian=None, synapse_lagrangian=None,
-                 process_lagrangian=None, *, lam=1.0, alpha=1.0, gamma=1.0, tau_n=1.0, tau_s=1.0, tau_p=1.0,
-                 b=None, c=None, d=None):
+    def __init__(
+        self,
+        tensor,
+        neuron_lagrangian=None,
+        synapse_lagrangian=None,
+        process_lagrangian=None,
+        *,
+        lam=1.0,
+        alpha=1.0,
+        gamma=1.0,
+        tau_n=1.0,
+        tau_s=1.0,
+        tau_p=1.0,
+        b=None,
+        c=None,
+        d=None,
+    ):
         self.tensor = _check_tensor(tensor)
         n = tensor.n
         # c and d (N x N each) are allocated here; a retrieval then carries s and p (N x N each) too
@@ -104,17 +123,21 @@ class NeuronAstrocyte(AbstractEnergyModel):
         return self.tensor.n
 
     def activations(self, state):
-        return NeuronAstrocyteState(self.neuron_lagrangian.activation(state.x),
-                                    self.synapse_lagrangian.activation(state.s),
-                                    self.process_lagrangian.activation(state.p))
+        return NeuronAstrocyteState(
+            self.neuron_lagrangian.activation(state.x),
+            self.synapse_lagrangian.activation(state.s),
+            self.process_lagrangian.activation(state.p),
+        )
 
     def energy(self, state):
         a = self.activations(state)
         phi, g, psi = a.x, a.s, a.p
-        legendre = (self.lam * self.neuron_lagrangian.legendre(state.x)
-                    + 0.5 * self.alpha * self.synapse_lagrangian.legendre(state.s)
-                    + 0.5 * self.gamma * self.process_lagrangian.legendre(state.p))
-        interaction = (0.5 * jnp.dot(phi, g @ phi) + 0.5 * jnp.sum(psi * g) + 0.25 * self.tensor.quadratic(psi))
+        legendre = (
+            self.lam * self.neuron_lagrangian.legendre(state.x)
+            + 0.5 * self.alpha * self.synapse_lagrangian.legendre(state.s)
+            + 0.5 * self.gamma * self.process_lagrangian.legendre(state.p)
+        )
+        interaction = 0.5 * jnp.dot(phi, g @ phi) + 0.5 * jnp.sum(psi * g) + 0.25 * self.tensor.quadratic(psi)
         inputs = jnp.dot(self.b, phi) + 0.5 * jnp.sum(self.c * g) + 0.5 * jnp.sum(self.d * psi)
         return legendre - interaction - inputs
 
@@ -148,8 +171,10 @@ class NeuronAstrocyte(AbstractEnergyModel):
             p0 = self.process_lagrangian.inverse_activation(psi0)
             s0 = self.synapse_lagrangian.inverse_activation(g0)
         except NotImplementedError as e:
-            raise ValueError("`init_state` needs elementwise invertible synapse and process activations "
-                             f"({e}); pass `state0` to `nam.retrieve` instead") from e
+            raise ValueError(
+                "`init_state` needs elementwise invertible synapse and process activations "
+                f"({e}); pass `state0` to `nam.retrieve` instead"
+            ) from e
         return NeuronAstrocyteState(x, s0, p0)
 
     def neuron_activation(self, state):

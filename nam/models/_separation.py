@@ -39,8 +39,9 @@ class AbstractSeparation(eqx.Module):
         (`difference_of_calls` is the plain S(a) - S(b))."""
 
 
-def difference_of_calls(separation: AbstractSeparation, a: Float[Array, " k"], b: Float[Array, " k"],
-                        mask: Bool[Array, " k"]) -> Float[Array, ""]:
+def difference_of_calls(
+    separation: AbstractSeparation, a: Float[Array, " k"], b: Float[Array, " k"], mask: Bool[Array, " k"]
+) -> Float[Array, ""]:
     """S(a) - S(b) as two calls of `separation`, for a separation with no term-by-term form."""
     return separation(a, mask) - separation(b, mask)
 

@@ -7,23 +7,21 @@ digit images, noise, the training/test protocol, balanced accuracy and batched t
 `nam.experiments.gordleeva`).
 """
 
-from ._network import (
-    MAX_DT_MS as MAX_DT_MS,
-    GordleevaNetwork as GordleevaNetwork,
-    SpikingRun as SpikingRun,
-    Stimulus as Stimulus,
-    simulate as simulate,
-    simulate_batch as simulate_batch,
-    stack_stimuli as stack_stimuli,
-)
-from ._protocol import (
-    Protocol as Protocol,
-    add_noise as add_noise,
-    balanced_accuracy as balanced_accuracy,
-    example_run as example_run,
-    load_digit as load_digit,
-    make_stimulus as make_stimulus,
-    run_trials as run_trials,
-)
-from ._units import Izhikevich as Izhikevich, LiRinzel as LiRinzel
-from ._curves import run_experiments as run_experiments, without_astrocytes as without_astrocytes
+from ._curves import run_experiments as run_experiments
+from ._curves import without_astrocytes as without_astrocytes
+from ._network import MAX_DT_MS as MAX_DT_MS
+from ._network import GordleevaNetwork as GordleevaNetwork
+from ._network import SpikingRun as SpikingRun
+from ._network import Stimulus as Stimulus
+from ._network import simulate as simulate
+from ._network import simulate_batch as simulate_batch
+from ._network import stack_stimuli as stack_stimuli
+from ._protocol import Protocol as Protocol
+from ._protocol import add_noise as add_noise
+from ._protocol import balanced_accuracy as balanced_accuracy
+from ._protocol import example_run as example_run
+from ._protocol import load_digit as load_digit
+from ._protocol import make_stimulus as make_stimulus
+from ._protocol import run_trials as run_trials
+from ._units import Izhikevich as Izhikevich
+from ._units import LiRinzel as LiRinzel

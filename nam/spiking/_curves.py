@@ -37,11 +37,20 @@ def _summary(res):
     acc = np.asarray(res["accuracy"])
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.array([np.mean(a[o], axis=0) if o.any() else np.full(acc.shape[2], np.nan) for a, o in zip(acc, ok)])
-        se = np.array([np.std(a[o], axis=0, ddof=1) / np.sqrt(o.sum()) if o.sum() > 1 else np.zeros(acc.shape[2])
-                       for a, o in zip(acc, ok)])
+        se = np.array(
+            [
+                np.std(a[o], axis=0, ddof=1) / np.sqrt(o.sum()) if o.sum() > 1 else np.zeros(acc.shape[2])
+                for a, o in zip(acc, ok)
+            ]
+        )
         inputs = np.array([np.mean(x[o]) if o.any() else np.nan for x, o in zip(res["input_accuracy"], ok)])
-    return {"mean": mean.tolist(), "se": se.tolist(), "input_mean": inputs.tolist(),
-            "completed": int(ok.sum()), "runs": int(ok.size)}
+    return {
+        "mean": mean.tolist(),
+        "se": se.tolist(),
+        "input_mean": inputs.tolist(),
+        "completed": int(ok.sum()),
+        "runs": int(ok.size),
+    }
 
 
 def _describe(progress, text):
@@ -63,10 +72,15 @@ def noise_curve(network=None, *, trials=20, levels=NOISE_LEVELS, protocol=None, 
     _describe(progress, "exp. 1: digit 0, with astrocytes")
     with_astro = run_trials(network, pattern, levels, trials=trials, protocol=protocol, seed=seed, progress=progress)
     _describe(progress, "exp. 3: digit 0, no astrocytes")
-    ablated = run_trials(without_astrocytes(network), pattern, levels, trials=trials, protocol=protocol, seed=seed,
-                         progress=progress)
-    return {"noise": list(levels), "readout_ms": list(with_astro["readout_ms"]), "astrocytes": _summary(with_astro),
-            "no_astrocytes": _summary(ablated)}
+    ablated = run_trials(
+        without_astrocytes(network), pattern, levels, trials=trials, protocol=protocol, seed=seed, progress=progress
+    )
+    return {
+        "noise": list(levels),
+        "readout_ms": list(with_astro["readout_ms"]),
+        "astrocytes": _summary(with_astro),
+        "no_astrocytes": _summary(ablated),
+    }
 
 
 def two_patterns(network=None, *, trials=20, levels=NOISE_LEVELS, protocol=None, seed=0, progress=None):
@@ -76,8 +90,16 @@ def two_patterns(network=None, *, trials=20, levels=NOISE_LEVELS, protocol=None,
     out = {"noise": list(levels)}
     for index, name in enumerate(("zero", "one")):
         _describe(progress, f"exp. 2: digits 0 and 1, test digit {index}")
-        res = run_trials(network, pats, levels, trials=trials, test_index=index, protocol=protocol, seed=seed + index,
-                         progress=progress)
+        res = run_trials(
+            network,
+            pats,
+            levels,
+            trials=trials,
+            test_index=index,
+            protocol=protocol,
+            seed=seed + index,
+            progress=progress,
+        )
         out[name] = _summary(res)
         out["readout_ms"] = list(res["readout_ms"])
     return out
@@ -95,14 +117,30 @@ def lifetime(network=None, *, trials=20, delays_ms=DELAYS_MS, test_noise=0.4, pr
         _describe(progress, f"exp. 4: lifetime, delay {delay / 1000:g} s")
         res = run_trials(network, pattern, [test_noise], trials=trials, protocol=p, seed=seed, progress=progress)
         rows.append(_summary(res))
-    return {"delay_ms": list(delays_ms), "test_noise": test_noise, "readout_ms": list(protocol.readout_ms),
-            "mean": [r["mean"][0] for r in rows], "se": [r["se"][0] for r in rows],
-            "input_mean": [r["input_mean"][0] for r in rows],
-            "completed": sum(r["completed"] for r in rows), "runs": sum(r["runs"] for r in rows)}
+    return {
+        "delay_ms": list(delays_ms),
+        "test_noise": test_noise,
+        "readout_ms": list(protocol.readout_ms),
+        "mean": [r["mean"][0] for r in rows],
+        "se": [r["se"][0] for r in rows],
+        "input_mean": [r["input_mean"][0] for r in rows],
+        "completed": sum(r["completed"] for r in rows),
+        "runs": sum(r["runs"] for r in rows),
+    }
 
 
-def run_experiments(network=None, *, which=("noise", "two", "lifetime"), trials=20, protocol=None, seed=0,
-                    example=True, progress=False, done=None, on_result=None):
+def run_experiments(
+    network=None,
+    *,
+    which=("noise", "two", "lifetime"),
+    trials=20,
+    protocol=None,
+    seed=0,
+    example=True,
+    progress=False,
+    done=None,
+    on_result=None,
+):
     """Run the chosen experiments; returns (results dict, example run or None). `progress=True` shows a
     tqdm bar over all simulated trials (`count_trials`), named by the experiment running.
 
@@ -125,8 +163,7 @@ def run_experiments(network=None, *, which=("noise", "two", "lifetime"), trials=
     results = {keys[w]: (done or {})[keys[w]] for w in which if keys[w] in (done or {})}
     todo = [w for w in ("noise", "two", "lifetime") if w in which and keys[w] not in results]
     run = {"noise": noise_curve, "two": two_patterns, "lifetime": lifetime}
-    with tqdm(total=count_trials(todo, trials) if todo else 0, unit="trial", disable=not progress,
-              leave=True) as bar:
+    with tqdm(total=count_trials(todo, trials) if todo else 0, unit="trial", disable=not progress, leave=True) as bar:
         for w in todo:
             results[keys[w]] = run[w](network, trials=trials, protocol=protocol, seed=seed, progress=bar)
             if on_result is not None:

@@ -35,8 +35,18 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_instance, check_int, check_memory,
-                       check_number, check_scalar, is_concrete, public_name)
+from .._checks import (
+    ArgumentTypeError,
+    as_float_array,
+    check_choice,
+    check_instance,
+    check_int,
+    check_memory,
+    check_number,
+    check_scalar,
+    is_concrete,
+    public_name,
+)
 from ..dynamics._status import Status
 from ._units import Izhikevich, LiRinzel
 
@@ -68,11 +78,27 @@ class GordleevaNetwork(eqx.Module):
     rate_rule: str = eqx.field(static=True)
     trigger: str = eqx.field(static=True)
 
-    def __init__(self, neuron: Izhikevich | None = None, astrocyte: LiRinzel | None = None, *, i_app=5.0,
-                 i_astro=30.0, i_neuro=5.0, ca_threshold=0.15, rate_hz=17.5, pulse_ms=60.0,
-                 activity_window_ms=10.0, min_active=8, side: int = 40, block: int = 4, stride: int = 3,
-                 dt_ms: float = 0.1, window_ms: float = 400.0, rate_rule: str = "per_neuron",
-                 trigger: str = "retrigger"):
+    def __init__(
+        self,
+        neuron: Izhikevich | None = None,
+        astrocyte: LiRinzel | None = None,
+        *,
+        i_app=5.0,
+        i_astro=30.0,
+        i_neuro=5.0,
+        ca_threshold=0.15,
+        rate_hz=17.5,
+        pulse_ms=60.0,
+        activity_window_ms=10.0,
+        min_active=8,
+        side: int = 40,
+        block: int = 4,
+        stride: int = 3,
+        dt_ms: float = 0.1,
+        window_ms: float = 400.0,
+        rate_rule: str = "per_neuron",
+        trigger: str = "retrigger",
+    ):
         self.neuron = check_instance("neuron", Izhikevich() if neuron is None else neuron, Izhikevich)
         self.astrocyte = check_instance("astrocyte", LiRinzel() if astrocyte is None else astrocyte, LiRinzel)
         self.i_app = check_scalar("i_app", i_app)
@@ -85,26 +111,35 @@ class GordleevaNetwork(eqx.Module):
         for name, value in (("side", side), ("block", block), ("stride", stride)):
             check_int(name, value)
         # the coverage index (side^2 (block / stride)^2) and the delay line of every neuron are built here
-        check_memory("`side`, `block`, `stride`", 8.0 * side * side * (-(-block // stride)) ** 2,
-                     f"the coverage of a {side} x {side} layer")
+        check_memory(
+            "`side`, `block`, `stride`",
+            8.0 * side * side * (-(-block // stride)) ** 2,
+            f"the coverage of a {side} x {side} layer",
+        )
         if block > side or (side - block) % stride:
-            raise ValueError(f"`side` - `block` must be a non-negative multiple of `stride` so the astrocyte "
-                             f"blocks tile the layer, got side={side}, block={block}, stride={stride}")
+            raise ValueError(
+                f"`side` - `block` must be a non-negative multiple of `stride` so the astrocyte "
+                f"blocks tile the layer, got side={side}, block={block}, stride={stride}"
+            )
         check_int("min_active", min_active, 0, block * block - 1)
         self.min_active = jnp.asarray(min_active, dtype=jnp.int32)
         self.side, self.block, self.stride = side, block, stride
         dt_ms = check_number("dt_ms", dt_ms)
         if not 0 < dt_ms <= MAX_DT_MS:
-            raise ValueError(f"`dt_ms` must be in (0, {MAX_DT_MS}] ms: Izhikevich's scheme uses 0.5 ms half-steps, "
-                             f"larger forward-Euler steps misplace spikes (linear stability alone allows "
-                             f"{self.neuron.max_stable_dt():.2g} ms); got {dt_ms}")
+            raise ValueError(
+                f"`dt_ms` must be in (0, {MAX_DT_MS}] ms: Izhikevich's scheme uses 0.5 ms half-steps, "
+                f"larger forward-Euler steps misplace spikes (linear stability alone allows "
+                f"{self.neuron.max_stable_dt():.2g} ms); got {dt_ms}"
+            )
         self.dt_ms = dt_ms
         window_ms = check_number("window_ms", window_ms)
         if not window_ms >= dt_ms:
             raise ValueError(f"`window_ms` must be at least one step `dt_ms` = {dt_ms} ms, got {window_ms}")
         if is_concrete(self.activity_window_ms) and float(self.activity_window_ms) < dt_ms:
-            raise ValueError(f"`activity_window_ms` must be at least one step `dt_ms` = {dt_ms} ms, "
-                             f"got {float(self.activity_window_ms)}")
+            raise ValueError(
+                f"`activity_window_ms` must be at least one step `dt_ms` = {dt_ms} ms, "
+                f"got {float(self.activity_window_ms)}"
+            )
         self.window_ms = window_ms
         self.rate_rule = check_choice("rate_rule", rate_rule, ("per_neuron", "mean"))
         self.trigger = check_choice("trigger", trigger, ("retrigger", "rising_edge"))
@@ -119,8 +154,9 @@ class GordleevaNetwork(eqx.Module):
 
     def block_sum(self, x: Array) -> Array:
         """Sum of a (side, side) map over each astrocyte's block: (astro_side, astro_side)."""
-        return jax.lax.reduce_window(x, jnp.zeros((), x.dtype), jax.lax.add, (self.block, self.block),
-                                     (self.stride, self.stride), "VALID")
+        return jax.lax.reduce_window(
+            x, jnp.zeros((), x.dtype), jax.lax.add, (self.block, self.block), (self.stride, self.stride), "VALID"
+        )
 
     def coverage(self) -> np.ndarray:
         """(side*side, c) flat indices of the astrocytes covering each neuron, padded with the index
@@ -132,7 +168,7 @@ class GordleevaNetwork(eqx.Module):
                 rows = [i for i in range(a) if self.stride * i <= r < self.stride * i + self.block]
                 cols = [j for j in range(a) if self.stride * j <= c < self.stride * j + self.block]
                 cover = [i * a + j for i in rows for j in cols]
-                idx[r, c, :len(cover)] = cover
+                idx[r, c, : len(cover)] = cover
         return idx.reshape(self.side * self.side, per * per)
 
 
@@ -156,13 +192,16 @@ class Stimulus(eqx.Module):
         onsets = as_float_array("onsets_ms", onsets_ms, ndim=1)
         durations = as_float_array("durations_ms", durations_ms, ndim=1)
         if onsets.shape != (images.shape[0],) or durations.shape != onsets.shape:
-            raise ValueError(f"`onsets_ms` and `durations_ms` must have shape ({images.shape[0]},) (one per image), "
-                             f"got {onsets.shape} and {durations.shape}")
+            raise ValueError(
+                f"`onsets_ms` and `durations_ms` must have shape ({images.shape[0]},) (one per image), "
+                f"got {onsets.shape} and {durations.shape}"
+            )
         if is_concrete(images):
             im = np.asarray(images)
             if not np.all((im == 0) | (im == 1)):
-                raise ValueError("`images` must be binary (0/1 pixels); threshold grey images first "
-                                 "(nam.spiking.load_digit does)")
+                raise ValueError(
+                    "`images` must be binary (0/1 pixels); threshold grey images first (nam.spiking.load_digit does)"
+                )
         if is_concrete(onsets) and is_concrete(durations):
             on, du = np.asarray(onsets), np.asarray(durations)
             if not (np.all(np.isfinite(on)) and np.all(np.isfinite(du))):
@@ -179,13 +218,15 @@ def stack_stimuli(stimuli) -> Stimulus:
     """Stack Stimuli of equal shapes along a new leading (trial) axis, for `simulate_batch`."""
     items = list(stimuli) if isinstance(stimuli, Iterable) and not isinstance(stimuli, (Stimulus, str)) else None
     if items is None or not all(isinstance(x, Stimulus) for x in items):
-        raise ArgumentTypeError(f"`stimuli` must be a sequence of {public_name(Stimulus)}, got "
-                                f"{type(stimuli).__name__}")
+        raise ArgumentTypeError(
+            f"`stimuli` must be a sequence of {public_name(Stimulus)}, got {type(stimuli).__name__}"
+        )
     stimuli = items
     if not stimuli:
         raise ValueError("`stimuli` must hold at least one Stimulus")
-    shapes = {jax.tree_util.tree_map(jnp.shape, x).images + jax.tree_util.tree_map(jnp.shape, x).onsets_ms
-              for x in stimuli}
+    shapes = {
+        jax.tree_util.tree_map(jnp.shape, x).images + jax.tree_util.tree_map(jnp.shape, x).onsets_ms for x in stimuli
+    }
     if len(shapes) != 1:
         raise ValueError(f"`stimuli` must all have the same shapes (images, onsets), got {sorted(shapes)}")
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *stimuli)
@@ -230,8 +271,10 @@ def check_duration(name: str, t_ms: float, dt_ms: float, dtype) -> None:
     """ValueError naming `name` when a time of `t_ms` ms cannot be represented (`max_duration_ms`)."""
     limit = max_duration_ms(dt_ms, dtype)
     if t_ms > limit:
-        raise ValueError(f"{name} must be at most {limit:.6g} ms (the longest run with steps of dt_ms = {dt_ms} "
-                         f"ms and {jnp.dtype(dtype).name} times), got {t_ms:g}")
+        raise ValueError(
+            f"{name} must be at most {limit:.6g} ms (the longest run with steps of dt_ms = {dt_ms} "
+            f"ms and {jnp.dtype(dtype).name} times), got {t_ms:g}"
+        )
 
 
 def _check_windows(name, windows, t_end_ms):
@@ -243,8 +286,9 @@ def _check_windows(name, windows, t_end_ms):
     if not np.all(np.isfinite(arr)) or np.any(arr[:, 1] <= arr[:, 0]) or np.any(arr < 0):
         raise ValueError(f"`{name}`: each window needs 0 <= start_ms < end_ms, got {arr.tolist()}")
     if np.any(arr[:, 1] > t_end_ms * (1 + 1e-9)):
-        raise ValueError(f"`{name}`: each window must end by t_end_ms = {t_end_ms:g} (the end of the run), got "
-                         f"{arr.tolist()}")
+        raise ValueError(
+            f"`{name}`: each window must end by t_end_ms = {t_end_ms:g} (the end of the run), got {arr.tolist()}"
+        )
     return arr
 
 
@@ -252,8 +296,10 @@ def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot
     check_instance("network", network, GordleevaNetwork)
     check_instance("stimulus", stimulus, Stimulus)
     if stimulus.images.shape[-1] != network.side:
-        raise ValueError(f"`stimulus` images must be {network.side} x {network.side} (the neuron layer), "
-                         f"got {stimulus.images.shape[-2:]}")
+        raise ValueError(
+            f"`stimulus` images must be {network.side} x {network.side} (the neuron layer), "
+            f"got {stimulus.images.shape[-2:]}"
+        )
     dt = network.dt_ms
     t_end_ms = check_number("t_end_ms", t_end_ms)
     if not t_end_ms >= dt:
@@ -270,30 +316,48 @@ def _prepare(network, stimulus, t_end_ms, record_every_ms, readouts_ms, snapshot
         if abs(records * record_every_ms - t_end_ms) > 1e-6 * t_end_ms:
             raise ValueError(f"`t_end_ms` ({t_end_ms}) must be a multiple of `record_every_ms` ({record_every_ms})")
     readouts = _check_windows("readouts_ms", readouts_ms, t_end_ms)
-    snaps = np.asarray(as_float_array("snapshot_ms", [] if snapshot_ms is None else snapshot_ms),
-                       dtype=np.float64).reshape(-1)
+    snaps = np.asarray(
+        as_float_array("snapshot_ms", [] if snapshot_ms is None else snapshot_ms), dtype=np.float64
+    ).reshape(-1)
     if not np.all((snaps >= 0) & (snaps <= t_end_ms)):  # NaN fails too
         raise ValueError(f"`snapshot_ms` must lie in [0, t_end_ms = {t_end_ms}], got {snaps.tolist()}")
-    if trace_neurons is not None and (isinstance(trace_neurons, (str, bytes)) or not isinstance(trace_neurons, Iterable)):
-        raise ArgumentTypeError(f"`trace_neurons` must be a list of flat neuron indices, got "
-                                f"{type(trace_neurons).__name__}")
+    if trace_neurons is not None and (
+        isinstance(trace_neurons, (str, bytes)) or not isinstance(trace_neurons, Iterable)
+    ):
+        raise ArgumentTypeError(
+            f"`trace_neurons` must be a list of flat neuron indices, got {type(trace_neurons).__name__}"
+        )
     neurons = tuple(check_int("trace_neurons", i, 0) for i in (trace_neurons or ()))
     if any(not 0 <= i < network.side**2 for i in neurons):
-        raise ValueError(f"`trace_neurons` must be flat neuron indices in [0, {network.side ** 2}), got {neurons}")
+        raise ValueError(f"`trace_neurons` must be flat neuron indices in [0, {network.side**2}), got {neurons}")
     a = network.astro_side
     # per trial: the window's delay line (booleans), the recorded traces and snapshots (8-byte numbers)
-    per_trial = (network.window_steps * network.side**2 + 8 * records * (len(neurons) + 5 * a * a + 1)
-                 + 8 * snaps.size * (network.side**2 + a * a) + 8 * len(readouts) * network.side**2)
+    per_trial = (
+        network.window_steps * network.side**2
+        + 8 * records * (len(neurons) + 5 * a * a + 1)
+        + 8 * snaps.size * (network.side**2 + a * a)
+        + 8 * len(readouts) * network.side**2
+    )
     trials = stimulus.images.shape[0] if stimulus.images.ndim == 4 else 1
-    check_memory("`t_end_ms`, `record_every_ms`, the number of trials", float(trials) * per_trial,
-                 f"simulating {trials} trial(s)")
+    check_memory(
+        "`t_end_ms`, `record_every_ms`, the number of trials",
+        float(trials) * per_trial,
+        f"simulating {trials} trial(s)",
+    )
     rest = jnp.asarray(network.neuron.rest_state() + network.astrocyte.rest_state(), stimulus.images.dtype)
-    return dict(rest=rest, steps_per_record=per_record, records=records, readouts=jnp.asarray(readouts),
-                snap_steps=jnp.asarray(np.round(snaps / dt).astype(np.int32)), trace_neurons=neurons)
+    return dict(
+        rest=rest,
+        steps_per_record=per_record,
+        records=records,
+        readouts=jnp.asarray(readouts),
+        snap_steps=jnp.asarray(np.round(snaps / dt).astype(np.int32)),
+        trace_neurons=neurons,
+    )
 
 
-def simulate(network, stimulus, t_end_ms, *, record_every_ms=None, readouts_ms=None, snapshot_ms=None,
-             trace_neurons=None) -> SpikingRun:
+def simulate(
+    network, stimulus, t_end_ms, *, record_every_ms=None, readouts_ms=None, snapshot_ms=None, trace_neurons=None
+) -> SpikingRun:
     """Simulate one trial from rest for `t_end_ms` ms. See `SpikingRun` for what is returned.
 
     `readouts_ms`: list of (start, end) windows whose per-neuron spike counts are returned (the
@@ -306,15 +370,25 @@ def simulate(network, stimulus, t_end_ms, *, record_every_ms=None, readouts_ms=N
 
 def simulate_batch(network, stimuli, t_end_ms, **kwargs) -> SpikingRun:
     """`simulate` vmapped over the leading (trial) axis of a stacked Stimulus (`stack_stimuli`)."""
-    check_instance("stimuli", stimuli, Stimulus, "a nam.spiking.Stimulus with a leading trial axis (use "
-                   "nam.spiking.stack_stimuli)")
+    check_instance(
+        "stimuli", stimuli, Stimulus, "a nam.spiking.Stimulus with a leading trial axis (use nam.spiking.stack_stimuli)"
+    )
     if stimuli.images.ndim != 4 or stimuli.images.shape[0] < 1:
-        raise ValueError(f"`stimuli` must be a Stimulus with a leading trial axis of at least one trial (use "
-                         f"nam.spiking.stack_stimuli), got images of shape {stimuli.images.shape}")
+        raise ValueError(
+            f"`stimuli` must be a Stimulus with a leading trial axis of at least one trial (use "
+            f"nam.spiking.stack_stimuli), got images of shape {stimuli.images.shape}"
+        )
     single = jax.tree_util.tree_map(lambda x: x[0], stimuli)
     single = eqx.tree_at(lambda s: s.images, single, stimuli.images)  # the trial count, for the memory check
-    prep = _prepare(network, single, t_end_ms, kwargs.pop("record_every_ms", None), kwargs.pop("readouts_ms", None),
-                    kwargs.pop("snapshot_ms", None), kwargs.pop("trace_neurons", None))
+    prep = _prepare(
+        network,
+        single,
+        t_end_ms,
+        kwargs.pop("record_every_ms", None),
+        kwargs.pop("readouts_ms", None),
+        kwargs.pop("snapshot_ms", None),
+        kwargs.pop("trace_neurons", None),
+    )
     if kwargs:
         raise ValueError(f"unknown arguments {sorted(kwargs)}")
     return _simulate_batch(network, stimuli, **prep)
@@ -335,13 +409,22 @@ def _initial_state(rest, p: int, a: int, window: int, n_readouts: int, n_snap: i
     v_rest, u_rest, ca_rest, h_rest, ip3_rest = rest
     return dict(
         k=jnp.asarray(0, jnp.int32),
-        v=jnp.full((p,), v_rest, dtype), u=jnp.full((p,), u_rest, dtype),
-        ca=jnp.full((a, a), ca_rest, dtype), h=jnp.full((a, a), h_rest, dtype), ip3=jnp.full((a, a), ip3_rest, dtype),
-        ring=jnp.zeros((window, p), jnp.uint8), leaving=jnp.zeros((p,), jnp.uint8), count=jnp.zeros((p,), jnp.int32),
-        last_spike=jnp.full((p,), -1e9, dtype), pulse_end=jnp.full((a, a), -1e9, dtype),
-        cond_prev=jnp.zeros((a, a), jnp.bool_), feedback=jnp.zeros((a, a), jnp.bool_),
-        readout=jnp.zeros((n_readouts, p), jnp.int32), spikes=jnp.zeros((p,), jnp.int32),
-        snap_v=jnp.zeros((n_snap, p), dtype), snap_ca=jnp.zeros((n_snap, a, a), dtype),
+        v=jnp.full((p,), v_rest, dtype),
+        u=jnp.full((p,), u_rest, dtype),
+        ca=jnp.full((a, a), ca_rest, dtype),
+        h=jnp.full((a, a), h_rest, dtype),
+        ip3=jnp.full((a, a), ip3_rest, dtype),
+        ring=jnp.zeros((window, p), jnp.uint8),
+        leaving=jnp.zeros((p,), jnp.uint8),
+        count=jnp.zeros((p,), jnp.int32),
+        last_spike=jnp.full((p,), -1e9, dtype),
+        pulse_end=jnp.full((a, a), -1e9, dtype),
+        cond_prev=jnp.zeros((a, a), jnp.bool_),
+        feedback=jnp.zeros((a, a), jnp.bool_),
+        readout=jnp.zeros((n_readouts, p), jnp.int32),
+        spikes=jnp.zeros((p,), jnp.int32),
+        snap_v=jnp.zeros((n_snap, p), dtype),
+        snap_ca=jnp.zeros((n_snap, a, a), dtype),
         block_spikes=jnp.asarray(0, jnp.int32),
     )
 
@@ -408,10 +491,23 @@ def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_s
         dt_s = dt / 1000.0
         in_window = (readouts[:, 0] <= t) & (t < readouts[:, 1])
         return dict(
-            k=k + 1, v=v, u=u, ca=s["ca"] + dt_s * dca, h=s["h"] + dt_s * dh, ip3=s["ip3"] + dt_s * dip3,
-            ring=ring, leaving=leaving, count=count, last_spike=last_spike, pulse_end=pulse_end, cond_prev=cond, feedback=feedback,
+            k=k + 1,
+            v=v,
+            u=u,
+            ca=s["ca"] + dt_s * dca,
+            h=s["h"] + dt_s * dh,
+            ip3=s["ip3"] + dt_s * dip3,
+            ring=ring,
+            leaving=leaving,
+            count=count,
+            last_spike=last_spike,
+            pulse_end=pulse_end,
+            cond_prev=cond,
+            feedback=feedback,
             readout=s["readout"] + (in_window[:, None] & spiked[None]).astype(jnp.int32),
-            spikes=s["spikes"] + spiked.astype(jnp.int32), snap_v=snap_v, snap_ca=snap_ca,
+            spikes=s["spikes"] + spiked.astype(jnp.int32),
+            snap_v=snap_v,
+            snap_ca=snap_ca,
             block_spikes=s["block_spikes"] + jnp.sum(spiked, dtype=jnp.int32),
         )
 
@@ -427,8 +523,14 @@ def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_s
     else:
         state = jax.lax.fori_loop(0, steps_per_record, step, state)
         z = jnp.zeros((0, a, a), dtype)
-        times, tv, tca, tip3, tdrive, tfb = (jnp.zeros((0,), dtype), jnp.zeros((0, len(trace_neurons)), dtype),
-                                             z, z, z, z)
+        times, tv, tca, tip3, tdrive, tfb = (
+            jnp.zeros((0,), dtype),
+            jnp.zeros((0, len(trace_neurons)), dtype),
+            z,
+            z,
+            z,
+            z,
+        )
         tsp = jnp.zeros((0,), jnp.int32)
     return _finish(state, snap_steps, side, (times, tv, tca, tip3, tdrive, tfb, tsp))
 
@@ -443,7 +545,16 @@ def _finish(state: dict, snap_steps, side: int, traces: tuple) -> "SpikingRun":
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(state[x])) for x in ("v", "u", "ca", "h", "ip3")]))
     status = jnp.where(finite, Status.COMPLETED, Status.NON_FINITE).astype(jnp.int32)
     return SpikingRun(
-        readout_counts=state["readout"].reshape(-1, side, side), spike_counts=state["spikes"].reshape(side, side),
-        snapshot_v=snap_v.reshape(-1, side, side), snapshot_ca=snap_ca, times_ms=times, trace_v=tv,
-        trace_ca=tca, trace_ip3=tip3, trace_drive=tdrive, trace_feedback=tfb, trace_spikes=tsp, status=status)
-
+        readout_counts=state["readout"].reshape(-1, side, side),
+        spike_counts=state["spikes"].reshape(side, side),
+        snapshot_v=snap_v.reshape(-1, side, side),
+        snapshot_ca=snap_ca,
+        times_ms=times,
+        trace_v=tv,
+        trace_ca=tca,
+        trace_ip3=tip3,
+        trace_drive=tdrive,
+        trace_feedback=tfb,
+        trace_spikes=tsp,
+        status=status,
+    )

@@ -25,10 +25,20 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from .._checks import (ArgumentTypeError, as_float_array, check_choice, check_instance, check_int, check_key,
-                       check_number, is_concrete)
-from .._data import DIGITS as DIGITS, load_digit as load_digit
+from .._checks import (
+    ArgumentTypeError,
+    as_float_array,
+    check_choice,
+    check_instance,
+    check_int,
+    check_key,
+    check_number,
+    is_concrete,
+)
+from .._data import DIGITS as DIGITS
+from .._data import load_digit as load_digit
 from ._network import GordleevaNetwork, Stimulus, check_duration, max_duration_ms, simulate, simulate_batch
+
 
 def add_noise(key, image, level, noise: str = "flip"):
     """A noisy copy of a 0/1 image: exactly round(level * pixels) pixels chosen at random are flipped
@@ -130,8 +140,9 @@ class Protocol:
         and JAX's default float can represent (`nam.spiking.simulate` refuses it too), naming the field that
         makes it so long, e.g. `protocol.delay_ms`. `run_trials` and `example_run` call it before any
         compute; a command line can call it to name its own flag."""
-        _check_protocol_duration(self, check_int("n_patterns", n_patterns),
-                                 check_number("dt_ms", dt_ms, minimum=0.0, open_min=True))
+        _check_protocol_duration(
+            self, check_int("n_patterns", n_patterns), check_number("dt_ms", dt_ms, minimum=0.0, open_min=True)
+        )
 
     def readout_windows(self, n_patterns: int):
         onset = self.test_onset_ms(n_patterns)
@@ -163,8 +174,7 @@ def make_stimulus(key, patterns, test_index, test_noise, protocol: Protocol) -> 
     else:
         which = np.tile(np.arange(n_pat), per)
     keys = jr.split(key, len(which) + 1)
-    train = jax.vmap(lambda k, img: add_noise(k, img, protocol.train_noise, protocol.noise))(
-        keys[:-1], patterns[which])
+    train = jax.vmap(lambda k, img: add_noise(k, img, protocol.train_noise, protocol.noise))(keys[:-1], patterns[which])
     test = add_noise(keys[-1], patterns[test_index], test_noise, protocol.noise)
     period = protocol.present_ms + protocol.gap_ms
     onsets = np.concatenate([np.arange(len(which)) * period, [protocol.test_onset_ms(n_pat)]])
@@ -175,8 +185,11 @@ def make_stimulus(key, patterns, test_index, test_noise, protocol: Protocol) -> 
 def _check_run(network, protocol, patterns, test_index):
     """The checks `run_trials` and `example_run` share: (protocol, patterns as (P, side, side), test_index)."""
     check_instance("network", network, GordleevaNetwork)
-    protocol = Protocol() if protocol is None else check_instance("protocol", protocol, Protocol,
-                                                                  "a nam.spiking.Protocol or None")
+    protocol = (
+        Protocol()
+        if protocol is None
+        else check_instance("protocol", protocol, Protocol, "a nam.spiking.Protocol or None")
+    )
     pats = _check_patterns(patterns, network.side)
     test_index = check_int("test_index", test_index, 0)
     if test_index >= pats.shape[0]:
@@ -192,11 +205,19 @@ def _check_protocol_duration(protocol, n_patterns, dt_ms):
     if t_end <= max_duration_ms(dt_ms, jnp.result_type(float)):
         return
     train = n_patterns * protocol.n_samples * (protocol.present_ms + protocol.gap_ms)
-    shares = {"n_samples": train, "delay_ms": protocol.delay_ms, "after_ms": protocol.after_ms,
-              "test_ms": max(protocol.test_ms, max(protocol.readout_ms))}
+    shares = {
+        "n_samples": train,
+        "delay_ms": protocol.delay_ms,
+        "after_ms": protocol.after_ms,
+        "test_ms": max(protocol.test_ms, max(protocol.readout_ms)),
+    }
     field = max(shares, key=shares.get)
-    check_duration(f"`protocol.{field}` ({getattr(protocol, field)!r}) makes the run ({t_end:g} ms), which", t_end,
-                   dt_ms, jnp.result_type(float))
+    check_duration(
+        f"`protocol.{field}` ({getattr(protocol, field)!r}) makes the run ({t_end:g} ms), which",
+        t_end,
+        dt_ms,
+        jnp.result_type(float),
+    )
 
 
 def _check_patterns(patterns, side):
@@ -204,15 +225,27 @@ def _check_patterns(patterns, side):
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3 or arr.shape[1:] != (side, side):
-        raise ValueError(f"`patterns` must be (side, side) or (P, side, side) images with side = {side}, "
-                         f"got shape {np.shape(patterns)}")
+        raise ValueError(
+            f"`patterns` must be (side, side) or (P, side, side) images with side = {side}, "
+            f"got shape {np.shape(patterns)}"
+        )
     if not np.all((arr == 0) | (arr == 1)):
         raise ValueError("`patterns` must be binary (0/1); threshold them first (nam.spiking.load_digit does)")
     return arr
 
 
-def run_trials(network: GordleevaNetwork, patterns, test_noise, *, trials: int = 20, test_index: int = 0,
-               protocol: Protocol | None = None, seed: int = 0, chunk: int = 64, progress=None):
+def run_trials(
+    network: GordleevaNetwork,
+    patterns,
+    test_noise,
+    *,
+    trials: int = 20,
+    test_index: int = 0,
+    protocol: Protocol | None = None,
+    seed: int = 0,
+    chunk: int = 64,
+    progress=None,
+):
     """Accuracy of retrieving `patterns[test_index]` for each test noise level, `trials` independent
     trials each (fresh training and test noise per trial), batched with vmap in chunks of `chunk`.
     `progress`, if given, is a tqdm-like bar whose `update(n)` is called with the trials of each chunk.
@@ -234,7 +267,7 @@ def run_trials(network: GordleevaNetwork, patterns, test_noise, *, trials: int =
     windows = protocol.readout_windows(n_pat)
     acc, status, inp = [], [], []
     for start in range(0, flat_levels.size, chunk):
-        stim = make(flat_keys[start:start + chunk], jnp.asarray(flat_levels[start:start + chunk]))
+        stim = make(flat_keys[start : start + chunk], jnp.asarray(flat_levels[start : start + chunk]))
         run = simulate_batch(network, stim, protocol.t_end_ms(n_pat), readouts_ms=windows)
         acc.append(np.asarray(balanced_accuracy(run.readout_counts, pats[test_index])))
         inp.append(np.asarray(balanced_accuracy(stim.images[:, -1], pats[test_index])))
@@ -242,13 +275,25 @@ def run_trials(network: GordleevaNetwork, patterns, test_noise, *, trials: int =
         if progress is not None:
             progress.update(int(min(chunk, flat_levels.size - start)))
     shape = (levels.size, trials)
-    return {"noise": levels, "accuracy": np.concatenate(acc).reshape(*shape, len(windows)),
-            "input_accuracy": np.concatenate(inp).reshape(shape), "status": np.concatenate(status).reshape(shape),
-            "readout_ms": np.asarray(protocol.readout_ms)}
+    return {
+        "noise": levels,
+        "accuracy": np.concatenate(acc).reshape(*shape, len(windows)),
+        "input_accuracy": np.concatenate(inp).reshape(shape),
+        "status": np.concatenate(status).reshape(shape),
+        "readout_ms": np.asarray(protocol.readout_ms),
+    }
 
 
-def example_run(network: GordleevaNetwork, patterns, *, test_noise: float = 0.4, test_index: int = 0,
-                protocol: Protocol | None = None, seed: int = 0, record_every_ms: float = 1.0):
+def example_run(
+    network: GordleevaNetwork,
+    patterns,
+    *,
+    test_noise: float = 0.4,
+    test_index: int = 0,
+    protocol: Protocol | None = None,
+    seed: int = 0,
+    record_every_ms: float = 1.0,
+):
     """One trial recorded for figures: the test stimulus, V and Ca maps at each read-out time, Ca
     traces of every astrocyte, V traces of a neuron inside and one outside the pattern, and the network's
     calcium threshold ("ca_threshold_uM") the traces are read against."""
@@ -264,8 +309,22 @@ def example_run(network: GordleevaNetwork, patterns, *, test_noise: float = 0.4,
     onset = protocol.test_onset_ms(n_pat)
     t_end = protocol.t_end_ms(n_pat)
     t_end = float(np.ceil(t_end / record_every_ms) * record_every_ms)
-    run = simulate(network, stim, t_end, record_every_ms=record_every_ms,
-                   readouts_ms=protocol.readout_windows(n_pat), snapshot_ms=[onset + t for t in protocol.readout_ms],
-                   trace_neurons=[inside, outside])
-    return {"stimulus": stim, "run": run, "target": target, "inside": inside, "outside": outside,
-            "test_onset_ms": onset, "t_end_ms": t_end, "ca_threshold_uM": float(network.ca_threshold)}
+    run = simulate(
+        network,
+        stim,
+        t_end,
+        record_every_ms=record_every_ms,
+        readouts_ms=protocol.readout_windows(n_pat),
+        snapshot_ms=[onset + t for t in protocol.readout_ms],
+        trace_neurons=[inside, outside],
+    )
+    return {
+        "stimulus": stim,
+        "run": run,
+        "target": target,
+        "inside": inside,
+        "outside": outside,
+        "test_onset_ms": onset,
+        "t_end_ms": t_end,
+        "ca_threshold_uM": float(network.ca_threshold),
+    }

@@ -118,10 +118,28 @@ class LiRinzel(eqx.Module):
     tau_r: Float[Array, ""]
     ip3_star: Float[Array, ""]
 
-    def __init__(self, c0=2.0, c1=0.185, v1=6.0, v2=0.11, v3=2.2, v4=0.3, k3=0.1, a2=0.14, d1=0.13,
-                 d2=1.049, d3=0.9434, d5=0.082, alpha=0.8, k4=1.1, tau_r=1.0 / 0.14, ip3_star=0.16):
-        for name, value in dict(c0=c0, c1=c1, v1=v1, v2=v2, v3=v3, k3=k3, a2=a2, d1=d1, d2=d2, d3=d3,
-                                d5=d5, k4=k4, tau_r=tau_r).items():
+    def __init__(
+        self,
+        c0=2.0,
+        c1=0.185,
+        v1=6.0,
+        v2=0.11,
+        v3=2.2,
+        v4=0.3,
+        k3=0.1,
+        a2=0.14,
+        d1=0.13,
+        d2=1.049,
+        d3=0.9434,
+        d5=0.082,
+        alpha=0.8,
+        k4=1.1,
+        tau_r=1.0 / 0.14,
+        ip3_star=0.16,
+    ):
+        for name, value in dict(
+            c0=c0, c1=c1, v1=v1, v2=v2, v3=v3, k3=k3, a2=a2, d1=d1, d2=d2, d3=d3, d5=d5, k4=k4, tau_r=tau_r
+        ).items():
             setattr(self, name, check_scalar(name, value, positive=True))
         self.v4 = check_scalar("v4", v4, nonnegative=True)
         self.alpha = check_scalar("alpha", alpha, nonnegative=True)
@@ -137,14 +155,32 @@ class LiRinzel(eqx.Module):
         h_inf = q2 / (q2 + ca)
         rate_h = self.a2 * (q2 + ca)  # 1 / tau_h
         j_plc = self.v4 * (ca + (1.0 - self.alpha) * self.k4) / (ca + self.k4)
-        return (j_er - j_pump + j_leak, (h_inf - h) * rate_h,
-                (self.ip3_star - ip3) / self.tau_r + j_plc + i_neuro)
+        return (j_er - j_pump + j_leak, (h_inf - h) * rate_h, (self.ip3_star - ip3) / self.tau_r + j_plc + i_neuro)
 
     def rest_state(self) -> tuple[float, float, float]:
         """The rest point with no input, by Newton's method in float64 on the host, started from a
         long relaxation (cached per parameter set). Raises if the cell has no stable rest (it oscillates)."""
-        p = {k: float(getattr(self, k)) for k in ("c0", "c1", "v1", "v2", "v3", "v4", "k3", "a2", "d1", "d2",
-                                                 "d3", "d5", "alpha", "k4", "tau_r", "ip3_star")}
+        p = {
+            k: float(getattr(self, k))
+            for k in (
+                "c0",
+                "c1",
+                "v1",
+                "v2",
+                "v3",
+                "v4",
+                "k3",
+                "a2",
+                "d1",
+                "d2",
+                "d3",
+                "d5",
+                "alpha",
+                "k4",
+                "tau_r",
+                "ip3_star",
+            )
+        }
         return _li_rinzel_rest(tuple(sorted(p.items())))
 
 
@@ -157,12 +193,15 @@ def _li_rinzel_rest(items: tuple) -> tuple[float, float, float]:
         ca, h, ip3 = y
         g = (p["c0"] - ca) / p["c1"] - ca
         q2 = p["d2"] * (ip3 + p["d1"]) / (ip3 + p["d3"])
-        return np.array([
-            p["c1"] * p["v1"] * (ip3 / (ip3 + p["d1"])) ** 3 * (ca / (ca + p["d5"])) ** 3 * h**3 * g
-            - p["v3"] * ca**2 / (ca**2 + p["k3"] ** 2) + p["c1"] * p["v2"] * g,
-            (q2 / (q2 + ca) - h) * p["a2"] * (q2 + ca),
-            (p["ip3_star"] - ip3) / p["tau_r"] + p["v4"] * (ca + (1 - p["alpha"]) * p["k4"]) / (ca + p["k4"]),
-        ])
+        return np.array(
+            [
+                p["c1"] * p["v1"] * (ip3 / (ip3 + p["d1"])) ** 3 * (ca / (ca + p["d5"])) ** 3 * h**3 * g
+                - p["v3"] * ca**2 / (ca**2 + p["k3"] ** 2)
+                + p["c1"] * p["v2"] * g,
+                (q2 / (q2 + ca) - h) * p["a2"] * (q2 + ca),
+                (p["ip3_star"] - ip3) / p["tau_r"] + p["v4"] * (ca + (1 - p["alpha"]) * p["k4"]) / (ca + p["k4"]),
+            ]
+        )
 
     y = np.array([0.07, 0.8, p["ip3_star"]])
     for _ in range(20000):  # 200 s of Euler at 10 ms: lands near a stable rest

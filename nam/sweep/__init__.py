@@ -8,23 +8,23 @@ shards) -> `_scheduler` (threads, processes) -> `_engine` (the search loop, run 
 `_report` (tables) -> `_figures` (figures)."""
 
 from ._distributed import initialize_distributed as initialize_distributed
-from ._engine import (
-    SweepInterrupted as SweepInterrupted,
-    SweepResult as SweepResult,
-    load_sweep as load_sweep,
-    merge_sweeps as merge_sweeps,
-    run_sweep as run_sweep,
-)
-from ._plan import format_plan as format_plan, plan_sweep as plan_sweep
-from ._registry import REGISTRY as REGISTRY, SweepModel as SweepModel, register_sweep_model as register_sweep_model
-from ._scheduler import shard_pairs as shard_pairs
-from ._store import SpecMismatch as SpecMismatch
-from ._figures import (
-    plot_bit_errors as plot_bit_errors,
-    plot_capacity as plot_capacity,
-    plot_collapse as plot_collapse,
-    plot_per_unit as plot_per_unit,
-    write_sweep_figures as write_sweep_figures,
-)
+from ._engine import SweepInterrupted as SweepInterrupted
+from ._engine import SweepResult as SweepResult
+from ._engine import load_sweep as load_sweep
+from ._engine import merge_sweeps as merge_sweeps
+from ._engine import run_sweep as run_sweep
+from ._figures import plot_bit_errors as plot_bit_errors
+from ._figures import plot_capacity as plot_capacity
+from ._figures import plot_collapse as plot_collapse
+from ._figures import plot_per_unit as plot_per_unit
+from ._figures import write_sweep_figures as write_sweep_figures
+from ._plan import format_plan as format_plan
+from ._plan import plan_sweep as plan_sweep
+from ._registry import REGISTRY as REGISTRY
+from ._registry import SweepModel as SweepModel
+from ._registry import register_sweep_model as register_sweep_model
 from ._report import format_summary as format_summary
-from ._spec import SweepSpec as SweepSpec, preset as preset
+from ._scheduler import shard_pairs as shard_pairs
+from ._spec import SweepSpec as SweepSpec
+from ._spec import preset as preset
+from ._store import SpecMismatch as SpecMismatch

@@ -10,8 +10,9 @@ import jax
 from .._checks import ArgumentTypeError, check_int
 
 
-def initialize_distributed(coordinator: str | None = None, num_processes: int | None = None,
-                           process_id: int | None = None) -> tuple[int, int]:
+def initialize_distributed(
+    coordinator: str | None = None, num_processes: int | None = None, process_id: int | None = None
+) -> tuple[int, int]:
     """Join this process to a multi-process sweep, before any other jax call. Returns (process index,
     process count).
 
@@ -29,8 +30,10 @@ def initialize_distributed(coordinator: str | None = None, num_processes: int | 
     """
     given = [x is not None for x in (coordinator, num_processes, process_id)]
     if any(given) and not all(given):
-        raise ValueError("`coordinator`, `num_processes` and `process_id` go together: give all three or none "
-                         "(none: read the cluster's environment)")
+        raise ValueError(
+            "`coordinator`, `num_processes` and `process_id` go together: give all three or none "
+            "(none: read the cluster's environment)"
+        )
     if all(given):
         if not isinstance(coordinator, str):
             raise ArgumentTypeError(f"`coordinator` must be 'host:port' (a string), got {type(coordinator).__name__}")
@@ -39,6 +42,5 @@ def initialize_distributed(coordinator: str | None = None, num_processes: int | 
         num_processes = check_int("num_processes", num_processes)
         process_id = check_int("process_id", process_id, 0, num_processes - 1)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
-                               process_id=process_id)
+    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id)
     return jax.process_index(), jax.process_count()

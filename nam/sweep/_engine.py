@@ -37,12 +37,12 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterable
 import platform
 import resource
 import sys
 import threading
 import time
+from collections.abc import Iterable
 
 import jax
 import numpy as np
@@ -57,8 +57,7 @@ from ._programs import STATS, compile_wall, precompile
 from ._registry import REGISTRY
 from ._scheduler import default_workers, run_searches, shard_pairs
 from ._spec import SweepSpec
-from ._store import (KEY_FIELDS, broadcast_rows, check_shard, open_output, read_shard, read_spec,
-                     rows_csv, set_counts)
+from ._store import KEY_FIELDS, broadcast_rows, check_shard, open_output, read_shard, read_spec, rows_csv, set_counts
 
 logger = logging.getLogger(__name__)
 
@@ -100,14 +99,22 @@ class SweepResult:
         try:
             import pandas as pd
         except ImportError as e:
-            raise ImportError("SweepResult.to_pandas needs pandas, which is not installed: `pip install pandas` "
-                              "(or the [notebooks] extra of nam-astro)") from e
+            raise ImportError(
+                "SweepResult.to_pandas needs pandas, which is not installed: `pip install pandas` "
+                "(or the [notebooks] extra of nam-astro)"
+            ) from e
         return pd.DataFrame(list(getattr(self, table)))
 
 
-def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = True,
-              max_new_rows: int | None = None, shard: tuple | None = None,
-              workers: int | None = None) -> SweepResult:
+def run_sweep(
+    spec: SweepSpec,
+    out_dir: str | None = None,
+    *,
+    progress: bool = True,
+    max_new_rows: int | None = None,
+    shard: tuple | None = None,
+    workers: int | None = None,
+) -> SweepResult:
     """Measure K*(N) for every model and N of `spec`, writing rows to `out_dir/rows.csv` as they come.
 
     Re-running with the same spec and folder resumes: stored rows are reused, not recomputed, and the
@@ -152,11 +159,20 @@ def run_sweep(spec: SweepSpec, out_dir: str | None = None, *, progress: bool = T
         workers = default_workers()
     workers = check_int("workers", workers)
     if jax.process_count() > 1 and spec.batch % jax.device_count():
-        raise ValueError(f"`batch` ({spec.batch}) must be a multiple of the {jax.device_count()} devices of the "
-                         f"{jax.process_count()} processes (each process computes an equal share of every batch)")
+        raise ValueError(
+            f"`batch` ({spec.batch}) must be a multiple of the {jax.device_count()} devices of the "
+            f"{jax.process_count()} processes (each process computes an equal share of every batch)"
+        )
     check_fits(spec)
-    return _run(spec, None if out_dir is None else os.fspath(out_dir), progress=progress,
-                max_new_rows=max_new_rows, write=True, shard=shard, workers=workers)
+    return _run(
+        spec,
+        None if out_dir is None else os.fspath(out_dir),
+        progress=progress,
+        max_new_rows=max_new_rows,
+        write=True,
+        shard=shard,
+        workers=workers,
+    )
 
 
 def load_sweep(out_dir) -> SweepResult:
@@ -179,8 +195,10 @@ def load_sweep(out_dir) -> SweepResult:
     try:
         result = _run(spec, out_dir, progress=False, max_new_rows=0, write=False, shard=shard)
     except SweepInterrupted:
-        raise ValueError(f"the sweep in {out_dir} is incomplete; resume it with `nam sweep --out {out_dir}` and the "
-                         "options that started it") from None
+        raise ValueError(
+            f"the sweep in {out_dir} is incomplete; resume it with `nam sweep --out {out_dir}` and the "
+            "options that started it"
+        ) from None
     result.record = _read_record(out_dir) or {}
     return result
 
@@ -239,8 +257,9 @@ def merge_sweeps(out_dir, shard_dirs) -> SweepResult:
             raise ValueError(f"shard {i}/{count}: {e}") from None
         for row in part.rows:
             key = tuple(row[f] for f in KEY_FIELDS)
-            if key in union and {k: v for k, v in union[key].items() if k != "seconds"} != \
-                    {k: v for k, v in row.items() if k != "seconds"}:
+            if key in union and {k: v for k, v in union[key].items() if k != "seconds"} != {
+                k: v for k, v in row.items() if k != "seconds"
+            }:
                 raise ValueError(f"{source[key]} and {d} disagree on the row {dict(zip(KEY_FIELDS, key))}")
             union.setdefault(key, row)
             source.setdefault(key, d)
@@ -298,16 +317,24 @@ def _summary_row(spec: SweepSpec, name: str, n: int, res, read: list, near: list
     sweep_model = REGISTRY[name]
     units = sweep_model.units(n, res.k_star)
     return {
-        "model": name, "n": n, "k_star": res.k_star, "ci_low": res.ci[0], "ci_high": res.ci[1],
-        "status": _credible(res), "loads_measured": len(res.points), "criterion": spec.criterion,
+        "model": name,
+        "n": n,
+        "k_star": res.k_star,
+        "ci_low": res.ci[0],
+        "ci_high": res.ci[1],
+        "status": _credible(res),
+        "loads_measured": len(res.points),
+        "criterion": spec.criterion,
         "theory": sweep_model.theory_k(n, spec.rho),
         "theory_fixed_point": sweep_model.fixed_point_k(n),
-        "units": units, "k_star_per_unit": res.k_star / units,
+        "units": units,
+        "k_star_per_unit": res.k_star / units,
         "per_unit_low": res.ci[0] / sweep_model.units(n, res.ci[0]),
         "per_unit_high": res.ci[1] / sweep_model.units(n, res.ci[1]),
         # cue runs that ended without their steady state (step or sweep limit, non-finite): over the two
         # loads bracketing K*, and over every load of the search
-        "no_steady": _unsettled(near), "no_steady_all": _unsettled(read),
+        "no_steady": _unsettled(near),
+        "no_steady_all": _unsettled(read),
     }
 
 
@@ -327,8 +354,9 @@ def _search(spec: SweepSpec, rows: _Rows, pair: tuple[str, int]) -> tuple[dict, 
         # trials sharing memories are resampled by memory set in the interval's bootstrap
         return (hits, trials, clusters) if clusters else (hits, trials)
 
-    res = find_crossing(evaluate, k0, level=spec.level, rel_tol=spec.rel_tol, max_evals=spec.max_evals,
-                        k_max=spec.k_max, seed=spec.seed)
+    res = find_crossing(
+        evaluate, k0, level=spec.level, rel_tol=spec.rel_tol, max_evals=spec.max_evals, k_max=spec.k_max, seed=spec.seed
+    )
     read = [rows.cache[key] for key in order]
     near = [r for r in read if res.bracket is not None and r["k"] in res.bracket]
     return _summary_row(spec, name, n, res, read, near), list(order)
@@ -348,9 +376,17 @@ def _write_tables(out_dir: str, cache: dict, order: dict, summary: list, fits: l
             os.remove(path)
 
 
-def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: int | None,
-         write: bool, shard: tuple[int, int] | None = None, rows: list | None = None,
-         workers: int = 1) -> SweepResult:
+def _run(
+    spec: SweepSpec,
+    out_dir: str | None,
+    *,
+    progress: bool,
+    max_new_rows: int | None,
+    write: bool,
+    shard: tuple[int, int] | None = None,
+    rows: list | None = None,
+    workers: int = 1,
+) -> SweepResult:
     """The sweep loop. `rows`: use these stored rows instead of the folder's (merging). With several
     processes, process 0 reads the folder and sends its rows to the others, and alone writes.
 
@@ -366,28 +402,45 @@ def _run(spec: SweepSpec, out_dir: str | None, *, progress: bool, max_new_rows: 
     if rows is None:
         rows = broadcast_rows(lambda: open_output(spec, out_dir, write, shard)) if out_dir is not None else []
     table = _Rows(spec, rows, out_dir, write, max_new_rows)
-    pairs = ([(name, n) for name, ns in spec.n_grid.items() for n in ns] if shard is None
-             else shard_pairs(spec, *shard))
+    pairs = [(name, n) for name, ns in spec.n_grid.items() for n in ns] if shard is None else shard_pairs(spec, *shard)
     if max_new_rows != 0 and workers > 1:
         precompile(spec, pairs, table.cache, workers)
-    results = run_searches(spec, pairs, lambda pair: _search(spec, table, pair), workers=workers,
-                           progress=progress and lead, stop=table.stop)
+    results = run_searches(
+        spec,
+        pairs,
+        lambda pair: _search(spec, table, pair),
+        workers=workers,
+        progress=progress and lead,
+        stop=table.stop,
+    )
     summary = [results[p][0] for p in pairs]
     order = {key: None for p in pairs for key in results[p][1]}
     fits = fit_laws(summary, spec.rho) if shard is None else []
     wall = time.perf_counter() - t_start
     record = _record(wall, {key: STATS[key] - stats0[key] for key in STATS})
-    record |= {"compile_wall_seconds": round(compile_wall(t_start), 2), "rows_measured": table.new,
-               "rows_reused": len(order) - table.new, "processes": jax.process_count(), "workers": workers}
-    logger.info("sweep: %d (model, N) searches, %d rows measured, %d reused%s, %.1f s wall", len(pairs), table.new,
-                len(order) - table.new, f" from {out_dir}" if out_dir is not None else "", wall)
+    record |= {
+        "compile_wall_seconds": round(compile_wall(t_start), 2),
+        "rows_measured": table.new,
+        "rows_reused": len(order) - table.new,
+        "processes": jax.process_count(),
+        "workers": workers,
+    }
+    logger.info(
+        "sweep: %d (model, N) searches, %d rows measured, %d reused%s, %.1f s wall",
+        len(pairs),
+        table.new,
+        len(order) - table.new,
+        f" from {out_dir}" if out_dir is not None else "",
+        wall,
+    )
     if shard is not None:
         record["shard"] = f"{shard[0]}/{shard[1]}"
     if out_dir is not None and write:
         _write_tables(out_dir, table.cache, order, summary, fits)
         record = _write_record(out_dir, record)
-    return SweepResult(rows=[table.cache[key] for key in order], summary=summary, fits=fits, out_dir=out_dir,
-                       record=record)
+    return SweepResult(
+        rows=[table.cache[key] for key in order], summary=summary, fits=fits, out_dir=out_dir, record=record
+    )
 
 
 def _read_record(out_dir: str) -> dict | None:
@@ -413,8 +466,11 @@ def _write_record(out_dir: str, record: dict) -> dict:
     old = _read_record(out_dir)
     history = [] if old is None else list(old.get("history", [{k: v for k, v in old.items() if k != "history"}]))
     history.append(dict(record))
-    top = record if (old is None or record.get("rows_measured", 0) > 0) else \
-        {k: v for k, v in old.items() if k != "history"}
+    top = (
+        record
+        if (old is None or record.get("rows_measured", 0) > 0)
+        else {k: v for k, v in old.items() if k != "history"}
+    )
     out = {**top, "history": history}
     atomic_write(os.path.join(out_dir, "run.json"), json.dumps(out, indent=2, sort_keys=True) + "\n")
     return out
@@ -433,11 +489,18 @@ def _record(wall: float, stats: dict) -> dict:
         peak = None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
     return {
-        "nam_version": __version__, "jax_version": jax.__version__, "python": platform.python_version(),
-        "backend": jax.default_backend(), "device_kind": devices[0].device_kind, "device_count": len(devices),
-        "wall_seconds": round(wall, 2), "compile_seconds": round(stats["compile_seconds"], 2),
-        "run_seconds": round(stats["run_seconds"], 2), "programs": stats["programs"],
-        "peak_rss_bytes": rss, "peak_device_bytes": peak,
+        "nam_version": __version__,
+        "jax_version": jax.__version__,
+        "python": platform.python_version(),
+        "backend": jax.default_backend(),
+        "device_kind": devices[0].device_kind,
+        "device_count": len(devices),
+        "wall_seconds": round(wall, 2),
+        "compile_seconds": round(stats["compile_seconds"], 2),
+        "run_seconds": round(stats["run_seconds"], 2),
+        "programs": stats["programs"],
+        "peak_rss_bytes": rss,
+        "peak_device_bytes": peak,
     }
 
 
@@ -470,8 +533,9 @@ def fit_laws(summary: list[dict], rho: float) -> list[dict]:
         if len({p[0] for p in pts}) < 2:
             continue
         ns, ks = [p[0] for p in pts], [p[1] for p in pts]
-        theory_fp = (fit_power_law(ns, [sm.fixed_point_k(m) for m in ns]).slope if sm.degree and sm.theory_applies
-                     else math.nan)
+        theory_fp = (
+            fit_power_law(ns, [sm.fixed_point_k(m) for m in ns]).slope if sm.degree and sm.theory_applies else math.nan
+        )
         if sm.fit == "exponential":
             fit = fit_power_law(np.exp(np.asarray(ns, float)), ks)  # log K* against N
             theory = math.nan
@@ -479,9 +543,17 @@ def fit_laws(summary: list[dict], rho: float) -> list[dict]:
             fit = fit_power_law(ns, ks)
             theory = fit_power_law(ns, [sm.theory_k(m, rho) for m in ns]).slope if sm.theory_applies else math.nan
         finite_ci = math.isfinite(fit.slope_low) and math.isfinite(fit.slope_high)
-        fits.append({"model": name, "law": sm.fit, "exponent": fit.slope,
-                     "ci_low": fit.slope_low if finite_ci else math.nan,
-                     "ci_high": fit.slope_high if finite_ci else math.nan,
-                     "points": len(pts), "theory_exponent_same_n": theory,
-                     "theory_fixed_point_exponent_same_n": theory_fp, "asymptotic_exponent": sm.asymptotic})
+        fits.append(
+            {
+                "model": name,
+                "law": sm.fit,
+                "exponent": fit.slope,
+                "ci_low": fit.slope_low if finite_ci else math.nan,
+                "ci_high": fit.slope_high if finite_ci else math.nan,
+                "points": len(pts),
+                "theory_exponent_same_n": theory,
+                "theory_fixed_point_exponent_same_n": theory_fp,
+                "asymptotic_exponent": sm.asymptotic,
+            }
+        )
     return fits

@@ -44,7 +44,7 @@ def _log_ticks(axis, lo: float, hi: float) -> None:
     decades = range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
     ticks = []
     for steps in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 5, 7)):
-        ticks = [m * 10.0 ** e for e in decades for m in steps if lo <= m * 10.0 ** e <= hi]
+        ticks = [m * 10.0**e for e in decades for m in steps if lo <= m * 10.0**e <= hi]
         if len(ticks) >= 2:
             break
     if len(ticks) < 2:
@@ -76,8 +76,13 @@ def _legend(ax, entries, *, outside: bool = False, fontsize: float | int = 7):
         for h in handles if type(handles) is tuple else (handles,):  # (an ErrorbarContainer is a tuple too)
             h.set_label(label)
     kw = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0) if outside else {}
-    ax.legend([h for h, _ in entries], [lab for _, lab in entries], fontsize=fontsize,
-              handler_map={tuple: HandlerTuple(ndivide=1)}, **kw)
+    ax.legend(
+        [h for h, _ in entries],
+        [lab for _, lab in entries],
+        fontsize=fontsize,
+        handler_map={tuple: HandlerTuple(ndivide=1)},
+        **kw,
+    )
 
 
 def _panels(names, axes=None):
@@ -92,7 +97,7 @@ def _panels(names, axes=None):
     rows = -(-len(names) // cols)
     fig = Figure(figsize=(4.4 * cols, 3.5 * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     return fig, axes
 
@@ -110,8 +115,12 @@ def _per_model_panels(result, names, draw, title, *, xlabel, ylabel, axes=None):
     for ax, name in zip(axes, names):
         sm = REGISTRY[name]
         ns = sorted({r["n"] for r in result.rows if r["model"] == name})
-        entries = [draw(ax, sm, n, [r for r in result.rows if r["model"] == name and r["n"] == n],
-                        cmap(j / max(1, len(ns) - 1))) for j, n in enumerate(ns)]
+        entries = [
+            draw(
+                ax, sm, n, [r for r in result.rows if r["model"] == name and r["n"] == n], cmap(j / max(1, len(ns) - 1))
+            )
+            for j, n in enumerate(ns)
+        ]
         ax.set_xscale("log")
         xs = np.concatenate([np.asarray(line.get_xdata(), float) for line in ax.lines] or [np.ones(1)])
         xs = xs[np.isfinite(xs) & (xs > 0)]
@@ -127,9 +136,11 @@ def _per_model_panels(result, names, draw, title, *, xlabel, ylabel, axes=None):
     return fig, axes
 
 
-_THEORY_TEXT = ("theory K*(N) (dotted):\n binary F=z^n and hidden DAM: no-error load N^(n-1) / (2 (2n-3)!! ln N)"
-                "\n distinct-index T: N^3 / (12 ln N); eq. 10 T: self-coupling load c N^2\n F=exp: Demircigil's "
-                "lower bound; full network: none")
+_THEORY_TEXT = (
+    "theory K*(N) (dotted):\n binary F=z^n and hidden DAM: no-error load N^(n-1) / (2 (2n-3)!! ln N)"
+    "\n distinct-index T: N^3 / (12 ln N); eq. 10 T: self-coupling load c N^2\n F=exp: Demircigil's "
+    "lower bound; full network: none"
+)
 
 
 def plot_capacity(result, *, ax=None):
@@ -176,7 +187,8 @@ def plot_capacity(result, *, ax=None):
             handles += ax.plot(ints, [sm.fixed_point_k(int(g)) for g in ints], "-.", color=c, lw=1)
         entries.append((tuple(handles), label))
     for style, text in (("-", "least-squares fit of the measured K* (solid)"), (":", _THEORY_TEXT)) + (
-            (("-.", "fixed-point load: (1 - P_err)^N = 1/2 (dash-dot)"),) if criterion == "fixed_point" else ()):
+        (("-.", "fixed-point load: (1 - P_err)^N = 1/2 (dash-dot)"),) if criterion == "fixed_point" else ()
+    ):
         entries.append((ax.plot([], [], "k", ls=style, lw=1)[0], text))
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -213,10 +225,15 @@ def plot_collapse(result, *, axes=None):
         return ax.plot(np.array(ks) / scale, frac, "o-", ms=3, lw=1, color=color)[0], f"N = {n}"
 
     fig, axes = _per_model_panels(
-        result, names, collapse,
+        result,
+        names,
+        collapse,
         "fraction vs load over the theory load K*(N) (the summary's theory column): curves collapse if the "
-        "theory's N-scaling holds", xlabel="K / theory K*(N)",
-        ylabel="fraction retrieved" if criterion == "retrieved" else "fraction fixed points", axes=axes)
+        "theory's N-scaling holds",
+        xlabel="K / theory K*(N)",
+        ylabel="fraction retrieved" if criterion == "retrieved" else "fraction fixed points",
+        axes=axes,
+    )
     if fig is None:
         return None
     for ax, name in zip(axes, names):
@@ -239,8 +256,9 @@ def plot_bit_errors(result, *, axes=None):
     **Returns:** the matplotlib `Figure`, or None when the result has no binary model with a degree.
     """
     _check_result(result)
-    names = [m for m in dict.fromkeys(r["model"] for r in result.rows)
-             if REGISTRY[m].kind == "binary" and REGISTRY[m].degree]
+    names = [
+        m for m in dict.fromkeys(r["model"] for r in result.rows) if REGISTRY[m].kind == "binary" and REGISTRY[m].degree
+    ]
 
     def bit_errors(ax, sm, n, rows, color):
         ks = sorted({r["k"] for r in rows})
@@ -253,11 +271,16 @@ def plot_bit_errors(result, *, axes=None):
         return (points, line), f"N = {n}"
 
     fig, axes = _per_model_panels(
-        result, names, bit_errors,
+        result,
+        names,
+        bit_errors,
         r"per-bit one-step error of a stored memory: measured (points) and theory $P_{err} = \Phi(-\sqrt{S})$ "
         "(lines);\nS = signal-to-noise ratio of one bit's field (exact at finite N), "
         r"$\Phi$ = standard normal CDF; errors below $10^{-6}$ drawn at $10^{-6}$",
-        xlabel="stored memories K", ylabel="per-bit one-step error", axes=axes)
+        xlabel="stored memories K",
+        ylabel="per-bit one-step error",
+        axes=axes,
+    )
     if fig is None:
         return None
     for ax, _ in zip(axes, names):
@@ -281,13 +304,13 @@ def plot_per_unit(result, *, ax=None):
     rho = result.rows[0]["rho"] if result.rows else 0.1
     models = list(dict.fromkeys(s["model"] for s in result.summary))
     all_n = [s["n"] for s in result.summary]
-    with_units = [m for m in models if any(math.isfinite(s["k_star_per_unit"]) for s in result.summary
-                                           if s["model"] == m)]
+    with_units = [
+        m for m in models if any(math.isfinite(s["k_star_per_unit"]) for s in result.summary if s["model"] == m)
+    ]
     if not with_units:
         return None
     fig, ax = _figure(ax, (11.0, 5.2))
-    crosses = ({m: crossover_n(rho, m) for m in CLAIM_MODELS if m in with_units}
-               if CLAIM_REFERENCE in with_units else {})
+    crosses = {m: crossover_n(rho, m) for m in CLAIM_MODELS if m in with_units} if CLAIM_REFERENCE in with_units else {}
     cross = max([c for c in crosses.values() if math.isfinite(c)], default=math.nan)
     n_lo = min(all_n)
     n_hi = max(max(all_n), 1.3 * cross if math.isfinite(cross) else 0)
@@ -300,39 +323,55 @@ def plot_per_unit(result, *, ax=None):
         y = np.array([s["k_star_per_unit"] for s in pts])
         lo = np.array([s["per_unit_low"] for s in pts])
         hi = np.array([s["per_unit_high"] for s in pts])
-        handles = [ax.errorbar(n, y, yerr=np.maximum([y - lo, hi - y], 0), fmt="o", ms=4, capsize=2,
-                               color=colors[name])]
+        handles = [
+            ax.errorbar(n, y, yerr=np.maximum([y - lo, hi - y], 0), fmt="o", ms=4, capsize=2, color=colors[name])
+        ]
         k_theory = sm.theory_smooth(grid, rho)
         if np.any(np.isfinite(k_theory)):
             units = np.array([sm.units(g, k) for g, k in zip(grid, k_theory)])
             handles += ax.plot(grid, k_theory / units, ":", lw=1.2, color=colors[name])
         entries.append((tuple(handles), sm.label))
     entries.append((ax.plot([], [], "k:", lw=1.2)[0], "theory K*(N) / units (dotted; theory as in capacity.png)"))
-    entries.append((ax.errorbar([], [], yerr=[], fmt="o", ms=4, capsize=2, color="k"),
-                    "measured K* / units, 95% bootstrap interval"))
+    entries.append(
+        (
+            ax.errorbar([], [], yerr=[], fmt="o", ms=4, capsize=2, color="k"),
+            "measured K* / units, 95% bootstrap interval",
+        )
+    )
     for m, c in crosses.items():
         if math.isfinite(c):
-            entries.append((ax.axvline(c, color=colors[m], lw=0.8, ls="--"),
-                            f"{m} passes {CLAIM_REFERENCE} in theory at N = {c:.0f} (dashed)"))
+            entries.append(
+                (
+                    ax.axvline(c, color=colors[m], lw=0.8, ls="--"),
+                    f"{m} passes {CLAIM_REFERENCE} in theory at N = {c:.0f} (dashed)",
+                )
+            )
     first_held = {}
     for c in claim_table(result.summary):
         if c["holds"]:
             first_held.setdefault(c["model"], c)
     for c in first_held.values():
-        ax.annotate(f"measured: {c['model']} above {CLAIM_REFERENCE}\nat N = {c['n']} (95% intervals apart)",
-                    (c["n"], c["per_unit"]), fontsize=7, ha="right", va="bottom", xytext=(-4, 8),
-                    textcoords="offset points", color=colors[c["model"]],
-                    arrowprops=dict(arrowstyle="->", color=colors[c["model"]], lw=0.7))
+        ax.annotate(
+            f"measured: {c['model']} above {CLAIM_REFERENCE}\nat N = {c['n']} (95% intervals apart)",
+            (c["n"], c["per_unit"]),
+            fontsize=7,
+            ha="right",
+            va="bottom",
+            xytext=(-4, 8),
+            textcoords="offset points",
+            color=colors[c["model"]],
+            arrowprops=dict(arrowstyle="->", color=colors[c["model"]], lw=0.7),
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(n_lo / 1.08, n_hi * 1.08)
     ax.set_xlabel("neurons N")
     ax.set_ylabel("memories per compute unit, K* / units")
-    ax.set_title("memories per compute unit (units: neurons + synapses + processes, or + hidden neurons)",
-                 fontsize=9)
+    ax.set_title("memories per compute unit (units: neurons + synapses + processes, or + hidden neurons)", fontsize=9)
     # ticks at the measured N and at round N across the rest of the drawn range
-    _n_ticks(ax, list(all_n) + [m for m in (128, 192, 256, 384, 512, 768, 1024, 2048, 4096)
-                                if max(all_n) < m <= n_hi * 1.08])
+    _n_ticks(
+        ax, list(all_n) + [m for m in (128, 192, 256, 384, 512, 768, 1024, 2048, 4096) if max(all_n) < m <= n_hi * 1.08]
+    )
     _legend(ax, entries, outside=True)
     fig.tight_layout()
     return fig
@@ -350,8 +389,12 @@ def write_sweep_figures(result, out_dir: str) -> list[str]:
     _check_result(result)
     out_dir = check_output_dir("`out_dir`", out_dir)
     paths = []
-    for name, plot, dpi in (("capacity.png", plot_capacity, 110), ("collapse.png", plot_collapse, 100),
-                            ("bit_errors.png", plot_bit_errors, 100), ("per_unit.png", plot_per_unit, 110)):
+    for name, plot, dpi in (
+        ("capacity.png", plot_capacity, 110),
+        ("collapse.png", plot_collapse, 100),
+        ("bit_errors.png", plot_bit_errors, 100),
+        ("per_unit.png", plot_per_unit, 110),
+    ):
         fig = plot(result)
         if fig is not None:
             path = os.path.join(out_dir, name)

@@ -56,12 +56,12 @@ from jaxtyping import Array, Bool, Float, Int, PyTree, UInt32
 
 from ..dynamics._status import Status
 
-
 # ----------------------------------------------------------------------------------------------- trials
 
 
-def draw_trials(entropy: tuple, batch: int, n: int, k: int, cap: int, words: int, rho: float, cues: int = 1
-                ) -> tuple[np.ndarray, np.ndarray]:
+def draw_trials(
+    entropy: tuple, batch: int, n: int, k: int, cap: int, words: int, rho: float, cues: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """The random inputs of `batch` trials in `batch // cues` memory sets of `cues` trials each, drawn on
     the host with numpy's PCG64 from `entropy` (a tuple of non-negative integers naming the row), the same
     on every backend and device count.
@@ -147,8 +147,9 @@ def _spin_gain(kind, degree, beta, words, m, i, s, k, n_chunks, chunk):
             a, mc = col(c)
             terms, ctop = _gain(kind, degree, beta, a, mc - a * s[:, None])
             new_top = jnp.maximum(top, ctop)
-            total = (total * jnp.exp(beta * (top - new_top)) + jnp.sum(terms, axis=-1, dtype=jnp.float32)
-                     * jnp.exp(beta * (ctop - new_top)))
+            total = total * jnp.exp(beta * (top - new_top)) + jnp.sum(terms, axis=-1, dtype=jnp.float32) * jnp.exp(
+                beta * (ctop - new_top)
+            )
             return total, new_top
 
         init = (jnp.zeros((b,), jnp.float32), jnp.full((b,), -1e30, jnp.float32))
@@ -181,8 +182,19 @@ def overlaps(words: UInt32[Array, "w b c"], sigma: Int[Array, "b nmax"], n, k, c
     return jax.lax.fori_loop(0, n, spin, jnp.zeros(words.shape[1:], jnp.int32))
 
 
-def run_async(words: UInt32[Array, "w b c"], cue: Int[Array, "b nmax"], n, k, *, kind: str, degree: int = 0,
-              beta: float = 1.0, max_sweeps: int = 100, chunk: int, stages: tuple = (1, 4)):
+def run_async(
+    words: UInt32[Array, "w b c"],
+    cue: Int[Array, "b nmax"],
+    n,
+    k,
+    *,
+    kind: str,
+    degree: int = 0,
+    beta: float = 1.0,
+    max_sweeps: int = 100,
+    chunk: int,
+    stages: tuple = (1, 4),
+):
     """Asynchronous sign dynamics of B trials from `cue` (B, Nmax) of +-1 (0 at padding spins) over the
     first N spins and the first K memories of `words`.
 
@@ -207,11 +219,11 @@ def run_async(words: UInt32[Array, "w b c"], cue: Int[Array, "b nmax"], n, k, *,
 
             def upd(c, m):
                 mc = jax.lax.dynamic_slice_in_dim(m, c * chunk, chunk, 1)
-                return jax.lax.dynamic_update_slice_in_dim(m, mc + unpack(words, i, k, c * chunk, chunk) * delta,
-                                                           c * chunk, 1)
+                return jax.lax.dynamic_update_slice_in_dim(
+                    m, mc + unpack(words, i, k, c * chunk, chunk) * delta, c * chunk, 1
+                )
 
-            m = jax.lax.cond(jnp.any(delta != 0), lambda m: jax.lax.fori_loop(0, n_chunks, upd, m),
-                             lambda m: m, m)
+            m = jax.lax.cond(jnp.any(delta != 0), lambda m: jax.lax.fori_loop(0, n_chunks, upd, m), lambda m: m, m)
             return jax.lax.dynamic_update_index_in_dim(sigma, new, i, 1), m
 
         def body(carry):
@@ -242,15 +254,29 @@ def run_async(words: UInt32[Array, "w b c"], cue: Int[Array, "b nmax"], n, k, *,
         part = run(words[:, idx], jax.tree.map(lambda a: a[idx], carry), level + 1)
         return jax.tree.map(lambda a, p: a.at[idx].set(p), carry, part)
 
-    init = (sigma0, overlaps(words, sigma0, n, k, chunk), jnp.zeros((b,), jnp.int32), jnp.ones((b,), bool),
-            jnp.ones((b,), bool))
+    init = (
+        sigma0,
+        overlaps(words, sigma0, n, k, chunk),
+        jnp.zeros((b,), jnp.int32),
+        jnp.ones((b,), bool),
+        jnp.ones((b,), bool),
+    )
     sigma, _, sweeps, _, changed = run(words, init, 0)
     status = jnp.where(changed, Status.SWEEP_LIMIT, Status.CONVERGED).astype(jnp.int32)
     return sigma, sweeps, status
 
 
-def stable_bits(words: UInt32[Array, "w b c"], target: Int[Array, "b nmax"], n, k, *, kind: str, degree: int = 0,
-                beta: float = 1.0, chunk: int) -> Bool[Array, "b nmax"]:
+def stable_bits(
+    words: UInt32[Array, "w b c"],
+    target: Int[Array, "b nmax"],
+    n,
+    k,
+    *,
+    kind: str,
+    degree: int = 0,
+    beta: float = 1.0,
+    chunk: int,
+) -> Bool[Array, "b nmax"]:
     """Criterion 1 per bit: does the single-spin rule, applied to bit i of the stored memory with every
     other bit held at the memory, keep it? (One sweep's work, without updating the state; True at the
     padding spins.)"""
@@ -367,8 +393,11 @@ def _step_body(method: str, field, taus, *, dt: float, max_steps: int, rtol: flo
         stop = active & (_is_steady(y, v, taus, lead, rtol, atol) | ~fin)
         status = jnp.where(stop, jnp.where(fin, Status.CONVERGED, Status.NON_FINITE), status)
         active = active & ~stop
-        y = jax.tree.map(lambda a, dv: jnp.where(active.reshape(active.shape + (1,) * (a.ndim - lead)),
-                                                (a + dv).astype(a.dtype), a), y, step)
+        y = jax.tree.map(
+            lambda a, dv: jnp.where(active.reshape(active.shape + (1,) * (a.ndim - lead)), (a + dv).astype(a.dtype), a),
+            y,
+            step,
+        )
         steps = steps + active.astype(jnp.int32)
         hit = active & (steps >= max_steps)
         return y, steps, active & ~hit, jnp.where(hit, Status.TIME_LIMIT, status)
@@ -376,9 +405,19 @@ def _step_body(method: str, field, taus, *, dt: float, max_steps: int, rtol: flo
     return body
 
 
-def integrate_steady(vector_field, sub_vector_field, taus: PyTree, y0: PyTree, *, dt: float, max_steps: int,
-                 stages: tuple = (1, 4), steady_rtol: float = 1e-6, steady_atol: float = 1e-8,
-                 method: str = "rk4"):
+def integrate_steady(
+    vector_field,
+    sub_vector_field,
+    taus: PyTree,
+    y0: PyTree,
+    *,
+    dt: float,
+    max_steps: int,
+    stages: tuple = (1, 4),
+    steady_rtol: float = 1e-6,
+    steady_atol: float = 1e-8,
+    method: str = "rk4",
+):
     """A fixed-step explicit Runge-Kutta method (`method`: "rk4" by default, "heun" or "euler") with step
     `dt` for a batch of S states (every leaf has a leading axis S) until each sample's steady-state
     criterion holds or it has taken `max_steps` steps.
@@ -434,9 +473,19 @@ def sign_readout(a: Float[Array, "b n"], threshold: float = 0.5) -> Int[Array, "
     return jnp.where(jnp.isfinite(a) & (jnp.abs(a) >= threshold), jnp.where(a >= 0, 1, -1), 0).astype(jnp.int32)
 
 
-def integrate_steady_sets(vector_field, models: PyTree, taus: PyTree, y0: PyTree, *, dt: float, max_steps: int,
-                          stages: tuple = ((1, 1), (1, 4)), steady_rtol: float = 1e-6, steady_atol: float = 1e-8,
-                          method: str = "rk4"):
+def integrate_steady_sets(
+    vector_field,
+    models: PyTree,
+    taus: PyTree,
+    y0: PyTree,
+    *,
+    dt: float,
+    max_steps: int,
+    stages: tuple = ((1, 1), (1, 4)),
+    steady_rtol: float = 1e-6,
+    steady_atol: float = 1e-8,
+    method: str = "rk4",
+):
     """`integrate_steady` for samples that share models in sets: every leaf of `y0` has leading axes
     (S, M), M samples of each of S sets, `models` is a pytree whose leaves have a leading axis S, and
     `vector_field(models, y)` maps a state with leading axes (s, m) to its derivative for the s models
@@ -484,13 +533,21 @@ def integrate_steady_sets(vector_field, models: PyTree, taus: PyTree, y0: PyTree
         set_idx = set_idx[keep_sets]
         col_idx = cols
         rows = set_idx[:, None]
-        sub = (jax.tree.map(lambda a: a[rows, col_idx], y), steps[rows, col_idx], active[rows, col_idx],
-               status[rows, col_idx])
+        sub = (
+            jax.tree.map(lambda a: a[rows, col_idx], y),
+            steps[rows, col_idx],
+            active[rows, col_idx],
+            status[rows, col_idx],
+        )
         mods = jax.tree.map(lambda a: a[set_idx], models)
         ys, ss, acts, sts = stage(mods, sub, *nxt)
         y = jax.tree.map(lambda a, b: a.at[rows, col_idx].set(b), y, ys)
-        carry = (y, steps.at[rows, col_idx].set(ss), active.at[rows, col_idx].set(acts),
-                 status.at[rows, col_idx].set(sts))
+        carry = (
+            y,
+            steps.at[rows, col_idx].set(ss),
+            active.at[rows, col_idx].set(acts),
+            status.at[rows, col_idx].set(sts),
+        )
     y, steps, _, status = carry
     status = jnp.where(_is_finite(y, 2), status, Status.NON_FINITE).astype(jnp.int32)
     return y, steps, status

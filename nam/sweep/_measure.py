@@ -26,6 +26,7 @@ from ._registry import REGISTRY
 from ._spec import SweepSpec
 from ._store import STATUS_COLUMNS
 
+
 def row_entropy(spec: SweepSpec, name: str, n: int, k: int, batch_index: int) -> tuple:
     return (spec.seed, zlib.crc32(name.encode()), n, k, batch_index)
 
@@ -38,8 +39,10 @@ def _place(*arrays, axes):
     batch = arrays[0].shape[axes[0]]
     if len(devices) == 1 or batch % len(devices):
         if jax.process_count() > 1:
-            raise ValueError(f"`batch` ({batch}) must be a multiple of the {len(devices)} devices of the "
-                             f"{jax.process_count()} processes")
+            raise ValueError(
+                f"`batch` ({batch}) must be a multiple of the {len(devices)} devices of the "
+                f"{jax.process_count()} processes"
+            )
         return [jnp.asarray(a) for a in arrays]
     mesh = Mesh(np.array(devices), ("trials",))
     out = []
@@ -65,8 +68,9 @@ def _gather(outputs):
     return [np.asarray(x) for x in multihost_utils.process_allgather(outputs, tiled=True)]
 
 
-def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int, cap: int | None = None,
-                words: int | None = None) -> dict:
+def measure_row(
+    spec: SweepSpec, name: str, n: int, k: int, batch_index: int, cap: int | None = None, words: int | None = None
+) -> dict:
     """Run one batch of trials at load K and return its row (status-gated counts, means, status counts,
     work, seconds). `cap`: the program's memory capacity (>= K; default the one for a search from K);
     `words`: 32-bit words per memory of the binary program (>= ceil(N / 32); default that)."""
@@ -78,8 +82,9 @@ def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int, ca
     if sm.kind == "binary" and sm.degree is not None and not _kernels.int32_safe(sm.degree, n, k):
         raise ValueError(f"{name} at N = {n}, K = {k} is beyond the exact int32 range of the binary kernel")
     cues = cues_for(spec, name)
-    bits, flips = _kernels.draw_trials(row_entropy(spec, name, n, k, batch_index), spec.batch, n, k, cap, words,
-                                       spec.rho, cues)
+    bits, flips = _kernels.draw_trials(
+        row_entropy(spec, name, n, k, batch_index), spec.batch, n, k, cap, words, spec.rho, cues
+    )
     if sm.continuous:
         targets = _kernels.trial_targets(spec.batch, cues, k)
         bits, flips, targets = _place(bits, flips, targets, axes=(1, 0, 0))
@@ -96,10 +101,17 @@ def measure_row(spec: SweepSpec, name: str, n: int, k: int, batch_index: int, ca
     ok = status == Status.CONVERGED
     ok_mem = status_mem == Status.CONVERGED
     row = {
-        "model": name, "n": n, "k": k, "cap": cap, "rho": spec.rho, "seed": spec.seed,
-        "batch_index": batch_index, "trials": spec.batch,
+        "model": name,
+        "n": n,
+        "k": k,
+        "cap": cap,
+        "rho": spec.rho,
+        "seed": spec.seed,
+        "batch_index": batch_index,
+        "trials": spec.batch,
         "stable_bits": float(np.mean(stable[ok_mem])) if ok_mem.any() else math.nan,
-        "fixed_points": int(np.sum(fixed & ok_mem)), "retrieved": int(np.sum(exact & ok)),
+        "fixed_points": int(np.sum(fixed & ok_mem)),
+        "retrieved": int(np.sum(exact & ok)),
         "overlap": float(np.mean(overlap[ok])) if ok.any() else math.nan,
     }
     row.update({col: int(np.sum(status == code)) for col, code in STATUS_COLUMNS.items()})

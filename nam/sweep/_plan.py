@@ -27,9 +27,8 @@ rough guide to the run time, and what `shard_pairs` balances job-array shards by
 
 import math
 
-from .._checks import available_memory
+from .._checks import ArgumentTypeError, available_memory, check_instance
 from ._registry import REGISTRY
-from .._checks import ArgumentTypeError, check_instance
 from ._spec import SweepSpec
 
 LOADS = 6
@@ -145,10 +144,20 @@ def plan_sweep(spec: SweepSpec) -> list[dict]:
                 sets = b // (spec.cues_per_set or 1)
                 peak = 4 * sets * cap * n * 1.5 + 4 * words * sets * cap + 4 * 2 * b * state * 6
                 programs = 1
-            rows.append({"model": name, "n": n, "k_guess": round(k0, 1), "cap": cap, "loads": LOADS,
-                         "work": float(work), "seconds": float(work) / (sm.rate if sm.rate == sm.rate else DEFAULT_RATE[sm.kind]),
-                         "peak_bytes": int(peak), "programs": programs,
-                         "work_unit": "memory-spin updates" if sm.kind == "binary" else "field evaluations x K N"})
+            rows.append(
+                {
+                    "model": name,
+                    "n": n,
+                    "k_guess": round(k0, 1),
+                    "cap": cap,
+                    "loads": LOADS,
+                    "work": float(work),
+                    "seconds": float(work) / (sm.rate if sm.rate == sm.rate else DEFAULT_RATE[sm.kind]),
+                    "peak_bytes": int(peak),
+                    "programs": programs,
+                    "work_unit": "memory-spin updates" if sm.kind == "binary" else "field evaluations x K N",
+                }
+            )
     return rows
 
 
@@ -161,28 +170,41 @@ def format_plan(spec: SweepSpec, rows: list[dict]) -> str:
     """
     check_instance("spec", spec, SweepSpec)
     needed = ("model", "n", "k_guess", "cap", "work", "work_unit", "peak_bytes", "seconds")
-    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, dict) and all(k in r for k in needed)
-                                                      for r in rows):
-        raise ArgumentTypeError(f"`rows` must be the list of dicts `nam.plan_sweep(spec)` returns, got "
-                                f"{type(rows).__name__}")
+    if not isinstance(rows, (list, tuple)) or not all(
+        isinstance(r, dict) and all(k in r for k in needed) for r in rows
+    ):
+        raise ArgumentTypeError(
+            f"`rows` must be the list of dicts `nam.plan_sweep(spec)` returns, got {type(rows).__name__}"
+        )
     avail, where = available_memory()
-    lines = [f"{'model':<22} {'N':>5} {'K guess':>9} {'capacity':>9} {'work':>10} {'unit':<24} {'peak MiB':>9} "
-             f"{'~s (2 CPU)':>10}", "-" * 106]
+    lines = [
+        f"{'model':<22} {'N':>5} {'K guess':>9} {'capacity':>9} {'work':>10} {'unit':<24} {'peak MiB':>9} "
+        f"{'~s (2 CPU)':>10}",
+        "-" * 106,
+    ]
     for r in rows:
-        lines.append(f"{r['model']:<22} {r['n']:>5} {r['k_guess']:>9.4g} {r['cap']:>9} {r['work']:>10.3g} "
-                     f"{r['work_unit']:<24} {r['peak_bytes'] / 2**20:>9.1f} {r['seconds']:>10.1f}")
+        lines.append(
+            f"{r['model']:<22} {r['n']:>5} {r['k_guess']:>9.4g} {r['cap']:>9} {r['work']:>10.3g} "
+            f"{r['work_unit']:<24} {r['peak_bytes'] / 2**20:>9.1f} {r['seconds']:>10.1f}"
+        )
     peak = max((r["peak_bytes"] for r in rows), default=0)
     programs = sum(r["programs"] for r in rows)
     lines.append("")
-    lines.append(f"about {sum(r['seconds'] for r in rows):.0f} s of running for one worker thread of the 2-core "
-                 "development CPU, plus compilation (a rough guide: the rates are that machine's)")
-    lines.append(f"{programs} compiled programs (binary models: one per capacity rung, shared by every N; continuous: "
-                 f"one per N, more if a search runs past its capacity); {spec.trials} trials per load in batches of "
-                 f"{spec.batch}")
+    lines.append(
+        f"about {sum(r['seconds'] for r in rows):.0f} s of running for one worker thread of the 2-core "
+        "development CPU, plus compilation (a rough guide: the rates are that machine's)"
+    )
+    lines.append(
+        f"{programs} compiled programs (binary models: one per capacity rung, shared by every N; continuous: "
+        f"one per N, more if a search runs past its capacity); {spec.trials} trials per load in batches of "
+        f"{spec.batch}"
+    )
     if avail is not None:
         verdict = "fits" if peak <= 0.8 * avail else "DOES NOT FIT"
-        lines.append(f"largest program: {peak / 2**30:.2f} GiB of {avail / 2**30:.1f} GiB {where}: {verdict}"
-                     + ("" if verdict == "fits" else " (lower --batch, or drop the largest N)"))
+        lines.append(
+            f"largest program: {peak / 2**30:.2f} GiB of {avail / 2**30:.1f} GiB {where}: {verdict}"
+            + ("" if verdict == "fits" else " (lower --batch, or drop the largest N)")
+        )
     return "\n".join(lines)
 
 
@@ -195,7 +217,8 @@ def check_fits(spec: SweepSpec) -> None:
     rows = plan_sweep(spec)
     worst = max(rows, key=lambda r: r["peak_bytes"])
     if worst["peak_bytes"] > 0.8 * avail:
-        raise MemoryError(f"{worst['model']} at N = {worst['n']} needs about {worst['peak_bytes'] / 2**30:.1f} GiB "
-                          f"(batch {spec.batch}, capacity {worst['cap']}), more than 80% of the {avail / 2**30:.1f} GiB "
-                          f"of {where}; lower `batch` or the largest N (see `nam sweep --plan`)")
-
+        raise MemoryError(
+            f"{worst['model']} at N = {worst['n']} needs about {worst['peak_bytes'] / 2**30:.1f} GiB "
+            f"(batch {spec.batch}, capacity {worst['cap']}), more than 80% of the {avail / 2**30:.1f} GiB "
+            f"of {where}; lower `batch` or the largest N (see `nam sweep --plan`)"
+        )

@@ -114,10 +114,12 @@ def continuous_program(name: str, n: int, cap: int, batch: int, cues: int = 1, s
                 sub_models = jax.tree.map(lambda a: a[idx // 2], models)  # gathered once per stage
                 return lambda y: jax.vmap(lambda m, s: m.vector_field(s))(sub_models, y)
 
-            y, steps, status = _kernels.integrate_steady(vector_field, sub_vector_field, taus, flat(y0),
-                                                         stages=STAGES, **opts)
+            y, steps, status = _kernels.integrate_steady(
+                vector_field, sub_vector_field, taus, flat(y0), stages=STAGES, **opts
+            )
             y, steps, status = pair(y), steps.reshape(batch, 2), status.reshape(batch, 2)
         else:
+
             def set_vector_field(mods, y):
                 return jax.vmap(lambda m, s: jax.vmap(m.vector_field)(s))(mods, y)
 
@@ -134,8 +136,15 @@ def continuous_program(name: str, n: int, cap: int, batch: int, cues: int = 1, s
         exact = jnp.all(cue_read == t, axis=1)
         overlap = jnp.sum(cue_read * t, axis=1).astype(jnp.float32) / n
         work = (steps[:, :cues] + steps[:, cues:] + 2).reshape(batch) * n  # field evaluations x N (x K below)
-        return (jnp.mean(still.astype(jnp.float32), axis=1), jnp.all(still, axis=1), exact, overlap, cue_status,
-                mem_status, work)
+        return (
+            jnp.mean(still.astype(jnp.float32), axis=1),
+            jnp.all(still, axis=1),
+            exact,
+            overlap,
+            cue_status,
+            mem_status,
+            work,
+        )
 
     return run
 
@@ -193,8 +202,10 @@ def precompile(spec: SweepSpec, pairs: list, cache: dict, workers: int) -> None:
     def compile_one(item):
         key, (words, cap, cues) = item
         scalars = (jax.ShapeDtypeStruct((), jnp.int32), jax.ShapeDtypeStruct((), jnp.int32))
-        args = (jax.ShapeDtypeStruct((words, spec.batch // cues, cap), jnp.uint32),
-                jax.ShapeDtypeStruct((spec.batch, 32 * words), jnp.bool_))
+        args = (
+            jax.ShapeDtypeStruct((words, spec.batch // cues, cap), jnp.uint32),
+            jax.ShapeDtypeStruct((spec.batch, 32 * words), jnp.bool_),
+        )
         if REGISTRY[key[0]].continuous:
             args += (jax.ShapeDtypeStruct((spec.batch,), jnp.int32),)
         get_program(key, args + scalars)

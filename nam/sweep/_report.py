@@ -23,13 +23,15 @@ from ._registry import CLAIM_MODELS, CLAIM_REFERENCE, REGISTRY
 STATUS_TEXT = {
     "bracketed": "the 50% crossing was bracketed between two measured loads and interpolated",
     "wide_interval": "bracketed, but the 95% interval reaches below one memory or is wider than the range of "
-                     "loads measured: K* is not well determined (measure more trials)",
+    "loads measured: K* is not well determined (measure more trials)",
     "below_range": "below 50% already at K = 1 (no capacity in range)",
     "above_range": "still above 50% at the largest load allowed (k_max)",
     "budget_exhausted": "max_evals loads measured without bracketing the crossing",
 }
-_CRITERION_TEXT = {"retrieved": "50% exact retrieval from the cue",
-                   "fixed_point": "50% of stored memories exact one-step fixed points"}
+_CRITERION_TEXT = {
+    "retrieved": "50% exact retrieval from the cue",
+    "fixed_point": "50% of stored memories exact one-step fixed points",
+}
 
 
 def _fmt(x, digits=3):
@@ -76,10 +78,19 @@ def claim_table(summary: list[dict], against: str = CLAIM_REFERENCE) -> list[dic
             continue
         h = ref[s["n"]]
         low, high = s.get("per_unit_low", math.nan), s.get("per_unit_high", math.nan)
-        out.append({"model": s["model"], "n": s["n"], "per_unit": s["k_star_per_unit"], "low": low, "high": high,
-                    "hidden": h["k_star_per_unit"], "hidden_low": h.get("per_unit_low", math.nan),
-                    "hidden_high": h.get("per_unit_high", math.nan),
-                    "holds": bool(low > h.get("per_unit_high", math.nan))})
+        out.append(
+            {
+                "model": s["model"],
+                "n": s["n"],
+                "per_unit": s["k_star_per_unit"],
+                "low": low,
+                "high": high,
+                "hidden": h["k_star_per_unit"],
+                "hidden_low": h.get("per_unit_low", math.nan),
+                "hidden_high": h.get("per_unit_high", math.nan),
+                "holds": bool(low > h.get("per_unit_high", math.nan)),
+            }
+        )
     return out
 
 
@@ -113,40 +124,70 @@ def format_summary(result) -> str:
     theory_key = "theory_fixed_point_exponent_same_n" if fixed_point else "theory_exponent_same_n"
     rec = getattr(result, "record", None) or {}
     if rec:
-        compile_s, run_s, workers = rec.get("compile_seconds", math.nan), rec.get("run_seconds", math.nan), \
-            rec.get("workers", 1)
+        compile_s, run_s, workers = (
+            rec.get("compile_seconds", math.nan),
+            rec.get("run_seconds", math.nan),
+            rec.get("workers", 1),
+        )
         busy = compile_s + run_s
         share = f" ({100 * compile_s / busy:.0f}% compiling)" if busy > 0 else ""
-        split = (f"{compile_s:.1f} s compiling {rec.get('programs', 0)} programs + {run_s:.1f} s running"
-                 + (f", summed over {workers} worker threads" if workers > 1 else "") + share)
+        split = (
+            f"{compile_s:.1f} s compiling {rec.get('programs', 0)} programs + {run_s:.1f} s running"
+            + (f", summed over {workers} worker threads" if workers > 1 else "")
+            + share
+        )
         if workers > 1 and "compile_wall_seconds" in rec:
             wall_s = rec.get("wall_seconds", math.nan)
-            split += (f"; something was compiling during {rec['compile_wall_seconds']:.1f} s of the wall "
-                      f"({100 * rec['compile_wall_seconds'] / wall_s:.0f}%)")
-        lines.append(f"run: {rec.get('wall_seconds', math.nan):.1f} s wall{' =' if workers == 1 else ';'} {split}; "
-                     f"{rec.get('backend', '?')} x{rec.get('device_count', '?')}; "
-                     f"{rec.get('rows_measured', 0)} rows measured, {rec.get('rows_reused', 0)} reused")
+            split += (
+                f"; something was compiling during {rec['compile_wall_seconds']:.1f} s of the wall "
+                f"({100 * rec['compile_wall_seconds'] / wall_s:.0f}%)"
+            )
+        lines.append(
+            f"run: {rec.get('wall_seconds', math.nan):.1f} s wall{' =' if workers == 1 else ';'} {split}; "
+            f"{rec.get('backend', '?')} x{rec.get('device_count', '?')}; "
+            f"{rec.get('rows_measured', 0)} rows measured, {rec.get('rows_reused', 0)} reused"
+        )
         lines.append("")
     table = []
     for s in result.summary:
         theory = s["theory_fixed_point"] if fixed_point else s["theory"]
-        table.append([s["model"], str(s["n"]), _fmt(s["k_star"]), f"[{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]",
-                      _fmt(theory), _fmt(s["theory_fixed_point"]), _units(s["units"]), _fmt(s["k_star_per_unit"]),
-                      _percent(s.get("no_steady", math.nan)), s["status"]])
-    lines += format_table(["model", "N", "K*", "95% CI", "theory", "fp 50%", "units", "K*/unit", "unsettled",
-                           "status"], table, align="lrrrrrrrrl")
+        table.append(
+            [
+                s["model"],
+                str(s["n"]),
+                _fmt(s["k_star"]),
+                f"[{_fmt(s['ci_low'])}, {_fmt(s['ci_high'])}]",
+                _fmt(theory),
+                _fmt(s["theory_fixed_point"]),
+                _units(s["units"]),
+                _fmt(s["k_star_per_unit"]),
+                _percent(s.get("no_steady", math.nan)),
+                s["status"],
+            ]
+        )
+    lines += format_table(
+        ["model", "N", "K*", "95% CI", "theory", "fp 50%", "units", "K*/unit", "unsettled", "status"],
+        table,
+        align="lrrrrrrrrl",
+    )
     claims = claim_table(result.summary)
     if claims:
-        lines += ["", "the claim: more memories per compute unit than the hidden-neuron DAM at the same N, 95% "
-                  "intervals apart"]
+        lines += [
+            "",
+            "the claim: more memories per compute unit than the hidden-neuron DAM at the same N, 95% intervals apart",
+        ]
         for model in dict.fromkeys(c["model"] for c in claims):
             rows = [c for c in claims if c["model"] == model]
             first = next((c["n"] for c in rows if c["holds"]), None)
-            verdict = (f"first holds at measured N = {first}" if first is not None
-                       else "holds at no measured N")
-            lines.append(f"  {model}: {verdict}; " + "; ".join(
-                f"N={c['n']}: {_fmt(c['per_unit'])} [{_fmt(c['low'])}, {_fmt(c['high'])}] vs "
-                f"{_fmt(c['hidden'])} [{_fmt(c['hidden_low'])}, {_fmt(c['hidden_high'])}]" for c in rows))
+            verdict = f"first holds at measured N = {first}" if first is not None else "holds at no measured N"
+            lines.append(
+                f"  {model}: {verdict}; "
+                + "; ".join(
+                    f"N={c['n']}: {_fmt(c['per_unit'])} [{_fmt(c['low'])}, {_fmt(c['high'])}] vs "
+                    f"{_fmt(c['hidden'])} [{_fmt(c['hidden_low'])}, {_fmt(c['hidden_high'])}]"
+                    for c in rows
+                )
+            )
     table = []
     for f in result.fits:
         if math.isfinite(f["ci_low"]):
@@ -156,21 +197,28 @@ def format_summary(result) -> str:
         law = "K ~ N^a" if f["law"] == "power" else "K ~ e^(a N)"
         table.append([f["model"], law, _fmt(f["exponent"]), ci, _fmt(f[theory_key]), _fmt(f["asymptotic_exponent"])])
     if table:
-        lines += [""] + format_table(["model", "law", "exponent", "95% CI", "theory, same N", "asymptotic"], table,
-                                     align="llrrrr")
-    lines += ["", f"K* = the load at {_CRITERION_TEXT[_criterion(result)]}, from a logistic fit of the measured "
-              "fractions; 95% CI by bootstrap (binomial per load; memory sets resampled where cues share them).",
-              ("theory = the fixed-point load, (1 - P_err)^N = 1/2 with the exact finite-N P_err, the theory of "
-               "this criterion (the same as fp 50%); - = none defined or no theory applies." if fixed_point else
-               "theory = no-error load N^(n-1) / (2 (2n-3)!! ln N) (binary rules, hidden DAM; N^3 / (12 ln N) for "
-               "the distinct-index tensor); self-coupling load c N^2 (eq. 10 tensor, continuous); exp DAM: "
-               "Demircigil's lower bound; - = no theory applies (full network: docs/full-network.md)."),
-              "fp 50% = load where (1 - P_err)^N = 1/2, the theory of --criterion fixed_point. units = neurons + "
-              "synapses + processes (or hidden neurons); - = none defined.",
-              "unsettled = share of cue runs at the two loads bracketing K* that ended without a steady state "
-              "(step or sweep limit, non-finite); they count as not retrieved.",
-              "exponent: least squares of log K* on log N (exp DAM: on N, a rate per neuron); CI: t interval.",
-              "status: " + "; ".join(f"{k} = {v}" for k, v in STATUS_TEXT.items()) + "."]
+        lines += [""] + format_table(
+            ["model", "law", "exponent", "95% CI", "theory, same N", "asymptotic"], table, align="llrrrr"
+        )
+    lines += [
+        "",
+        f"K* = the load at {_CRITERION_TEXT[_criterion(result)]}, from a logistic fit of the measured "
+        "fractions; 95% CI by bootstrap (binomial per load; memory sets resampled where cues share them).",
+        (
+            "theory = the fixed-point load, (1 - P_err)^N = 1/2 with the exact finite-N P_err, the theory of "
+            "this criterion (the same as fp 50%); - = none defined or no theory applies."
+            if fixed_point
+            else "theory = no-error load N^(n-1) / (2 (2n-3)!! ln N) (binary rules, hidden DAM; N^3 / (12 ln N) for "
+            "the distinct-index tensor); self-coupling load c N^2 (eq. 10 tensor, continuous); exp DAM: "
+            "Demircigil's lower bound; - = no theory applies (full network: docs/full-network.md)."
+        ),
+        "fp 50% = load where (1 - P_err)^N = 1/2, the theory of --criterion fixed_point. units = neurons + "
+        "synapses + processes (or hidden neurons); - = none defined.",
+        "unsettled = share of cue runs at the two loads bracketing K* that ended without a steady state "
+        "(step or sweep limit, non-finite); they count as not retrieved.",
+        "exponent: least squares of log K* on log N (exp DAM: on N, a rate per neuron); CI: t interval.",
+        "status: " + "; ".join(f"{k} = {v}" for k, v in STATUS_TEXT.items()) + ".",
+    ]
     return "\n".join(lines)
 
 

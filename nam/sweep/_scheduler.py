@@ -17,6 +17,7 @@ from .._checks import check_instance, check_int
 from ._plan import plan_sweep
 from ._spec import SweepSpec
 
+
 def default_workers() -> int:
     """Worker threads for a sweep's independent (model, N) searches: the CPU count on a CPU backend
     (XLA runs each small program on the calling thread, so one search per core uses the machine), 1 on
@@ -53,8 +54,7 @@ def shard_pairs(spec: SweepSpec, index: int, count: int) -> list[tuple[str, int]
     return [(plan[i]["model"], plan[i]["n"]) for i in range(len(plan)) if owner[i] == index - 1]
 
 
-def run_searches(spec: SweepSpec, pairs: list, search, *, workers: int, progress: bool,
-                 stop: threading.Event) -> dict:
+def run_searches(spec: SweepSpec, pairs: list, search, *, workers: int, progress: bool, stop: threading.Event) -> dict:
     """`search(pair)` for every (model, N) pair: in order on this thread (`workers` 1), else on `workers`
     threads, costliest first by `plan_sweep`'s estimate. Returns pair -> result. When a search raises, `stop`
     is set (the others stop at their next new row) and the error propagates."""

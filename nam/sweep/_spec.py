@@ -23,7 +23,8 @@ class SweepSpec:
     - `cues_per_set`: continuous models: trials that share one set of K random memories (each cued
       from a different memory of the set while K allows), so that their field is a matrix-matrix
       product (`nam/sweep/_kernels.py`); K*'s interval then resamples memory sets. Default: the largest
-      divisor of `batch` up to 16. 1 gives every trial its own memories. Binary models always give every trial its own memories.
+      divisor of `batch` up to 16. 1 gives every trial its own memories. Binary models always give every trial
+      its own memories.
     - `step_factor`: multiplies every continuous model's step limit (`SweepModel.max_steps`): a run
       with a larger factor shows whether K* was set by the limit.
     - `criterion`: the fraction whose `level` crossing defines K*: "retrieved" (read-out equals the
@@ -70,8 +71,9 @@ class SweepSpec:
             grid[name] = tuple(sorted({int(n) for n in ns}))
         object.__setattr__(self, "n_grid", dict(sorted(grid.items())))  # canonical order: the run order
         object.__setattr__(self, "rho", check_number("rho", self.rho, minimum=0.0, maximum=0.5, open_max=True))
-        object.__setattr__(self, "level", check_number("level", self.level, minimum=0.0, maximum=1.0, open_min=True,
-                                                       open_max=True))
+        object.__setattr__(
+            self, "level", check_number("level", self.level, minimum=0.0, maximum=1.0, open_min=True, open_max=True)
+        )
         object.__setattr__(self, "rel_tol", check_number("rel_tol", self.rel_tol, minimum=0.0))
         for name in ("trials", "batch", "max_evals", "k_max"):
             object.__setattr__(self, name, check_int(name, getattr(self, name)))
@@ -119,24 +121,49 @@ PRESETS = {
     # about two minutes on 2 CPU cores: at least four N per model, far enough for the laws to separate.
     # Every N is a multiple of 8, so that rho N = N / 8 bits are flipped exactly (a grid whose round(rho N)
     # jumps unevenly gives non-monotone K*)
-    "default": dict(n_grid={"hopfield": (128, 256, 512, 1024, 2048), "dam3": (24, 32, 48, 64, 96),
-                            "dam4": (16, 24, 32, 48, 64, 96), "dam_exp": (8, 16, 24, 32),
-                            "na_effective": (16, 24, 32, 48, 64), "na_effective_distinct": (16, 24, 32, 40, 48),
-                            "na_full": (8, 16, 24, 32, 40), "hidden_dam": (16, 24, 32, 48)},
-                    trials=64, batch=64),
+    "default": dict(
+        n_grid={
+            "hopfield": (128, 256, 512, 1024, 2048),
+            "dam3": (24, 32, 48, 64, 96),
+            "dam4": (16, 24, 32, 48, 64, 96),
+            "dam_exp": (8, 16, 24, 32),
+            "na_effective": (16, 24, 32, 48, 64),
+            "na_effective_distinct": (16, 24, 32, 40, 48),
+            "na_full": (8, 16, 24, 32, 40),
+            "hidden_dam": (16, 24, 32, 48),
+        },
+        trials=64,
+        batch=64,
+    ),
     # the paper's claim on a laptop, under 20 minutes on 2 CPU cores from a cold start: the continuous network
     # with the distinct-index tensor against the hidden-neuron DAM past their crossover (N ~ 110), and the
     # binary quartic rule as far as it fits (docs/claim.md)
-    "crossover": dict(n_grid={"na_effective_distinct": (32, 48, 64, 96, 128), "hidden_dam": (32, 48, 64, 96, 128),
-                              "dam4": (32, 48, 64, 96, 128, 192)},
-                      trials=64, batch=64),
+    "crossover": dict(
+        n_grid={
+            "na_effective_distinct": (32, 48, 64, 96, 128),
+            "hidden_dam": (32, 48, 64, 96, 128),
+            "dam4": (32, 48, 64, 96, 128, 192),
+        },
+        trials=64,
+        batch=64,
+    ),
     # one GPU: dam4 past the predicted crossover with the hidden-neuron DAM (N ~ 350)
-    "full": dict(n_grid={"hopfield": (400, 800, 1600, 3200, 6400), "dam3": (32, 64, 96, 128, 192, 256),
-                         "dam4": (32, 48, 64, 96, 128, 192, 256, 384), "dam_exp": (8, 16, 24, 32, 40),
-                         "na_effective": (16, 32, 48, 64, 96, 128), "na_effective_distinct": (16, 32, 48, 64, 96, 128),
-                         "na_full": (8, 16, 24, 32, 40, 48), "na_full_distinct": (8, 16, 24, 32, 40, 48),
-                         "hidden_dam": (16, 24, 32, 48, 64, 96)},
-                 trials=256, batch=64, rel_tol=0.05),
+    "full": dict(
+        n_grid={
+            "hopfield": (400, 800, 1600, 3200, 6400),
+            "dam3": (32, 64, 96, 128, 192, 256),
+            "dam4": (32, 48, 64, 96, 128, 192, 256, 384),
+            "dam_exp": (8, 16, 24, 32, 40),
+            "na_effective": (16, 32, 48, 64, 96, 128),
+            "na_effective_distinct": (16, 32, 48, 64, 96, 128),
+            "na_full": (8, 16, 24, 32, 40, 48),
+            "na_full_distinct": (8, 16, 24, 32, 40, 48),
+            "hidden_dam": (16, 24, 32, 48, 64, 96),
+        },
+        trials=256,
+        batch=64,
+        rel_tol=0.05,
+    ),
 }
 
 

@@ -21,19 +21,61 @@ from ..dynamics._status import Status
 from ._registry import REGISTRY
 from ._spec import SweepSpec
 
-ROW_FIELDS = ("model", "n", "k", "cap", "rho", "seed", "batch_index", "trials", "stable_bits",
-              "fixed_points", "retrieved", "overlap", "converged", "sweep_limit", "cycle", "time_limit",
-              "max_steps", "non_finite", "work", "seconds", "retrieved_by_set", "fixed_points_by_set")
+ROW_FIELDS = (
+    "model",
+    "n",
+    "k",
+    "cap",
+    "rho",
+    "seed",
+    "batch_index",
+    "trials",
+    "stable_bits",
+    "fixed_points",
+    "retrieved",
+    "overlap",
+    "converged",
+    "sweep_limit",
+    "cycle",
+    "time_limit",
+    "max_steps",
+    "non_finite",
+    "work",
+    "seconds",
+    "retrieved_by_set",
+    "fixed_points_by_set",
+)
 
 
 KEY_FIELDS = ("model", "n", "k", "rho", "seed", "batch_index")
 _SET_FIELDS = {"retrieved_by_set", "fixed_points_by_set"}  # space-separated counts per memory set ("": one trial each)
-_INT_FIELDS = {"n", "k", "cap", "seed", "batch_index", "trials", "fixed_points", "retrieved", "converged",
-               "sweep_limit", "cycle", "time_limit", "max_steps", "non_finite", "work"}
+_INT_FIELDS = {
+    "n",
+    "k",
+    "cap",
+    "seed",
+    "batch_index",
+    "trials",
+    "fixed_points",
+    "retrieved",
+    "converged",
+    "sweep_limit",
+    "cycle",
+    "time_limit",
+    "max_steps",
+    "non_finite",
+    "work",
+}
 
 
-STATUS_COLUMNS = {"converged": Status.CONVERGED, "sweep_limit": Status.SWEEP_LIMIT, "cycle": Status.CYCLE,
-                  "time_limit": Status.TIME_LIMIT, "max_steps": Status.MAX_STEPS, "non_finite": Status.NON_FINITE}
+STATUS_COLUMNS = {
+    "converged": Status.CONVERGED,
+    "sweep_limit": Status.SWEEP_LIMIT,
+    "cycle": Status.CYCLE,
+    "time_limit": Status.TIME_LIMIT,
+    "max_steps": Status.MAX_STEPS,
+    "non_finite": Status.NON_FINITE,
+}
 
 
 class SpecMismatch(ValueError):
@@ -55,8 +97,9 @@ def read_rows(path: str) -> list[dict]:
         try:
             text = f.read()
         except UnicodeDecodeError as e:
-            raise ValueError(f"{path}: not a readable results table (not UTF-8 text: {e.reason} at byte "
-                             f"{e.start})") from None
+            raise ValueError(
+                f"{path}: not a readable results table (not UTF-8 text: {e.reason} at byte {e.start})"
+            ) from None
     return parse_rows(text, path)
 
 
@@ -66,15 +109,26 @@ def parse_rows(text: str, where: str) -> list[dict]:
     rows = []
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if reader.fieldnames is None or tuple(reader.fieldnames) != ROW_FIELDS:
-        raise ValueError(f"{where}: line 1: expected the header {','.join(ROW_FIELDS)}, got "
-                         f"{','.join(reader.fieldnames or [])!r}")
+        raise ValueError(
+            f"{where}: line 1: expected the header {','.join(ROW_FIELDS)}, got {','.join(reader.fieldnames or [])!r}"
+        )
     for row in reader:
         line = reader.line_num
         if None in row or any(v is None for v in row.values()):
             raise ValueError(f"{where}: line {line}: expected {len(ROW_FIELDS)} fields (a truncated or corrupt row)")
         try:
-            parsed = {key: (int(v) if key in _INT_FIELDS else _set_counts(v) if key in _SET_FIELDS
-                            else v if key == "model" else float(v)) for key, v in row.items()}
+            parsed = {
+                key: (
+                    int(v)
+                    if key in _INT_FIELDS
+                    else _set_counts(v)
+                    if key in _SET_FIELDS
+                    else v
+                    if key == "model"
+                    else float(v)
+                )
+                for key, v in row.items()
+            }
         except ValueError as e:
             raise ValueError(f"{where}: line {line}: {e}") from None
         if parsed["model"] not in REGISTRY:
@@ -91,8 +145,10 @@ def _row_problem(row: dict) -> str | None:
     outside [0, trials], fractions outside their range, per-set counts that do not add up."""
     trials = row["trials"]
     if row["n"] < 2 or row["k"] < 1 or row["cap"] < row["k"] or trials < 1:
-        return (f"expected n >= 2, k >= 1, cap >= k and trials >= 1, got n = {row['n']}, k = {row['k']}, "
-                f"cap = {row['cap']}, trials = {trials}")
+        return (
+            f"expected n >= 2, k >= 1, cap >= k and trials >= 1, got n = {row['n']}, k = {row['k']}, "
+            f"cap = {row['cap']}, trials = {trials}"
+        )
     if row["seed"] < 0 or row["batch_index"] < 0 or row["work"] < 0:
         return f"expected seed, batch_index and work >= 0, got {row['seed']}, {row['batch_index']}, {row['work']}"
     counts = ("fixed_points", "retrieved") + tuple(STATUS_COLUMNS)
@@ -164,8 +220,9 @@ def check_shard(shard) -> tuple[int, int]:
     return int(index), int(count)
 
 
-def open_output(spec: SweepSpec, out_dir: str | None, write: bool = True,
-                 shard: tuple[int, int] | None = None) -> list[dict]:
+def open_output(
+    spec: SweepSpec, out_dir: str | None, write: bool = True, shard: tuple[int, int] | None = None
+) -> list[dict]:
     if out_dir is None:
         return []
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
@@ -179,18 +236,23 @@ def open_output(spec: SweepSpec, out_dir: str | None, write: bool = True,
         stored = read_spec(out_dir, SpecMismatch)
         if stored != spec:
             diff = spec.differences(stored)
-            raise SpecMismatch(f"{out_dir} holds a sweep with a different specification ({spec_path}): "
-                               f"{diff}; use another output folder or delete it to start over")
+            raise SpecMismatch(
+                f"{out_dir} holds a sweep with a different specification ({spec_path}): "
+                f"{diff}; use another output folder or delete it to start over"
+            )
         stored_shard = read_shard(out_dir)
         if stored_shard != shard and (write or shard is not None):
+
             def name(sh):
                 return "the whole sweep" if sh is None else f"shard {sh[0]}/{sh[1]}"
+
             raise SpecMismatch(f"{out_dir} holds {name(stored_shard)}, not {name(shard)}; use another output folder")
     elif write:
         atomic_write(spec_path, spec.to_json())
         if shard is not None:
-            atomic_write(os.path.join(out_dir, "shard.json"),
-                         json.dumps({"index": shard[0], "count": shard[1]}, indent=2) + "\n")
+            atomic_write(
+                os.path.join(out_dir, "shard.json"), json.dumps({"index": shard[0], "count": shard[1]}, indent=2) + "\n"
+            )
     rows_path = os.path.join(out_dir, "rows.csv")
     return read_rows(rows_path) if os.path.exists(rows_path) else []
 
@@ -212,7 +274,11 @@ def broadcast_rows(load):
     data = bytes(np.asarray(multihost_utils.broadcast_one_to_all(buf)))
     if data[:1] == b"E":
         kind, _, message = data[1:].decode().partition("\x00")
-        errors = {"SpecMismatch": SpecMismatch, "NotADirectoryError": NotADirectoryError,
-                  "PermissionError": PermissionError, "ValueError": ValueError}
+        errors = {
+            "SpecMismatch": SpecMismatch,
+            "NotADirectoryError": NotADirectoryError,
+            "PermissionError": PermissionError,
+            "ValueError": ValueError,
+        }
         raise errors.get(kind, RuntimeError)(message)
     return parse_rows(data[1:].decode(), "rows broadcast from process 0")
