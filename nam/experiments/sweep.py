@@ -13,8 +13,9 @@ import re
 from typing import ClassVar
 
 from .._checks import check_choice, check_instance, check_int, check_number
-from ..sweep._engine import SweepInterrupted, SweepResult, load_sweep, merge_sweeps, run_sweep
+from ..sweep._engine import SweepInterrupted, SweepResult, load_sweep, run_sweep
 from ..sweep._figures import write_sweep_figures
+from ..sweep._merge import merge_sweeps
 from ..sweep._plan import format_plan, plan_sweep
 from ..sweep._registry import REGISTRY
 from ..sweep._report import format_summary
