@@ -223,7 +223,40 @@ def run_lm(
         "length": length,
         "learning_rate": learning_rate,
     }
-    # every earlier result is read back and checked before anything is trained
+    todo = _pending(
+        models, data_of, seeds, options, runs_dir, restart, layers=layers, batch=batch, length=length, params=params
+    )
+    for corpus, name, seed, run, kind, build, run_options in todo:
+        _train_run(
+            corpus,
+            name,
+            seed,
+            run,
+            kind,
+            build,
+            run_options,
+            data_of[corpus],
+            runs_dir,
+            layers=layers,
+            params=params,
+            steps=steps,
+            batch=batch,
+            length=length,
+            learning_rate=learning_rate,
+            eval_every=eval_every,
+            progress=progress,
+            restart=restart,
+            sample_chars=sample_chars,
+            diagnose_windows=diagnose_windows,
+        )
+    summary = _collect(runs_dir, options)
+    write_json(os.path.join(out, "lm.json"), summary)
+    return summary
+
+
+def _pending(models, data_of, seeds, options, runs_dir, restart, *, layers, batch, length, params) -> list:
+    """The runs still to train: every earlier result is read back and checked, and every size checked,
+    before anything is trained."""
     todo = []
     assumptions = {name: lm_assumptions(name) for name in models}
     for corpus in data_of:
@@ -249,56 +282,79 @@ def run_lm(
             length,
             params,
         )
-    for corpus, name, seed, run, kind, build, run_options in todo:
-        data = data_of[corpus]
-        if progress:
-            print(f"[{corpus} {name} seed {seed}] training {steps} steps", flush=True)
-        start = time.perf_counter()
-        model, history, config = train_lm(
-            kind,
-            data,
-            layers=layers,
-            target_params=params,
-            steps=steps,
-            batch=batch,
-            length=length,
-            learning_rate=learning_rate,
-            seed=seed,
-            checkpoint=os.path.join(runs_dir, run + ".eqx"),
-            eval_every=eval_every,
-            progress=progress,
-            restart=restart,
-            model_options=build,
-        )
-        seconds = time.perf_counter() - start
-        final = bits_per_char(model, data, length=length)
-        result = {
-            "corpus": corpus,
-            "model": name,
-            "kind": kind,
-            "seed": seed,
-            "options": run_options,
-            "params": config["params"],
-            "d": config["d"],
-            "train_seconds": seconds,
-            **final,
-            "curve": [{"step": h["step"], "val_bpc": h["val_bpc"]} for h in history if "val_bpc" in h],
-            "train_loss": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h][::25],
-        }
-        if kind == "astrosnn":
-            without = bits_per_char(remove_astrocyte_read(model), data, length=length)["val_nats"]
-            x, _ = data.val_windows(length, diagnose_windows)
-            result["read_removed_val_nats"] = without
-            result["trace"] = astrocyte_trace(model, x)
-        prompt = data.vocab.decode(data.val[:16])
-        result["sample"] = prompt + sample_text(model, data.vocab, prompt, sample_chars, seed=seed)
-        for key in ("val_nats", "val_bpc"):
-            if not np.isfinite(result[key]):
-                raise RuntimeError(f"{run}: the validation {key} is {result[key]} (non-finite); nothing was written")
-        write_json(os.path.join(runs_dir, run + ".json"), result)
-    summary = _collect(runs_dir, options)
-    write_json(os.path.join(out, "lm.json"), summary)
-    return summary
+    return todo
+
+
+def _train_run(
+    corpus,
+    name,
+    seed,
+    run,
+    kind,
+    build,
+    run_options,
+    data,
+    runs_dir,
+    *,
+    layers,
+    params,
+    steps,
+    batch,
+    length,
+    learning_rate,
+    eval_every,
+    progress,
+    restart,
+    sample_chars,
+    diagnose_windows,
+) -> None:
+    """Train one (corpus, model, seed) run, measure it (validation nats per character, spike rates, wall time, a
+    sample; for AstroSNN the read ablation and trace) and write `runs_dir/<run>.json`."""
+    if progress:
+        print(f"[{corpus} {name} seed {seed}] training {steps} steps", flush=True)
+    start = time.perf_counter()
+    model, history, config = train_lm(
+        kind,
+        data,
+        layers=layers,
+        target_params=params,
+        steps=steps,
+        batch=batch,
+        length=length,
+        learning_rate=learning_rate,
+        seed=seed,
+        checkpoint=os.path.join(runs_dir, run + ".eqx"),
+        eval_every=eval_every,
+        progress=progress,
+        restart=restart,
+        model_options=build,
+    )
+    seconds = time.perf_counter() - start
+    final = bits_per_char(model, data, length=length)
+    result = {
+        "corpus": corpus,
+        "model": name,
+        "kind": kind,
+        "seed": seed,
+        "options": run_options,
+        "params": config["params"],
+        "d": config["d"],
+        "train_seconds": seconds,
+        **final,
+        "curve": [{"step": h["step"], "val_bpc": h["val_bpc"]} for h in history if "val_bpc" in h],
+        "train_loss": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h][::25],
+    }
+    if kind == "astrosnn":
+        without = bits_per_char(remove_astrocyte_read(model), data, length=length)["val_nats"]
+        x, _ = data.val_windows(length, diagnose_windows)
+        result["read_removed_val_nats"] = without
+        result["trace"] = astrocyte_trace(model, x)
+    prompt = data.vocab.decode(data.val[:16])
+    result["sample"] = prompt + sample_text(model, data.vocab, prompt, sample_chars, seed=seed)
+    for key in ("val_nats", "val_bpc"):
+        if not np.isfinite(result[key]):
+            raise RuntimeError(f"{run}: the validation {key} is {result[key]} (non-finite); nothing was written")
+    write_json(os.path.join(runs_dir, run + ".json"), result)
 
 
 def _collect(runs_dir, options):
