@@ -311,6 +311,28 @@ def bits_per_char(model, data: CharData, *, length: int = 256, max_windows: int 
     return {"val_nats": nats, "val_bpc": nats / math.log(2), "spike_rate": float(np.mean(rates)), "windows": int(n)}
 
 
+_LM_SIZES = "`d`, `layers`, `batch`, `length`, `target_params`"
+
+
+def _lm_config(kind, model, d, layers, heads, chunk, model_options, data, length, steps, batch, seed) -> dict:
+    """A character model's configuration, saved with its checkpoint (`load_model` rebuilds the model from it)."""
+    return {
+        "model": kind,
+        "d": d,
+        "layers": layers,
+        "heads": heads,
+        "chunk": chunk,
+        "vocab_size": len(data.vocab),
+        "model_options": dict(model_options),
+        "vocab": data.vocab.chars,
+        "length": length,
+        "steps": steps,
+        "batch": batch,
+        "seed": seed,
+        "params": parameter_count(model),
+    }
+
+
 def train_lm(
     kind: str,
     data: CharData,
@@ -347,18 +369,7 @@ def train_lm(
     configuration or vocabulary is refused unless `restart`."""
     kind = check_choice("model", kind, MODEL_KINDS)
     check_instance("data", data, CharData)
-    check_sizes(
-        "`d`, `layers`, `batch`, `length`, `target_params`",
-        kind,
-        len(data.vocab),
-        d,
-        layers,
-        heads,
-        chunk,
-        batch,
-        length,
-        target_params,
-    )
+    check_sizes(_LM_SIZES, kind, len(data.vocab), d, layers, heads, chunk, batch, length, target_params)
     steps, seed = check_int("steps", steps), check_int("seed", seed, 0)
     eval_every, eval_windows = check_int("eval_every", eval_every, 0), check_int("eval_windows", eval_windows)
     check_bool("restart", restart)
@@ -370,43 +381,20 @@ def train_lm(
     check_instance("model_options", model_options, dict, "a dict of build_model options or None")
     if decay is not None and kind in ("astrosnn", "lif"):
         model_options = {**model_options, "decay": decay_label(decay)}
-    model, d = _model_for(
-        kind,
-        vocab,
-        d=d,
-        layers=layers,
-        heads=heads,
-        chunk=chunk,
-        target=target_params,
-        seed=seed,
-        decay=None,
-        options=model_options,
-    )
-    config = {
-        "model": kind,
-        "d": d,
-        "layers": layers,
-        "heads": heads,
-        "chunk": chunk,
-        "vocab_size": vocab,
-        "model_options": dict(model_options),
-        "vocab": data.vocab.chars,
-        "length": length,
-        "steps": steps,
-        "batch": batch,
-        "learning_rate": learning_rate,
-        "seed": seed,
-        "params": parameter_count(model),
-    }
+    sizes = dict(d=d, layers=layers, heads=heads, chunk=chunk)
+    model, d = _model_for(kind, vocab, **sizes, target=target_params, seed=seed, decay=None, options=model_options)
+    config = _lm_config(kind, model, d, layers, heads, chunk, model_options, data, length, steps, batch, seed)
+    config["learning_rate"] = learning_rate
     optimizer = sequence_optimizer(learning_rate, steps)  # checks the rate before anything is written
     _check_saved_vocab(checkpoint, config, restart)
     loss_fn = lambda m, b: sequence_loss(m, *b)
     eval_fn = (lambda m: bits_per_char(m, data, length=length, max_windows=eval_windows)) if eval_every else None
+    sampler = lambda k: data.batch(k, batch, length)  # noqa: E731
     model, history = train(
         model,
         loss_fn,
         optimizer,
-        lambda k: data.batch(k, batch, length),
+        sampler,
         steps=steps,
         seed=seed,
         checkpoint=checkpoint,

@@ -298,23 +298,58 @@ def _step_function(loss_fn, optimizer, sample_batch):
     return step_fn
 
 
-def _check_train(
-    params,
-    loss_fn,
-    optimizer,
-    sample_batch,
+def _run_steps(
+    state,
+    history: list,
+    step_fn,
+    save,
+    *,
     steps,
-    seed,
-    checkpoint,
-    checkpoint_every,
+    stop_after,
     eval_fn,
     eval_every,
+    checkpoint_every,
     progress,
-    stop_after,
-    config,
-    restart,
-) -> tuple[dict, str | None]:
-    """`train`'s arguments checked before any work; returns (config as it reads back from JSON, checkpoint)."""
+    checkpoint,
+):
+    """`train`'s loop: steps until `steps` (appending one record per step to `history`), saving every
+    `checkpoint_every` steps; a non-finite loss, `stop_after` and Ctrl-C save and raise. Returns the state."""
+    start = int(state.step)
+    done_now = 0
+    bar = tqdm(total=steps, initial=min(start, steps), desc="train", disable=not progress)
+    try:
+        while int(state.step) < steps:
+            if stop_after is not None and done_now >= stop_after:
+                save(state, history)
+                raise TrainInterrupted(f"stopped after {done_now} steps (step {int(state.step)})")
+            new_state, loss = step_fn(state)
+            loss = float(loss)
+            if not math.isfinite(loss):
+                save(state, history)
+                where = f"; the last good state (step {int(state.step)}) is in {checkpoint}" if checkpoint else ""
+                raise NonFiniteLoss(f"the loss became {loss} at step {int(state.step)}{where}")
+            record = {"step": int(state.step), "loss": loss}  # the loss of the parameters before this update
+            if eval_fn is not None and eval_every and int(state.step) % eval_every == 0:
+                record.update({k: float(v) for k, v in eval_fn(state.params).items()})
+            # the record first: interrupted between the two lines, the loaded history drops it (step >= state.step)
+            history.append(record)
+            state = new_state
+            done_now += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4g}")
+            if int(state.step) % checkpoint_every == 0:
+                save(state, history)
+    except KeyboardInterrupt:
+        bar.close()
+        save(state, history)
+        raise KeyboardInterrupt(_interrupted(int(state.step), steps, checkpoint)) from None
+    finally:
+        bar.close()
+    return state
+
+
+def _check_counts(steps, seed, checkpoint_every, eval_every, stop_after, progress, restart) -> None:
+    """`train`'s counts and flags checked before any work."""
     check_int("steps", steps)
     check_int("seed", seed, 0)
     check_int("checkpoint_every", checkpoint_every)
@@ -323,6 +358,11 @@ def _check_train(
         check_int("stop_after", stop_after, 0)
     check_bool("progress", progress)
     check_bool("restart", restart)
+
+
+def _check_train(params, loss_fn, optimizer, sample_batch, eval_fn, config, checkpoint) -> tuple[dict, str | None]:
+    """`train`'s functions, parameters, configuration and checkpoint path checked before any work; returns
+    (config as it reads back from JSON, checkpoint)."""
     check_callable("loss_fn", loss_fn)
     check_callable("sample_batch", sample_batch)
     if eval_fn is not None:
@@ -396,22 +436,8 @@ def train(
     **Returns:** `(params, history)`: the trained parameters, and one dict per step s with "step", "loss"
     (of the parameters before update s) and the eval results, plus the final eval record.
     """
-    config, checkpoint = _check_train(
-        params,
-        loss_fn,
-        optimizer,
-        sample_batch,
-        steps,
-        seed,
-        checkpoint,
-        checkpoint_every,
-        eval_fn,
-        eval_every,
-        progress,
-        stop_after,
-        config,
-        restart,
-    )
+    _check_counts(steps, seed, checkpoint_every, eval_every, stop_after, progress, restart)
+    config, checkpoint = _check_train(params, loss_fn, optimizer, sample_batch, eval_fn, config, checkpoint)
     state = TrainState(
         params=params,
         opt_state=optimizer.init(eqx.filter(params, eqx.is_array)),
@@ -430,37 +456,19 @@ def train(
 
     step_fn = _step_function(loss_fn, optimizer, sample_batch)
 
-    start = int(state.step)
-    done_now = 0
-    bar = tqdm(total=steps, initial=min(start, steps), desc="train", disable=not progress)
-    try:
-        while int(state.step) < steps:
-            if stop_after is not None and done_now >= stop_after:
-                save(state, history)
-                raise TrainInterrupted(f"stopped after {done_now} steps (step {int(state.step)})")
-            new_state, loss = step_fn(state)
-            loss = float(loss)
-            if not math.isfinite(loss):
-                save(state, history)
-                where = f"; the last good state (step {int(state.step)}) is in {checkpoint}" if checkpoint else ""
-                raise NonFiniteLoss(f"the loss became {loss} at step {int(state.step)}{where}")
-            record = {"step": int(state.step), "loss": loss}  # the loss of the parameters before this update
-            if eval_fn is not None and eval_every and int(state.step) % eval_every == 0:
-                record.update({k: float(v) for k, v in eval_fn(state.params).items()})
-            # the record first: interrupted between the two lines, the loaded history drops it (step >= state.step)
-            history.append(record)
-            state = new_state
-            done_now += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4g}")
-            if int(state.step) % checkpoint_every == 0:
-                save(state, history)
-    except KeyboardInterrupt:
-        bar.close()
-        save(state, history)
-        raise KeyboardInterrupt(_interrupted(int(state.step), steps, checkpoint)) from None
-    finally:
-        bar.close()
+    state = _run_steps(
+        state,
+        history,
+        step_fn,
+        save,
+        steps=steps,
+        stop_after=stop_after,
+        eval_fn=eval_fn,
+        eval_every=eval_every,
+        checkpoint_every=checkpoint_every,
+        progress=progress,
+        checkpoint=checkpoint,
+    )
     if eval_fn is not None:  # step records hold pre-update steps and load drops a final record: no duplicate
         history.append({"step": int(state.step), **{k: float(v) for k, v in eval_fn(state.params).items()}})
     save(state, history)
