@@ -108,21 +108,9 @@ def _check_result(result):
     check_instance("result", result, SweepResult)
 
 
-def format_summary(result) -> str:
-    """The run line (compile and run time), K* per model and N with its bootstrap interval and theory,
-    memories per compute unit, the fitted law per model beside the same fit of the theory, and a
-    legend explaining every column and status word. Columns are as wide as their widest cell
-    (`format_table`), so they never run together.
-
-    **Arguments:** `result`: a `nam.SweepResult`.
-
-    **Returns:** the tables and their legend, as one string.
-    """
-    _check_result(result)
-    lines = []
-    fixed_point = _criterion(result) == "fixed_point"  # the theory columns show the criterion's own theory
-    theory_key = "theory_fixed_point_exponent_same_n" if fixed_point else "theory_exponent_same_n"
-    rec = getattr(result, "record", None) or {}
+def _run_line(rec: dict) -> list[str]:
+    """The run line of the summary (wall, compile and run time, devices, rows), or nothing without a record."""
+    lines: list[str] = []
     if rec:
         compile_s, run_s, workers = (
             rec.get("compile_seconds", math.nan),
@@ -148,6 +136,73 @@ def format_summary(result) -> str:
             f"{rec.get('rows_measured', 0)} rows measured, {rec.get('rows_reused', 0)} reused"
         )
         lines.append("")
+    return lines
+
+
+def _claim_lines(summary: list[dict]) -> list[str]:
+    """The claim's lines: per quartic model, where its memories per unit first pass the hidden-neuron DAM's."""
+    lines: list[str] = []
+    claims = claim_table(summary)
+    if claims:
+        lines += [
+            "",
+            "the claim: more memories per compute unit than the hidden-neuron DAM at the same N, 95% intervals apart",
+        ]
+        for model in dict.fromkeys(c["model"] for c in claims):
+            rows = [c for c in claims if c["model"] == model]
+            first = next((c["n"] for c in rows if c["holds"]), None)
+            verdict = f"first holds at measured N = {first}" if first is not None else "holds at no measured N"
+            lines.append(
+                f"  {model}: {verdict}; "
+                + "; ".join(
+                    f"N={c['n']}: {_fmt(c['per_unit'])} [{_fmt(c['low'])}, {_fmt(c['high'])}] vs "
+                    f"{_fmt(c['hidden'])} [{_fmt(c['hidden_low'])}, {_fmt(c['hidden_high'])}]"
+                    for c in rows
+                )
+            )
+    return lines
+
+
+def _legend(result, fixed_point: bool) -> list[str]:
+    """The legend under the tables: every column and status word."""
+    lines: list[str] = []
+    lines += [
+        "",
+        f"K* = the load at {_CRITERION_TEXT[_criterion(result)]}, from a logistic fit of the measured "
+        "fractions; 95% CI by bootstrap (binomial per load; memory sets resampled where cues share them).",
+        (
+            "theory = the fixed-point load, (1 - P_err)^N = 1/2 with the exact finite-N P_err, the theory of "
+            "this criterion (the same as fp 50%); - = none defined or no theory applies."
+            if fixed_point
+            else "theory = no-error load N^(n-1) / (2 (2n-3)!! ln N) (binary rules, hidden DAM; N^3 / (12 ln N) for "
+            "the distinct-index tensor); self-coupling load c N^2 (eq. 10 tensor, continuous); exp DAM: "
+            "Demircigil's lower bound; - = no theory applies (full network: docs/full-network.md)."
+        ),
+        "fp 50% = load where (1 - P_err)^N = 1/2, the theory of --criterion fixed_point. units = neurons + "
+        "synapses + processes (or hidden neurons); - = none defined.",
+        "unsettled = share of cue runs at the two loads bracketing K* that ended without a steady state "
+        "(step or sweep limit, non-finite); they count as not retrieved.",
+        "exponent: least squares of log K* on log N (exp DAM: on N, a rate per neuron); CI: t interval.",
+        "status: " + "; ".join(f"{k} = {v}" for k, v in STATUS_TEXT.items()) + ".",
+    ]
+    return lines
+
+
+def format_summary(result) -> str:
+    """The run line (compile and run time), K* per model and N with its bootstrap interval and theory,
+    memories per compute unit, the fitted law per model beside the same fit of the theory, and a
+    legend explaining every column and status word. Columns are as wide as their widest cell
+    (`format_table`), so they never run together.
+
+    **Arguments:** `result`: a `nam.SweepResult`.
+
+    **Returns:** the tables and their legend, as one string.
+    """
+    _check_result(result)
+    lines = []
+    fixed_point = _criterion(result) == "fixed_point"  # the theory columns show the criterion's own theory
+    theory_key = "theory_fixed_point_exponent_same_n" if fixed_point else "theory_exponent_same_n"
+    lines += _run_line(getattr(result, "record", None) or {})
     table = []
     for s in result.summary:
         theory = s["theory_fixed_point"] if fixed_point else s["theory"]
@@ -170,24 +225,7 @@ def format_summary(result) -> str:
         table,
         align="lrrrrrrrrl",
     )
-    claims = claim_table(result.summary)
-    if claims:
-        lines += [
-            "",
-            "the claim: more memories per compute unit than the hidden-neuron DAM at the same N, 95% intervals apart",
-        ]
-        for model in dict.fromkeys(c["model"] for c in claims):
-            rows = [c for c in claims if c["model"] == model]
-            first = next((c["n"] for c in rows if c["holds"]), None)
-            verdict = f"first holds at measured N = {first}" if first is not None else "holds at no measured N"
-            lines.append(
-                f"  {model}: {verdict}; "
-                + "; ".join(
-                    f"N={c['n']}: {_fmt(c['per_unit'])} [{_fmt(c['low'])}, {_fmt(c['high'])}] vs "
-                    f"{_fmt(c['hidden'])} [{_fmt(c['hidden_low'])}, {_fmt(c['hidden_high'])}]"
-                    for c in rows
-                )
-            )
+    lines += _claim_lines(result.summary)
     table = []
     for f in result.fits:
         if math.isfinite(f["ci_low"]):
@@ -200,25 +238,7 @@ def format_summary(result) -> str:
         lines += [""] + format_table(
             ["model", "law", "exponent", "95% CI", "theory, same N", "asymptotic"], table, align="llrrrr"
         )
-    lines += [
-        "",
-        f"K* = the load at {_CRITERION_TEXT[_criterion(result)]}, from a logistic fit of the measured "
-        "fractions; 95% CI by bootstrap (binomial per load; memory sets resampled where cues share them).",
-        (
-            "theory = the fixed-point load, (1 - P_err)^N = 1/2 with the exact finite-N P_err, the theory of "
-            "this criterion (the same as fp 50%); - = none defined or no theory applies."
-            if fixed_point
-            else "theory = no-error load N^(n-1) / (2 (2n-3)!! ln N) (binary rules, hidden DAM; N^3 / (12 ln N) for "
-            "the distinct-index tensor); self-coupling load c N^2 (eq. 10 tensor, continuous); exp DAM: "
-            "Demircigil's lower bound; - = no theory applies (full network: docs/full-network.md)."
-        ),
-        "fp 50% = load where (1 - P_err)^N = 1/2, the theory of --criterion fixed_point. units = neurons + "
-        "synapses + processes (or hidden neurons); - = none defined.",
-        "unsettled = share of cue runs at the two loads bracketing K* that ended without a steady state "
-        "(step or sweep limit, non-finite); they count as not retrieved.",
-        "exponent: least squares of log K* on log N (exp DAM: on N, a rate per neuron); CI: t interval.",
-        "status: " + "; ".join(f"{k} = {v}" for k, v in STATUS_TEXT.items()) + ".",
-    ]
+    lines += _legend(result, fixed_point)
     return "\n".join(lines)
 
 
