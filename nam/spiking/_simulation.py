@@ -75,19 +75,10 @@ def _rate_condition(network, count, window_s, dtype):
     return (n_spiking > network.min_active) & (mean_rate > network.rate_hz)
 
 
-def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_steps, trace_neurons):
-    side, a = network.side, network.astro_side
-    p = side * side
-    dt = network.dt_ms
-    dtype = stimulus.images.dtype
-    cover = jnp.asarray(network.coverage())
-    images = stimulus.images.reshape(stimulus.images.shape[0], p)
-    window = network.window_steps
-    window_s = window * dt / 1000.0
-    trace_idx = jnp.asarray(trace_neurons, dtype=jnp.int32)
-    n_snap = snap_steps.shape[0]
-
-    state = _initial_state(rest, p, a, window, readouts.shape[0], n_snap, dtype)
+def _step_function(network, stimulus, images, cover, readouts, snap_steps, window: int, window_s: float, dtype):
+    """One step of the network (neurons, the delay line of spike counts, the neuron -> astrocyte condition, the
+    astrocytes), as the body of `lax.fori_loop`."""
+    side, dt = network.side, network.dt_ms
 
     def step(_, s):
         k = s["k"]
@@ -144,6 +135,25 @@ def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_s
             snap_ca=snap_ca,
             block_spikes=s["block_spikes"] + jnp.sum(spiked, dtype=jnp.int32),
         )
+
+    return step
+
+
+def _run(network, stimulus, *, rest, steps_per_record, records, readouts, snap_steps, trace_neurons):
+    side, a = network.side, network.astro_side
+    p = side * side
+    dt = network.dt_ms
+    dtype = stimulus.images.dtype
+    cover = jnp.asarray(network.coverage())
+    images = stimulus.images.reshape(stimulus.images.shape[0], p)
+    window = network.window_steps
+    window_s = window * dt / 1000.0
+    trace_idx = jnp.asarray(trace_neurons, dtype=jnp.int32)
+    n_snap = snap_steps.shape[0]
+
+    state = _initial_state(rest, p, a, window, readouts.shape[0], n_snap, dtype)
+
+    step = _step_function(network, stimulus, images, cover, readouts, snap_steps, window, window_s, dtype)
 
     def record(s, _):
         s = jax.lax.fori_loop(0, steps_per_record, step, {**s, "block_spikes": jnp.asarray(0, jnp.int32)})
