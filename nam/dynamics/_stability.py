@@ -152,14 +152,7 @@ def jacobian_spectrum(model, state: PyTree[Array], *, symmetric=False, tol=None,
     state = _finite_state(model, state)
     leaves_with_paths = jax.tree_util.tree_flatten_with_path(state)[0]
     sizes = [int(np.prod(leaf.shape)) for _, leaf in leaves_with_paths]
-    size = sum(sizes)
-    if size > max_size:
-        raise ValueError(
-            f"`state` has {size:,} entries; its dense Jacobian would be {size:,} x {size:,} "
-            f"({8.0 * size * size / 2**30:.3g} GiB in float64) and its eigenvalues cost O(D^3): "
-            f"more than `max_size` = {max_size:,}. Use a smaller network, or raise `max_size`"
-        )
-    check_memory("`state`", 4.0 * 8.0 * size * size, f"the dense {size} x {size} Jacobian and its eigenvalues")
+    _check_size(sum(sizes), max_size)
 
     dtype = jnp.result_type(*jax.tree.leaves(state))
     jac = np.asarray(_jacobian(model, state), dtype=np.float64)
@@ -179,15 +172,19 @@ def jacobian_spectrum(model, state: PyTree[Array], *, symmetric=False, tol=None,
     ev = _sorted_eigenvalues(jac)
     max_real, num_unstable = _summary(ev, tol)
 
-    return JacobianSpectrum(
-        jacobian=jac,
-        eigenvalues=ev,
-        max_real=max_real,
-        num_unstable=num_unstable,
-        tol=tol,
-        blocks=_block_spectra(jac, names, bases, tol),
-        symmetric=symmetric,
-    )
+    blocks = _block_spectra(jac, names, bases, tol)
+    return JacobianSpectrum(jac, ev, max_real, num_unstable, tol, blocks, symmetric)
+
+
+def _check_size(size: int, max_size: int) -> None:
+    """Refuse a flattened state whose dense Jacobian is larger than `max_size` allows or memory holds."""
+    if size > max_size:
+        raise ValueError(
+            f"`state` has {size:,} entries; its dense Jacobian would be {size:,} x {size:,} "
+            f"({8.0 * size * size / 2**30:.3g} GiB in float64) and its eigenvalues cost O(D^3): "
+            f"more than `max_size` = {max_size:,}. Use a smaller network, or raise `max_size`"
+        )
+    check_memory("`state`", 4.0 * 8.0 * size * size, f"the dense {size} x {size} Jacobian and its eigenvalues")
 
 
 def _finite_state(model, state: PyTree[Array]) -> PyTree[Array]:

@@ -57,6 +57,24 @@ def build_energy_model(tensor, *, model: str = "effective", lagrangian=None, mod
     return cls(tensor, lagrangian, **(model_kwargs or {}))
 
 
+def _check_targets(targets, shape: tuple) -> jax.Array:
+    """+-1 targets of the cues' shape: checked now when concrete, at run time (`eqx.error_if`) when traced."""
+    targets = as_float_array("targets", targets)
+    if targets.shape != shape:
+        raise ValueError(f"`targets` must have the shape of `cues` {shape}, got {targets.shape}")
+    check_finite("targets", targets)
+    if is_concrete(targets):
+        if not bool(np.all(np.abs(np.asarray(targets)) == 1)):
+            bad = np.asarray(targets)[np.abs(np.asarray(targets)) != 1].ravel()[:3]
+            raise ValueError(
+                f"`targets` must contain only +1 and -1 entries (the loss lies in [0, 1] for +-1 "
+                f"targets), found e.g. {bad.tolist()}"
+            )
+    else:  # traced (a jitted training step): checked at run time
+        targets = eqx.error_if(targets, jnp.any(jnp.abs(targets) != 1), "`targets` must contain only +1 and -1 entries")
+    return targets
+
+
 def retrieval_loss(
     tensor,
     cues,
@@ -101,19 +119,7 @@ def retrieval_loss(
     if cues.shape[0] < 1 or cues.shape[1] != tensor.n:
         raise ValueError(f"`cues` must have shape (B, {tensor.n}) with B >= 1, got {cues.shape}")
     check_finite("cues", cues)
-    targets = as_float_array("targets", targets)
-    if targets.shape != cues.shape:
-        raise ValueError(f"`targets` must have the shape of `cues` {cues.shape}, got {targets.shape}")
-    check_finite("targets", targets)
-    if is_concrete(targets):
-        if not bool(np.all(np.abs(np.asarray(targets)) == 1)):
-            bad = np.asarray(targets)[np.abs(np.asarray(targets)) != 1].ravel()[:3]
-            raise ValueError(
-                f"`targets` must contain only +1 and -1 entries (the loss lies in [0, 1] for +-1 "
-                f"targets), found e.g. {bad.tolist()}"
-            )
-    else:  # traced (a jitted training step): checked at run time
-        targets = eqx.error_if(targets, jnp.any(jnp.abs(targets) != 1), "`targets` must contain only +1 and -1 entries")
+    targets = _check_targets(targets, cues.shape)
     if patterns is not None:
         patterns = check_patterns("patterns", patterns, binary=True)
         if patterns.shape[1] != tensor.n:
