@@ -66,6 +66,31 @@ from .._checks import (
 from ._surrogate import SURROGATES, spike
 
 
+def _decays(decay, heads: int) -> np.ndarray:
+    """The AM-SU's per-head decays (heads,) in (0, 1] from a scalar, one value per head or a named start
+    (see `AMSU`), checked (a host value: the model may be built under `eqx.filter_eval_shape`)."""
+    if decay is None or isinstance(decay, str):
+        decay = check_choice("decay", "retnet" if decay is None else decay, ("retnet", "wide", "short", "local"))
+        h = np.arange(heads)
+        top = {"wide": 9.0, "short": 6.0, "local": 4.0}.get(decay, 0.0)
+        decay = (
+            1.0 - 2.0 ** -(5.0 + 7.0 * h / heads)
+            if decay == "retnet"
+            else 1.0 - 2.0 ** -(np.linspace(1.0, top, heads) if heads > 1 else np.array([5.0]))
+        )
+    decay = np.asarray(decay)  # a host value: the model may be built under eqx.filter_eval_shape
+    real = np.issubdtype(decay.dtype, np.floating) or np.issubdtype(decay.dtype, np.integer)
+    if decay.dtype == bool or not real:
+        raise ArgumentTypeError(f"`decay` must be real numbers in (0, 1] or a name, got dtype {decay.dtype}")
+    decay = decay.astype(np.float64)
+    if decay.ndim > 1 or decay.size not in (1, heads):
+        raise ValueError(f"`decay` must be a scalar or one value per head ({heads}), got shape {decay.shape}")
+    decay = np.broadcast_to(decay, (heads,))
+    if not np.all(np.isfinite(decay)) or np.any(decay <= 0) or np.any(decay > 1):
+        raise ValueError(f"`decay` must lie in (0, 1], got {decay.tolist()}")
+    return decay
+
+
 class AMSU(eqx.Module):
     """One AM-SU layer: (T, d_in) inputs -> (T, d_out) spikes. `heads` divides d_out; each head has
     its own decay lambda_h and a (d_head x d_head) astrocyte state."""
@@ -129,25 +154,7 @@ class AMSU(eqx.Module):
         if d_out % heads:
             raise ValueError(f"`heads` ({heads}) must divide `d_out` ({d_out})")
         check_memory("`d_in`, `d_out`", float_bytes(5.0 * d_out * d_in), f"the {d_out} x {d_in} weights")
-        if decay is None or isinstance(decay, str):
-            decay = check_choice("decay", "retnet" if decay is None else decay, ("retnet", "wide", "short", "local"))
-            h = np.arange(heads)
-            top = {"wide": 9.0, "short": 6.0, "local": 4.0}.get(decay, 0.0)
-            decay = (
-                1.0 - 2.0 ** -(5.0 + 7.0 * h / heads)
-                if decay == "retnet"
-                else 1.0 - 2.0 ** -(np.linspace(1.0, top, heads) if heads > 1 else np.array([5.0]))
-            )
-        decay = np.asarray(decay)  # a host value: the model may be built under eqx.filter_eval_shape
-        real = np.issubdtype(decay.dtype, np.floating) or np.issubdtype(decay.dtype, np.integer)
-        if decay.dtype == bool or not real:
-            raise ArgumentTypeError(f"`decay` must be real numbers in (0, 1] or a name, got dtype {decay.dtype}")
-        decay = decay.astype(np.float64)
-        if decay.ndim > 1 or decay.size not in (1, heads):
-            raise ValueError(f"`decay` must be a scalar or one value per head ({heads}), got shape {decay.shape}")
-        decay = np.broadcast_to(decay, (heads,))
-        if not np.all(np.isfinite(decay)) or np.any(decay <= 0) or np.any(decay > 1):
-            raise ValueError(f"`decay` must lie in (0, 1], got {decay.tolist()}")
+        decay = _decays(decay, heads)
         self.reset = check_choice("reset", reset, ("hard", "soft", "none"))
         self.surrogate = check_choice("surrogate", surrogate, SURROGATES)
         self.current_act = check_choice("current_act", current_act, ("identity", "sigmoid"))
