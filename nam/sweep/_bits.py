@@ -188,7 +188,8 @@ def run_async(
     """Asynchronous sign dynamics of B trials from `cue` (B, Nmax) of +-1 (0 at padding spins) over the
     first N spins and the first K memories of `words`. Returns (final sigma (B, Nmax) int32, sweeps (B,)
     int32, status (B,) int32): CONVERGED when the last sweep changed nothing, SWEEP_LIMIT when the
-    `max_sweeps`-th sweep still changed something. `stages`: the batch runs whole while more than B / stages[1] trials are still moving; then the moving
+    `max_sweeps`-th sweep still changed something. `stages`: the batch runs whole while more than
+    B / stages[1] trials are still moving; then the moving
     trials (and their memories) are gathered into a batch of B / stages[1] and run on, and so on down the
     stages, so the sweeps after most trials have converged cost a fraction of a full batch's. Each trial's
     arithmetic is the same in any batch (integer sums), so the results are too.
