@@ -21,8 +21,22 @@ class _UsageError(Exception):
     """A command line the parser refuses (`main` prints it in one line and returns 2)."""
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help text wrapped at spaces only: a list such as `astrosnn,astrosnn-membrane` stays whole."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import textwrap
+
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 class _Parser(argparse.ArgumentParser):
-    """Every `nam` parser: errors in the project's one-line style (no usage dump), exit status 2."""
+    """Every `nam` parser: errors in the project's one-line style (no usage dump), exit status 2; help
+    wrapped at spaces only."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         raise _UsageError(f"{self.prog}: {message.removeprefix('argument ')}")

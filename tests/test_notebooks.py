@@ -17,6 +17,7 @@ SLOW = {
     "05_astrosnn_memory_retention.ipynb",
     "06_astrosnn_language_model.ipynb",
     "07_self_coupling.ipynb",
+    "08_attention_limit.ipynb",  # ~20-40 s: the default run stays under 10 minutes
 }
 NOTEBOOKS = [
     pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW else p for p in sorted(NOTEBOOK_DIR.glob("*.ipynb"))
