@@ -464,6 +464,7 @@ def test_self_coupling_theory_predicts_measured_k_star(n):
     _check_k_star(n, res, theory)
 
 
+@pytest.mark.slow  # 6-18 s on 2 cores: the default run stays under 10 minutes
 def test_gain_and_normalisation_enter_as_a_product_and_distinct_indices_lift_the_limit():
     """Issue 12's observation at N = 24, K = 1.15 times the mean-field K* of eq. 10 (beta = 5), 128 cues:
     with self-coupling, retrieval falls with the gain, and (beta, scale) and (beta / 2, 2 scale) retrieve

@@ -156,6 +156,7 @@ def test_leaky_glia_lock_onto_the_neuron_signs():
     assert max(distance[5.0]) < 1e-3  # measured 8e-9 (g), 7e-5 (psi)
 
 
+@pytest.mark.slow  # 6-18 s on 2 cores: the default run stays under 10 minutes
 def test_locked_glia_make_random_states_fixed_points():
     """With the glia at their locked values for a random +-1 state sigma (g = psi = sign(sigma sigma^T), i.e.
     s = phi phi^T + psi ~ 2 sigma sigma^T, p = T psi + g ~ sigma sigma^T), the full network keeps sigma: the

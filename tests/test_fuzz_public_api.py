@@ -39,7 +39,7 @@ from nam import astrosnn as snn
 from nam import attention, capacity, learning, spiking
 
 NAMESPACES = ("models", "dynamics", "sweep", "capacity", "learning", "spiking", "astrosnn", "attention", "experiments")
-FAST_EXAMPLES = 4
+FAST_EXAMPLES = 3
 settings.register_profile(
     "fuzz",
     max_examples=FAST_EXAMPLES,

@@ -68,6 +68,7 @@ def _problem(getkey, n=10, k=3):
     return xi, cues
 
 
+@pytest.mark.slow  # 6-18 s on 2 cores: the default run stays under 10 minutes
 def test_bptt_and_implicit_gradients_agree_with_finite_differences(getkey):
     """At a converged steady state (tight tolerances), the gradient of the retrieval loss with respect
     to every parameter of the tensor by backpropagation through the solve equals the implicit-function
@@ -121,6 +122,7 @@ def test_full_model_implicit_gradient_with_respect_to_every_parameter():
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
 
 
+@pytest.mark.slow  # 6-18 s on 2 cores: the default run stays under 10 minutes
 def test_implicit_gradient_of_a_scalar_parameter(getkey):
     """Scalar parameters (here the activation gain beta of tanh(beta x)) get the same gradient both ways.
     With the 1/N^3 Hebbian tensor and beta = 2 the memories are steady states with phi ~ 0.85, not
@@ -322,6 +324,7 @@ def test_retrieval_loss_checks_kind_before_the_solve(monkeypatch):
         _loss.retrieval_loss(nam.HebbianTensor(xi), xi, xi, kind="l1")
 
 
+@pytest.mark.slow  # 6-18 s on 2 cores: the default run stays under 10 minutes
 def test_inpainting_figure_shows_the_run_as_it_was_made(tmp_path, monkeypatch):
     """The figure runs the trained network with the run's `euler_steps` and `dt`, on the run's own held-out
     masks, and titles it with the run's end time (before: the default dt, other masks, "t = 2")."""
@@ -349,6 +352,7 @@ def test_inpainting_figure_shows_the_run_as_it_was_made(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.slow  # 6-18 s on 2 cores: the default run stays under 10 minutes
 def test_cli_learn_keeps_an_explicit_out_and_refuses_options_that_do_not_apply(tmp_path, capsys, monkeypatch):
     """`--out nam_output/learn` is used as given for every task (before: silently redirected for inpainting and
     gain); --adjoint and --trials, which inpainting cannot use, are refused in one line before any work."""

@@ -168,6 +168,7 @@ def test_binary_retrieval_does_not_recompile_across_patterns(getkey):
         run(nam.DenseAssociativeMemory(xi, nam.ExponentialSeparation(0.5)), xi[0])
 
 
+@pytest.mark.slow  # 6-18 s on 2 cores: the default run stays under 10 minutes
 def test_chunked_batches_equal_vmapped_batches(getkey):
     xi = nam.random_patterns(getkey(), 3, 12)
     model = nam.NeuronAstrocyte(nam.HebbianTensor(xi))
@@ -184,6 +185,7 @@ def test_chunked_batches_equal_vmapped_batches(getkey):
         nam.retrieve_batch(model, cues[:, :5])
 
 
+@pytest.mark.slow  # 6-18 s on 2 cores: the default run stays under 10 minutes
 def test_solver_config_takes_diffrax_objects():
     import diffrax
 

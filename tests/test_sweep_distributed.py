@@ -52,6 +52,7 @@ def _cli(*args):
     return [sys.executable, "-m", "nam", "sweep", *args]
 
 
+@pytest.mark.slow  # 6-18 s on 2 cores: the default run stays under 10 minutes
 def test_two_processes_write_the_one_process_table_and_resume_from_process_0(tmp_path):
     one = str(tmp_path / "one")
     proc = subprocess.run(_cli(*CLI_GRID, "--out", one), capture_output=True, text=True, timeout=300)
